@@ -1,0 +1,47 @@
+// `serve`: migrate, listen, and on SIGTERM/SIGINT stop accepting, let in-flight requests
+// finish up to SHUTDOWN_TIMEOUT_MS, run the closers (log flush) and close the database.
+import { createApp } from '../app'
+import { loadConfig } from '../config'
+import { startRuntime } from '../runtime'
+import type { Command } from './command'
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'start the server (the default)',
+  usage: 'serve',
+  options: {},
+  async run() {
+    const config = loadConfig()
+    const rt = await startRuntime(config)
+    const app = createApp(rt)
+    const server = Bun.serve({
+      port: config.port,
+      hostname: config.host,
+      // A hard ceiling for bodies sent without a Content-Length. Declared lengths above
+      // MAX_BODY_BYTES are refused earlier, by the body-limit plugin, with a proper 413 envelope.
+      maxRequestBodySize: Math.max(config.maxBodyBytes, 64 * 1024 * 1024),
+      idleTimeout: 0,
+      fetch: (request, server) => app.fetch(request),
+      error: () => new Response('Internal server error', { status: 500 }),
+    })
+    // Elysia reads the client address from its server reference.
+    ;(app as unknown as { server: typeof server }).server = server
+    console.log(`AI Studio backend listening on http://${server.hostname}:${server.port} (docs at /swagger)`)
+
+    let stopping = false
+    const shutdown = async (signal: string) => {
+      if (stopping) return
+      stopping = true
+      console.log(`${signal}: finishing in-flight requests (up to ${config.shutdownTimeoutMs} ms)`)
+      const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs, 'timeout'))
+      if ((await Promise.race([server.stop(false).then(() => 'done' as const), deadline])) === 'timeout')
+        await server.stop(true)
+      await rt.close()
+      console.log('stopped cleanly')
+      process.exit(0)
+    }
+    process.on('SIGTERM', () => void shutdown('SIGTERM'))
+    process.on('SIGINT', () => void shutdown('SIGINT'))
+    return new Promise<never>(() => {})
+  },
+}

@@ -1,0 +1,125 @@
+// Every setting of the server, read from the environment once at start-up.
+// A malformed value stops start-up with one line naming the variable and what it expected.
+
+export class ConfigError extends Error {
+  constructor(variable: string, expected: string, got?: string) {
+    super(`${variable}: expected ${expected}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value === '' ? undefined : value
+}
+
+function integer(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!/^-?\d+$/.test(raw) || value < min || value > max)
+    throw new ConfigError(name, `an integer from ${min} to ${max}`, raw)
+  return value
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name)?.toLowerCase()
+  if (raw === undefined) return fallback
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false
+  throw new ConfigError(name, 'true or false', raw)
+}
+
+function httpUrl(name: string, raw: string): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(name, 'an http(s) URL', raw)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'an http(s) URL', raw)
+  return url.toString().replace(/\/+$/, '')
+}
+
+function urlList(env: Env, name: string, fallback: string): string[] {
+  const raw = read(env, name) ?? fallback
+  const urls = raw.split(',').map((part) => part.trim()).filter(Boolean)
+  if (urls.length === 0) throw new ConfigError(name, 'one or more comma-separated http(s) URLs', raw)
+  return urls.map((url) => httpUrl(name, url))
+}
+
+export type DatabaseLocation = { kind: 'sqlite'; path: string }
+
+function database(env: Env): DatabaseLocation {
+  const raw = read(env, 'DATABASE_URL') ?? 'sqlite://./data/studio.db'
+  const match = /^sqlite:\/\/(.+)$/.exec(raw)
+  if (!match) throw new ConfigError('DATABASE_URL', 'sqlite://<path> or sqlite://:memory:', raw)
+  return { kind: 'sqlite', path: match[1]! }
+}
+
+function pair(env: Env, id: string, secret: string) {
+  const clientId = read(env, id)
+  const clientSecret = read(env, secret)
+  return clientId && clientSecret ? { clientId, clientSecret } : undefined
+}
+
+function apple(env: Env) {
+  const clientId = read(env, 'APPLE_OAUTH_CLIENT_ID')
+  const teamId = read(env, 'APPLE_OAUTH_TEAM_ID')
+  const keyId = read(env, 'APPLE_OAUTH_KEY_ID')
+  const privateKey = read(env, 'APPLE_OAUTH_PRIVATE_KEY')?.replaceAll('\\n', '\n')
+  return clientId && teamId && keyId && privateKey ? { clientId, teamId, keyId, privateKey } : undefined
+}
+
+function oidc(env: Env) {
+  const issuer = read(env, 'OIDC_ISSUER')
+  const client = pair(env, 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET')
+  return issuer && client ? { issuer: httpUrl('OIDC_ISSUER', issuer), ...client } : undefined
+}
+
+export function loadConfig(env: Env = process.env) {
+  const production = read(env, 'NODE_ENV') === 'production'
+  const secretKey = read(env, 'SECRET_KEY')
+  if (production && (secretKey === undefined || secretKey.length < 32))
+    throw new ConfigError('SECRET_KEY', 'at least 32 characters when NODE_ENV=production')
+  const port = integer(env, 'PORT', 8000, 0, 65535)
+  const frontendUrl = httpUrl('FRONTEND_URL', read(env, 'FRONTEND_URL') ?? 'http://localhost:5173')
+  const publicUrl = httpUrl('PUBLIC_URL', read(env, 'PUBLIC_URL') ?? `http://localhost:${port}`)
+
+  return {
+    production,
+    debug: boolean(env, 'DEBUG', false),
+    secretKey,
+    port,
+    host: read(env, 'HOST') ?? '0.0.0.0',
+    publicUrl,
+    frontendUrl,
+    corsOrigins: urlList(env, 'CORS_ORIGINS', frontendUrl).map((url) => new URL(url).origin),
+    database: database(env),
+    ollamaUrls: urlList(env, 'OLLAMA_BASE_URL', 'http://localhost:11434'),
+    upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 1),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
+    accessTokenMinutes: integer(env, 'ACCESS_TOKEN_MINUTES', 60, 1),
+    refreshTokenDays: integer(env, 'REFRESH_TOKEN_DAYS', 30, 1),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    modelPrices: read(env, 'MODEL_PRICES'),
+    rateLimits: {
+      chat: integer(env, 'RATE_LIMIT_CHAT', 60),
+      dashboard: integer(env, 'RATE_LIMIT_DASHBOARD', 120),
+      models: integer(env, 'RATE_LIMIT_MODELS', 30),
+      auth: integer(env, 'RATE_LIMIT_AUTH', 20),
+    },
+    blockSuspicious: boolean(env, 'BLOCK_SUSPICIOUS', false),
+    oauth: {
+      google: pair(env, 'GOOGLE_OAUTH_CLIENT_ID', 'GOOGLE_OAUTH_CLIENT_SECRET'),
+      github: pair(env, 'GITHUB_OAUTH_CLIENT_ID', 'GITHUB_OAUTH_CLIENT_SECRET'),
+      apple: apple(env),
+      oidc: oidc(env),
+    },
+  }
+}
+
+export type Config = ReturnType<typeof loadConfig>

@@ -1,0 +1,122 @@
+// One place that turns every failure into the envelope its API family expects:
+// the seed's `{error, message, timestamp}` under /api, OpenAI's `{error: {…}}` under /v1.
+import { Elysia, ValidationError } from 'elysia'
+
+const apiTitles: Record<number, string> = {
+  400: 'Validation error',
+  401: 'Authentication failed',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  409: 'Conflict',
+  413: 'Payload too large',
+  429: 'Rate limit exceeded',
+  500: 'Internal server error',
+  502: 'Bad gateway',
+  503: 'Service unavailable',
+  504: 'Gateway timeout',
+}
+
+const openAiTypes: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  405: 'invalid_request_error',
+  409: 'invalid_request_error',
+  413: 'invalid_request_error',
+  429: 'rate_limit_exceeded',
+  500: 'server_error',
+  502: 'upstream_error',
+  503: 'service_unavailable',
+  504: 'timeout',
+}
+
+/** A failure with a status and a message that is safe to show the client. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly options: { title?: string; param?: string | null; code?: string | null; headers?: Record<string, string> } = {},
+  ) {
+    super(message)
+    this.name = 'HttpError'
+  }
+}
+
+export function errorBody(path: string, status: number, message: string, options: HttpError['options'] = {}) {
+  if (path.startsWith('/v1/') || path === '/v1')
+    return {
+      error: {
+        message,
+        type: openAiTypes[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error'),
+        param: options.param ?? null,
+        code: options.code ?? null,
+      },
+    }
+  return {
+    error: options.title ?? apiTitles[status] ?? (status >= 500 ? 'Internal server error' : 'Request error'),
+    message,
+    timestamp: new Date().toISOString(),
+  }
+}
+
+export function errorResponse(path: string, error: HttpError, headers: Record<string, string> = {}): Response {
+  return Response.json(errorBody(path, error.status, error.message, error.options), {
+    status: error.status,
+    headers: { ...headers, ...error.options.headers },
+  })
+}
+
+/** Names the offending field of a schema failure, e.g. `messages.0.role: Expected union value`. */
+function describeValidation(error: ValidationError): { message: string; param: string | null } {
+  const first = error.all[0] as { path?: string; message?: string; summary?: string } | undefined
+  const param = first?.path ? first.path.replace(/^\//, '').replaceAll('/', '.') : null
+  const where = param || (error.type === 'body' ? 'body' : error.type)
+  const custom = typeof error.customError === 'string' ? error.customError : undefined
+  const detail = custom ?? first?.summary ?? first?.message ?? 'is invalid'
+  return { message: `Invalid ${error.type} field '${where}': ${detail}`, param }
+}
+
+function toHttpError(code: string | number, error: unknown): HttpError {
+  if (error instanceof HttpError) return error
+  if (error instanceof ValidationError) {
+    const { message, param } = describeValidation(error)
+    return new HttpError(400, message, { param, code: 'invalid_value' })
+  }
+  switch (code) {
+    case 'PARSE':
+      return new HttpError(400, 'The request body is not valid JSON', { code: 'invalid_json' })
+    case 'NOT_FOUND':
+      return new HttpError(404, 'No such endpoint', { code: 'not_found' })
+    case 'INVALID_COOKIE_SIGNATURE':
+      return new HttpError(400, 'A cookie signature is invalid')
+  }
+  const status = (error as { status?: unknown })?.status
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new HttpError(status, (error as Error).message || apiTitles[status] || 'Request error')
+  return new HttpError(500, 'Something went wrong on our side; the request id identifies it in the logs')
+}
+
+export type MethodLookup = (method: string, path: string) => string[]
+
+/**
+ * Installs the global error handler. `allowedMethods` tells which methods a path has, so that
+ * a known path called with the wrong method answers 405 instead of 404.
+ */
+export const errors = (allowedMethods: MethodLookup) =>
+  new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, request, path, set }) => {
+    let failure = toHttpError(code, error)
+    const headers: Record<string, string> = {}
+    if (code === 'NOT_FOUND') {
+      const allowed = allowedMethods(request.method, path)
+      if (allowed.length) {
+        failure = new HttpError(405, `Method ${request.method} is not allowed here; use ${allowed.join(', ')}`)
+        headers.allow = allowed.join(', ')
+      }
+    }
+    if (failure.status >= 500 && !(error instanceof HttpError))
+      console.error(`[${set.headers['x-request-id'] ?? '-'}] ${request.method} ${path}:`, error)
+    for (const [name, value] of Object.entries(set.headers)) if (typeof value === 'string') headers[name] = value
+    return errorResponse(path, failure, headers)
+  })

@@ -1,0 +1,80 @@
+// Builds the single executable and runs it alone in an empty folder: no node_modules, no source.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort, run, waitFor } from './support/process'
+
+const root = join(import.meta.dir, '..')
+const folder = mkdtempSync(join(tmpdir(), 'studio-binary-'))
+let server: ReturnType<typeof Bun.spawn>
+let base = ''
+let output = ''
+
+beforeAll(async () => {
+  const build = await run(['bun', 'run', 'build'], { cwd: root, env: { PATH: `${process.env.PATH}` } })
+  if (build.code !== 0) throw new Error(`build failed:\n${build.stderr}`)
+  copyFileSync(join(root, 'dist', 'ai-studio'), join(folder, 'ai-studio'))
+  const port = await freePort()
+  base = `http://127.0.0.1:${port}`
+  server = Bun.spawn([join(folder, 'ai-studio')], {
+    cwd: folder,
+    env: { PORT: String(port), HOST: '127.0.0.1', PATH: '/usr/bin:/bin' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  await waitFor(`${base}/api/auth/health/`, 20_000)
+}, 120_000)
+
+afterAll(() => {
+  server?.kill('SIGKILL')
+  rmSync(folder, { recursive: true, force: true })
+})
+
+describe('the compiled binary, alone in an empty folder', () => {
+  test('serves health', async () => {
+    const res = await fetch(`${base}/api/auth/health/`)
+    expect(res.status).toBe(200)
+    expect((await res.json()).status).toBe('healthy')
+  })
+
+  test('migrated a fresh database in ./data', () => {
+    expect(existsSync(join(folder, 'data', 'studio.db'))).toBe(true)
+  })
+
+  test('serves the OpenAPI document, Swagger UI and its embedded assets', async () => {
+    const doc = await (await fetch(`${base}/swagger/json`)).json()
+    expect(doc.openapi).toMatch(/^3\./)
+    const html = await (await fetch(`${base}/swagger`)).text()
+    const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!)
+    expect(refs.length).toBeGreaterThanOrEqual(2)
+    for (const ref of refs) {
+      const asset = await fetch(`${base}${ref}`)
+      expect(asset.status).toBe(200)
+      expect(asset.headers.get('content-type')).toMatch(/text\/(javascript|css)/)
+    }
+  })
+
+  test('answers an oversized body with 413 over a real socket', async () => {
+    const res = await fetch(`${base}/api/auth/health/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }),
+    })
+    expect(res.status).toBe(413)
+    expect((await res.json()).error).toBe('Payload too large')
+  })
+
+  test('its healthcheck command reports the running server healthy', async () => {
+    const port = new URL(base).port
+    const check = await run([join(folder, 'ai-studio'), 'healthcheck'], { cwd: folder, env: { PORT: port } })
+    expect(check.code).toBe(0)
+  })
+
+  test('stops cleanly on SIGTERM', { timeout: 15_000 }, async () => {
+    server.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+    output = await new Response(server.stdout as ReadableStream).text()
+    expect(output).toContain('stopped cleanly')
+  })
+})

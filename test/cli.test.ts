@@ -1,0 +1,60 @@
+import { describe, expect, test } from 'bun:test'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { run } from './support/process'
+
+const entry = join(import.meta.dir, '..', 'src', 'index.ts')
+const studio = (args: string[], env: Record<string, string> = {}) =>
+  run([process.execPath, entry, ...args], { cwd: mkdtempSync(join(tmpdir(), 'studio-cli-')), env })
+
+describe('command line', () => {
+  test('--help lists the commands', async () => {
+    const { code, stdout } = await studio(['--help'])
+    expect(code).toBe(0)
+    for (const command of ['serve', 'migrate']) expect(stdout).toContain(command)
+  })
+
+  test('an unknown command exits 2 with a usage line', async () => {
+    const { code, stderr } = await studio(['frobnicate'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('unknown command "frobnicate"')
+    expect(stderr).toContain('usage:')
+  })
+
+  test('an unknown flag exits 2 with a usage line', async () => {
+    const { code, stderr } = await studio(['migrate', '--nope'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('--nope')
+    expect(stderr).toContain('usage: ai-studio migrate')
+  })
+
+  test('a malformed setting stops start-up with one line naming it', async () => {
+    const { code, stderr } = await studio(['serve'], { PORT: 'abc' })
+    expect(code).toBe(1)
+    expect(stderr.trim()).toBe('configuration error: PORT: expected an integer from 0 to 65535, got "abc"')
+  })
+
+  test('a bad DATABASE_URL stops start-up', async () => {
+    const { code, stderr } = await studio([], { DATABASE_URL: 'foo://x' })
+    expect(code).toBe(1)
+    expect(stderr).toContain('DATABASE_URL: expected sqlite://')
+  })
+
+  test('production without a strong SECRET_KEY refuses to start', async () => {
+    const { code, stderr } = await studio(['serve'], { NODE_ENV: 'production', SECRET_KEY: 'short' })
+    expect(code).toBe(1)
+    expect(stderr).toContain('SECRET_KEY')
+    expect(stderr).not.toContain('short')
+  })
+
+  test('migrate creates the default database and is idempotent', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'studio-cli-'))
+    const first = await run([process.execPath, entry, 'migrate'], { cwd })
+    expect(first.code).toBe(0)
+    expect(first.stdout).toContain('applied: 0001_init')
+    expect(await Bun.file(join(cwd, 'data', 'studio.db')).exists()).toBe(true)
+    const second = await run([process.execPath, entry, 'migrate'], { cwd })
+    expect(second.stdout).toContain('up to date')
+  })
+})

@@ -1,0 +1,50 @@
+import { describe, expect, test } from 'bun:test'
+import { ConfigError, loadConfig } from '../src/config'
+
+describe('configuration', () => {
+  test('defaults need no environment at all', () => {
+    const config = loadConfig({})
+    expect(config.port).toBe(8000)
+    expect(config.database).toEqual({ kind: 'sqlite', path: './data/studio.db' })
+    expect(config.frontendUrl).toBe('http://localhost:5173')
+    expect(config.corsOrigins).toEqual(['http://localhost:5173'])
+    expect(config.ollamaUrls).toEqual(['http://localhost:11434'])
+    expect(config.rateLimits).toEqual({ chat: 60, dashboard: 120, models: 30, auth: 20 })
+    expect(config.upstreamTimeoutMs).toBe(120_000)
+    expect(config.maxBodyBytes).toBe(1024 * 1024)
+  })
+
+  test.each([
+    ['PORT', 'abc', /PORT: expected an integer/],
+    ['PORT', '70000', /PORT: expected an integer from 0 to 65535/],
+    ['DATABASE_URL', 'foo://x', /DATABASE_URL: expected sqlite:\/\//],
+    ['OLLAMA_BASE_URL', 'not a url', /OLLAMA_BASE_URL: expected/],
+    ['TRUST_PROXY', 'maybe', /TRUST_PROXY: expected true or false/],
+    ['RATE_LIMIT_CHAT', '-1', /RATE_LIMIT_CHAT/],
+    ['UPSTREAM_TIMEOUT_MS', '1.5', /UPSTREAM_TIMEOUT_MS/],
+  ])('%s=%s is refused naming the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
+    expect(() => loadConfig({ [name]: value })).toThrow(message)
+  })
+
+  test('several Ollama hosts', () => {
+    expect(loadConfig({ OLLAMA_BASE_URL: 'http://a:11434, http://b:11434/' }).ollamaUrls).toEqual([
+      'http://a:11434',
+      'http://b:11434',
+    ])
+  })
+
+  test('production refuses a missing or short SECRET_KEY', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SECRET_KEY: expected at least 32 characters/)
+    expect(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'short' })).toThrow(/SECRET_KEY/)
+    expect(loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(32) }).secretKey).toBe('x'.repeat(32))
+  })
+
+  test('an OAuth provider is configured only when all of its settings are present', () => {
+    expect(loadConfig({ GOOGLE_OAUTH_CLIENT_ID: 'id' }).oauth.google).toBeUndefined()
+    expect(loadConfig({ GOOGLE_OAUTH_CLIENT_ID: 'id', GOOGLE_OAUTH_CLIENT_SECRET: 's' }).oauth.google).toEqual({
+      clientId: 'id',
+      clientSecret: 's',
+    })
+  })
+})

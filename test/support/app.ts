@@ -1,0 +1,28 @@
+// Builds a fresh app over an in-memory database for one test file.
+import { createApp } from '../../src/app'
+import { loadConfig } from '../../src/config'
+import { startRuntime } from '../../src/runtime'
+
+export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789'
+
+export async function testApp(env: Record<string, string> = {}) {
+  const config = loadConfig({ DATABASE_URL: 'sqlite://:memory:', SECRET_KEY: TEST_SECRET, ...env })
+  const rt = await startRuntime(config)
+  const app = createApp(rt)
+  const call = (path: string, init: RequestInit & { json?: unknown; token?: string } = {}) => {
+    const headers = new Headers(init.headers)
+    const body = init.json !== undefined ? JSON.stringify(init.json) : init.body
+    if (init.json !== undefined) headers.set('content-type', 'application/json')
+    // A real client sends Content-Length; a Request built in memory does not, so add it.
+    if (typeof body === 'string') headers.set('content-length', String(Buffer.byteLength(body)))
+    if (init.token) headers.set('authorization', `Bearer ${init.token}`)
+    return app.handle(
+      new Request(`http://localhost${path}`, {
+        ...init,
+        headers,
+        body,
+      }),
+    )
+  }
+  return { rt, app, call, close: () => rt.close() }
+}
