@@ -20,6 +20,10 @@ export type RequestFacts = {
   errorType?: string
   /** Set by a streaming handler: the log is written when the stream ends, not when the response starts. */
   streaming?: boolean
+  /** Set by `streamEnded`. */
+  ended?: boolean
+  /** Set by the telemetry plugin while it waits for a stream to end. */
+  onEnd?: () => void
 }
 
 const facts = new WeakMap<Request, RequestFacts>()
@@ -28,4 +32,19 @@ export function factsOf(request: Request): RequestFacts {
   let entry = facts.get(request)
   if (!entry) facts.set(request, (entry = { startedAt: performance.now() }))
   return entry
+}
+
+/** Called by a streaming handler before its first chunk: the request is logged when it ends. */
+export function markStreaming(request: Request): RequestFacts {
+  const entry = factsOf(request)
+  entry.streaming = true
+  return entry
+}
+
+/** Called from a streaming handler's `finally`, after its last facts are recorded. */
+export function streamEnded(request: Request): void {
+  const entry = factsOf(request)
+  if (entry.ended) return
+  entry.ended = true
+  entry.onEnd?.()
 }

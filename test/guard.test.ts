@@ -1,0 +1,61 @@
+// The shared guard, exercised through routes that use it the way every feature does.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { authGuard } from '../src/auth/guard'
+import { testApp } from './support/app'
+import { seedUser } from './support/users'
+
+const { rt, app, call, close } = await testApp()
+app
+  .use(authGuard(rt))
+  .get('/api/whoami', ({ principal }) => principal, { auth: true })
+  .get('/api/admin-only', () => ({ ok: true }), { auth: 'admin' })
+  .get('/v1/whoami', ({ principal }) => principal, { auth: true })
+afterAll(close)
+
+const user = await seedUser(rt)
+const admin = await seedUser(rt, { role: 'admin' })
+
+describe('auth guard', () => {
+  test('a JWT and an API key both identify the user', async () => {
+    for (const token of [user.accessToken, user.apiKey]) {
+      const res = await call('/api/whoami', { token })
+      expect(res.status).toBe(200)
+      expect((await res.json()).userId).toBe(user.userId)
+    }
+  })
+
+  test('no token → 401 in the seed format; under /v1 in the OpenAI format', async () => {
+    const api = await call('/api/whoami')
+    expect(api.status).toBe(401)
+    expect((await api.json()).error).toBe('Authentication failed')
+    const v1 = await call('/v1/whoami')
+    expect(v1.status).toBe(401)
+    expect((await v1.json()).error.type).toBe('authentication_error')
+  })
+
+  test('a tampered JWT → 401 "JWT token is invalid or expired"', async () => {
+    const [h, p, s] = user.accessToken.split('.')
+    const tampered = `${h}.${p!.slice(0, -2)}xx.${s}`
+    const res = await call('/api/whoami', { token: tampered })
+    expect(res.status).toBe(401)
+    expect(await res.json()).toMatchObject({ error: 'Authentication failed', message: 'JWT token is invalid or expired' })
+  })
+
+  test('an unknown API key → 401', async () => {
+    expect((await call('/api/whoami', { token: 'sk-studio-nope' })).status).toBe(401)
+  })
+
+  test('the wrong role → 403 in the seed format', async () => {
+    const res = await call('/api/admin-only', { token: user.accessToken })
+    expect(res.status).toBe(403)
+    expect((await res.json()).error).toBe('Forbidden')
+    expect((await call('/api/admin-only', { token: admin.apiKey })).status).toBe(200)
+  })
+
+  test('a deactivated user is refused at once', async () => {
+    const victim = await seedUser(rt)
+    rt.db.query('UPDATE users SET is_active = 0 WHERE id = ?').run(victim.userId)
+    expect((await call('/api/whoami', { token: victim.accessToken })).status).toBe(401)
+    expect((await call('/api/whoami', { token: victim.apiKey })).status).toBe(401)
+  })
+})

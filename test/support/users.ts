@@ -1,0 +1,29 @@
+// Puts a user, a session and an API key straight into the store, for tests of features
+// that only need someone signed in. The accounts feature's own tests go through HTTP.
+import { Elysia } from 'elysia'
+import { randomToken, sha256 } from '../../src/auth/crypto'
+import { accessTokens } from '../../src/auth/jwt'
+import { API_KEY_PREFIX, type Role } from '../../src/auth/principal'
+import type { Runtime } from '../../src/runtime'
+
+export async function seedUser(rt: Runtime, options: { email?: string; role?: Role; name?: string } = {}) {
+  const now = Date.now()
+  const userId = Bun.randomUUIDv7()
+  const sessionId = Bun.randomUUIDv7()
+  const email = options.email ?? `user-${userId.slice(-8)}@example.com`
+  const role = options.role ?? 'user'
+  rt.db
+    .query('INSERT INTO users (id, email, name, role, provider, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(userId, email, options.name ?? 'Test User', role, 'email', now)
+  rt.db
+    .query('INSERT INTO sessions (id, user_id, provider, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)')
+    .run(sessionId, userId, 'email', now, now)
+  const apiKey = `${API_KEY_PREFIX}${randomToken()}`
+  const apiKeyId = Bun.randomUUIDv7()
+  rt.db
+    .query('INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(apiKeyId, userId, 'test', apiKey.slice(0, 14), sha256(apiKey), now)
+  const signer = new Elysia().use(accessTokens(rt.secretKey, rt.config.accessTokenMinutes)).decorator.accessToken
+  const accessToken = await signer.sign({ sub: userId, role, sid: sessionId, jti: Bun.randomUUIDv7(), typ: 'access' })
+  return { userId, sessionId, email, role, apiKey, apiKeyId, accessToken }
+}
