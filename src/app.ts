@@ -8,13 +8,18 @@ import { bodyLimit } from './http/body-limit'
 import { errors } from './http/errors'
 import { methodsOf } from './http/methods'
 import { requestId } from './http/request-id'
+import { securityHeaders } from './http/security-headers'
 import type { Runtime } from './runtime'
+import { floodWatch } from './threats/floods'
+import { threatRoutes } from './threats/routes'
 
 export function createApp(rt: Runtime) {
   const app: Elysia = new Elysia()
   app
     .use(errors((method, path) => methodsOf(app, method, path)))
     .use(requestId)
+    .use(securityHeaders(rt.config.trustProxy))
+    .use(floodWatch(rt))
     .use(bodyLimit(rt.config.maxBodyBytes))
     .use(
       cors({
@@ -28,6 +33,7 @@ export function createApp(rt: Runtime) {
     )
     .use(docs)
     .use(auth(rt))
+    .use(threatRoutes(rt))
   return app
 }
 

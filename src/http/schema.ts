@@ -1,0 +1,9 @@
+// Schema helpers shared by the features.
+import { t } from 'elysia'
+
+/**
+ * One of a fixed set of strings. Used instead of `t.UnionEnum`, which Elysia 1.4 fills with
+ * its first value when an optional query field is absent (`?` → `{severity: 'low'}`).
+ */
+export const oneOf = <const T extends readonly string[]>(values: T) =>
+  t.Union(values.map((value) => t.Literal(value)) as [ReturnType<typeof t.Literal<T[number]>>])

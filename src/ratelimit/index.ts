@@ -1,0 +1,52 @@
+// Per-minute limits per route group: `{ rateLimit: 'chat' }` on a route counts the signed-in
+// principal (its API key when one is used, else its user); `'auth'` counts the client address.
+// Every limited response carries X-RateLimit-*; a refusal is a 429 and a rate_limit threat.
+import { Elysia } from 'elysia'
+import type { Principal } from '../auth/principal'
+import { clientAddress } from '../http/client-address'
+import { HttpError } from '../http/errors'
+import type { Runtime } from '../runtime'
+
+export type RateLimitGroup = 'chat' | 'dashboard' | 'models' | 'auth'
+
+const WINDOW_MS = 60_000
+
+export const rateLimits = (rt: Runtime) =>
+  new Elysia({ name: 'rate-limits' }).macro({
+    rateLimit(group: RateLimitGroup) {
+      return {
+        async beforeHandle(ctx) {
+          const limit = rt.config.rateLimits[group]
+          if (!limit) return
+          const principal = (ctx as { principal?: Principal }).principal
+          const address = clientAddress(ctx.request, ctx.server, rt.config.trustProxy)
+          const who = principal
+            ? principal.apiKeyId
+              ? `key:${principal.apiKeyId}`
+              : `user:${principal.userId}`
+            : `addr:${address ?? 'unknown'}`
+          const verdict = await rt.limiter.hit(`${group}|${who}`, limit, WINDOW_MS)
+          const headers = {
+            'x-ratelimit-limit': String(verdict.limit),
+            'x-ratelimit-remaining': String(verdict.remaining),
+            'x-ratelimit-reset': String(Math.ceil(verdict.resetAt / 1000)),
+          }
+          Object.assign(ctx.set.headers, headers)
+          if (verdict.allowed) return
+          rt.threats.observe({
+            type: 'rate_limit',
+            key: `${group}|${who}`,
+            userId: principal?.userId,
+            apiKeyId: principal?.apiKeyId,
+            address,
+            detail: `${group} limit of ${limit} requests per minute exceeded by ${who}`,
+          })
+          const retryAfter = Math.max(1, Math.ceil((verdict.resetAt - Date.now()) / 1000))
+          throw new HttpError(429, `Rate limit of ${limit} requests per minute exceeded; retry in ${retryAfter} s`, {
+            code: 'rate_limit_exceeded',
+            headers: { ...headers, 'retry-after': String(retryAfter) },
+          })
+        },
+      }
+    },
+  })

@@ -1,0 +1,90 @@
+// Turns security-relevant events into threat rows. Each kind of event is counted per key
+// (an address, an account, a principal) in a sliding window; crossing a threshold records a
+// threat whose severity grows with the count. A key gets one row per quiet period unless its
+// severity rises, so a flood of events does not become a flood of rows.
+import type { Database } from 'bun:sqlite'
+import { insertThreat, type Severity, type ThreatInput, type ThreatType } from './store'
+
+type Policy = { windowMs: number; thresholds: [count: number, severity: Severity][] }
+
+const MINUTE = 60_000
+
+export const policies: Record<ThreatType, Policy> = {
+  rate_limit: { windowMs: 60 * MINUTE, thresholds: [[1, 'low'], [3, 'medium'], [10, 'high'], [30, 'critical']] },
+  brute_force: { windowMs: 15 * MINUTE, thresholds: [[5, 'high'], [20, 'critical']] },
+  invalid_token: { windowMs: 10 * MINUTE, thresholds: [[1, 'low'], [5, 'medium'], [20, 'high']] },
+  suspicious_content: { windowMs: 10 * MINUTE, thresholds: [[1, 'medium'], [5, 'high']] },
+  oversized_payload: { windowMs: 5 * MINUTE, thresholds: [[3, 'medium'], [10, 'high']] },
+  malformed_flood: { windowMs: MINUTE, thresholds: [[20, 'medium'], [100, 'high']] },
+}
+
+const rank: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 }
+
+/** Counts events per key over a sliding window. */
+export class SlidingCounter {
+  private readonly events = new Map<string, number[]>()
+  constructor(private readonly now: () => number = Date.now) {}
+
+  add(key: string, windowMs: number): number {
+    const t = this.now()
+    const times = this.events.get(key)?.filter((time) => time + windowMs > t) ?? []
+    times.push(t)
+    this.events.set(key, times)
+    return times.length
+  }
+
+  count(key: string, windowMs: number): number {
+    const t = this.now()
+    return this.events.get(key)?.filter((time) => time + windowMs > t).length ?? 0
+  }
+
+  forget(key: string) {
+    this.events.delete(key)
+  }
+
+  sweep(windowMs: number) {
+    const t = this.now()
+    for (const [key, times] of this.events) if ((times.at(-1) ?? 0) + windowMs <= t) this.events.delete(key)
+  }
+}
+
+export type ThreatEvent = Omit<ThreatInput, 'severity'> & { key: string; severity?: Severity }
+
+export function threatMonitor(db: Database, now: () => number = Date.now) {
+  const counter = new SlidingCounter(now)
+  const recorded = new Map<string, { severity: Severity; at: number }>()
+  const sweep = setInterval(() => {
+    counter.sweep(60 * MINUTE)
+    for (const [key, last] of recorded) if (last.at + 60 * MINUTE <= now()) recorded.delete(key)
+  }, MINUTE)
+  sweep.unref?.()
+
+  /** Counts one event; records a threat when the count crosses a threshold. Returns the count. */
+  function observe(event: ThreatEvent): number {
+    const policy = policies[event.type]
+    const key = `${event.type}|${event.key}`
+    const count = counter.add(key, policy.windowMs)
+    let severity: Severity | undefined
+    for (const [threshold, level] of policy.thresholds) if (count >= threshold) severity = level
+    if (event.severity && (!severity || rank[event.severity] > rank[severity])) severity = event.severity
+    if (!severity) return count
+    const last = recorded.get(key)
+    const quiet = !last || last.at + policy.windowMs <= now()
+    if (quiet || rank[severity] > rank[last.severity] || event.type === 'suspicious_content') {
+      recorded.set(key, { severity, at: now() })
+      const detail = `${event.detail} (${count} in ${policy.windowMs / MINUTE} min)`
+      insertThreat(db, { ...event, severity, detail }).catch((error) => console.error('threat log write failed:', error))
+    }
+    return count
+  }
+
+  return {
+    observe,
+    /** How many events of this type the key has in its window now. */
+    count: (type: ThreatType, key: string) => counter.count(`${type}|${key}`, policies[type].windowMs),
+    forget: (type: ThreatType, key: string) => counter.forget(`${type}|${key}`),
+    close: () => clearInterval(sweep),
+  }
+}
+
+export type ThreatMonitor = ReturnType<typeof threatMonitor>

@@ -1,0 +1,64 @@
+// Admin endpoints of the threat log: list (filtered, paged newest first) and resolve.
+import { Elysia, t } from 'elysia'
+import { authGuard } from '../auth/guard'
+import { HttpError } from '../http/errors'
+import { oneOf } from '../http/schema'
+import type { Runtime } from '../runtime'
+import { listThreats, resolveThreat, SEVERITIES, THREAT_TYPES } from './store'
+
+const threat = t.Object({
+  id: t.Integer(),
+  type: t.String(),
+  severity: oneOf(SEVERITIES),
+  principal: t.Nullable(t.Object({ userId: t.String(), apiKeyId: t.Nullable(t.String()) })),
+  address: t.Nullable(t.String()),
+  detail: t.String(),
+  createdAt: t.String({ format: 'date-time' }),
+  resolved: t.Boolean(),
+  resolvedBy: t.Nullable(t.String()),
+  resolvedAt: t.Nullable(t.String({ format: 'date-time' })),
+})
+
+export const threatRoutes = (rt: Runtime) =>
+  new Elysia({ name: 'threats', prefix: '/api/admin/threats' })
+    .use(authGuard(rt))
+    .get(
+      '/',
+      async ({ query }) => {
+        const limit = query.limit ?? 50
+        const page = await listThreats(rt.db, {
+          type: query.type,
+          severity: query.severity,
+          resolved: query.resolved,
+          beforeId: query.cursor,
+          limit,
+        })
+        return { ...page, nextCursor: page.items.length === limit ? page.items.at(-1)!.id : null }
+      },
+      {
+        auth: 'admin',
+        query: t.Object({
+          type: t.Optional(oneOf(THREAT_TYPES)),
+          severity: t.Optional(oneOf(SEVERITIES)),
+          resolved: t.Optional(t.Boolean()),
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 200 })),
+          cursor: t.Optional(t.Integer({ minimum: 1 })),
+        }),
+        response: t.Object({ items: t.Array(threat), total: t.Integer(), nextCursor: t.Nullable(t.Integer()) }),
+        detail: { summary: 'List threats, newest first (admin)', tags: ['admin'] },
+      },
+    )
+    .post(
+      '/:id/resolve',
+      async ({ params, principal }) => {
+        const resolved = await resolveThreat(rt.db, params.id, principal.email)
+        if (!resolved) throw new HttpError(404, `No threat with id ${params.id}`)
+        return resolved
+      },
+      {
+        auth: 'admin',
+        params: t.Object({ id: t.Integer({ minimum: 1 }) }),
+        response: threat,
+        detail: { summary: 'Mark a threat resolved (admin)', tags: ['admin'] },
+      },
+    )
