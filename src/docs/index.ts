@@ -1,14 +1,18 @@
 // OpenAPI document at /swagger/json and Swagger UI at /swagger, with the UI's own
 // JavaScript and CSS embedded in the binary and served from /swagger/assets (no CDN).
+// The page is ours rather than the plugin's: the plugin's cached page Response breaks once
+// global hooks add headers, and its inline script would need 'unsafe-inline' in the CSP.
 import { openapi } from '@elysiajs/openapi'
 import { Elysia } from 'elysia'
 import bundle from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' }
 import css from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
 import pkg from '../../package.json'
+import { swaggerInit, swaggerPage } from './page'
 
-const assets: Record<string, { path: string; type: string }> = {
-  'swagger-ui-bundle.js': { path: bundle, type: 'text/javascript; charset=utf-8' },
-  'swagger-ui.css': { path: css, type: 'text/css; charset=utf-8' },
+const assets: Record<string, { body: () => Blob | string; type: string }> = {
+  'swagger-ui-bundle.js': { body: () => Bun.file(bundle), type: 'text/javascript; charset=utf-8' },
+  'swagger-ui.css': { body: () => Bun.file(css), type: 'text/css; charset=utf-8' },
+  'init.js': { body: () => swaggerInit, type: 'text/javascript; charset=utf-8' },
 }
 
 export const docs = new Elysia({ name: 'docs' })
@@ -16,14 +20,7 @@ export const docs = new Elysia({ name: 'docs' })
     openapi({
       path: '/swagger',
       specPath: '/swagger/json',
-      provider: 'swagger-ui',
-      swagger: {
-        // Absolute, so that /swagger/ (trailing slash) finds the document too.
-        ...({ url: '/swagger/json' } as object),
-        cdn: '/swagger/assets/swagger-ui-bundle.js',
-        theme: '/swagger/assets/swagger-ui.css',
-        autoDarkMode: false,
-      },
+      provider: null,
       exclude: { paths: [/^\/swagger/, /^\/admin/] },
       documentation: {
         info: {
@@ -40,12 +37,15 @@ export const docs = new Elysia({ name: 'docs' })
       },
     }),
   )
+  .get('/swagger', () => new Response(swaggerPage, { headers: { 'content-type': 'text/html; charset=utf-8' } }), {
+    detail: { hide: true },
+  })
   .get(
     '/swagger/assets/:name',
     ({ params, status }) => {
       const asset = assets[params.name]
       if (!asset) return status(404, 'No such asset')
-      return new Response(Bun.file(asset.path), {
+      return new Response(asset.body(), {
         headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' },
       })
     },

@@ -1,10 +1,10 @@
 // Security headers on every response. The CSP allows only the server's own scripts, styles
-// and connections (Swagger UI's page needs its one inline bootstrap script and inline styles).
+// and connections (Swagger UI sets inline styles).
 import { Elysia } from 'elysia'
 
 const contentSecurityPolicy = [
   "default-src 'self'",
-  "script-src 'self' 'unsafe-inline'",
+  "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "connect-src 'self'",
