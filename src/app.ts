@@ -2,6 +2,7 @@
 // Tests call `app.handle(request)`; `serve` hands `app.fetch` to Bun.serve.
 import { cors } from '@elysiajs/cors'
 import { Elysia } from 'elysia'
+import { admin } from './admin'
 import { auth } from './auth'
 import { docs } from './docs'
 import { bodyLimit } from './http/body-limit'
@@ -11,7 +12,6 @@ import { requestId } from './http/request-id'
 import { securityHeaders } from './http/security-headers'
 import type { Runtime } from './runtime'
 import { floodWatch } from './threats/floods'
-import { threatRoutes } from './threats/routes'
 
 export function createApp(rt: Runtime) {
   const app: Elysia = new Elysia()
@@ -33,7 +33,7 @@ export function createApp(rt: Runtime) {
     )
     .use(docs)
     .use(auth(rt))
-    .use(threatRoutes(rt))
+    .use(admin(rt))
   return app
 }
 

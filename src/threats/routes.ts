@@ -1,4 +1,4 @@
-// Admin endpoints of the threat log: list (filtered, paged newest first) and resolve.
+// Admin endpoints of the threat log (mounted under /api/admin): list, filtered and paged newest first; resolve.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { HttpError } from '../http/errors'
@@ -20,7 +20,7 @@ const threat = t.Object({
 })
 
 export const threatRoutes = (rt: Runtime) =>
-  new Elysia({ name: 'threats', prefix: '/api/admin/threats' })
+  new Elysia({ name: 'threats', prefix: '/threats' })
     .use(authGuard(rt))
     .get(
       '/',

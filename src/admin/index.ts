@@ -1,0 +1,121 @@
+// The admin API (admin role only): users, request logs, feedback; the threat log is
+// composed in from the threats feature. Every list is bounded and keyset-paged.
+import { Elysia, t } from 'elysia'
+import { authGuard } from '../auth/guard'
+import { HttpError } from '../http/errors'
+import { oneOf } from '../http/schema'
+import type { Runtime } from '../runtime'
+import { threatRoutes } from '../threats/routes'
+import { findLog, findUser, listFeedback, listLogs, listUsers, setUserActive, setUserRole } from './store'
+
+const limit = t.Optional(t.Integer({ minimum: 1, maximum: 200, description: 'page size (default 50, at most 200)' }))
+const isoDate = t.String({ format: 'date-time' })
+const OUTCOMES = ['ok', 'client_error', 'server_error', 'cancelled', 'upstream_error'] as const
+
+function millis(value: string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined
+  const ms = Date.parse(value)
+  if (Number.isNaN(ms)) throw new HttpError(400, `Invalid query field '${field}': expected an ISO date`)
+  return ms
+}
+
+export const admin = (rt: Runtime) =>
+  new Elysia({ name: 'admin', prefix: '/api/admin' })
+    .use(authGuard(rt))
+    .get(
+      '/users',
+      async ({ query }) => {
+        const size = query.limit ?? 50
+        const page = await listUsers(rt.db, { ...query, before: query.cursor, limit: size })
+        return { ...page, nextCursor: page.items.length === size ? page.items.at(-1)!.id : null }
+      },
+      {
+        auth: 'admin',
+        query: t.Object({
+          search: t.Optional(t.String({ maxLength: 200 })),
+          role: t.Optional(oneOf(['admin', 'user'] as const)),
+          active: t.Optional(t.Boolean()),
+          limit,
+          cursor: t.Optional(t.String()),
+        }),
+        detail: { summary: 'List users, newest first; search matches email or name (admin)', tags: ['admin'] },
+      },
+    )
+    .patch(
+      '/users/:id',
+      async ({ params, body, principal }) => {
+        const user = await findUser(rt.db, params.id)
+        if (!user) throw new HttpError(404, `No user with id ${params.id}`)
+        if (user.id === principal.userId && (body.role === 'user' || body.isActive === false))
+          throw new HttpError(409, 'Admins cannot demote or deactivate themselves')
+        if (body.role) await setUserRole(rt.db, user.id, body.role)
+        if (body.isActive !== undefined) await setUserActive(rt.db, user.id, body.isActive)
+        return (await findUser(rt.db, user.id))!
+      },
+      {
+        auth: 'admin',
+        params: t.Object({ id: t.String() }),
+        body: t.Object(
+          { role: t.Optional(oneOf(['admin', 'user'] as const)), isActive: t.Optional(t.Boolean()) },
+          { minProperties: 1, additionalProperties: false },
+        ),
+        detail: {
+          summary: 'Change a user’s role or activate/deactivate them; deactivation revokes their sessions and keys (admin)',
+          tags: ['admin'],
+        },
+      },
+    )
+    .get(
+      '/logs',
+      async ({ query }) => {
+        const size = query.limit ?? 50
+        const items = await listLogs(rt.db, {
+          userId: query.userId,
+          model: query.model,
+          status: query.status,
+          outcome: query.outcome,
+          from: millis(query.from, 'from'),
+          to: millis(query.to, 'to'),
+          before: query.cursor,
+          limit: size,
+        })
+        return { items, nextCursor: items.length === size ? items.at(-1)!.id : null }
+      },
+      {
+        auth: 'admin',
+        query: t.Object({
+          userId: t.Optional(t.String()),
+          model: t.Optional(t.String()),
+          status: t.Optional(t.Integer({ minimum: 100, maximum: 599 })),
+          outcome: t.Optional(oneOf(OUTCOMES)),
+          from: t.Optional(isoDate),
+          to: t.Optional(isoDate),
+          limit,
+          cursor: t.Optional(t.Integer({ minimum: 1 })),
+        }),
+        detail: { summary: 'Request logs, newest first, filtered (admin)', tags: ['admin'] },
+      },
+    )
+    .get(
+      '/logs/:id',
+      async ({ params }) => {
+        const log = await findLog(rt.db, params.id)
+        if (!log) throw new HttpError(404, `No request log with id ${params.id}`)
+        return log
+      },
+      { auth: 'admin', params: t.Object({ id: t.Integer({ minimum: 1 }) }), detail: { summary: 'One request log (admin)', tags: ['admin'] } },
+    )
+    .get(
+      '/feedback',
+      async ({ query }) => {
+        const size = query.limit ?? 50
+        const page = await listFeedback(rt.db, { rating: query.rating, before: query.cursor, limit: size })
+        return { ...page, nextCursor: page.items.length === size ? page.items.at(-1)!.id : null }
+      },
+      {
+        auth: 'admin',
+        query: t.Object({ rating: t.Optional(t.Integer({ minimum: 1, maximum: 5 })), limit, cursor: t.Optional(t.Integer({ minimum: 1 })) }),
+        detail: { summary: 'Feedback with ratings and comments, newest first (admin)', tags: ['admin'] },
+      },
+    )
+    .use(threatRoutes(rt))

@@ -1,0 +1,202 @@
+// The admin views' SQL: users, request logs and feedback, each read in bounded, keyset-paged slices.
+import type { Database } from 'bun:sqlite'
+import type { Role } from '../auth/principal'
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+type Args = (string | number)[]
+const whereOf = (clauses: string[]) => (clauses.length ? `WHERE ${clauses.join(' AND ')}` : '')
+
+type UserRow = {
+  id: string
+  email: string
+  name: string
+  avatar_url: string | null
+  role: Role
+  provider: string
+  is_active: number
+  created_at: number
+  last_login_at: number | null
+}
+
+const presentUser = (row: UserRow) => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  avatarUrl: row.avatar_url,
+  role: row.role,
+  provider: row.provider,
+  isActive: row.is_active === 1,
+  createdAt: iso(row.created_at)!,
+  lastLoginAt: iso(row.last_login_at),
+})
+export type AdminUser = ReturnType<typeof presentUser>
+
+export type UserFilter = { search?: string; role?: Role; active?: boolean; before?: string; limit: number }
+
+export async function listUsers(db: Database, filter: UserFilter) {
+  const clauses: string[] = []
+  const args: Args = []
+  if (filter.search) {
+    const n = args.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+    clauses.push(`(email LIKE ?${n} ESCAPE '\\' OR name LIKE ?${n} ESCAPE '\\')`)
+  }
+  if (filter.role) clauses.push(`role = ?${args.push(filter.role)}`)
+  if (filter.active !== undefined) clauses.push(`is_active = ?${args.push(filter.active ? 1 : 0)}`)
+  const total = db.query<{ n: number }, Args>(`SELECT count(*) AS n FROM users ${whereOf(clauses)}`).get(...args)!.n
+  if (filter.before) clauses.push(`id < ?${args.push(filter.before)}`)
+  const rows = db
+    .query<UserRow, Args>(`SELECT * FROM users ${whereOf(clauses)} ORDER BY id DESC LIMIT ?${args.push(filter.limit)}`)
+    .all(...args)
+  return { total, items: rows.map(presentUser) }
+}
+
+export async function findUser(db: Database, id: string): Promise<AdminUser | undefined> {
+  const row = db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id)
+  return row ? presentUser(row) : undefined
+}
+
+export async function setUserRole(db: Database, id: string, role: Role): Promise<void> {
+  db.query('UPDATE users SET role = ? WHERE id = ?').run(role, id)
+}
+
+/** Deactivating also revokes every session and API key of the user, at once and for good. */
+export async function setUserActive(db: Database, id: string, active: boolean, now = Date.now()): Promise<void> {
+  db.transaction(() => {
+    db.query('UPDATE users SET is_active = ? WHERE id = ?').run(active ? 1 : 0, id)
+    if (active) return
+    db.query('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, id)
+    db.query('UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, id)
+  })()
+}
+
+type LogRow = {
+  id: number
+  request_id: string
+  created_at: number
+  method: string
+  path: string
+  status: number
+  latency_ms: number
+  user_id: string | null
+  user_email: string | null
+  api_key_id: string | null
+  session_id: string | null
+  model: string | null
+  upstream: string | null
+  completion_id: string | null
+  prompt_tokens: number
+  completion_tokens: number
+  total_tokens: number
+  ttft_ms: number | null
+  cost: number
+  country: string | null
+  ip: string | null
+  user_agent: string | null
+  error_type: string | null
+  outcome: string
+}
+
+const presentLog = (row: LogRow) => ({
+  id: row.id,
+  requestId: row.request_id,
+  createdAt: iso(row.created_at)!,
+  method: row.method,
+  path: row.path,
+  status: row.status,
+  latencyMs: row.latency_ms,
+  userId: row.user_id,
+  userEmail: row.user_email,
+  apiKeyId: row.api_key_id,
+  sessionId: row.session_id,
+  model: row.model,
+  upstream: row.upstream,
+  completionId: row.completion_id,
+  promptTokens: row.prompt_tokens,
+  completionTokens: row.completion_tokens,
+  totalTokens: row.total_tokens,
+  ttftMs: row.ttft_ms,
+  cost: row.cost,
+  country: row.country,
+  ip: row.ip,
+  userAgent: row.user_agent,
+  errorType: row.error_type,
+  outcome: row.outcome,
+})
+
+export type LogFilter = {
+  userId?: string
+  model?: string
+  status?: number
+  outcome?: string
+  from?: number
+  to?: number
+  before?: number
+  limit: number
+}
+
+const logSelect = `SELECT l.*, u.email AS user_email FROM request_logs l LEFT JOIN users u ON u.id = l.user_id`
+
+/** Newest first. No total: counting millions of rows per page view is what makes peers slow. */
+export async function listLogs(db: Database, filter: LogFilter) {
+  const clauses: string[] = []
+  const args: Args = []
+  if (filter.userId) clauses.push(`l.user_id = ?${args.push(filter.userId)}`)
+  if (filter.model) clauses.push(`l.model = ?${args.push(filter.model)}`)
+  if (filter.status !== undefined) clauses.push(`l.status = ?${args.push(filter.status)}`)
+  if (filter.outcome) clauses.push(`l.outcome = ?${args.push(filter.outcome)}`)
+  if (filter.from !== undefined) clauses.push(`l.created_at >= ?${args.push(filter.from)}`)
+  if (filter.to !== undefined) clauses.push(`l.created_at < ?${args.push(filter.to)}`)
+  if (filter.before !== undefined) clauses.push(`l.id < ?${args.push(filter.before)}`)
+  const rows = db
+    .query<LogRow, Args>(`${logSelect} ${whereOf(clauses)} ORDER BY l.id DESC LIMIT ?${args.push(filter.limit)}`)
+    .all(...args)
+  return rows.map(presentLog)
+}
+
+export async function findLog(db: Database, id: number) {
+  const row = db.query<LogRow, [number]>(`${logSelect} WHERE l.id = ?`).get(id)
+  return row ? presentLog(row) : undefined
+}
+
+type FeedbackRow = {
+  id: number
+  completion_id: string
+  user_id: string
+  user_email: string | null
+  model: string | null
+  rating: number
+  comment: string | null
+  created_at: number
+  updated_at: number
+}
+
+export async function listFeedback(db: Database, filter: { rating?: number; before?: number; limit: number }) {
+  const clauses: string[] = []
+  const args: Args = []
+  if (filter.rating !== undefined) clauses.push(`f.rating = ?${args.push(filter.rating)}`)
+  const total = db.query<{ n: number }, Args>(`SELECT count(*) AS n FROM feedback f ${whereOf(clauses)}`).get(...args)!.n
+  if (filter.before !== undefined) clauses.push(`f.id < ?${args.push(filter.before)}`)
+  const rows = db
+    .query<FeedbackRow, Args>(
+      `SELECT f.*, u.email AS user_email,
+              (SELECT model FROM request_logs l WHERE l.completion_id = f.completion_id LIMIT 1) AS model
+         FROM feedback f LEFT JOIN users u ON u.id = f.user_id
+         ${whereOf(clauses)} ORDER BY f.id DESC LIMIT ?${args.push(filter.limit)}`,
+    )
+    .all(...args)
+  return {
+    total,
+    items: rows.map((row) => ({
+      id: row.id,
+      completionId: row.completion_id,
+      userId: row.user_id,
+      userEmail: row.user_email,
+      model: row.model,
+      rating: row.rating,
+      comment: row.comment,
+      createdAt: iso(row.created_at)!,
+      updatedAt: iso(row.updated_at)!,
+    })),
+  }
+}

@@ -1,0 +1,145 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { testApp } from './support/app'
+import { seedUser } from './support/users'
+
+const { rt, call, close } = await testApp()
+afterAll(close)
+
+const admin = await seedUser(rt, { role: 'admin', email: 'root@example.com', name: 'Root' })
+const alice = await seedUser(rt, { email: 'alice@example.com', name: 'Alice Liddell' })
+const bob = await seedUser(rt, { email: 'bob_smith@example.com', name: 'Bob' })
+
+function insertLog(values: { userId?: string; model?: string; status?: number; outcome?: string; createdAt?: number; completionId?: string }) {
+  rt.db
+    .query(
+      `INSERT INTO request_logs (request_id, created_at, method, path, status, latency_ms, user_id, model, completion_id, outcome, total_tokens)
+       VALUES (?, ?, 'POST', '/v1/chat/completions', ?, 12.5, ?, ?, ?, ?, 42)`,
+    )
+    .run(
+      Bun.randomUUIDv7(),
+      values.createdAt ?? Date.now(),
+      values.status ?? 200,
+      values.userId ?? null,
+      values.model ?? 'llama3.2',
+      values.completionId ?? null,
+      values.outcome ?? 'ok',
+    )
+}
+
+describe('admin API access', () => {
+  test.each([
+    ['GET', '/api/admin/users/'],
+    ['PATCH', `/api/admin/users/${alice.userId}/`],
+    ['GET', '/api/admin/logs/'],
+    ['GET', '/api/admin/logs/1/'],
+    ['GET', '/api/admin/feedback/'],
+    ['GET', '/api/admin/threats/'],
+    ['POST', '/api/admin/threats/1/resolve/'],
+  ])('%s %s: 401 without a token, 403 for a non-admin', async (method, path) => {
+    const json = method === 'PATCH' ? { role: 'admin' } : undefined
+    expect((await call(path, { method, json })).status).toBe(401)
+    const res = await call(path, { method, json, token: alice.accessToken })
+    expect(res.status).toBe(403)
+    expect(await res.json()).toMatchObject({ error: 'Forbidden', message: expect.any(String) })
+  })
+})
+
+describe('users', () => {
+  test('list, search (wildcards are literal), filter and page', async () => {
+    const all = await (await call('/api/admin/users/', { token: admin.accessToken })).json()
+    expect(all.total).toBe(3)
+    expect(all.items[0]).toMatchObject({ email: expect.any(String), role: expect.any(String), isActive: true })
+    const found = await (await call('/api/admin/users/?search=LIDDELL', { token: admin.accessToken })).json()
+    expect(found.items.map((u: { email: string }) => u.email)).toEqual(['alice@example.com'])
+    const underscore = await (await call('/api/admin/users/?search=b_s', { token: admin.accessToken })).json()
+    expect(underscore.items.map((u: { email: string }) => u.email)).toEqual(['bob_smith@example.com'])
+    const percent = await (await call('/api/admin/users/?search=%25', { token: admin.accessToken })).json()
+    expect(percent.total).toBe(0)
+    const admins = await (await call('/api/admin/users/?role=admin', { token: admin.accessToken })).json()
+    expect(admins.items.map((u: { email: string }) => u.email)).toEqual(['root@example.com'])
+    const page1 = await (await call('/api/admin/users/?limit=2', { token: admin.accessToken })).json()
+    expect(page1.items).toHaveLength(2)
+    const page2 = await (await call(`/api/admin/users/?limit=2&cursor=${page1.nextCursor}`, { token: admin.accessToken })).json()
+    expect(page2.items).toHaveLength(1)
+    expect(page2.nextCursor).toBeNull()
+    expect((await call('/api/admin/users/?limit=0', { token: admin.accessToken })).status).toBe(400)
+    expect((await call('/api/admin/users/?role=root', { token: admin.accessToken })).status).toBe(400)
+  })
+
+  test('promote and demote', async () => {
+    const res = await call(`/api/admin/users/${bob.userId}/`, { method: 'PATCH', json: { role: 'admin' }, token: admin.accessToken })
+    expect(res.status).toBe(200)
+    expect((await res.json()).role).toBe('admin')
+    expect((await call('/api/admin/users/', { token: bob.accessToken })).status).toBe(200)
+    await call(`/api/admin/users/${bob.userId}`, { method: 'PATCH', json: { role: 'user' }, token: admin.accessToken })
+    expect((await call('/api/admin/users/', { token: bob.accessToken })).status).toBe(403)
+  })
+
+  test('deactivation cuts tokens and keys at once and revokes them for good', async () => {
+    const carol = await seedUser(rt)
+    const off = await call(`/api/admin/users/${carol.userId}/`, { method: 'PATCH', json: { isActive: false }, token: admin.accessToken })
+    expect((await off.json()).isActive).toBe(false)
+    expect((await call('/api/admin/logs/', { token: carol.accessToken })).status).toBe(401)
+    expect((await call('/api/admin/logs/', { token: carol.apiKey })).status).toBe(401)
+    await call(`/api/admin/users/${carol.userId}/`, { method: 'PATCH', json: { isActive: true }, token: admin.accessToken })
+    expect((await call('/api/admin/logs/', { token: carol.apiKey })).status).toBe(401)
+    expect((await call('/api/admin/logs/', { token: carol.accessToken })).status).toBe(401)
+  })
+
+  test('bad changes are refused', async () => {
+    const self = await call(`/api/admin/users/${admin.userId}/`, { method: 'PATCH', json: { isActive: false }, token: admin.accessToken })
+    expect(self.status).toBe(409)
+    expect((await call('/api/admin/users/nope/', { method: 'PATCH', json: { role: 'user' }, token: admin.accessToken })).status).toBe(404)
+    expect((await call(`/api/admin/users/${bob.userId}/`, { method: 'PATCH', json: {}, token: admin.accessToken })).status).toBe(400)
+    const wrong = await call(`/api/admin/users/${bob.userId}/`, { method: 'PATCH', json: { role: 'god' }, token: admin.accessToken })
+    expect(wrong.status).toBe(400)
+    expect((await wrong.json()).message).toContain('role')
+  })
+})
+
+describe('request logs', () => {
+  const hour = 3_600_000
+  const t0 = Date.UTC(2026, 0, 1)
+  insertLog({ userId: alice.userId, model: 'llama3.2', createdAt: t0 })
+  insertLog({ userId: alice.userId, model: 'qwen3', status: 500, outcome: 'server_error', createdAt: t0 + hour })
+  insertLog({ userId: bob.userId, model: 'llama3.2', status: 404, outcome: 'client_error', createdAt: t0 + 2 * hour })
+
+  test('filters by user, model, status, outcome and time; pages by cursor', async () => {
+    const get = async (query: string) => (await (await call(`/api/admin/logs/?${query}`, { token: admin.accessToken })).json()).items
+    expect(await get(`userId=${alice.userId}`)).toHaveLength(2)
+    expect(await get('model=qwen3')).toHaveLength(1)
+    expect(await get('status=404')).toMatchObject([{ userEmail: 'bob_smith@example.com', outcome: 'client_error' }])
+    expect(await get('outcome=server_error')).toHaveLength(1)
+    expect(await get(`from=${new Date(t0 + hour).toISOString()}&to=${new Date(t0 + 2 * hour).toISOString()}`)).toHaveLength(1)
+    const first = await (await call('/api/admin/logs/?limit=2', { token: admin.accessToken })).json()
+    expect(first.items).toHaveLength(2)
+    const rest = await (await call(`/api/admin/logs/?limit=2&cursor=${first.nextCursor}`, { token: admin.accessToken })).json()
+    expect(rest.items).toHaveLength(1)
+  })
+
+  test('one log, and bad queries', async () => {
+    const [latest] = (await (await call('/api/admin/logs/?limit=1', { token: admin.accessToken })).json()).items
+    const one = await call(`/api/admin/logs/${latest.id}/`, { token: admin.accessToken })
+    expect(await one.json()).toMatchObject({ id: latest.id, path: '/v1/chat/completions', totalTokens: 42 })
+    expect((await call('/api/admin/logs/999999/', { token: admin.accessToken })).status).toBe(404)
+    expect((await call('/api/admin/logs/abc/', { token: admin.accessToken })).status).toBe(400)
+    expect((await call('/api/admin/logs/?from=yesterday', { token: admin.accessToken })).status).toBe(400)
+    expect((await call('/api/admin/logs/?outcome=fine', { token: admin.accessToken })).status).toBe(400)
+    expect((await call('/api/admin/logs/?limit=100000', { token: admin.accessToken })).status).toBe(400)
+  })
+})
+
+describe('feedback', () => {
+  test('lists ratings and comments with the completion’s model', async () => {
+    insertLog({ userId: alice.userId, model: 'mistral', completionId: 'chatcmpl-fb1' })
+    const now = Date.now()
+    rt.db
+      .query('INSERT INTO feedback (completion_id, user_id, rating, comment, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run('chatcmpl-fb1', alice.userId, 4, 'good answer', now, now)
+    const page = await (await call('/api/admin/feedback/', { token: admin.accessToken })).json()
+    expect(page.total).toBe(1)
+    expect(page.items[0]).toMatchObject({ completionId: 'chatcmpl-fb1', rating: 4, comment: 'good answer', model: 'mistral', userEmail: 'alice@example.com' })
+    expect((await (await call('/api/admin/feedback/?rating=5', { token: admin.accessToken })).json()).total).toBe(0)
+    expect((await call('/api/admin/feedback/?rating=6', { token: admin.accessToken })).status).toBe(400)
+  })
+})
