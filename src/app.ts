@@ -3,6 +3,7 @@
 import { cors } from '@elysiajs/cors'
 import { Elysia } from 'elysia'
 import { admin } from './admin'
+import { adminUi } from './admin/ui'
 import { auth } from './auth'
 import { docs } from './docs'
 import { bodyLimit } from './http/body-limit'
@@ -34,6 +35,7 @@ export function createApp(rt: Runtime) {
     .use(docs)
     .use(auth(rt))
     .use(admin(rt))
+    .use(adminUi)
   return app
 }
 

@@ -1,0 +1,110 @@
+// API keys of the signed-in admin: create one (its secret is shown once, with a copy button),
+// list them, revoke one.
+import { api } from './api.js'
+import { confirmAction, empty, errorBox, field, fmt, h, loading, notice, pageHeader, show, table } from './dom.js'
+
+/** Copies through the Clipboard API where the page may use it, else by selecting the text. */
+async function copy(input) {
+  input.select()
+  try {
+    await navigator.clipboard.writeText(input.value)
+  } catch {
+    if (!document.execCommand('copy')) throw new Error('Copying is not allowed here; the key is selected, copy it by hand.')
+  }
+}
+
+function secretBox(created) {
+  const input = h('input', { readonly: true, value: created.key, 'aria-label': 'The new API key', class: 'secret', spellcheck: 'false' })
+  const status = h('span', { role: 'status', class: 'muted' })
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'button',
+      onclick: () =>
+        copy(input).then(
+          () => (status.textContent = 'Copied.'),
+          (error) => (status.textContent = error.message),
+        ),
+    },
+    'Copy',
+  )
+  return h(
+    'div',
+    { class: 'card secret-box' },
+    h('p', {}, h('strong', {}, `Key “${created.name}” created. `), 'Copy it now: it is shown only once and cannot be recovered.'),
+    h('div', { class: 'secret-row' }, input, button),
+    status,
+  )
+}
+
+export default function keys(root) {
+  const messages = h('div', { class: 'messages', 'aria-live': 'polite' })
+  const listState = h('div')
+  const rows = table(
+    [
+      { label: 'Name', cell: (k) => k.name },
+      { label: 'Key', cell: (k) => h('code', {}, `${k.prefix}…`) },
+      { label: 'Created', cell: (k) => fmt.date(k.createdAt) },
+      { label: 'Last used', cell: (k) => (k.lastUsedAt ? fmt.date(k.lastUsedAt) : 'Never') },
+      { label: 'Expires', cell: (k) => (k.expiresAt ? fmt.date(k.expiresAt) : 'Never') },
+      { label: 'Actions', cell: (k) => h('button', { type: 'button', class: 'button danger small', onclick: () => revoke(k) }, 'Revoke') },
+    ],
+    'Your API keys',
+  )
+
+  async function refresh() {
+    show(listState, loading())
+    try {
+      const body = await api('/api/keys/')
+      const items = Array.isArray(body) ? body : body.items
+      rows.clear()
+      rows.append(items)
+      rows.element.hidden = items.length === 0
+      show(listState, items.length ? '' : empty('You have no API keys. Create one above to call the API from tools and scripts.'))
+    } catch (error) {
+      show(listState, errorBox(error.message))
+    }
+  }
+
+  async function revoke(key) {
+    if (!(await confirmAction('Revoke API key', `Revoke “${key.name}” (${key.prefix}…)? Tools using it stop working at once.`, 'Revoke', { danger: true }))) return
+    try {
+      await api(`/api/keys/${encodeURIComponent(key.id)}/`, { method: 'DELETE' })
+      messages.replaceChildren(notice(`Key “${key.name}” is revoked.`))
+      await refresh()
+    } catch (error) {
+      messages.replaceChildren(errorBox(error.message))
+    }
+  }
+
+  const name = h('input', { name: 'name', required: true, maxlength: '100', placeholder: 'e.g. CI pipeline', autocomplete: 'off' })
+  const expires = h('input', { name: 'expiresAt', type: 'date' })
+  const submit = h('button', { class: 'button' }, 'Create key')
+  const form = h(
+    'form',
+    { class: 'filters', 'aria-label': 'Create an API key' },
+    field('Name', name),
+    field('Expires (optional)', expires),
+    h('div', { class: 'filter-actions' }, submit),
+  )
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    submit.disabled = true
+    try {
+      const json = { name: name.value.trim() }
+      if (expires.value) json.expiresAt = new Date(`${expires.value}T23:59:59`).toISOString()
+      const created = await api('/api/keys/', { method: 'POST', json })
+      form.reset()
+      messages.replaceChildren(secretBox(created))
+      await refresh()
+    } catch (error) {
+      messages.replaceChildren(errorBox(error.message))
+    } finally {
+      submit.disabled = false
+    }
+  })
+
+  root.append(pageHeader('API keys'), h('p', { class: 'muted' }, 'Keys act as you: anyone holding one can call the API with your role.'), form, messages, listState, rows.element)
+  refresh()
+}

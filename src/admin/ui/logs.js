@@ -1,0 +1,76 @@
+// Logs: request logs filtered by user, model, status, outcome and time; a row opens its detail.
+import { api, query } from './api.js'
+import { badge, dialog, errorBox, field, fmt, h, loading, pageHeader, select, show } from './dom.js'
+import { pagedList } from './list.js'
+
+const OUTCOMES = ['ok', 'client_error', 'server_error', 'cancelled', 'upstream_error']
+
+const isoOf = (local) => (local ? new Date(local).toISOString() : undefined)
+const statusBadge = (status) => badge(String(status), status < 400 ? 'ok' : status < 500 ? 'warn' : 'bad')
+
+const DETAIL = [
+  ['Request id', (l) => l.requestId],
+  ['Time', (l) => fmt.date(l.createdAt)],
+  ['Request', (l) => `${l.method} ${l.path}`],
+  ['Status', (l) => statusBadge(l.status)],
+  ['Outcome', (l) => l.outcome],
+  ['Error type', (l) => l.errorType],
+  ['User', (l) => (l.userEmail ? `${l.userEmail} (${l.userId})` : l.userId)],
+  ['API key', (l) => l.apiKeyId],
+  ['Session', (l) => l.sessionId],
+  ['Model', (l) => l.model],
+  ['Upstream', (l) => l.upstream],
+  ['Completion id', (l) => l.completionId],
+  ['Latency', (l) => fmt.ms(l.latencyMs)],
+  ['Time to first token', (l) => fmt.ms(l.ttftMs)],
+  ['Tokens', (l) => `${fmt.int(l.promptTokens)} prompt + ${fmt.int(l.completionTokens)} completion = ${fmt.int(l.totalTokens)}`],
+  ['Cost', (l) => fmt.cost(l.cost)],
+  ['Country', (l) => l.country],
+  ['Address', (l) => l.ip],
+  ['User agent', (l) => l.userAgent],
+]
+
+async function openDetail(id) {
+  const body = h('div', {}, loading())
+  const closed = dialog(`Request ${id}`, body, [h('button', { class: 'button', value: 'close', autofocus: true }, 'Close')])
+  try {
+    const log = await api(`/api/admin/logs/${id}/`)
+    show(body, h('dl', { class: 'details' }, DETAIL.flatMap(([label, value]) => [h('dt', {}, label), h('dd', {}, value(log) ?? '—')])))
+  } catch (error) {
+    show(body, errorBox(error.message))
+  }
+  return closed
+}
+
+export default function logs(root) {
+  const list = pagedList({
+    caption: 'Request logs',
+    emptyText: 'No requests have been logged yet.',
+    filters: [
+      field('User id', h('input', { name: 'userId', placeholder: 'Any user', autocomplete: 'off' })),
+      field('Model', h('input', { name: 'model', placeholder: 'Any model', autocomplete: 'off' })),
+      field('Status', h('input', { name: 'status', type: 'number', min: '100', max: '599', placeholder: 'Any' })),
+      field('Outcome', select('outcome', [['', 'Any outcome'], ...OUTCOMES.map((o) => [o, o.replace('_', ' ')])])),
+      field('From', h('input', { name: 'from', type: 'datetime-local' })),
+      field('To', h('input', { name: 'to', type: 'datetime-local' })),
+    ],
+    columns: [
+      {
+        label: 'Time',
+        cell: (l) => h('button', { type: 'button', class: 'link', onclick: () => openDetail(l.id), 'aria-label': `Details of request ${l.id}` }, fmt.date(l.createdAt)),
+      },
+      { label: 'Request', cell: (l) => h('code', {}, `${l.method} ${l.path}`) },
+      { label: 'Status', cell: (l) => statusBadge(l.status) },
+      { label: 'Outcome', cell: (l) => l.outcome.replace('_', ' ') },
+      { label: 'Model', cell: (l) => l.model },
+      { label: 'User', cell: (l) => l.userEmail ?? l.userId },
+      { label: 'Latency', cell: (l) => fmt.ms(l.latencyMs), className: 'number' },
+      { label: 'Tokens', cell: (l) => fmt.int(l.totalTokens), className: 'number' },
+      { label: 'Cost', cell: (l) => fmt.cost(l.cost), className: 'number' },
+    ],
+    load: ({ from, to, ...values }, cursor) =>
+      api(`/api/admin/logs/${query({ ...values, from: isoOf(from), to: isoOf(to), cursor, limit: 50 })}`),
+  })
+  root.append(pageHeader('Request logs'), list.element)
+  list.reload()
+}

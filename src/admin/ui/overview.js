@@ -1,0 +1,164 @@
+// Overview: the dashboard API for a chosen range, as summary figures and charts.
+import { api, query } from './api.js'
+import { chartCard, colors, ranking, shares, timeSeries } from './charts.js'
+import { errorBox, fmt, h, loading, pageHeader, show } from './dom.js'
+
+const RANGES = [
+  ['24h', '24 hours'],
+  ['7d', '7 days'],
+  ['1m', '1 month'],
+  ['3m', '3 months'],
+]
+
+/** The dashboard's latency series is in seconds (its summary's average is in ms). */
+const LATENCY_UNIT = 's'
+
+const hour = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' })
+const day = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' })
+
+const figure = (label, value, detail) =>
+  h('div', { class: 'card figure' }, h('span', { class: 'figure-label' }, label), h('strong', {}, value), detail && h('span', { class: 'figure-detail' }, detail))
+
+function figures(data) {
+  const { summary, users, feedback, threats } = data
+  return h(
+    'section',
+    { class: 'figures', 'aria-label': 'Summary' },
+    figure('Requests', fmt.int(summary.totalRequests), `${fmt.percent(summary.successfulRequests, summary.totalRequests)} successful`),
+    figure('Avg latency', fmt.ms(summary.avgLatencyMs)),
+    figure('Cost', fmt.cost(summary.totalCost), `${fmt.cost(summary.avgCostPerRequest)} per request`),
+    figure('Tokens', fmt.int(summary.totalTokens), `${fmt.num(summary.avgTokensPerRequest)} per request`),
+    figure('Active users', fmt.int(users.activeUsers), `${fmt.int(users.totalSessions)} sessions`),
+    figure('Per session', fmt.cost(users.avgSessionCost), `${fmt.num(users.avgSessionRequests)} requests`),
+    figure('Feedback', feedback.totalFeedback ? `${fmt.num(feedback.avgRating)} / 5` : '—', `${fmt.int(feedback.totalFeedback)} ratings`),
+    figure('Open threats', fmt.int(threats.unresolvedThreats), `${fmt.int(threats.criticalThreats)} critical, ${fmt.int(threats.highThreats)} high`),
+  )
+}
+
+function charts(data) {
+  const label = (timestamp) => (data.range === '24h' ? hour : day).format(new Date(timestamp))
+  const times = (series) => series.map((point) => label(point.timestamp))
+  const ratings = ['1', '2', '3', '4', '5']
+  const specs = [
+    [
+      'Requests',
+      'successful and failed requests over time',
+      data.requests.length,
+      timeSeries(
+        times(data.requests),
+        [
+          { label: 'Success', data: data.requests.map((p) => p.success), backgroundColor: colors.success },
+          { label: 'Error', data: data.requests.map((p) => p.error), backgroundColor: colors.error },
+        ],
+        { stacked: true },
+      ),
+    ],
+    [
+      'Latency',
+      `average latency over time, in ${LATENCY_UNIT === 's' ? 'seconds' : 'milliseconds'}`,
+      data.latency.length,
+      timeSeries(times(data.latency), [{ label: 'Latency', data: data.latency.map((p) => p.latency), borderColor: colors.accent, backgroundColor: colors.accent }], {
+        yTitle: LATENCY_UNIT,
+      }),
+    ],
+    [
+      'Cost',
+      'cost over time, in dollars',
+      data.costs.length,
+      timeSeries(times(data.costs), [{ label: 'Cost', data: data.costs.map((p) => p.cost), borderColor: colors.amber, backgroundColor: colors.amber }], {
+        currency: true,
+      }),
+    ],
+    [
+      'Top models',
+      'requests per model',
+      data.topModels.length,
+      ranking(data.topModels.map((m) => m.name), 'Requests', data.topModels.map((m) => m.requests)),
+    ],
+    [
+      'Top countries',
+      'requests per country',
+      data.topCountries.length,
+      ranking(data.topCountries.map((c) => c.name), 'Requests', data.topCountries.map((c) => c.requests), colors.accent),
+    ],
+    [
+      'Errors',
+      'failed requests per status code',
+      data.errorsBreakdown.length,
+      ranking(data.errorsBreakdown.map((e) => e.label), 'Requests', data.errorsBreakdown.map((e) => e.value), colors.error),
+    ],
+    [
+      'Ratings',
+      'how many ratings of each star count',
+      data.feedback.totalFeedback,
+      {
+        type: 'bar',
+        data: {
+          labels: ratings.map((r) => `${r} ★`),
+          datasets: [{ label: 'Ratings', data: ratings.map((r) => data.feedback.ratingDistribution[r] ?? 0), backgroundColor: colors.amber }],
+        },
+        options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
+      },
+    ],
+    [
+      'Threats by type',
+      'detected threats per type',
+      data.threats.topThreatTypes.length,
+      shares(data.threats.topThreatTypes.map((t) => t.type.replaceAll('_', ' ')), data.threats.topThreatTypes.map((t) => t.count)),
+    ],
+  ]
+  const drawn = []
+  const cards = specs.map(([title, description, size, config]) => {
+    if (!size) return h('figure', { class: 'card chart-card' }, h('figcaption', {}, title), h('p', { class: 'state empty' }, 'No data in this range.'))
+    const { card, chart } = chartCard(title, description, config)
+    drawn.push(chart)
+    return card
+  })
+  return { element: h('section', { class: 'charts', 'aria-label': 'Charts' }, cards), drawn }
+}
+
+export default function overview(root) {
+  const initial = new URLSearchParams(location.search).get('range')
+  let range = RANGES.some(([value]) => value === initial) ? initial : '7d'
+  let drawn = []
+  let generation = 0
+  const content = h('div', { 'aria-live': 'polite' })
+  const buttons = RANGES.map(([value, label]) => h('button', { type: 'button', class: 'segment', 'data-range': value, onclick: () => choose(value) }, label))
+  const updated = h('span', { class: 'updated' })
+  const refresh = h('button', { type: 'button', class: 'button secondary', onclick: () => load() }, 'Refresh')
+
+  const destroy = () => {
+    for (const chart of drawn) chart.destroy()
+    drawn = []
+  }
+
+  async function load() {
+    const mine = ++generation
+    for (const button of buttons) button.setAttribute('aria-pressed', String(button.dataset.range === range))
+    destroy()
+    show(content, loading('Loading the dashboard…'))
+    try {
+      const data = await api(`/api/dashboard/${query({ range })}`)
+      if (mine !== generation) return
+      const drawing = charts(data)
+      drawn = drawing.drawn
+      updated.textContent = `Updated ${fmt.date(data.generatedAt)}`
+      show(content, figures(data), drawing.element)
+    } catch (error) {
+      if (mine === generation) show(content, errorBox(error.message))
+    }
+  }
+
+  function choose(value) {
+    range = value
+    history.replaceState(history.state, '', `${location.pathname}?range=${value}`)
+    load()
+  }
+
+  root.append(
+    pageHeader('Overview', h('div', { class: 'toolbar' }, h('div', { class: 'segmented', role: 'group', 'aria-label': 'Time range' }, buttons), refresh, updated)),
+    content,
+  )
+  load()
+  return destroy
+}
