@@ -56,8 +56,7 @@ export default function keys(root) {
   async function refresh() {
     show(listState, loading())
     try {
-      const body = await api('/api/keys/')
-      const items = Array.isArray(body) ? body : body.items
+      const { data: items } = await api('/api/keys/')
       rows.clear()
       rows.append(items)
       rows.element.hidden = items.length === 0

@@ -1,0 +1,340 @@
+// Drives the admin UI in headless Chromium against the real server running as a subprocess,
+// with every request that would leave 127.0.0.1 blocked (and counted): the UI must work offline.
+// Screenshots of each page land in test/artifacts/ for a person to look at.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { freePort, run, waitFor } from './support/process'
+
+const CHROMIUM = '/usr/bin/chromium'
+const hasChromium = existsSync(CHROMIUM)
+if (!hasChromium) console.warn(`admin UI browser tests skipped: ${CHROMIUM} is missing (CI installs Debian's chromium package)`)
+
+const root = join(import.meta.dir, '..')
+const artifacts = join(import.meta.dir, 'artifacts')
+const folder = mkdtempSync(join(tmpdir(), 'studio-admin-ui-'))
+const ADMIN = { email: 'root@example.com', password: 'admin-password-123' }
+const MEMBER = { email: 'member@example.com', password: 'member-password-123' }
+const LEAVER = { email: 'leaver@example.com', password: 'leaver-password-123' }
+
+let server: ReturnType<typeof Bun.spawn> | undefined
+let context: BrowserContext
+let page: Page
+let base = ''
+let leaverKey = ''
+const external: string[] = []
+const pageErrors: string[] = []
+
+const env = () => ({
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: folder,
+  DATABASE_URL: `sqlite://${join(folder, 'studio.db')}`,
+  SECRET_KEY: 'browser-test-secret-key-that-is-long-enough-0123456789',
+})
+
+async function studio(...args: string[]) {
+  const result = await run(['bun', join(root, 'src/index.ts'), ...args], { cwd: folder, env: env() })
+  if (result.code !== 0) throw new Error(`studio ${args[0]} failed (${result.code}):\n${result.stderr}`)
+  return result.stdout
+}
+
+async function http(path: string, init: { method?: string; json?: unknown; token?: string } = {}) {
+  const headers: Record<string, string> = {}
+  if (init.json !== undefined) headers['content-type'] = 'application/json'
+  if (init.token) headers.authorization = `Bearer ${init.token}`
+  return fetch(`${base}${path}`, { method: init.method ?? 'GET', headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) })
+}
+
+async function register(account: { email: string; password: string }): Promise<string> {
+  const res = await http('/api/auth/register/', { method: 'POST', json: account })
+  if (res.status !== 201 && res.status !== 200) throw new Error(`register ${account.email}: ${res.status} ${await res.text()}`)
+  return (await res.json()).accessToken
+}
+
+const shot = (name: string, target: Page = page) => target.screenshot({ path: join(artifacts, `admin-${name}.png`), fullPage: true })
+
+async function signIn(target: Page, account: { email: string; password: string }) {
+  await target.goto(`${base}/admin`)
+  await target.getByLabel('Email').fill(account.email)
+  await target.getByLabel('Password').fill(account.password)
+  await target.getByRole('button', { name: 'Sign in' }).click()
+}
+
+/** Polls until `read` returns what `ok` accepts (the page updates asynchronously). */
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await read()
+    if (ok(value) || Date.now() > deadline) return value
+    await Bun.sleep(50)
+  }
+}
+
+const nav = (name: string) => page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name, exact: true })
+
+beforeAll(async () => {
+  if (!hasChromium) return
+  mkdirSync(artifacts, { recursive: true })
+  await studio('migrate')
+  await studio('create-superuser', '--email', ADMIN.email, '--password', ADMIN.password)
+  await studio('populate-dashboard-data', '--days', '14', '--users', '3')
+
+  const port = await freePort()
+  base = `http://127.0.0.1:${port}`
+  server = Bun.spawn(['bun', join(root, 'src/index.ts'), 'serve'], {
+    cwd: folder,
+    env: { ...env(), PORT: String(port), HOST: '127.0.0.1' },
+    stdout: 'ignore',
+    stderr: 'inherit',
+  })
+  await waitFor(`${base}/api/auth/health/`, 20_000)
+
+  await register(MEMBER)
+  const leaverToken = await register(LEAVER)
+  const created = await http('/api/keys/', { method: 'POST', json: { name: 'leaver tool' }, token: leaverToken })
+  leaverKey = (await created.json()).key
+  // A few forged tokens make an invalid_token threat to resolve.
+  for (let i = 0; i < 3; i++) await http('/api/auth/me/', { token: 'forged.token.value' })
+
+  context = await chromium.launchPersistentContext(join(folder, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+    reducedMotion: 'reduce',
+    permissions: ['clipboard-read', 'clipboard-write'],
+  })
+  await context.route('**/*', (route) => {
+    const url = route.request().url()
+    if (new URL(url).hostname === '127.0.0.1') return route.continue()
+    external.push(url)
+    return route.abort('blockedbyclient')
+  })
+  context.on('weberror', (error) => pageErrors.push(error.error().message))
+  page = context.pages()[0] ?? (await context.newPage())
+}, 180_000)
+
+afterAll(async () => {
+  await context?.close()
+  if (server) {
+    server.kill('SIGTERM')
+    await server.exited
+  }
+  rmSync(folder, { recursive: true, force: true })
+}, 30_000)
+
+describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () => {
+  test('an admin signs in through the form and the overview draws every chart', async () => {
+    await signIn(page, ADMIN)
+    await nav('Overview').waitFor()
+    await page.locator('.figures').waitFor()
+    expect(await page.evaluate(() => localStorage.getItem('refreshToken'))).toBeTruthy()
+
+    const charts = await page.evaluate(() =>
+      Object.values((window as unknown as { Chart: { instances: Record<string, ChartLike> } }).Chart.instances).map((chart) => ({
+        title: chart.canvas.closest('figure')!.querySelector('figcaption')!.textContent,
+        points: chart.data.datasets.reduce((n, set) => n + set.data.filter((value) => Number(value) > 0).length, 0),
+      })),
+    )
+    const titles = charts.map((chart) => chart.title)
+    expect(titles).toEqual(expect.arrayContaining(['Requests', 'Latency', 'Cost', 'Top models', 'Top countries', 'Ratings', 'Threats by type']))
+    for (const chart of charts) expect({ chart: chart.title, drawn: chart.points > 0 }).toEqual({ chart: chart.title, drawn: true })
+
+    // Pixels, not just objects: every canvas has a good share of painted pixels.
+    const painted = await page.$$eval('.chart-card canvas', (canvases) =>
+      (canvases as HTMLCanvasElement[]).map((canvas) => {
+        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height)
+        let count = 0
+        for (let i = 3; i < data.length; i += 4) if (data[i]) count++
+        return count / (canvas.width * canvas.height)
+      }),
+    )
+    expect(painted.length).toBe(charts.length)
+    for (const share of painted) expect(share).toBeGreaterThan(0.01)
+    expect(await page.locator('.figure strong').first().textContent()).not.toBe('0')
+    await shot('overview')
+
+    await page.getByRole('button', { name: '24 hours' }).click()
+    await page.waitForURL(/range=24h/)
+    await page.locator('.figures').waitFor()
+    expect(await page.getByRole('button', { name: '24 hours' }).getAttribute('aria-pressed')).toBe('true')
+  }, 60_000)
+
+  test('the users table lists the accounts, and search narrows it', async () => {
+    await nav('Users').click()
+    await page.waitForURL(/\/admin\/users$/)
+    const table = page.getByRole('table', { name: 'Users' })
+    await table.getByText(ADMIN.email).waitFor()
+    await table.getByText(LEAVER.email).waitFor()
+    expect(await page.locator('.list-summary').textContent()).toMatch(/^Showing \d+ of \d+$/)
+    await shot('users')
+
+    await page.getByLabel('Search').fill('member@')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.waitForURL(/search=member/)
+    expect(await until(() => table.locator('tbody tr').count(), (n) => n === 1)).toBe(1)
+    await table.getByText(MEMBER.email).waitFor()
+    await page.getByLabel('Search').fill('nobody-has-this-address')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.getByText('No user matches these filters.').waitFor()
+  }, 60_000)
+
+  test('deactivating a user (after confirming) cuts their API key at once', async () => {
+    expect((await http('/api/auth/me/', { token: leaverKey })).status).toBe(200)
+    await page.getByLabel('Search').fill(LEAVER.email)
+    await page.getByRole('button', { name: 'Apply' }).click()
+    const row = page.getByRole('row').filter({ hasText: LEAVER.email })
+    await row.getByRole('button', { name: 'Deactivate' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Deactivate user' })
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    expect((await http('/api/auth/me/', { token: leaverKey })).status).toBe(200)
+
+    await row.getByRole('button', { name: 'Deactivate' }).click()
+    await dialog.getByRole('button', { name: 'Deactivate' }).click()
+    await row.getByText('deactivated').waitFor()
+    await page.getByRole('status').getByText(`${LEAVER.email} is deactivated`).waitFor()
+    expect((await http('/api/auth/me/', { token: leaverKey })).status).toBe(401)
+    await shot('users-deactivated')
+  }, 60_000)
+
+  test('a threat is resolved with one click', async () => {
+    await nav('Threats').click()
+    await page.getByLabel('Type').selectOption('invalid_token')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    const resolve = page.getByRole('button', { name: /^Resolve threat \d+$/ }).first()
+    const id = Number((await resolve.getAttribute('aria-label'))!.split(' ').pop())
+    await shot('threats')
+    await resolve.click()
+    const row = page.getByRole('row').filter({ has: page.getByText('resolved', { exact: true }) }).first()
+    await row.getByText(`by ${ADMIN.email}`, { exact: false }).waitFor()
+
+    const token = await page.evaluate(() => localStorage.getItem('accessToken'))
+    const open = await (await http('/api/admin/threats/?type=invalid_token&resolved=false&limit=200', { token: token! })).json()
+    expect(open.items.map((threat: { id: number }) => threat.id)).not.toContain(id)
+  }, 60_000)
+
+  test('request logs page with "Load more", and a row opens its detail', async () => {
+    await nav('Logs').click()
+    const table = page.getByRole('table', { name: 'Request logs' })
+    await table.locator('tbody tr').first().waitFor()
+    expect(await table.locator('tbody tr').count()).toBe(50)
+    await page.getByRole('button', { name: 'Load more' }).click()
+    expect(await until(() => table.locator('tbody tr').count(), (n) => n > 50)).toBeGreaterThan(50)
+    await table.getByRole('button', { name: /^Details of request \d+$/ }).first().click()
+    const detail = page.getByRole('dialog')
+    await detail.getByText('Request id').waitFor()
+    await shot('log-detail')
+    await page.keyboard.press('Escape')
+    await detail.waitFor({ state: 'detached' })
+
+    await page.getByLabel('Model').fill('no-such-model')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.getByText('Nothing matches these filters.').waitFor()
+    await page.getByRole('button', { name: 'Reset' }).click()
+    await table.locator('tbody tr').first().waitFor()
+    await shot('logs')
+  }, 60_000)
+
+  test('feedback lists ratings and comments', async () => {
+    await nav('Feedback').click()
+    await page.getByRole('table', { name: 'Feedback' }).locator('tbody tr').first().waitFor()
+    await shot('feedback')
+  }, 30_000)
+
+  test('API keys: the secret is shown once with a copy button, works, and is revoked', async () => {
+    await nav('API keys').click()
+    await page.getByText(/no API keys/).waitFor()
+    await page.getByLabel('Name').fill('already expired')
+    await page.getByLabel('Expires (optional)').fill('2020-01-01')
+    await page.getByRole('button', { name: 'Create key' }).click()
+    await page.getByRole('alert').getByText(/expiresAt/).waitFor()
+    await page.getByLabel('Expires (optional)').fill('')
+    await page.getByLabel('Name').fill('browser test key')
+    await page.getByRole('button', { name: 'Create key' }).click()
+    const secret = page.getByLabel('The new API key')
+    const key = await secret.inputValue()
+    expect(key).toStartWith('sk-studio-')
+    await page.getByRole('button', { name: 'Copy' }).click()
+    await page.getByText('Copied.').waitFor()
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key)
+    expect((await http('/api/auth/me/', { token: key })).status).toBe(200)
+    await page.getByRole('table', { name: 'Your API keys' }).getByText('browser test key').waitFor()
+    await shot('keys')
+
+    await page.reload()
+    await page.getByRole('table', { name: 'Your API keys' }).getByText('browser test key').waitFor()
+    expect(await page.getByLabel('The new API key').count()).toBe(0)
+    await page.getByRole('button', { name: 'Revoke' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click()
+    await page.getByText('Key “browser test key” is revoked.').waitFor()
+    expect((await http('/api/auth/me/', { token: key })).status).toBe(401)
+  }, 60_000)
+
+  test('at phone width (375 px) pages fit the screen', async () => {
+    const phone = await context.newPage()
+    await phone.setViewportSize({ width: 375, height: 812 })
+    for (const [name, path, ready] of [
+      ['overview', '/admin/', '.chart-card canvas'],
+      ['users', '/admin/users', 'tbody tr'],
+      ['threats', '/admin/threats?resolved=', 'tbody tr'],
+    ] as const) {
+      await phone.goto(`${base}${path}`)
+      await phone.locator(ready).first().waitFor()
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+      await shot(`${name}-375`, phone)
+    }
+    await phone.close()
+  }, 60_000)
+
+  test('an expired access token is refreshed once; a dead session goes back to sign-in', async () => {
+    const before = await page.evaluate(() => localStorage.getItem('refreshToken'))
+    await page.evaluate(() => localStorage.setItem('accessToken', 'expired.or.garbage'))
+    await page.goto(`${base}/admin/users`)
+    await page.getByRole('table', { name: 'Users' }).getByText(ADMIN.email).waitFor()
+    const after = await page.evaluate(() => [localStorage.getItem('accessToken'), localStorage.getItem('refreshToken')])
+    expect(after[0]).not.toBe('expired.or.garbage')
+    expect(after[1]).not.toBe(before)
+
+    await page.evaluate(() => {
+      localStorage.setItem('accessToken', 'garbage')
+      localStorage.setItem('refreshToken', 'garbage')
+    })
+    await page.reload()
+    await page.getByText('Your session has ended. Please sign in again.').waitFor()
+    await page.getByRole('button', { name: 'Sign in' }).waitFor()
+    expect(await page.evaluate(() => localStorage.getItem('accessToken'))).toBeNull()
+  }, 60_000)
+
+  test('a wrong password shows the API message; a non-admin is told the admin role is required', async () => {
+    await signIn(page, { email: ADMIN.email, password: 'not-the-password' })
+    await page.getByRole('alert').waitFor()
+    await signIn(page, MEMBER)
+    await page.getByRole('alert').getByText(/Admin role required/).waitFor()
+    expect(await page.evaluate(() => localStorage.getItem('refreshToken'))).toBeNull()
+    await shot('admin-required')
+  }, 60_000)
+
+  test('a skip link leads to the content; sign-out forgets the tokens', async () => {
+    await signIn(page, ADMIN)
+    await page.locator('.figures').waitFor()
+    await page.goto(`${base}/admin/users`)
+    await page.getByRole('table', { name: 'Users' }).waitFor()
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content')
+    await page.keyboard.press('Enter')
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main')
+
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('button', { name: 'Sign in' }).waitFor()
+    expect(await page.evaluate(() => [localStorage.getItem('accessToken'), localStorage.getItem('refreshToken')])).toEqual([null, null])
+  }, 60_000)
+
+  test('nothing tried to leave 127.0.0.1 and no script failed', () => {
+    expect(external).toEqual([])
+    expect(pageErrors).toEqual([])
+  })
+})
+
+type ChartLike = { canvas: HTMLCanvasElement; data: { datasets: { data: unknown[] }[] } }
