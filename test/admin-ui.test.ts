@@ -112,6 +112,8 @@ beforeAll(async () => {
     external.push(url)
     return route.abort('blockedbyclient')
   })
+  // Fail a wait well before the test's own timeout, so a failure names what it waited for.
+  context.setDefaultTimeout(15_000)
   context.on('weberror', (error) => pageErrors.push(error.error().message))
   page = context.pages()[0] ?? (await context.newPage())
 }, 180_000)

@@ -55,6 +55,17 @@ describe('the compiled binary, alone in an empty folder', () => {
     }
   })
 
+  test('serves the admin UI shell and its embedded assets', async () => {
+    const html = await (await fetch(`${base}/admin/users`)).text()
+    const refs = [...html.matchAll(/(?:src|href)="(\/admin\/assets\/[^"]+)"/g)].map((m) => m[1]!)
+    expect(refs).toContain('/admin/assets/app.js')
+    for (const ref of [...refs, '/admin/assets/overview.js']) {
+      const asset = await fetch(`${base}${ref}`)
+      expect({ ref, status: asset.status }).toEqual({ ref, status: 200 })
+      expect((await asset.text()).length).toBeGreaterThan(500)
+    }
+  })
+
   test('answers an oversized body with 413 over a real socket', async () => {
     const res = await fetch(`${base}/api/auth/health/`, {
       method: 'POST',

@@ -8,7 +8,7 @@ export function signInForm(root, reason) {
     const email = h('input', { type: 'email', name: 'email', required: true, autocomplete: 'username' })
     const password = h('input', { type: 'password', name: 'password', required: true, autocomplete: 'current-password' })
     const submit = h('button', { class: 'button' }, 'Sign in')
-    const messages = h('div', { 'aria-live': 'polite' }, reason ? notice(reason) : null)
+    const messages = h('div', { class: 'messages', 'aria-live': 'polite' }, reason ? notice(reason) : null)
     const form = h(
       'form',
       { class: 'card sign-in', 'aria-labelledby': 'sign-in-title' },
