@@ -1,25 +1,23 @@
 // Email/password accounts: the rules an email and a password must meet, registration,
 // sign-in that fails the same way (and in the same time) whatever was wrong, and admins.
 import { HttpError } from '../http/errors'
+import { InvalidField } from '../http/invalid-field'
 import type { Runtime } from '../runtime'
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords'
 import { findUserByEmail, insertUser, promoteToAdmin, type UserRow } from './user-store'
-
-const invalidField = (field: string, problem: string) =>
-  new HttpError(400, `Invalid body field '${field}': ${problem}`, { param: field, code: 'invalid_value' })
 
 const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/
 
 /** Trims and lower-cases an email, or refuses it with a 400 naming the field. */
 export function normaliseEmail(raw: string): string {
   const email = raw.trim().toLowerCase()
-  if (!emailShape.test(email) || email.length > 254) throw invalidField('email', 'must be an email address')
+  if (!emailShape.test(email) || email.length > 254) throw new InvalidField('email', 'must be an email address')
   return email
 }
 
 export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH)
-    throw invalidField('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+    throw new InvalidField('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`)
 }
 
 export async function register(rt: Runtime, input: { email: string; password: string; name?: string }): Promise<UserRow> {

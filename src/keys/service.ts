@@ -3,6 +3,7 @@
 import { randomToken, sha256 } from '../auth/crypto'
 import { API_KEY_PREFIX } from '../auth/principal'
 import { HttpError } from '../http/errors'
+import { InvalidField } from '../http/invalid-field'
 import type { Runtime } from '../runtime'
 import { apiKeyView } from './model'
 import { insertApiKey, listApiKeys, revokeApiKey } from './store'
@@ -11,13 +12,10 @@ const PREFIX_LENGTH = 14
 
 export async function createApiKey(rt: Runtime, userId: string, input: { name: string; expiresAt?: string }, now = Date.now()) {
   const name = input.name.trim()
-  if (!name) throw new HttpError(400, "Invalid body field 'name': must not be blank", { param: 'name', code: 'invalid_value' })
+  if (!name) throw new InvalidField('name', 'must not be blank')
   const expiresAt = input.expiresAt === undefined ? null : Date.parse(input.expiresAt)
   if (expiresAt !== null && !(expiresAt > now))
-    throw new HttpError(400, "Invalid body field 'expiresAt': must be a time in the future", {
-      param: 'expiresAt',
-      code: 'invalid_value',
-    })
+    throw new InvalidField('expiresAt', 'must be a time in the future')
   const key = `${API_KEY_PREFIX}${randomToken()}`
   const row = await insertApiKey(rt.db, { userId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: sha256(key), expiresAt }, now)
   return { ...apiKeyView(row), key }

@@ -73,14 +73,9 @@ export async function startFakeIdp(client = { clientId: 'studio-client', clientS
 
   async function idToken(user: FakeUser, key: CryptoKey, kid: string) {
     const emailClaims = idp.knobs.emailOnlyInUserinfo ? {} : { email: user.email, email_verified: user.emailVerified }
-    return new SignJWT({ ...emailClaims, name: user.name, picture: user.picture, ...idp.knobs.idTokenClaims })
-      .setProtectedHeader({ alg: 'RS256', kid })
-      .setIssuer(base)
-      .setSubject(user.sub)
-      .setAudience(client.clientId)
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(key)
+    const now = Math.floor(Date.now() / 1000)
+    const claims = { iss: base, sub: user.sub, aud: client.clientId, iat: now, exp: now + 300, name: user.name, picture: user.picture }
+    return new SignJWT({ ...claims, ...emailClaims, ...idp.knobs.idTokenClaims }).setProtectedHeader({ alg: 'RS256', kid }).sign(key)
   }
 
   const json = (body: unknown, status = 200) => Response.json(body, { status })

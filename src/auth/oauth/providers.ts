@@ -1,7 +1,15 @@
 // The one module that speaks to identity providers through arctic (frozen at 3.7 upstream):
 // replacing the library means rewriting this file only. Each configured provider becomes a
 // `Provider`; Google and any OIDC issuer share one OpenID Connect implementation.
-import { Apple, ArcticFetchError, CodeChallengeMethod, OAuth2Client, OAuth2RequestError, type OAuth2Tokens } from 'arctic'
+import {
+  Apple,
+  ArcticFetchError,
+  CodeChallengeMethod,
+  OAuth2Client,
+  OAuth2RequestError,
+  UnexpectedResponseError,
+  type OAuth2Tokens,
+} from 'arctic'
 import { ConfigError, type Config } from '../../config'
 import { discovery, profileFromClaims, PROVIDER_TIMEOUT_MS, verifyIdToken, type OidcMetadata } from './oidc'
 import { OAuthFailure, providerCode, type CallbackFields, type Profile, type Provider, type ProviderName } from './provider'
@@ -83,12 +91,13 @@ function gitHub(client: ClientCredentials, redirectUri: string, endpoints: GitHu
       ])) as [Record<string, unknown>, { email?: unknown; primary?: unknown; verified?: unknown }[]]
       if (typeof user?.id !== 'number' && typeof user?.id !== 'string')
         throw new OAuthFailure('profile_unavailable', 'GitHub /user has no id')
-      const verified = Array.isArray(emails) ? emails.filter((entry) => entry?.verified === true && typeof entry.email === 'string') : []
+      const listed = Array.isArray(emails) ? emails.filter((entry) => typeof entry?.email === 'string') : []
+      const verified = listed.filter((entry) => entry.verified === true)
       const chosen = verified.find((entry) => entry.primary === true) ?? verified[0]
-      const email = (chosen?.email ?? user.email) as string | null | undefined
+      const email = (chosen ?? listed.find((entry) => entry.primary === true))?.email ?? user.email
       return {
         subject: String(user.id),
-        email: email?.toLowerCase() ?? null,
+        email: typeof email === 'string' ? email.toLowerCase() : null,
         emailVerified: chosen !== undefined,
         name: text(user.name) ?? text(user.login),
         avatarUrl: text(user.avatar_url),
@@ -133,8 +142,10 @@ async function exchange(request: () => Promise<OAuth2Tokens>): Promise<OAuth2Tok
   } catch (error) {
     if (error instanceof OAuthFailure) throw error
     if (error instanceof OAuth2RequestError) throw new OAuthFailure(providerCode(error.code, 'token_exchange_failed'))
-    const reason = error instanceof ArcticFetchError ? (error.cause as Error)?.message : (error as Error).message
-    throw new OAuthFailure(error instanceof ArcticFetchError ? 'provider_unavailable' : 'token_exchange_failed', `token request: ${reason}`)
+    if (error instanceof ArcticFetchError)
+      throw new OAuthFailure('provider_unavailable', `token endpoint unreachable: ${(error.cause as Error)?.message}`)
+    const reason = error instanceof UnexpectedResponseError ? `HTTP ${error.status}` : (error as Error).message
+    throw new OAuthFailure('token_exchange_failed', `token endpoint: ${reason}`)
   } finally {
     clearTimeout(timer)
   }
