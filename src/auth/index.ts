@@ -1,7 +1,6 @@
 // The accounts feature: health, email/password sign-in, token refresh and logout, the
 // signed-in user, and OAuth sign-in (in ./oauth).
-import { Elysia } from 'elysia'
-import { t } from 'elysia'
+import { Elysia, t } from 'elysia'
 import type { Runtime } from '../runtime'
 import { authenticate, register } from './accounts'
 import { authGuard } from './guard'

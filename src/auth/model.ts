@@ -16,7 +16,7 @@ export const Registration = t.Object({
 
 export const RefreshRequest = t.Object({ refreshToken: t.String({ minLength: 1, maxLength: 4096 }) })
 
-const isoTime = t.String({ format: 'date-time' })
+export const isoTime = t.String({ format: 'date-time' })
 
 export const User = t.Object({
   id: t.String(),
@@ -39,7 +39,8 @@ export const TokenPair = t.Object({
 export type UserView = typeof User.static
 export type TokenPairView = typeof TokenPair.static
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+/** A stored ms-epoch time as the API shows it. */
+export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 export const userView = (row: UserRow): UserView => ({
   id: row.id,

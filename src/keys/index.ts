@@ -12,7 +12,7 @@ export const keys = (rt: Runtime) =>
   new Elysia({ name: 'keys', prefix: '/api/keys' })
     .use(authGuard(rt))
     .post(
-      '/',
+      '',
       async ({ principal, body, set }) => {
         set.status = 201
         return createApiKey(rt, principal.userId, body)
@@ -24,7 +24,7 @@ export const keys = (rt: Runtime) =>
         detail: { summary: 'Create an API key (the secret is in this response only)', tags },
       },
     )
-    .get('/', ({ principal }) => listKeys(rt, principal.userId), {
+    .get('', ({ principal }) => listKeys(rt, principal.userId), {
       auth: true,
       response: ApiKeyList,
       detail: { summary: 'Your API keys, without their secrets', tags },

@@ -1,13 +1,12 @@
 // Request and response schemas of the API-keys API.
 import { t } from 'elysia'
+import { iso, isoTime } from '../auth/model'
 import type { ApiKeyRow } from './store'
 
 export const NewKeyRequest = t.Object({
   name: t.String({ minLength: 1, maxLength: 100, description: 'What the key is for' }),
   expiresAt: t.Optional(t.String({ format: 'date-time', description: 'ISO time in the future; no expiry when left out' })),
 })
-
-const isoTime = t.String({ format: 'date-time' })
 
 export const ApiKey = t.Object({
   id: t.String(),
@@ -24,8 +23,6 @@ export const CreatedApiKey = t.Composite([
 ])
 
 export const ApiKeyList = t.Object({ data: t.Array(ApiKey) })
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 export const apiKeyView = (row: ApiKeyRow): typeof ApiKey.static => ({
   id: row.id,

@@ -75,7 +75,8 @@ export async function verifyIdToken(idToken: string, metadata: OidcMetadata, cli
   return claims
 }
 
-const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : null)
+/** A claim's text, trimmed, or null when it is missing or blank. */
+export const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : null)
 
 export function profileFromClaims(claims: JWTPayload): Profile {
   const fullName = [text(claims.given_name), text(claims.family_name)].filter(Boolean).join(' ')

@@ -11,7 +11,7 @@ import {
   type OAuth2Tokens,
 } from 'arctic'
 import { ConfigError, type Config } from '../../config'
-import { discovery, profileFromClaims, PROVIDER_TIMEOUT_MS, verifyIdToken, type OidcMetadata } from './oidc'
+import { discovery, profileFromClaims, PROVIDER_TIMEOUT_MS, text, verifyIdToken, type OidcMetadata } from './oidc'
 import { OAuthFailure, providerCode, type CallbackFields, type Profile, type Provider, type ProviderName } from './provider'
 
 export type GitHubEndpoints = { authorization: string; token: string; api: string }
@@ -169,8 +169,6 @@ async function getJson(url: string, accessToken: string): Promise<unknown> {
     throw new OAuthFailure('profile_unavailable', `${url}: ${(error as Error).message}`)
   }
 }
-
-const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : null)
 
 /** Apple posts the user's name once, on the first sign-in, as JSON in the `user` form field. */
 function appleName(json: string | undefined): string | null {
