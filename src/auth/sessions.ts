@@ -1,6 +1,5 @@
 // Sign-in sessions: starting one (a new refresh-token family), rotating its refresh token,
 // detecting reuse of a spent one (which revokes the whole family), and logging out.
-import type { Client } from '../http/client'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import { randomToken, sha256 } from './crypto'
@@ -33,7 +32,7 @@ export async function startSession(
   sign: Signer,
   user: UserRow,
   provider: string,
-  client: Client,
+  client: { ip: string | null; userAgent: string | null },
 ): Promise<TokenPairView & { sessionId: string }> {
   const now = Date.now()
   const sessionId = await insertSession(rt.db, { userId: user.id, provider, ...client }, now)
