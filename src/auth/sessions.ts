@@ -11,6 +11,7 @@ import {
   insertSession,
   revokeSession,
   spendRefreshToken,
+  type NewSession,
 } from './session-store'
 import { findUserById, recordLogin, type UserRow } from './user-store'
 
@@ -32,7 +33,7 @@ export async function startSession(
   sign: Signer,
   user: UserRow,
   provider: string,
-  client: { ip: string | null; userAgent: string | null },
+  client: Pick<NewSession, 'ip' | 'userAgent'>,
 ): Promise<TokenPairView & { sessionId: string }> {
   const now = Date.now()
   const sessionId = await insertSession(rt.db, { userId: user.id, provider, ...client }, now)

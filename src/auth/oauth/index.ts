@@ -75,20 +75,23 @@ export const oauth = (rt: Runtime, overrides: OAuthOverrides) => {
 
   async function callback(context: CallbackContext): Promise<Response> {
     const { name, provider } = configured(context.params.provider)
-    const names = cookieNames(name)
-    const expected = { state: context.cookie[names.state]?.value, verifier: context.cookie[names.verifier]?.value }
-    for (const cookie of Object.values(names)) context.cookie[cookie]?.set({ value: '', maxAge: 0, ...cookieOptions(provider) })
+    const kept: Record<string, string | undefined> = {}
+    for (const [role, cookieName] of Object.entries(cookieNames(name))) {
+      const cookie = context.cookie[cookieName]!
+      if (cookie.value === undefined) continue
+      kept[role] = field(cookie, 'value')
+      cookie.set({ value: '', maxAge: 0, ...cookieOptions(provider) })
+    }
     const fields = { ...context.query, ...(context.body as object) }
     try {
       const error = field(fields, 'error')
       if (error) throw new OAuthFailure(providerCode(error, 'provider_error'))
       const state = field(fields, 'state')
-      if (typeof expected.state !== 'string' || !state || !sameHash(state, expected.state)) throw new OAuthFailure('state_mismatch')
-      if (provider.pkce && typeof expected.verifier !== 'string') throw new OAuthFailure('state_mismatch')
+      if (!kept.state || !state || !sameHash(state, kept.state) || (provider.pkce && !kept.verifier))
+        throw new OAuthFailure('state_mismatch')
       const code = field(fields, 'code')
       if (!code) throw new OAuthFailure('missing_code')
-      const verifier = typeof expected.verifier === 'string' ? expected.verifier : undefined
-      const profile = await provider.profile(code, verifier, { user: field(fields, 'user') })
+      const profile = await provider.profile(code, kept.verifier, { user: field(fields, 'user') })
       const user = await userForProfile(rt, name, profile)
       const tokens = await signIn(rt, context, user, name)
       return land(context.set, {

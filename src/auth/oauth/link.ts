@@ -10,17 +10,20 @@ async function findOrCreate(rt: Runtime, provider: ProviderName, profile: Profil
   if (!profile.email) throw new OAuthFailure('email_missing')
   // An unverified address proves nothing: it must neither open nor claim an account.
   if (!profile.emailVerified) throw new OAuthFailure('email_not_verified')
-  const newUser = {
-    email: profile.email,
-    passwordHash: null,
-    name: profile.name ?? '',
-    avatarUrl: profile.avatarUrl,
-    provider,
-    role: 'user' as const,
-  }
   const existing = await findUserByEmail(rt.db, profile.email)
   if (!existing && !rt.config.allowRegistration) throw new OAuthFailure('registration_closed')
-  const user = existing ?? (await insertUser(rt.db, newUser)) ?? (await findUserByEmail(rt.db, profile.email))!
+  const user =
+    existing ??
+    (await insertUser(rt.db, {
+      email: profile.email,
+      passwordHash: null,
+      name: profile.name ?? '',
+      avatarUrl: profile.avatarUrl,
+      provider,
+      role: 'user',
+    })) ??
+    // created meanwhile by a concurrent sign-in
+    (await findUserByEmail(rt.db, profile.email))!
   await linkIdentity(rt.db, provider, profile.subject, user.id, profile.email)
   return user
 }
