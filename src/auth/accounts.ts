@@ -3,6 +3,7 @@
 import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
 import type { Runtime } from '../runtime'
+import { assertSignInAllowed, recordFailedSignIn, recordSuccessfulSignIn } from '../threats/brute-force'
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords'
 import { findUserByEmail, insertUser, promoteToAdmin, type UserRow } from './user-store'
 
@@ -38,12 +39,25 @@ export async function register(rt: Runtime, input: { email: string; password: st
   return user
 }
 
-/** The user whose email and password these are; one answer for every kind of failure. */
-export async function authenticate(rt: Runtime, input: { email: string; password: string }): Promise<UserRow> {
-  const user = await findUserByEmail(rt.db, input.email.trim().toLowerCase())
+/**
+ * The user whose email and password these are; one answer for every kind of failure.
+ * Failures count towards brute-force detection per address and per account; past the
+ * threshold, attempts are refused before any password is checked.
+ */
+export async function authenticate(
+  rt: Runtime,
+  input: { email: string; password: string },
+  address: string | undefined,
+): Promise<UserRow> {
+  const email = input.email.trim().toLowerCase()
+  assertSignInAllowed(rt, address, email)
+  const user = await findUserByEmail(rt.db, email)
   const matches = await verifyPassword(input.password, user?.password_hash)
-  if (!user || !matches || !user.is_active)
+  if (!user || !matches || !user.is_active) {
+    recordFailedSignIn(rt, address, email)
     throw new HttpError(401, 'Invalid email or password', { code: 'invalid_credentials' })
+  }
+  recordSuccessfulSignIn(rt, email)
   return user
 }
 

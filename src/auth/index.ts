@@ -1,6 +1,8 @@
 // The accounts feature: health, email/password sign-in, token refresh and logout, the
 // signed-in user, and OAuth sign-in (in ./oauth).
 import { Elysia, t } from 'elysia'
+import { clientAddress } from '../http/client-address'
+import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
 import { authenticate, register } from './accounts'
 import { authGuard } from './guard'
@@ -16,6 +18,7 @@ const publicRoute = { tags, security: [] }
 export const auth = (rt: Runtime, overrides: OAuthOverrides = {}) =>
   new Elysia({ name: 'auth', prefix: '/api/auth' })
     .use(authGuard(rt))
+    .use(rateLimits(rt))
     .get('/health', () => ({ status: 'healthy' as const, timestamp: new Date().toISOString() }), {
       response: t.Object({ status: t.Literal('healthy'), timestamp: t.String({ format: 'date-time' }) }),
       detail: { summary: 'Health check', ...publicRoute },
@@ -30,17 +33,27 @@ export const auth = (rt: Runtime, overrides: OAuthOverrides = {}) =>
       {
         body: Registration,
         response: { 201: TokenPair },
+        rateLimit: 'auth',
         detail: { summary: 'Create an account with email and password, and sign in', ...publicRoute },
       },
     )
-    .post('/login', async (context) => signIn(rt, context, await authenticate(rt, context.body), 'email'), {
-      body: Credentials,
-      response: TokenPair,
-      detail: { summary: 'Sign in with email and password', ...publicRoute },
-    })
+    .post(
+      '/login',
+      async (context) => {
+        const address = clientAddress(context.request, context.server, rt.config.trustProxy)
+        return signIn(rt, context, await authenticate(rt, context.body, address), 'email')
+      },
+      {
+        body: Credentials,
+        rateLimit: 'auth',
+        response: TokenPair,
+        detail: { summary: 'Sign in with email and password', ...publicRoute },
+      },
+    )
     .post('/refresh', ({ body, accessToken }) => refreshSession(rt, (claims) => accessToken.sign(claims), body.refreshToken), {
       body: RefreshRequest,
       response: TokenPair,
+      rateLimit: 'auth',
       detail: { summary: 'Exchange a refresh token for a new pair (the old one is spent)', ...publicRoute },
     })
     .post(
