@@ -5,16 +5,23 @@ import { Elysia } from 'elysia'
 import { admin } from './admin'
 import { adminUi } from './admin/ui'
 import { auth } from './auth'
+import type { OAuthOverrides } from './auth/oauth'
 import { docs } from './docs'
 import { bodyLimit } from './http/body-limit'
 import { errors } from './http/errors'
 import { methodsOf } from './http/methods'
 import { requestId } from './http/request-id'
 import { securityHeaders } from './http/security-headers'
+import { keys } from './keys'
 import type { Runtime } from './runtime'
 import { floodWatch } from './threats/floods'
 
-export function createApp(rt: Runtime) {
+export type AppOptions = {
+  /** Tests point OAuth providers at a fake identity provider; never set in production. */
+  oauth?: OAuthOverrides
+}
+
+export function createApp(rt: Runtime, options: AppOptions = {}) {
   const app: Elysia = new Elysia()
   app
     .use(errors((method, path) => methodsOf(app, method, path)))
@@ -33,7 +40,8 @@ export function createApp(rt: Runtime) {
       }),
     )
     .use(docs)
-    .use(auth(rt))
+    .use(auth(rt, options.oauth))
+    .use(keys(rt))
     .use(admin(rt))
     .use(adminUi)
   return app

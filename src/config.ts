@@ -104,6 +104,7 @@ export function loadConfig(env: Env = process.env) {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     accessTokenMinutes: integer(env, 'ACCESS_TOKEN_MINUTES', 60, 1),
     refreshTokenDays: integer(env, 'REFRESH_TOKEN_DAYS', 30, 1),
+    allowRegistration: boolean(env, 'ALLOW_REGISTRATION', true),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     modelPrices: read(env, 'MODEL_PRICES'),
     rateLimits: {

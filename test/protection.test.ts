@@ -210,3 +210,46 @@ describe('security headers', () => {
     expect(tls.headers.get('strict-transport-security')).toContain('max-age=')
   })
 })
+
+describe('sign-in protection', () => {
+  test('a burst of bad passwords on one account is a brute_force threat; further attempts are throttled', async () => {
+    const { rt: rt2, call: call2, close: close2 } = await testApp()
+    const login = (email: string, password: string) => call2('/api/auth/login/', { method: 'POST', json: { email, password } })
+    expect((await call2('/api/auth/register/', { method: 'POST', json: { email: 'victim@example.com', password: 'correct horse' } })).status).toBe(201)
+    for (let i = 0; i < 5; i++) expect((await login('victim@example.com', `guess ${i}`)).status).toBe(401)
+    const throttled = await login('victim@example.com', 'correct horse')
+    expect(throttled.status).toBe(429)
+    expect(throttled.headers.get('retry-after')).toBe('900')
+    expect((await throttled.json()).message).toContain('Too many failed sign-in attempts')
+    const rows = rt2.db.query<{ type: string; severity: string; detail: string }, []>('SELECT type, severity, detail FROM threats').all()
+    expect(rows).toEqual([{ type: 'brute_force', severity: 'high', detail: expect.stringContaining('victim@example.com') }])
+    expect(rows[0]!.detail).not.toContain('guess')
+    await close2()
+  })
+
+  test('failures from one address across accounts are counted too; a success resets only its account', async () => {
+    const { rt: rt2, call: call2, close: close2 } = await testApp({ TRUST_PROXY: 'true' })
+    const from = (ip: string) => ({ 'x-forwarded-for': ip })
+    const login = (email: string, password: string, ip: string) =>
+      call2('/api/auth/login/', { method: 'POST', json: { email, password }, headers: from(ip) })
+    await call2('/api/auth/register/', { method: 'POST', json: { email: 'ok@example.com', password: 'correct horse' }, headers: from('198.51.100.1') })
+    for (let i = 0; i < 5; i++) expect((await login(`user${i}@example.com`, 'nope nope', '198.51.100.7')).status).toBe(401)
+    expect((await login('ok@example.com', 'correct horse', '198.51.100.7')).status).toBe(429)
+    expect((await login('ok@example.com', 'correct horse', '198.51.100.8')).status).toBe(200)
+    const row = rt2.db.query<{ address: string }, []>("SELECT address FROM threats WHERE type = 'brute_force'").get()
+    expect(row?.address).toBe('198.51.100.7')
+    await close2()
+  })
+
+  test('sign-in endpoints have their own per-address limit', async () => {
+    const { call: call2, close: close2 } = await testApp({ TRUST_PROXY: 'true', RATE_LIMIT_AUTH: '3' })
+    const attempt = (ip: string) =>
+      call2('/api/auth/refresh/', { method: 'POST', json: { refreshToken: 'x'.repeat(43) }, headers: { 'x-forwarded-for': ip } })
+    for (let i = 0; i < 3; i++) expect((await attempt('192.0.2.1')).status).toBe(401)
+    const refused = await attempt('192.0.2.1')
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('x-ratelimit-limit')).toBe('3')
+    expect((await attempt('192.0.2.2')).status).toBe(401)
+    await close2()
+  })
+})

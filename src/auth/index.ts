@@ -1,13 +1,75 @@
-// The accounts feature: health, and (growing) sign-in, tokens, OAuth and API keys.
+// The accounts feature: health, email/password sign-in, token refresh and logout, the
+// signed-in user, and OAuth sign-in (in ./oauth).
 import { Elysia, t } from 'elysia'
+import { clientAddress } from '../http/client-address'
+import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
+import { authenticate, register } from './accounts'
+import { authGuard } from './guard'
+import { Credentials, RefreshRequest, Registration, TokenPair, User, userView } from './model'
+import { oauth, type OAuthOverrides } from './oauth'
+import { endSession, refreshSession } from './sessions'
+import { signIn } from './sign-in'
+import { findUserById } from './user-store'
 
-export const auth = (_rt: Runtime) =>
-  new Elysia({ name: 'auth', prefix: '/api/auth' }).get(
-    '/health',
-    () => ({ status: 'healthy' as const, timestamp: new Date().toISOString() }),
-    {
+const tags = ['auth']
+const publicRoute = { tags, security: [] }
+
+export const auth = (rt: Runtime, overrides: OAuthOverrides = {}) =>
+  new Elysia({ name: 'auth', prefix: '/api/auth' })
+    .use(authGuard(rt))
+    .use(rateLimits(rt))
+    .get('/health', () => ({ status: 'healthy' as const, timestamp: new Date().toISOString() }), {
       response: t.Object({ status: t.Literal('healthy'), timestamp: t.String({ format: 'date-time' }) }),
-      detail: { summary: 'Health check', tags: ['auth'], security: [] },
-    },
-  )
+      detail: { summary: 'Health check', ...publicRoute },
+    })
+    .post(
+      '/register',
+      async (context) => {
+        const user = await register(rt, context.body)
+        context.set.status = 201
+        return signIn(rt, context, user, 'email')
+      },
+      {
+        body: Registration,
+        response: { 201: TokenPair },
+        rateLimit: 'auth',
+        detail: { summary: 'Create an account with email and password, and sign in', ...publicRoute },
+      },
+    )
+    .post(
+      '/login',
+      async (context) => {
+        const address = clientAddress(context.request, context.server, rt.config.trustProxy)
+        return signIn(rt, context, await authenticate(rt, context.body, address), 'email')
+      },
+      {
+        body: Credentials,
+        rateLimit: 'auth',
+        response: TokenPair,
+        detail: { summary: 'Sign in with email and password', ...publicRoute },
+      },
+    )
+    .post('/refresh', ({ body, accessToken }) => refreshSession(rt, (claims) => accessToken.sign(claims), body.refreshToken), {
+      body: RefreshRequest,
+      response: TokenPair,
+      rateLimit: 'auth',
+      detail: { summary: 'Exchange a refresh token for a new pair (the old one is spent)', ...publicRoute },
+    })
+    .post(
+      '/logout',
+      async ({ body, set }) => {
+        await endSession(rt, body.refreshToken)
+        set.status = 204
+      },
+      {
+        body: RefreshRequest,
+        detail: { summary: 'End the session of a refresh token; its access tokens stop working', ...publicRoute },
+      },
+    )
+    .get('/me', async ({ principal }) => userView((await findUserById(rt.db, principal.userId))!), {
+      auth: true,
+      response: User,
+      detail: { summary: 'The signed-in user', tags },
+    })
+    .use(oauth(rt, overrides))

@@ -12,3 +12,8 @@ export const accessClaims = t.Object({
 
 export const accessTokens = (secretKey: string, minutes: number) =>
   jwt({ name: 'accessToken', secret: secretKey, alg: 'HS256', exp: `${minutes}m`, schema: accessClaims })
+
+export type AccessClaims = typeof accessClaims.static
+
+/** Signs access tokens; routes pass the `accessToken` decorator's `sign` to the services. */
+export type Signer = (claims: AccessClaims) => Promise<string>

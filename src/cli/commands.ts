@@ -1,7 +1,9 @@
 // Every CLI command, in the order `--help` lists them.
 import type { Command } from './command'
+import { createApiKeyCommand } from './create-api-key'
+import { createSuperuserCommand } from './create-superuser'
 import { healthcheck } from './healthcheck'
 import { migrate } from './migrate'
 import { serve } from './serve'
 
-export const commands: Command[] = [serve, migrate, healthcheck]
+export const commands: Command[] = [serve, migrate, createSuperuserCommand, createApiKeyCommand, healthcheck]

@@ -20,11 +20,13 @@ export const rateLimits = (rt: Runtime) =>
           if (!limit) return
           const principal = (ctx as { principal?: Principal }).principal
           const address = clientAddress(ctx.request, ctx.server, rt.config.trustProxy)
+          // An address-keyed limit needs an address; in-process calls (app.handle) have none.
+          if (!principal && address === undefined) return
           const who = principal
             ? principal.apiKeyId
               ? `key:${principal.apiKeyId}`
               : `user:${principal.userId}`
-            : `addr:${address ?? 'unknown'}`
+            : `addr:${address}`
           const verdict = await rt.limiter.hit(`${group}|${who}`, limit, WINDOW_MS)
           const headers = {
             'x-ratelimit-limit': String(verdict.limit),

@@ -6,7 +6,9 @@ import type { Runtime } from '../runtime'
 import { policies } from './monitor'
 
 const threshold = policies.brute_force.thresholds[0]![0]
-const keys = (address: string | undefined, email: string) => [`addr:${address ?? 'unknown'}`, `account:${email}`]
+/** Per account always; per address when the address is known (it is not for in-process calls). */
+const keys = (address: string | undefined, email: string) =>
+  address === undefined ? [`account:${email}`] : [`addr:${address}`, `account:${email}`]
 
 export function assertSignInAllowed(rt: Runtime, address: string | undefined, email: string): void {
   if (keys(address, email).some((key) => rt.threats.count('brute_force', key) >= threshold))
@@ -22,7 +24,7 @@ export function recordFailedSignIn(rt: Runtime, address: string | undefined, ema
       type: 'brute_force',
       key,
       address,
-      detail: `failed sign-ins ${key.startsWith('addr:') ? `from ${address ?? 'an unknown address'}` : `on account ${email}`}`,
+      detail: `failed sign-ins ${key.startsWith('addr:') ? `from ${address}` : `on account ${email}`}`,
     })
 }
 

@@ -1,14 +1,14 @@
 // Builds a fresh app over an in-memory database for one test file.
-import { createApp } from '../../src/app'
+import { createApp, type AppOptions } from '../../src/app'
 import { loadConfig } from '../../src/config'
 import { startRuntime } from '../../src/runtime'
 
 export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789'
 
-export async function testApp(env: Record<string, string> = {}) {
+export async function testApp(env: Record<string, string> = {}, options: AppOptions = {}) {
   const config = loadConfig({ DATABASE_URL: 'sqlite://:memory:', SECRET_KEY: TEST_SECRET, ...env })
   const rt = await startRuntime(config)
-  const app = createApp(rt)
+  const app = createApp(rt, options)
   const call = (path: string, init: RequestInit & { json?: unknown; token?: string } = {}) => {
     const headers = new Headers(init.headers)
     const body = init.json !== undefined ? JSON.stringify(init.json) : init.body

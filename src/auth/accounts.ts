@@ -1,0 +1,79 @@
+// Email/password accounts: the rules an email and a password must meet, registration,
+// sign-in that fails the same way (and in the same time) whatever was wrong, and admins.
+import { HttpError } from '../http/errors'
+import { InvalidField } from '../http/invalid-field'
+import type { Runtime } from '../runtime'
+import { assertSignInAllowed, recordFailedSignIn, recordSuccessfulSignIn } from '../threats/brute-force'
+import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords'
+import { findUserByEmail, insertUser, promoteToAdmin, type UserRow } from './user-store'
+
+const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/
+
+/** Trims and lower-cases an email, or refuses it with a 400 naming the field. */
+export function normaliseEmail(raw: string): string {
+  const email = raw.trim().toLowerCase()
+  if (!emailShape.test(email) || email.length > 254) throw new InvalidField('email', 'must be an email address')
+  return email
+}
+
+export function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw new InvalidField('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+}
+
+export async function register(rt: Runtime, input: { email: string; password: string; name?: string }): Promise<UserRow> {
+  if (!rt.config.allowRegistration) throw new HttpError(403, 'Registration is closed on this server', { code: 'registration_closed' })
+  const email = normaliseEmail(input.email)
+  checkPassword(input.password)
+  const taken = () => new HttpError(409, 'An account with this email already exists', { code: 'email_taken' })
+  if (await findUserByEmail(rt.db, email)) throw taken()
+  const user = await insertUser(rt.db, {
+    email,
+    passwordHash: await hashPassword(input.password),
+    name: input.name?.trim() ?? '',
+    avatarUrl: null,
+    provider: 'email',
+    role: 'user',
+  })
+  if (!user) throw taken()
+  return user
+}
+
+/**
+ * The user whose email and password these are; one answer for every kind of failure.
+ * Failures count towards brute-force detection per address and per account; past the
+ * threshold, attempts are refused before any password is checked.
+ */
+export async function authenticate(
+  rt: Runtime,
+  input: { email: string; password: string },
+  address: string | undefined,
+): Promise<UserRow> {
+  const email = input.email.trim().toLowerCase()
+  assertSignInAllowed(rt, address, email)
+  const user = await findUserByEmail(rt.db, email)
+  const matches = await verifyPassword(input.password, user?.password_hash)
+  if (!user || !matches || !user.is_active) {
+    recordFailedSignIn(rt, address, email)
+    throw new HttpError(401, 'Invalid email or password', { code: 'invalid_credentials' })
+  }
+  recordSuccessfulSignIn(rt, email)
+  return user
+}
+
+/** Creates an admin, or promotes (and re-activates) the account that has this email. */
+export async function createSuperuser(
+  rt: Runtime,
+  input: { email: string; password: string; name?: string },
+): Promise<{ user: UserRow; created: boolean }> {
+  const email = normaliseEmail(input.email)
+  checkPassword(input.password)
+  const passwordHash = await hashPassword(input.password)
+  const existing = await findUserByEmail(rt.db, email)
+  if (existing) {
+    await promoteToAdmin(rt.db, existing.id, passwordHash, input.name)
+    return { user: (await findUserByEmail(rt.db, email))!, created: false }
+  }
+  const user = await insertUser(rt.db, { email, passwordHash, name: input.name ?? '', avatarUrl: null, provider: 'email', role: 'admin' })
+  return { user: user!, created: true }
+}

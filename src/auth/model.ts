@@ -1,0 +1,54 @@
+// Request and response schemas of the accounts API (camelCase, as the studio frontend reads them).
+import { t } from 'elysia'
+import { MAX_PASSWORD_LENGTH } from './passwords'
+import type { UserRow } from './user-store'
+
+const email = t.String({ maxLength: 320, description: 'Trimmed and lower-cased before use' })
+const password = t.String({ maxLength: MAX_PASSWORD_LENGTH })
+
+export const Credentials = t.Object({ email, password })
+
+export const Registration = t.Object({
+  email,
+  password: t.String({ maxLength: MAX_PASSWORD_LENGTH, description: 'At least 8 characters' }),
+  name: t.Optional(t.String({ maxLength: 100 })),
+})
+
+export const RefreshRequest = t.Object({ refreshToken: t.String({ minLength: 1, maxLength: 4096 }) })
+
+export const isoTime = t.String({ format: 'date-time' })
+
+export const User = t.Object({
+  id: t.String(),
+  email: t.String(),
+  name: t.String(),
+  avatarUrl: t.Nullable(t.String()),
+  role: t.Union([t.Literal('admin'), t.Literal('user')]),
+  provider: t.String({ description: 'How the account was created: email, google, github, apple or oidc' }),
+  createdAt: isoTime,
+  lastLoginAt: t.Nullable(isoTime),
+})
+
+export const TokenPair = t.Object({
+  accessToken: t.String({ description: 'JWT (HS256); send as `Authorization: Bearer …`' }),
+  refreshToken: t.String({ description: 'Single use: each refresh returns a new one' }),
+  expiresIn: t.Integer({ description: 'Access-token lifetime in seconds' }),
+  user: User,
+})
+
+export type UserView = typeof User.static
+export type TokenPairView = typeof TokenPair.static
+
+/** A stored ms-epoch time as the API shows it. */
+export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+export const userView = (row: UserRow): UserView => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  avatarUrl: row.avatar_url,
+  role: row.role,
+  provider: row.provider,
+  createdAt: iso(row.created_at)!,
+  lastLoginAt: iso(row.last_login_at),
+})

@@ -1,0 +1,36 @@
+// Finds the account an identity-provider sign-in belongs to: the linked identity, else the
+// account with the same verified email (linking it), else a new account.
+import type { Runtime } from '../../runtime'
+import { fillProfile, findUserByEmail, findUserById, findUserByIdentity, insertUser, linkIdentity, type UserRow } from '../user-store'
+import { OAuthFailure, type Profile, type ProviderName } from './provider'
+
+async function findOrCreate(rt: Runtime, provider: ProviderName, profile: Profile): Promise<UserRow> {
+  const linked = await findUserByIdentity(rt.db, provider, profile.subject)
+  if (linked) return linked
+  if (!profile.email) throw new OAuthFailure('email_missing')
+  // An unverified address proves nothing: it must neither open nor claim an account.
+  if (!profile.emailVerified) throw new OAuthFailure('email_not_verified')
+  const existing = await findUserByEmail(rt.db, profile.email)
+  if (!existing && !rt.config.allowRegistration) throw new OAuthFailure('registration_closed')
+  const user =
+    existing ??
+    (await insertUser(rt.db, {
+      email: profile.email,
+      passwordHash: null,
+      name: profile.name ?? '',
+      avatarUrl: profile.avatarUrl,
+      provider,
+      role: 'user',
+    })) ??
+    // created meanwhile by a concurrent sign-in
+    (await findUserByEmail(rt.db, profile.email))!
+  await linkIdentity(rt.db, provider, profile.subject, user.id, profile.email)
+  return user
+}
+
+export async function userForProfile(rt: Runtime, provider: ProviderName, profile: Profile): Promise<UserRow> {
+  const user = await findOrCreate(rt, provider, profile)
+  if (!user.is_active) throw new OAuthFailure('account_disabled')
+  await fillProfile(rt.db, user.id, profile.name, profile.avatarUrl)
+  return (await findUserById(rt.db, user.id))!
+}

@@ -1,0 +1,57 @@
+// SQL for sign-in sessions and their refresh tokens (one session = one refresh-token family).
+import type { Database } from 'bun:sqlite'
+
+export type NewSession = { userId: string; provider: string; ip: string | null; userAgent: string | null }
+
+export type RefreshTokenRow = {
+  session_id: string
+  user_id: string
+  expires_at: number
+  used_at: number | null
+  revoked_at: number | null
+}
+
+export async function insertSession(db: Database, session: NewSession, now: number): Promise<string> {
+  const id = Bun.randomUUIDv7()
+  db.query(
+    `INSERT INTO sessions (id, user_id, provider, ip, user_agent, created_at, last_seen_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(id, session.userId, session.provider, session.ip, session.userAgent, now, now)
+  return id
+}
+
+export async function insertRefreshToken(db: Database, hash: string, sessionId: string, now: number, expiresAt: number) {
+  db.query('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(
+    hash,
+    sessionId,
+    now,
+    expiresAt,
+  )
+}
+
+export async function findRefreshToken(db: Database, hash: string): Promise<RefreshTokenRow | undefined> {
+  return (
+    db
+      .query<RefreshTokenRow, [string]>(
+        `SELECT r.session_id, s.user_id, r.expires_at, r.used_at, s.revoked_at
+           FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+          WHERE r.token_hash = ?`,
+      )
+      .get(hash) ?? undefined
+  )
+}
+
+/**
+ * Marks a refresh token spent and drops the family's expired tokens. False when it was
+ * already spent, so that of two concurrent uses only one wins.
+ */
+export async function spendRefreshToken(db: Database, hash: string, sessionId: string, now: number): Promise<boolean> {
+  const spent = db.query('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL').run(now, hash)
+  db.query('DELETE FROM refresh_tokens WHERE session_id = ? AND expires_at <= ?').run(sessionId, now)
+  db.query('UPDATE sessions SET last_seen_at = ? WHERE id = ?').run(now, sessionId)
+  return spent.changes === 1
+}
+
+export async function revokeSession(db: Database, sessionId: string, now: number): Promise<void> {
+  db.query('UPDATE sessions SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?').run(now, sessionId)
+}

@@ -1,0 +1,25 @@
+// Turns a proven identity into a session from inside a route: records who the client is,
+// and tells the request log which user and session the sign-in request belongs to.
+import type { Server } from 'bun'
+import { clientAddress } from '../http/client-address'
+import type { Runtime } from '../runtime'
+import { factsOf } from '../telemetry/facts'
+import type { Signer } from './jwt'
+import type { TokenPairView } from './model'
+import { startSession } from './sessions'
+import type { UserRow } from './user-store'
+
+export type SignInContext = { request: Request; server: Server<unknown> | null; accessToken: { sign: Signer } }
+
+export async function signIn(rt: Runtime, context: SignInContext, user: UserRow, provider: string): Promise<TokenPairView> {
+  const { request, server, accessToken } = context
+  const client = {
+    ip: clientAddress(request, server, rt.config.trustProxy) ?? null,
+    userAgent: request.headers.get('user-agent')?.slice(0, 512) || null,
+  }
+  const { sessionId, ...tokens } = await startSession(rt, (claims) => accessToken.sign(claims), user, provider, client)
+  const facts = factsOf(request)
+  facts.userId = user.id
+  facts.sessionId = sessionId
+  return tokens
+}

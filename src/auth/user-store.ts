@@ -1,0 +1,82 @@
+// SQL for accounts: users and the identity-provider accounts linked to them.
+import type { Database } from 'bun:sqlite'
+import type { Role } from './principal'
+
+export type UserRow = {
+  id: string
+  email: string
+  password_hash: string | null
+  name: string
+  avatar_url: string | null
+  provider: string
+  role: Role
+  is_active: number
+  created_at: number
+  last_login_at: number | null
+}
+
+export type NewUser = {
+  email: string
+  passwordHash: string | null
+  name: string
+  avatarUrl: string | null
+  provider: string
+  role: Role
+}
+
+export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
+  return db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id) ?? undefined
+}
+
+export async function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
+  return db.query<UserRow, [string]>('SELECT * FROM users WHERE email = ?').get(email) ?? undefined
+}
+
+/** Inserts the user unless the email is taken; returns the new row, or undefined on a taken email. */
+export async function insertUser(db: Database, user: NewUser, now = Date.now()): Promise<UserRow | undefined> {
+  return (
+    db
+      .query<UserRow, [string, string, string | null, string, string | null, string, Role, number]>(
+        `INSERT INTO users (id, email, password_hash, name, avatar_url, provider, role, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING *`,
+      )
+      .get(Bun.randomUUIDv7(), user.email, user.passwordHash, user.name, user.avatarUrl, user.provider, user.role, now) ??
+    undefined
+  )
+}
+
+export async function recordLogin(db: Database, userId: string, now: number): Promise<void> {
+  db.query('UPDATE users SET last_login_at = ? WHERE id = ?').run(now, userId)
+}
+
+/** Fills a name or avatar the user does not have yet from what an identity provider says. */
+export async function fillProfile(db: Database, userId: string, name: string | null, avatarUrl: string | null) {
+  db.query(
+    `UPDATE users SET name = CASE WHEN name = '' THEN coalesce(?, '') ELSE name END,
+                      avatar_url = coalesce(avatar_url, ?)
+      WHERE id = ?`,
+  ).run(name, avatarUrl, userId)
+}
+
+/** Makes the user an active admin with the given password (create-superuser on an existing account). */
+export async function promoteToAdmin(db: Database, userId: string, passwordHash: string, name?: string): Promise<void> {
+  db.query(
+    `UPDATE users SET role = 'admin', is_active = 1, password_hash = ?, name = coalesce(?, name) WHERE id = ?`,
+  ).run(passwordHash, name ?? null, userId)
+}
+
+export async function findUserByIdentity(db: Database, provider: string, subject: string): Promise<UserRow | undefined> {
+  return (
+    db
+      .query<UserRow, [string, string]>(
+        'SELECT u.* FROM identities i JOIN users u ON u.id = i.user_id WHERE i.provider = ? AND i.subject = ?',
+      )
+      .get(provider, subject) ?? undefined
+  )
+}
+
+export async function linkIdentity(db: Database, provider: string, subject: string, userId: string, email: string | null) {
+  db.query(
+    'INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  ).run(provider, subject, userId, email, Date.now())
+}

@@ -1,0 +1,34 @@
+// Request and response schemas of the API-keys API.
+import { t } from 'elysia'
+import { iso, isoTime } from '../auth/model'
+import type { ApiKeyRow } from './store'
+
+export const NewKeyRequest = t.Object({
+  name: t.String({ minLength: 1, maxLength: 100, description: 'What the key is for' }),
+  expiresAt: t.Optional(t.String({ format: 'date-time', description: 'ISO time in the future; no expiry when left out' })),
+})
+
+export const ApiKey = t.Object({
+  id: t.String(),
+  name: t.String(),
+  prefix: t.String({ description: 'The first characters of the key, to recognise it' }),
+  createdAt: isoTime,
+  lastUsedAt: t.Nullable(isoTime),
+  expiresAt: t.Nullable(isoTime),
+})
+
+export const CreatedApiKey = t.Composite([
+  ApiKey,
+  t.Object({ key: t.String({ description: 'The secret (sk-studio-…), shown only in this response' }) }),
+])
+
+export const ApiKeyList = t.Object({ data: t.Array(ApiKey) })
+
+export const apiKeyView = (row: ApiKeyRow): typeof ApiKey.static => ({
+  id: row.id,
+  name: row.name,
+  prefix: row.prefix,
+  createdAt: iso(row.created_at)!,
+  lastUsedAt: iso(row.last_used_at),
+  expiresAt: iso(row.expires_at),
+})

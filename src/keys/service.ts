@@ -1,0 +1,31 @@
+// API keys: minting one (the secret is returned once and only its hash kept), listing and
+// revoking a user's own keys.
+import { randomToken, sha256 } from '../auth/crypto'
+import { API_KEY_PREFIX } from '../auth/principal'
+import { HttpError } from '../http/errors'
+import { InvalidField } from '../http/invalid-field'
+import type { Runtime } from '../runtime'
+import { apiKeyView } from './model'
+import { insertApiKey, listApiKeys, revokeApiKey } from './store'
+
+const PREFIX_LENGTH = 14
+
+export async function createApiKey(rt: Runtime, userId: string, input: { name: string; expiresAt?: string }, now = Date.now()) {
+  const name = input.name.trim()
+  if (!name) throw new InvalidField('name', 'must not be blank')
+  const expiresAt = input.expiresAt === undefined ? null : Date.parse(input.expiresAt)
+  if (expiresAt !== null && !(expiresAt > now))
+    throw new InvalidField('expiresAt', 'must be a time in the future')
+  const key = `${API_KEY_PREFIX}${randomToken()}`
+  const row = await insertApiKey(rt.db, { userId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: sha256(key), expiresAt }, now)
+  return { ...apiKeyView(row), key }
+}
+
+export async function listKeys(rt: Runtime, userId: string) {
+  return { data: (await listApiKeys(rt.db, userId)).map(apiKeyView) }
+}
+
+export async function revokeKey(rt: Runtime, userId: string, id: string): Promise<void> {
+  if (!(await revokeApiKey(rt.db, userId, id, Date.now())))
+    throw new HttpError(404, 'You have no API key with this id', { code: 'api_key_not_found' })
+}

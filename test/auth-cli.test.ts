@@ -1,0 +1,141 @@
+// The accounts commands as real processes against a file database, and their output used
+// over HTTP: the printed API key is accepted as a Bearer token, the admin can sign in.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { testApp } from './support/app'
+import { run } from './support/process'
+
+const entry = join(import.meta.dir, '..', 'src', 'index.ts')
+const dir = mkdtempSync(join(tmpdir(), 'studio-auth-cli-'))
+const env = { DATABASE_URL: `sqlite://${join(dir, 'studio.db')}` }
+const studio = (...args: string[]) => run([process.execPath, entry, ...args], { cwd: dir, env })
+
+// The server side, over the same database file.
+const server = await testApp(env)
+afterAll(server.close)
+const signIn = (email: string, password: string) =>
+  server.call('/api/auth/login/', { method: 'POST', json: { email, password } })
+
+describe('create-superuser', () => {
+  test('creates an admin who can sign in', async () => {
+    const { code, stdout } = await studio('create-superuser', '--email', ' Root@Example.com', '--password', 'root password', '--name', 'Root')
+    expect(code).toBe(0)
+    expect(stdout).toContain('created admin root@example.com')
+    const res = await signIn('root@example.com', 'root password')
+    expect(res.status).toBe(200)
+    expect((await res.json()).user).toMatchObject({ role: 'admin', name: 'Root', provider: 'email' })
+  })
+
+  test('promotes an existing account, re-activates it and sets the password', async () => {
+    const registered = await server.call('/api/auth/register/', { method: 'POST', json: { email: 'plain@example.com', password: 'first password' } })
+    const { user } = await registered.json()
+    server.rt.db.query('UPDATE users SET is_active = 0 WHERE id = ?').run(user.id)
+    const { code, stdout } = await studio('create-superuser', '--email', 'plain@example.com', '--password', 'second password')
+    expect(code).toBe(0)
+    expect(stdout).toContain('plain@example.com is now an active admin')
+    expect((await signIn('plain@example.com', 'first password')).status).toBe(401)
+    const res = await signIn('plain@example.com', 'second password')
+    expect(res.status).toBe(200)
+    expect((await res.json()).user).toMatchObject({ id: user.id, role: 'admin' })
+  })
+
+  test('missing flags without a terminal → exit 2 with the usage line', async () => {
+    const { code, stderr } = await studio('create-superuser', '--email', 'x@example.com')
+    expect(code).toBe(2)
+    expect(stderr).toContain('--email and --password are required')
+    expect(stderr).toContain('usage: ai-studio create-superuser --email E --password P [--name N]')
+  })
+
+  // `script` gives the command a pseudo-terminal, so it asks instead of failing.
+  test.skipIf(!Bun.which('script'))('on a terminal it asks for what is missing, the password without echo', async () => {
+    const command = `${process.execPath} ${entry} create-superuser --name Asked`
+    const proc = Bun.spawn(['script', '-qec', command, '/dev/null'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, ...env },
+      stdin: 'pipe',
+      stdout: 'pipe',
+    })
+    let output = ''
+    const reading = (async () => {
+      for await (const chunk of proc.stdout) output += new TextDecoder().decode(chunk)
+    })()
+    // Answer each question once it is on screen, as a person would.
+    const dialogue: [string, string][] = [
+      ['Email:', 'asked@example.com'],
+      ['Password:', 'typed secret'],
+      ['(again):', 'typed secret'],
+    ]
+    for (const [prompt, answer] of dialogue) {
+      while (!output.includes(prompt)) await Bun.sleep(20)
+      proc.stdin.write(`${answer}\n`)
+      await proc.stdin.flush()
+    }
+    await proc.exited
+    proc.stdin.end()
+    await reading
+    expect(output).toContain('Email:')
+    expect(output).toContain('Password (again):')
+    expect(output).toContain('created admin asked@example.com')
+    expect(output).not.toContain('typed secret')
+    expect((await signIn('asked@example.com', 'typed secret')).status).toBe(200)
+  }, 20_000)
+
+  test('a weak password or a bad email → exit 2 naming the flag', async () => {
+    const weak = await studio('create-superuser', '--email', 'w@example.com', '--password', 'short')
+    expect(weak.code).toBe(2)
+    expect(weak.stderr).toContain('--password must be at least 8 characters')
+    expect(weak.stderr).not.toContain('short')
+    const bad = await studio('create-superuser', '--email', 'nope', '--password', 'long enough')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--email must be an email address')
+  })
+})
+
+describe('create-api-key', () => {
+  test('prints only the key on stdout; it works as a Bearer token until revoked', async () => {
+    await studio('create-superuser', '--email', 'keys@example.com', '--password', 'long enough')
+    const { code, stdout, stderr } = await studio('create-api-key', '--email', 'KEYS@example.com', '--name', 'ci')
+    expect(code).toBe(0)
+    const key = stdout.trim()
+    expect(key).toMatch(/^sk-studio-[\w-]+$/)
+    expect(stderr).toContain('"ci"')
+    expect(stderr).not.toContain(key)
+    const me = await server.call('/api/auth/me/', { token: key })
+    expect(me.status).toBe(200)
+    expect((await me.json()).email).toBe('keys@example.com')
+    const listed = await (await server.call('/api/keys/', { token: key })).json()
+    const entry = listed.data.find((item: { name: string }) => item.name === 'ci')
+    expect(entry.prefix).toBe(key.slice(0, 14))
+    expect((await server.call(`/api/keys/${entry.id}/`, { method: 'DELETE', token: key })).status).toBe(204)
+    expect((await server.call('/api/auth/me/', { token: key })).status).toBe(401)
+  })
+
+  test('an unknown email → exit 1 with a clear line', async () => {
+    const { code, stdout, stderr } = await studio('create-api-key', '--email', 'ghost@example.com')
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr.trim()).toBe('no user has the email ghost@example.com')
+  })
+
+  test('a deactivated user gets no key', async () => {
+    await studio('create-superuser', '--email', 'off@example.com', '--password', 'long enough')
+    server.rt.db.query("UPDATE users SET is_active = 0 WHERE email = 'off@example.com'").run()
+    const { code, stderr } = await studio('create-api-key', '--email', 'off@example.com')
+    expect(code).toBe(1)
+    expect(stderr).toContain('deactivated')
+  })
+
+  test('no --email → exit 2 with the usage line', async () => {
+    const { code, stderr } = await studio('create-api-key')
+    expect(code).toBe(2)
+    expect(stderr).toContain('usage: ai-studio create-api-key --email E [--name N]')
+  })
+})
+
+test('--help lists both commands', async () => {
+  const { stdout } = await studio('--help')
+  expect(stdout).toContain('create-superuser --email E --password P [--name N]')
+  expect(stdout).toContain('create-api-key --email E [--name N]')
+})

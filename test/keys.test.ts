@@ -1,0 +1,114 @@
+// API keys through HTTP: created with the secret shown once, listed without it, usable as
+// a Bearer token everywhere, revocable by their owner only.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { testApp } from './support/app'
+
+const { rt, call, close } = await testApp()
+afterAll(close)
+
+const signUp = async (email: string) => {
+  const res = await call('/api/auth/register/', { method: 'POST', json: { email, password: 'long enough' } })
+  return ((await res.json()) as { accessToken: string }).accessToken
+}
+const alice = await signUp('alice@example.com')
+const bob = await signUp('bob@example.com')
+const create = (token: string, json: unknown) => call('/api/keys/', { method: 'POST', json, token })
+const list = async (token: string) => ((await (await call('/api/keys/', { token })).json()) as { data: Record<string, unknown>[] }).data
+
+describe('create', () => {
+  test('201 with the secret once, stored only as a hash', async () => {
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString()
+    const res = await create(alice, { name: 'laptop', expiresAt })
+    expect(res.status).toBe(201)
+    const key = await res.json()
+    expect(key).toEqual({
+      id: expect.any(String),
+      name: 'laptop',
+      prefix: key.key.slice(0, 14),
+      key: expect.stringMatching(/^sk-studio-[\w-]{40,}$/),
+      createdAt: expect.any(String),
+      lastUsedAt: null,
+      expiresAt,
+    })
+    const stored = rt.db.query<{ key_hash: string }, [string]>('SELECT key_hash FROM api_keys WHERE id = ?').get(key.id)!
+    expect(stored.key_hash).toMatch(/^[0-9a-f]{64}$/)
+    expect(JSON.stringify(await list(alice))).not.toContain(key.key)
+  })
+
+  test('works as a Bearer token, and records its last use', async () => {
+    const { key, id } = await (await create(alice, { name: 'sdk' })).json()
+    const res = await call('/api/auth/me/', { token: key })
+    expect(res.status).toBe(200)
+    expect((await res.json()).email).toBe('alice@example.com')
+    const listed = (await list(alice)).find((entry) => entry.id === id)!
+    expect(listed.lastUsedAt).toBeString()
+    // a key can manage keys too, as a JWT can
+    expect((await create(key, { name: 'from a key' })).status).toBe(201)
+  })
+
+  test.each([
+    [{}, 'name'],
+    [{ name: '' }, 'name'],
+    [{ name: '   ' }, 'name'],
+    [{ name: 'x'.repeat(101) }, 'name'],
+    [{ name: 5 }, 'name'],
+    [{ name: 'k', expiresAt: 'tomorrow' }, 'expiresAt'],
+    [{ name: 'k', expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
+    [{ name: 'k', expiresAt: 17 }, 'expiresAt'],
+  ])('bad body %j → 400 naming %s', async (body, field) => {
+    const res = await create(alice, body)
+    expect(res.status).toBe(400)
+    expect((await res.json()).message).toContain(`'${field}'`)
+  })
+
+  test('needs a signed-in user', async () => {
+    expect((await call('/api/keys/', { method: 'POST', json: { name: 'x' } })).status).toBe(401)
+    expect((await call('/api/keys/')).status).toBe(401)
+    expect((await call('/api/keys/some-id/', { method: 'DELETE' })).status).toBe(401)
+  })
+})
+
+describe('list and revoke', () => {
+  test('a user sees only their own keys, newest first, without secrets', async () => {
+    const a = await (await create(bob, { name: 'first' })).json()
+    const b = await (await create(bob, { name: 'second' })).json()
+    const keys = await list(bob)
+    expect(keys.map((key) => key.id)).toEqual([b.id, a.id])
+    expect(Object.keys(keys[0]!).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'prefix'])
+    expect((await list(alice)).some((key) => key.id === a.id)).toBe(false)
+  })
+
+  test('revoking: 204, the key stops working at once and leaves the list', async () => {
+    const { id, key } = await (await create(bob, { name: 'temp' })).json()
+    expect((await call('/api/auth/me', { token: key })).status).toBe(200)
+    const res = await call(`/api/keys/${id}/`, { method: 'DELETE', token: bob })
+    expect(res.status).toBe(204)
+    const refused = await call('/api/auth/me', { token: key })
+    expect(refused.status).toBe(401)
+    expect((await refused.json()).message).toContain('API key is invalid')
+    expect((await list(bob)).some((entry) => entry.id === id)).toBe(false)
+    expect((await call(`/api/keys/${id}`, { method: 'DELETE', token: bob })).status).toBe(404)
+  })
+
+  test("another user's key, or an unknown id → 404, and the key keeps working", async () => {
+    const { id, key } = await (await create(alice, { name: 'mine' })).json()
+    const res = await call(`/api/keys/${id}/`, { method: 'DELETE', token: bob })
+    expect(res.status).toBe(404)
+    expect((await res.json()).error).toBe('Not found')
+    expect((await call('/api/keys/nope/', { method: 'DELETE', token: bob })).status).toBe(404)
+    expect((await call('/api/auth/me', { token: key })).status).toBe(200)
+  })
+
+  test('an expired key is refused but still listed', async () => {
+    const { id, key } = await (await create(alice, { name: 'short-lived', expiresAt: new Date(Date.now() + 60_000).toISOString() })).json()
+    rt.db.query('UPDATE api_keys SET expires_at = ? WHERE id = ?').run(Date.now() - 1, id)
+    expect((await call('/api/auth/me', { token: key })).status).toBe(401)
+    expect((await list(alice)).some((entry) => entry.id === id)).toBe(true)
+  })
+
+  test('an unknown or malformed key → 401', async () => {
+    for (const token of ['sk-studio-', 'sk-studio-unknown', `sk-studio-${'a'.repeat(500)}`]) {
+      expect((await call('/api/auth/me', { token })).status).toBe(401)
+    }
+  })
+})
