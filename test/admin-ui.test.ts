@@ -53,7 +53,8 @@ async function register(account: { email: string; password: string }): Promise<s
   return (await res.json()).accessToken
 }
 
-const shot = (name: string, target: Page = page) => target.screenshot({ path: join(artifacts, `admin-${name}.png`), fullPage: true })
+const shot = (name: string, target: Page = page, fullPage = true) =>
+  target.screenshot({ path: join(artifacts, `admin-${name}.png`), fullPage })
 
 async function signIn(target: Page, account: { email: string; password: string }) {
   await target.goto(`${base}/admin`)
@@ -227,7 +228,7 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     await table.getByRole('button', { name: /^Details of request \d+$/ }).first().click()
     const detail = page.getByRole('dialog')
     await detail.getByText('Request id').waitFor()
-    await shot('log-detail')
+    await shot('log-detail', page, false)
     await page.keyboard.press('Escape')
     await detail.waitFor({ state: 'detached' })
 
@@ -236,7 +237,7 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     await page.getByText('Nothing matches these filters.').waitFor()
     await page.getByRole('button', { name: 'Reset' }).click()
     await table.locator('tbody tr').first().waitFor()
-    await shot('logs')
+    await shot('logs', page, false)
   }, 60_000)
 
   test('feedback lists ratings and comments', async () => {

@@ -21,7 +21,7 @@ export const fmt = {
   date: (iso) => (iso ? dateTime.format(new Date(iso)) : '—'),
   int: (n) => integer.format(Math.round(n ?? 0)),
   num: (n) => decimal.format(n ?? 0),
-  ms: (n) => (n === null || n === undefined ? '—' : `${decimal.format(n)} ms`),
+  ms: (n) => (n === null || n === undefined ? '—' : n >= 1000 ? `${decimal.format(n / 1000)} s` : `${decimal.format(n)} ms`),
   cost: (n) => `$${(n ?? 0).toFixed(n && Math.abs(n) < 0.1 ? 4 : 2)}`,
   percent: (part, whole) => (whole ? `${decimal.format((100 * part) / whole)} %` : '—'),
 }

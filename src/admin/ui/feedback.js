@@ -12,7 +12,7 @@ export default function feedback(root) {
     filteredEmptyText: 'No feedback with this rating.',
     filters: [field('Rating', select('rating', [['', 'Any rating'], ...[5, 4, 3, 2, 1].map((r) => [String(r), `${r} ★`])]))],
     columns: [
-      { label: 'Time', cell: (f) => fmt.date(f.createdAt) },
+      { label: 'Time', cell: (f) => fmt.date(f.createdAt), className: 'nowrap' },
       { label: 'Rating', cell: (f) => stars(f.rating) },
       { label: 'Comment', cell: (f) => f.comment || h('span', { class: 'muted' }, 'No comment'), className: 'wide' },
       { label: 'User', cell: (f) => f.userEmail ?? f.userId },

@@ -75,8 +75,8 @@ export function pagedList({ caption, filters = [], columns, load, emptyText, fil
     event.preventDefault()
     reload()
   })
-  // A reset form has its defaults only after the event, hence the microtask.
-  form.addEventListener('reset', () => queueMicrotask(reload))
+  // The reset event fires before the fields are reset (and microtasks run in between), hence the task.
+  form.addEventListener('reset', () => setTimeout(reload))
 
   return {
     element: h('div', { class: 'list' }, form, summary, state, rows.element, h('div', { class: 'more' }, more)),

@@ -58,10 +58,11 @@ export default function logs(root) {
       {
         label: 'Time',
         cell: (l) => h('button', { type: 'button', class: 'link', onclick: () => openDetail(l.id), 'aria-label': `Details of request ${l.id}` }, fmt.date(l.createdAt)),
+        className: 'nowrap',
       },
       { label: 'Request', cell: (l) => h('code', {}, `${l.method} ${l.path}`) },
       { label: 'Status', cell: (l) => statusBadge(l.status) },
-      { label: 'Outcome', cell: (l) => l.outcome.replace('_', ' ') },
+      { label: 'Outcome', cell: (l) => l.outcome.replace('_', ' '), className: 'nowrap' },
       { label: 'Model', cell: (l) => l.model },
       { label: 'User', cell: (l) => l.userEmail ?? l.userId },
       { label: 'Latency', cell: (l) => fmt.ms(l.latencyMs), className: 'number' },

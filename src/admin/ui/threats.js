@@ -41,7 +41,7 @@ export default function threats(root) {
       field('State', select('resolved', [['', 'Open and resolved'], ['false', 'Open'], ['true', 'Resolved']], 'false')),
     ],
     columns: [
-      { label: 'Time', cell: (t) => fmt.date(t.createdAt) },
+      { label: 'Time', cell: (t) => fmt.date(t.createdAt), className: 'nowrap' },
       { label: 'Type', cell: (t) => words(t.type) },
       { label: 'Severity', cell: (t) => badge(t.severity) },
       { label: 'Source', cell: (t) => [t.address, t.principal?.userId].filter(Boolean).join(' · ') || '—' },
