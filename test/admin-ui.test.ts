@@ -16,7 +16,9 @@ const root = join(import.meta.dir, '..')
 const artifacts = join(import.meta.dir, 'artifacts')
 const folder = mkdtempSync(join(tmpdir(), 'studio-admin-ui-'))
 const ADMIN = { email: 'root@example.com', password: 'admin-password-123' }
-const MEMBER = { email: 'member@example.com', password: 'member-password-123' }
+/** A name that would run script if the UI ever rendered data as HTML. */
+const MARKUP = '<img src=/x onerror="window.injected=1">Mallory'
+const MEMBER = { email: 'member@example.com', password: 'member-password-123', name: MARKUP }
 const LEAVER = { email: 'leaver@example.com', password: 'leaver-password-123' }
 
 let server: ReturnType<typeof Bun.spawn> | undefined
@@ -47,7 +49,7 @@ async function http(path: string, init: { method?: string; json?: unknown; token
   return fetch(`${base}${path}`, { method: init.method ?? 'GET', headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) })
 }
 
-async function register(account: { email: string; password: string }): Promise<string> {
+async function register(account: { email: string; password: string; name?: string }): Promise<string> {
   const res = await http('/api/auth/register/', { method: 'POST', json: account })
   if (res.status !== 201 && res.status !== 200) throw new Error(`register ${account.email}: ${res.status} ${await res.text()}`)
   return (await res.json()).accessToken
@@ -179,6 +181,10 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     await page.waitForURL(/search=member/)
     expect(await until(() => table.locator('tbody tr').count(), (n) => n === 1)).toBe(1)
     await table.getByText(MEMBER.email).waitFor()
+    // Data is shown as text, never parsed as markup.
+    await table.getByText(MARKUP).waitFor()
+    expect(await table.locator('img').count()).toBe(0)
+    expect(await page.evaluate(() => 'injected' in window)).toBe(false)
     await page.getByLabel('Search').fill('nobody-has-this-address')
     await page.getByRole('button', { name: 'Apply' }).click()
     await page.getByText('No user matches these filters.').waitFor()

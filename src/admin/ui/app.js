@@ -83,6 +83,7 @@ async function requireSignIn(reason) {
   me = await signInForm(main, reason)
   signingIn = false
   start()
+  main.focus()
 }
 
 function start() {
