@@ -17,15 +17,22 @@ import style from './ui/style.css' with { type: 'file' }
 import threats from './ui/threats.js' with { type: 'file' }
 import users from './ui/users.js' with { type: 'file' }
 
-const JS = 'text/javascript; charset=utf-8'
+const js = (path: string) => ({ path, type: 'text/javascript; charset=utf-8' })
 const assets: Record<string, { path: string; type: string }> = {
-  'chart.umd.js': { path: chartJs, type: JS },
   'style.css': { path: style, type: 'text/css; charset=utf-8' },
-  ...Object.fromEntries(
-    Object.entries({ api, app, charts, dom, feedback, keys, list, logs, overview, 'sign-in': signIn, threats, users }).map(
-      ([name, path]) => [`${name}.js`, { path, type: JS }],
-    ),
-  ),
+  'chart.umd.js': js(chartJs),
+  'api.js': js(api),
+  'app.js': js(app),
+  'charts.js': js(charts),
+  'dom.js': js(dom),
+  'feedback.js': js(feedback),
+  'keys.js': js(keys),
+  'list.js': js(list),
+  'logs.js': js(logs),
+  'overview.js': js(overview),
+  'sign-in.js': js(signIn),
+  'threats.js': js(threats),
+  'users.js': js(users),
 }
 
 /** Revalidated on every load (no-cache) but answered 304 while unchanged, so upgrades show at once. */

@@ -45,11 +45,18 @@ async function send(path, { method = 'GET', json, token } = {}) {
 
 let refreshing = null
 
+/** True with new tokens, false when the sign-in is over; throws when the server cannot say (offline, 5xx, 429). */
 function refresh() {
-  if (!localStorage.getItem(REFRESH)) return Promise.resolve(false)
-  refreshing ??= send('/api/auth/refresh/', { method: 'POST', json: { refreshToken: localStorage.getItem(REFRESH) } })
-    .then((pair) => (keepTokens(pair), true))
-    .catch(() => false)
+  const refreshToken = localStorage.getItem(REFRESH)
+  if (!refreshToken) return Promise.resolve(false)
+  refreshing ??= send('/api/auth/refresh/', { method: 'POST', json: { refreshToken } })
+    .then(
+      (pair) => (keepTokens(pair), true),
+      (error) => {
+        if (error.status === 0 || error.status === 429 || error.status >= 500) throw error
+        return false
+      },
+    )
     .finally(() => (refreshing = null))
   return refreshing
 }
@@ -83,9 +90,8 @@ export async function signIn(email, password) {
 /** Revokes the refresh token on the server (best effort) and forgets both tokens. */
 export async function signOut() {
   const refreshToken = localStorage.getItem(REFRESH)
-  const token = localStorage.getItem(ACCESS)
   forgetTokens()
-  if (refreshToken) await send('/api/auth/logout/', { method: 'POST', json: { refreshToken }, token }).catch(() => {})
+  if (refreshToken) await send('/api/auth/logout/', { method: 'POST', json: { refreshToken } }).catch(() => {})
 }
 
 /** Builds a query string from the non-empty values of an object. */

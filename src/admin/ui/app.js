@@ -110,6 +110,10 @@ else
       start()
     },
     (error) => {
-      if (error.status !== 401) main.replaceChildren(errorBox(`The admin console could not start: ${error.message}`))
+      if (error.status === 401) return
+      main.replaceChildren(
+        errorBox(`The admin console could not start: ${error.message}`),
+        h('button', { type: 'button', class: 'button', onclick: () => location.reload() }, 'Try again'),
+      )
     },
   )

@@ -122,9 +122,9 @@ export default function overview(root) {
   let range = RANGES.some(([value]) => value === initial) ? initial : '7d'
   let drawn = []
   let generation = 0
-  const content = h('div', { 'aria-live': 'polite' })
+  const content = h('div')
   const buttons = RANGES.map(([value, label]) => h('button', { type: 'button', class: 'segment', 'data-range': value, onclick: () => choose(value) }, label))
-  const updated = h('span', { class: 'updated' })
+  const updated = h('span', { class: 'updated', role: 'status' })
   const refresh = h('button', { type: 'button', class: 'button secondary', onclick: () => load() }, 'Refresh')
 
   const destroy = () => {
