@@ -3,17 +3,21 @@
 import { cors } from '@elysiajs/cors'
 import { Elysia } from 'elysia'
 import { auth } from './auth'
+import { dashboard } from './dashboard'
 import { docs } from './docs'
+import { feedback } from './feedback'
 import { bodyLimit } from './http/body-limit'
 import { errors } from './http/errors'
 import { methodsOf } from './http/methods'
 import { requestId } from './http/request-id'
 import type { Runtime } from './runtime'
+import { telemetry } from './telemetry'
 
 export function createApp(rt: Runtime) {
   const app: Elysia = new Elysia()
   app
     .use(errors((method, path) => methodsOf(app, method, path)))
+    .use(telemetry(rt))
     .use(requestId)
     .use(bodyLimit(rt.config.maxBodyBytes))
     .use(
@@ -28,6 +32,8 @@ export function createApp(rt: Runtime) {
     )
     .use(docs)
     .use(auth(rt))
+    .use(dashboard(rt))
+    .use(feedback(rt))
   return app
 }
 
