@@ -2,6 +2,7 @@
 import type { Command } from './command'
 import { healthcheck } from './healthcheck'
 import { migrate } from './migrate'
+import { populateDashboardData } from './populate-dashboard-data'
 import { serve } from './serve'
 
-export const commands: Command[] = [serve, migrate, healthcheck]
+export const commands: Command[] = [serve, migrate, healthcheck, populateDashboardData]

@@ -1,7 +1,7 @@
 // The feedback table's SQL. A rating is added to rollup_feedback in the same transaction;
-// a changed rating is taken out of its old row and added to its new one.
+// a changed rating is taken out of its old cell and added to its new one.
 import type { Database } from 'bun:sqlite'
-import { applyRollups, type Scope } from '../telemetry/rollups'
+import { FeedbackRollup } from '../telemetry/rollups'
 
 export type FeedbackRow = {
   id: number
@@ -13,14 +13,18 @@ export type FeedbackRow = {
   updated_at: number
 }
 
-const rollup = ({ user, filter }: Scope, where: string) => `
-  INSERT INTO rollup_feedback AS t (grain, user_id, bucket, rating, ratings)
-  SELECT ?1, ${user}, f.created_at - f.created_at % ?1, f.rating, ?2 * count(*)
-    FROM feedback f WHERE ${where} ${filter} GROUP BY 2, 3, 4
-  ON CONFLICT (grain, user_id, bucket, rating) DO UPDATE SET ratings = t.ratings + excluded.ratings`
+type Rated = { userId: string; rating: number; createdAt: number }
 
-const rollUp = (db: Database, sign: 1 | -1, where: string, params: (string | number)[]) =>
-  applyRollups(db, 'f', [rollup], sign, where, params)
+function saveRollup(db: Database, rows: Rated[], sign: 1 | -1) {
+  const rollup = new FeedbackRollup()
+  for (const row of rows) rollup.add(row, sign)
+  const upsert = db.query(`
+    INSERT INTO rollup_feedback AS t (grain, user_id, bucket, rating, ratings) VALUES (?1, ?2, ?3, ?4, ?5)
+    ON CONFLICT (grain, user_id, bucket, rating) DO UPDATE SET ratings = t.ratings + excluded.ratings`)
+  for (const cell of rollup.cells.values()) upsert.run(cell.grain, cell.userId, cell.bucket, cell.rating, cell.ratings)
+}
+
+const rated = (row: FeedbackRow): Rated => ({ userId: row.user_id, rating: row.rating, createdAt: row.created_at })
 
 /** Whether this user made the completion (its request log row names them). */
 export async function ownsCompletion(db: Database, completionId: string, userId: string): Promise<boolean> {
@@ -35,9 +39,10 @@ export async function saveFeedback(
   input: { completionId: string; userId: string; rating: number; comment: string | null; now: number },
 ): Promise<{ feedback: FeedbackRow; created: boolean }> {
   return db.transaction(() => {
-    const existing = db.query<{ id: number }, [string]>('SELECT id FROM feedback WHERE completion_id = ?').get(input.completionId)
+    const select = db.query<FeedbackRow, [string]>('SELECT * FROM feedback WHERE completion_id = ?')
+    const existing = select.get(input.completionId)
     if (existing) {
-      rollUp(db, -1, 'f.id = ?3', [existing.id])
+      saveRollup(db, [rated(existing)], -1)
       db.query('UPDATE feedback SET rating = ?2, comment = ?3, updated_at = ?4 WHERE id = ?1').run(
         existing.id,
         input.rating,
@@ -48,10 +53,8 @@ export async function saveFeedback(
       db.query(
         'INSERT INTO feedback (completion_id, user_id, rating, comment, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)',
       ).run(input.completionId, input.userId, input.rating, input.comment, input.now)
-    const feedback = db
-      .query<FeedbackRow, [string]>('SELECT * FROM feedback WHERE completion_id = ?')
-      .get(input.completionId)!
-    rollUp(db, 1, 'f.id = ?3', [feedback.id])
+    const feedback = select.get(input.completionId)!
+    saveRollup(db, [rated(feedback)], 1)
     return { feedback, created: !existing }
   })()
 }
@@ -59,22 +62,24 @@ export async function saveFeedback(
 /** Generated ratings (populate-dashboard-data), added in bulk. */
 export async function insertGeneratedFeedback(
   db: Database,
-  rows: { completionId: string; userId: string; rating: number; comment: string | null; createdAt: number }[],
+  rows: (Rated & { completionId: string; comment: string | null })[],
 ): Promise<void> {
   db.transaction(() => {
-    const before = db.query<{ id: number }, []>('SELECT coalesce(max(id), 0) AS id FROM feedback').get()!.id
     const insert = db.query(
       `INSERT INTO feedback (completion_id, user_id, rating, comment, created_at, updated_at, generated)
        VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1)`,
     )
     for (const row of rows) insert.run(row.completionId, row.userId, row.rating, row.comment, row.createdAt)
-    rollUp(db, 1, 'f.id > ?3 AND f.id <= ?4', [before, before + rows.length])
+    saveRollup(db, rows, 1)
   })()
 }
 
 export async function deleteGeneratedFeedback(db: Database): Promise<number> {
   return db.transaction(() => {
-    rollUp(db, -1, 'f.generated = 1', [])
+    const rows = db
+      .query<Rated, []>('SELECT user_id AS userId, rating, created_at AS createdAt FROM feedback WHERE generated = 1')
+      .all()
+    saveRollup(db, rows, -1)
     db.query('DELETE FROM rollup_feedback WHERE ratings <= 0').run()
     return db.query('DELETE FROM feedback WHERE generated = 1').run().changes
   })()
