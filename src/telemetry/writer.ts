@@ -18,7 +18,11 @@ export function logWriter(rt: Runtime): LogWriter {
   if (!writer) {
     writer = createWriter(rt)
     writers.set(rt, writer)
-    rt.onClose(writer.flush)
+    // Elysia logs a response from a setImmediate after sending it: let those run first.
+    rt.onClose(async () => {
+      await new Promise((resolve) => setImmediate(resolve))
+      await writer!.flush()
+    })
   }
   return writer
 }

@@ -1,0 +1,145 @@
+// populate-dashboard-data: mock traffic written through the real stores shows on the
+// dashboard in exactly the shape of seeds/API.md, and --clear takes out only what it made.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { testApp } from './support/app'
+import { settle } from './support/log'
+import { run } from './support/process'
+import { seedUser } from './support/users'
+
+const folder = mkdtempSync(join(tmpdir(), 'studio-populate-'))
+const env = { DATABASE_URL: `sqlite://${join(folder, 'studio.db')}`, SECRET_KEY: 'populate-test-secret-0123456789abcdef' }
+const studio = (...args: string[]) =>
+  run([process.execPath, join(import.meta.dir, '..', 'src', 'index.ts'), 'populate-dashboard-data', ...args], { cwd: folder, env })
+afterAll(() => rmSync(folder, { recursive: true, force: true }))
+
+/** The dashboard example of seeds/API.md, verbatim. */
+const apiExample = {
+  range: '7d',
+  generatedAt: '2025-07-20T22:30:00Z',
+  requests: [{ timestamp: '2025-07-14T00:00:00Z', success: 1450, error: 23 }],
+  errorsBreakdown: [
+    { label: '400', value: 120 },
+    { label: '401', value: 45 },
+    { label: '500', value: 32 },
+  ],
+  topModels: [
+    { name: 'llama3.2', requests: 240000 },
+    { name: 'gpt-4o-mini', requests: 180000 },
+  ],
+  costs: [{ timestamp: '2025-07-14T00:00:00Z', cost: 245.67 }],
+  topCountries: [
+    { name: 'United States (US)', requests: 4389 },
+    { name: 'Indonesia (ID)', requests: 2948 },
+  ],
+  latency: [{ timestamp: '2025-07-14T00:00:00Z', latency: 2.45 }],
+  summary: {
+    totalRequests: 12450,
+    successfulRequests: 11967,
+    avgLatencyMs: 2450.5,
+    totalCost: 1234.56,
+    totalTokens: 2450000,
+    avgTokensPerRequest: 196.77,
+    avgCostPerRequest: 0.099,
+  },
+  users: { activeUsers: 125, totalSessions: 450, avgSessionCost: 2.45, avgSessionRequests: 12.5 },
+  feedback: { totalFeedback: 234, avgRating: 4.2, ratingDistribution: { '5': 120, '4': 80, '3': 25, '2': 7, '1': 2 } },
+  threats: {
+    totalThreats: 45,
+    unresolvedThreats: 12,
+    criticalThreats: 2,
+    highThreats: 8,
+    topThreatTypes: [
+      { type: 'rate_limit', count: 20 },
+      { type: 'suspicious_content', count: 15 },
+    ],
+  },
+}
+
+/** Keys and value types, an array by its first element (so every array must have one). */
+function shape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length ? [shape(value[0])] : 'an empty array'
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)]))
+  return typeof value
+}
+
+const logged = (rt: Awaited<ReturnType<typeof testApp>>['rt'], table: string, where = '1 = 1') =>
+  rt.db.query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get()!.n
+
+describe('populate-dashboard-data', () => {
+  test('bad flags exit 2 naming them', async () => {
+    for (const args of [['--requests', 'lots'], ['--days', '0'], ['--users', '-3']]) {
+      const { code, stderr } = await studio(...args)
+      expect(code).toBe(2)
+      expect(stderr).toContain(args[0]!)
+    }
+  })
+
+  test(
+    'generates realistic traffic that the dashboard shows, key for key as in API.md; --clear removes only it',
+    async () => {
+      const made = await studio('--days', '5', '--users', '3', '--requests', '6000')
+      expect(made.code).toBe(0)
+      expect(made.stdout).toContain('generated 6000 requests over 5 days for 3 users')
+
+      const { rt, call, close } = await testApp(env)
+      try {
+        const admin = await seedUser(rt, { role: 'admin' })
+        expect(logged(rt, 'request_logs', 'generated = 1')).toBe(6000)
+        const res = await call('/api/dashboard/?range=7d', { token: admin.accessToken })
+        const body = await res.json()
+
+        // Every key of the example, with the same nesting and value types, and no other key.
+        expect(shape(body)).toEqual(shape(apiExample))
+        expect(Object.keys(body.feedback.ratingDistribution).sort()).toEqual(['1', '2', '3', '4', '5'])
+
+        // The figures add up to what was generated.
+        expect(body.summary.totalRequests).toBe(6000)
+        expect(body.requests.reduce((sum: number, p: { success: number; error: number }) => sum + p.success + p.error, 0)).toBe(6000)
+        expect(body.summary.successfulRequests).toBe(logged(rt, 'request_logs', "outcome = 'ok'"))
+        const tokens = rt.db.query<{ n: number }, []>('SELECT sum(total_tokens) AS n FROM request_logs').get()!.n
+        expect(body.summary.totalTokens).toBe(tokens)
+        expect(body.summary.totalCost).toBeGreaterThan(0)
+        expect(body.users.activeUsers).toBe(3)
+        expect(body.users.totalSessions).toBeGreaterThan(0)
+        expect(body.feedback.totalFeedback).toBe(logged(rt, 'feedback'))
+        expect(body.threats.totalThreats).toBe(logged(rt, 'threats'))
+        expect(body.topModels.length).toBeGreaterThanOrEqual(5)
+        expect(body.topCountries.length).toBeGreaterThanOrEqual(5)
+        for (const country of body.topCountries) expect(country.name).toMatch(/^.+ \([A-Z]{2}\)$/)
+        expect(body.errorsBreakdown.map((e: { label: string }) => e.label)).toContain('401')
+        // Sessions accumulated through the same writer as real traffic.
+        const sessions = rt.db.query<{ n: number }, []>('SELECT sum(request_count) AS n FROM sessions').get()!.n
+        expect(sessions).toBe(logged(rt, 'request_logs', 'session_id IS NOT NULL'))
+
+        // Real traffic next to the generated: it must survive --clear, with its rollups.
+        await call('/api/auth/health/')
+        await call('/api/dashboard/', { token: admin.accessToken })
+        await settle(rt)
+        const real = logged(rt, 'request_logs', 'generated = 0')
+        expect(real).toBe(3) // two above and the dashboard read before them
+
+        const cleared = await studio('--clear')
+        expect(cleared.code).toBe(0)
+        expect(cleared.stdout).toContain('removed generated data: 6000 requests')
+        const after = await (await call('/api/dashboard/?range=7d', { token: admin.accessToken })).json()
+        expect(after.summary.totalRequests).toBe(real)
+        expect(after.summary.totalTokens).toBe(0)
+        expect(after.users.activeUsers).toBe(1)
+        expect(after.feedback.totalFeedback).toBe(0)
+        expect(after.threats.totalThreats).toBe(0)
+        expect(after.topModels).toEqual([])
+        expect(after.errorsBreakdown).toEqual([])
+        for (const table of ['feedback', 'threats', 'rollup_models', 'rollup_errors', 'rollup_feedback', 'model_usage_daily'])
+          expect(logged(rt, table)).toBe(0)
+        expect(logged(rt, 'users')).toBe(1)
+        expect(logged(rt, 'request_logs')).toBe(real)
+      } finally {
+        await close()
+      }
+    },
+    60_000,
+  )
+})
