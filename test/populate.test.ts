@@ -68,6 +68,54 @@ function shape(value: unknown): unknown {
 const logged = (rt: Awaited<ReturnType<typeof testApp>>['rt'], table: string, where = '1 = 1') =>
   rt.db.query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get()!.n
 
+/** Every rollup row recomputed from request_logs with GROUP BY; returns the rows that differ. */
+function rollupsDisagreeingWithTheLog(rt: Awaited<ReturnType<typeof testApp>>['rt']) {
+  const differences: unknown[] = []
+  const compare = (label: string, rollup: string, raw: string) => {
+    // Sums of floats in another order (and minus generated rows) differ in the last digits.
+    const round = (v: unknown) => (typeof v !== 'number' ? v : Math.abs(v) < 1e-9 ? 0 : Number(v.toPrecision(9)))
+    const key = (row: Record<string, unknown>) => JSON.stringify(Object.values(row).map(round))
+    const stored = new Set(rt.db.query<Record<string, unknown>, []>(rollup).all().map(key))
+    const computed = rt.db.query<Record<string, unknown>, []>(raw).all().map(key)
+    if (stored.size !== computed.length) differences.push(`${label}: ${stored.size} rollup rows, ${computed.length} computed`)
+    for (const row of computed) if (!stored.has(row)) differences.push(`${label}: ${row}`)
+  }
+  for (const grain of [3_600_000, 86_400_000])
+    for (const user of ['r.user_id', "''"]) {
+      const from = `FROM request_logs r WHERE ${user === "''" ? '1 = 1' : 'r.user_id IS NOT NULL'}`
+      const bucket = `r.created_at - r.created_at % ${grain}`
+      const where = `WHERE grain = ${grain} AND ${user === "''" ? "user_id = ''" : "user_id <> ''"}`
+      compare(
+        `traffic ${grain} ${user}`,
+        `SELECT user_id, bucket, requests, successes, prompt_tokens, completion_tokens, cost, latency_ms_sum FROM rollup_traffic ${where} ORDER BY 1, 2`,
+        `SELECT ${user}, ${bucket}, count(*), sum(r.outcome = 'ok'), sum(r.prompt_tokens), sum(r.completion_tokens), sum(r.cost), sum(r.latency_ms) ${from} GROUP BY 1, 2`,
+      )
+      compare(
+        `models ${grain} ${user}`,
+        `SELECT user_id, bucket, model, requests FROM rollup_models ${where}`,
+        `SELECT ${user}, ${bucket}, r.model, count(*) ${from} AND r.model IS NOT NULL GROUP BY 1, 2, 3`,
+      )
+      compare(
+        `countries ${grain} ${user}`,
+        `SELECT user_id, bucket, country, requests FROM rollup_countries ${where}`,
+        `SELECT ${user}, ${bucket}, r.country, count(*) ${from} AND r.country IS NOT NULL GROUP BY 1, 2, 3`,
+      )
+      compare(
+        `errors ${grain} ${user}`,
+        `SELECT user_id, bucket, label, requests FROM rollup_errors ${where}`,
+        `SELECT ${user}, ${bucket}, CASE WHEN r.status >= 400 THEN CAST(r.status AS TEXT) ELSE coalesce(r.error_type, r.outcome) END,
+                count(*) ${from} AND r.outcome <> 'ok' GROUP BY 1, 2, 3`,
+      )
+    }
+  compare(
+    'model_usage_daily',
+    'SELECT day, model, requests, errors, prompt_tokens, completion_tokens, cost, latency_ms_sum FROM model_usage_daily',
+    `SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), model, count(*), sum(outcome <> 'ok'), sum(prompt_tokens),
+            sum(completion_tokens), sum(cost), sum(latency_ms) FROM request_logs WHERE model IS NOT NULL GROUP BY 1, 2`,
+  )
+  return differences.slice(0, 10)
+}
+
 describe('populate-dashboard-data', () => {
   test('bad flags exit 2 naming them', async () => {
     for (const args of [['--requests', 'lots'], ['--days', '0'], ['--users', '-3']]) {
@@ -114,6 +162,8 @@ describe('populate-dashboard-data', () => {
         const sessions = rt.db.query<{ n: number }, []>('SELECT sum(request_count) AS n FROM sessions').get()!.n
         expect(sessions).toBe(logged(rt, 'request_logs', 'session_id IS NOT NULL'))
 
+        expect(rollupsDisagreeingWithTheLog(rt)).toEqual([])
+
         // Real traffic next to the generated: it must survive --clear, with its rollups.
         await call('/api/auth/health/')
         await call('/api/dashboard/', { token: admin.accessToken })
@@ -136,6 +186,7 @@ describe('populate-dashboard-data', () => {
           expect(logged(rt, table)).toBe(0)
         expect(logged(rt, 'users')).toBe(1)
         expect(logged(rt, 'request_logs')).toBe(real)
+        expect(rollupsDisagreeingWithTheLog(rt)).toEqual([])
       } finally {
         await close()
       }

@@ -1,6 +1,7 @@
 // The telemetry plugin: logs every /api and /v1 request (errors and unknown routes too) from
 // the facts its handlers added, with nothing for a handler to remember. A streamed response
 // is logged when its stream ends (`streamEnded`), since its response is sent before then.
+import type { Server } from 'bun'
 import { Elysia, StatusMap } from 'elysia'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
@@ -37,11 +38,9 @@ export const telemetry = (rt: Runtime) => {
 
   return new Elysia({ name: 'telemetry' })
     .onRequest(({ request }) => void factsOf(request))
-    .onAfterResponse({ as: 'global' }, (context) => {
-      const { request, path, set, response, server } = context
+    // Destructured in the parameter list: Elysia reads it to decide what to parse per request.
+    .onAfterResponse({ as: 'global' }, ({ request, path, set, response, server, error, code }: AfterResponse) => {
       if (!logged(path, request.method)) return
-      // Elysia sets these on the context of a failed request; its types leave them out.
-      const { error, code } = context as unknown as { error?: unknown; code?: unknown }
       const facts = factsOf(request)
       const status = statusOf(response, set.status)
       const address = clientAddress(request, server, trustProxy)
@@ -64,6 +63,17 @@ export const telemetry = (rt: Runtime) => {
         streaming.add(end)
       } else end()
     })
+}
+
+/** What the hook reads; Elysia also sets `error` and `code` for a failed request, which its types leave out. */
+type AfterResponse = {
+  request: Request
+  path: string
+  set: { status?: number | keyof StatusMap; headers: Record<string, unknown> }
+  response: unknown
+  server: Server<unknown> | null
+  error?: unknown
+  code?: unknown
 }
 
 type Base = Pick<LogRow, 'requestId' | 'method' | 'path' | 'status' | 'ip' | 'country' | 'userAgent' | 'errorType'>

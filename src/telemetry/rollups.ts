@@ -53,31 +53,22 @@ function addTo(totals: Totals, row: Countable, sign: number) {
   totals.cost += sign * row.cost
 }
 
-const bump = (map: Map<string, number>, key: string, sign: number) => map.set(key, (map.get(key) ?? 0) + sign)
+const bump = (map: Map<string, number>, key: string, by: number) => map.set(key, (map.get(key) ?? 0) + by)
 
 /** A failed request's label: its HTTP status, or why it failed after its 200 was sent. */
 export const errorLabel = (row: Pick<LogRow, 'status' | 'errorType' | 'outcome'>) =>
   row.status >= 400 ? String(row.status) : (row.errorType ?? row.outcome)
 
 export class RequestRollup {
-  readonly cells = new Map<string, Cell>()
+  /** Rows are first summed per (user, hour); `cells()` spreads those sums over grains and scopes. */
+  private readonly hours = new Map<string, Cell>()
 
   add(row: Countable, sign: 1 | -1 = 1) {
-    for (const grain of GRAINS) {
-      const bucket = row.createdAt - (row.createdAt % grain)
-      this.addToCell(grain, '', bucket, row, sign)
-      if (row.userId) this.addToCell(grain, row.userId, bucket, row, sign)
-    }
-  }
-
-  private addToCell(grain: number, userId: string, bucket: number, row: Countable, sign: number) {
-    const key = `${grain}\0${userId}\0${bucket}`
-    let cell = this.cells.get(key)
-    if (!cell)
-      this.cells.set(
-        key,
-        (cell = { grain, userId, bucket, totals: zero(), models: new Map(), countries: new Map(), errors: new Map() }),
-      )
+    const userId = row.userId ?? ''
+    const bucket = row.createdAt - (row.createdAt % HOUR)
+    const key = `${userId}\0${bucket}`
+    let cell = this.hours.get(key)
+    if (!cell) this.hours.set(key, (cell = emptyCell(HOUR, userId, bucket)))
     addTo(cell.totals, row, sign)
     if (row.model) {
       let model = cell.models.get(row.model)
@@ -87,6 +78,51 @@ export class RequestRollup {
     if (row.country) bump(cell.countries, row.country, sign)
     if (row.outcome !== 'ok') bump(cell.errors, errorLabel(row), sign)
   }
+
+  /** Every (grain, user, bucket) cell the rows fall in, a user's rows counting for '' too. */
+  cells(): Cell[] {
+    const cells = new Map<string, Cell>()
+    for (const hour of this.hours.values())
+      for (const grain of GRAINS)
+        for (const userId of hour.userId ? [hour.userId, ''] : ['']) {
+          const bucket = hour.bucket - (hour.bucket % grain)
+          const key = `${grain}\0${userId}\0${bucket}`
+          let cell = cells.get(key)
+          if (!cell) cells.set(key, (cell = emptyCell(grain, userId, bucket)))
+          merge(cell, hour)
+        }
+    return [...cells.values()]
+  }
+}
+
+const emptyCell = (grain: number, userId: string, bucket: number): Cell => ({
+  grain,
+  userId,
+  bucket,
+  totals: zero(),
+  models: new Map(),
+  countries: new Map(),
+  errors: new Map(),
+})
+
+function sum(into: Totals, from: Totals) {
+  into.requests += from.requests
+  into.successes += from.successes
+  into.latencyMs += from.latencyMs
+  into.promptTokens += from.promptTokens
+  into.completionTokens += from.completionTokens
+  into.cost += from.cost
+}
+
+function merge(into: Cell, from: Cell) {
+  sum(into.totals, from.totals)
+  for (const [model, totals] of from.models) {
+    let target = into.models.get(model)
+    if (!target) into.models.set(model, (target = zero()))
+    sum(target, totals)
+  }
+  for (const [country, n] of from.countries) bump(into.countries, country, n)
+  for (const [label, n] of from.errors) bump(into.errors, label, n)
 }
 
 /** Ratings per (grain, user, bucket, rating), keyed by the time the rating was given. */

@@ -29,9 +29,39 @@ export type LogRow = {
   generated?: boolean
 }
 
-const insertSql = `INSERT INTO request_logs (request_id, created_at, method, path, status, latency_ms, user_id, api_key_id,
-  session_id, model, upstream, completion_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, cost, country, ip,
-  user_agent, error_type, outcome, generated) VALUES (${Array(23).fill('?').join(', ')})`
+const insertSql = (rows: number) => `INSERT INTO request_logs (request_id, created_at, method, path, status, latency_ms,
+  user_id, api_key_id, session_id, model, upstream, completion_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms,
+  cost, country, ip, user_agent, error_type, outcome, generated)
+  VALUES ${Array(rows).fill(`(${Array(23).fill('?').join(', ')})`).join(', ')}`
+
+/** Rows per INSERT statement: binding many rows per call costs less than a call per row. */
+const ROWS_PER_INSERT = 32
+
+const values = (row: LogRow) => [
+  row.requestId,
+  row.createdAt,
+  row.method,
+  row.path,
+  row.status,
+  row.latencyMs,
+  row.userId,
+  row.apiKeyId,
+  row.sessionId,
+  row.model,
+  row.upstream,
+  row.completionId,
+  row.promptTokens,
+  row.completionTokens,
+  row.promptTokens + row.completionTokens,
+  row.ttftMs,
+  row.cost,
+  row.country,
+  row.ip,
+  row.userAgent,
+  row.errorType,
+  row.outcome,
+  row.generated ? 1 : 0,
+]
 
 const upsertTraffic = `
   INSERT INTO rollup_traffic AS t (grain, user_id, bucket, requests, successes, latency_ms_sum, prompt_tokens, completion_tokens, cost)
@@ -61,7 +91,7 @@ function saveRollup(db: Database, rollup: RequestRollup) {
   const countries = db.query(upsertCount('rollup_countries', 'country'))
   const errors = db.query(upsertCount('rollup_errors', 'label'))
   const modelDay = db.query(upsertModelDay)
-  for (const { grain, userId, bucket, totals: t, ...cell } of rollup.cells.values()) {
+  for (const { grain, userId, bucket, totals: t, ...cell } of rollup.cells()) {
     traffic.run(grain, userId, bucket, t.requests, t.successes, t.latencyMs, t.promptTokens, t.completionTokens, t.cost)
     for (const [model, m] of cell.models) {
       models.run(grain, userId, bucket, model, m.requests)
@@ -101,33 +131,12 @@ export async function insertLogs(db: Database, rows: LogRow[]): Promise<void> {
   const rollup = new RequestRollup()
   for (const row of rows) rollup.add(row)
   db.transaction(() => {
-    const insert = db.query(insertSql)
-    for (const row of rows)
-      insert.run(
-        row.requestId,
-        row.createdAt,
-        row.method,
-        row.path,
-        row.status,
-        row.latencyMs,
-        row.userId,
-        row.apiKeyId,
-        row.sessionId,
-        row.model,
-        row.upstream,
-        row.completionId,
-        row.promptTokens,
-        row.completionTokens,
-        row.promptTokens + row.completionTokens,
-        row.ttftMs,
-        row.cost,
-        row.country,
-        row.ip,
-        row.userAgent,
-        row.errorType,
-        row.outcome,
-        row.generated ? 1 : 0,
-      )
+    const many = db.query(insertSql(ROWS_PER_INSERT))
+    const one = db.query(insertSql(1))
+    let i = 0
+    for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT)
+      many.run(...rows.slice(i, i + ROWS_PER_INSERT).flatMap(values))
+    for (; i < rows.length; i++) one.run(...values(rows[i]!))
     saveRollup(db, rollup)
     saveSessionTotals(db, rows)
   })()
