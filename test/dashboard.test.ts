@@ -161,6 +161,22 @@ describe('figures match what was sent', () => {
     })
     expect((await dashboard(admin.accessToken, '?range=3m')).threats.totalThreats).toBe(4)
     expect((await dashboard(alice.accessToken, '?range=7d')).threats.totalThreats).toBe(0)
+
+    // Resolving, reclassifying and deleting (as the protection feature and admins do) show at once.
+    rt.db.query("UPDATE threats SET resolved = 1, resolved_at = ? WHERE severity = 'critical'").run(now)
+    rt.db.query("UPDATE threats SET type = 'payload_flood' WHERE severity = 'medium'").run()
+    rt.db.query("DELETE FROM threats WHERE severity = 'high'").run()
+    expect((await dashboard(admin.accessToken, '?range=7d')).threats).toEqual({
+      totalThreats: 2,
+      unresolvedThreats: 1,
+      criticalThreats: 1,
+      highThreats: 0,
+      topThreatTypes: [
+        { type: 'payload_flood', count: 1 },
+        { type: 'suspicious_content', count: 1 },
+      ],
+    })
+    expect((await dashboard(admin.accessToken, '?range=24h')).threats.totalThreats).toBe(2)
   })
 })
 

@@ -62,3 +62,43 @@ CREATE TABLE rollup_feedback (
 
 CREATE INDEX sessions_last_seen ON sessions (last_seen_at);
 CREATE INDEX request_logs_generated ON request_logs (generated) WHERE generated = 1;
+
+-- Threats per bucket, type, severity and state. The protection feature writes `threats`;
+-- these triggers keep the rollup in step with every insert, resolution and deletion.
+CREATE TABLE rollup_threats (
+  grain    INTEGER NOT NULL,
+  bucket   INTEGER NOT NULL,
+  type     TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  resolved INTEGER NOT NULL,
+  threats  INTEGER NOT NULL,
+  PRIMARY KEY (grain, bucket, type, severity, resolved)
+) WITHOUT ROWID;
+
+CREATE TRIGGER threats_rollup_insert AFTER INSERT ON threats BEGIN
+  INSERT INTO rollup_threats AS t (grain, bucket, type, severity, resolved, threats)
+  SELECT g.grain, NEW.created_at - NEW.created_at % g.grain, NEW.type, NEW.severity, NEW.resolved != 0, 1
+    FROM (SELECT 3600000 AS grain UNION ALL SELECT 86400000) g WHERE true
+  ON CONFLICT (grain, bucket, type, severity, resolved) DO UPDATE SET threats = t.threats + 1;
+END;
+
+CREATE TRIGGER threats_rollup_delete AFTER DELETE ON threats BEGIN
+  UPDATE rollup_threats SET threats = threats - 1
+   WHERE grain IN (3600000, 86400000) AND bucket = OLD.created_at - OLD.created_at % grain
+     AND type = OLD.type AND severity = OLD.severity AND resolved = (OLD.resolved != 0);
+END;
+
+CREATE TRIGGER threats_rollup_update AFTER UPDATE OF type, severity, resolved, created_at ON threats BEGIN
+  UPDATE rollup_threats SET threats = threats - 1
+   WHERE grain IN (3600000, 86400000) AND bucket = OLD.created_at - OLD.created_at % grain
+     AND type = OLD.type AND severity = OLD.severity AND resolved = (OLD.resolved != 0);
+  INSERT INTO rollup_threats AS t (grain, bucket, type, severity, resolved, threats)
+  SELECT g.grain, NEW.created_at - NEW.created_at % g.grain, NEW.type, NEW.severity, NEW.resolved != 0, 1
+    FROM (SELECT 3600000 AS grain UNION ALL SELECT 86400000) g WHERE true
+  ON CONFLICT (grain, bucket, type, severity, resolved) DO UPDATE SET threats = t.threats + 1;
+END;
+
+-- Threats logged before this migration.
+INSERT INTO rollup_threats (grain, bucket, type, severity, resolved, threats)
+SELECT g.grain, created_at - created_at % g.grain, type, severity, resolved != 0, count(*)
+  FROM threats, (SELECT 3600000 AS grain UNION ALL SELECT 86400000) g GROUP BY 1, 2, 3, 4, 5;

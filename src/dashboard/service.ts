@@ -77,16 +77,16 @@ export async function buildDashboard(db: Database, principal: Principal, window:
       avgSessionRequests: round(sessions.requests ?? 0, 2),
     },
     feedback: { totalFeedback, avgRating: ratio(ratingSum, totalFeedback, 2), ratingDistribution: distribution },
-    threats: admin ? await threats(db, window) : noThreats,
+    threats: admin ? await threats(db, slice) : noThreats,
   }
 }
 
 const noThreats = { totalThreats: 0, unresolvedThreats: 0, criticalThreats: 0, highThreats: 0, topThreatTypes: [] }
 
-async function threats(db: Database, window: Window): Promise<Dashboard['threats']> {
-  const stats = await threatStats(db, window.from, window.to, 5)
+async function threats(db: Database, slice: Slice): Promise<Dashboard['threats']> {
+  const stats = await threatStats(db, slice, 5)
   return {
-    totalThreats: stats.total,
+    totalThreats: stats.total ?? 0,
     unresolvedThreats: stats.unresolved ?? 0,
     criticalThreats: stats.critical ?? 0,
     highThreats: stats.high ?? 0,

@@ -70,21 +70,23 @@ export async function sessionStats(db: Database, s: Slice) {
     .get(s.scope, s.from, s.to)!
 }
 
-/** Threats logged in [from, to), from the table the protection feature writes. */
-export async function threatStats(db: Database, from: number, to: number, limit: number) {
+/** Threats logged in the slice (everyone's), from the rollup that triggers keep on `threats`. */
+export async function threatStats(db: Database, s: Slice, limit: number) {
+  const inRange = 'grain = ?1 AND bucket >= ?2 AND bucket < ?3'
   const totals = db
-    .query<{ total: number; unresolved: number | null; critical: number | null; high: number | null }, [number, number]>(
-      `SELECT count(*) AS total, sum(resolved = 0) AS unresolved, sum(severity = 'critical') AS critical,
-              sum(severity = 'high') AS high
-         FROM threats WHERE created_at >= ?1 AND created_at < ?2`,
+    .query<{ total: number | null; unresolved: number | null; critical: number | null; high: number | null }, [number, number, number]>(
+      `SELECT sum(threats) AS total, sum(CASE WHEN resolved = 0 THEN threats END) AS unresolved,
+              sum(CASE WHEN severity = 'critical' THEN threats END) AS critical,
+              sum(CASE WHEN severity = 'high' THEN threats END) AS high
+         FROM rollup_threats WHERE ${inRange}`,
     )
-    .get(from, to)!
+    .get(s.grain, s.from, s.to)!
   const types = db
-    .query<{ type: string; count: number }, [number, number, number]>(
-      `SELECT type, count(*) AS count FROM threats WHERE created_at >= ?1 AND created_at < ?2
-        GROUP BY type ORDER BY 2 DESC, 1 LIMIT ?3`,
+    .query<{ type: string; count: number }, [number, number, number, number]>(
+      `SELECT type, sum(threats) AS count FROM rollup_threats WHERE ${inRange}
+        GROUP BY type HAVING sum(threats) > 0 ORDER BY 2 DESC, 1 LIMIT ?4`,
     )
-    .all(from, to, limit)
+    .all(s.grain, s.from, s.to, limit)
   return { ...totals, types }
 }
 
