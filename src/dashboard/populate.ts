@@ -5,7 +5,7 @@
 import type { Database } from 'bun:sqlite'
 import type { ModelPrice } from '../config'
 import { insertGeneratedFeedback } from '../feedback/store'
-import { countryName } from '../telemetry/client'
+import { countryName } from '../telemetry/country'
 import type { Outcome } from '../telemetry/facts'
 import { pricing } from '../telemetry/prices'
 import { HOUR } from '../telemetry/rollups'

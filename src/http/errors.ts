@@ -118,7 +118,7 @@ export const errors = (allowedMethods: MethodLookup) =>
     if (failure.status >= 500 && !(error instanceof HttpError))
       console.error(`[${set.headers['x-request-id'] ?? '-'}] ${request.method} ${path}:`, error)
     for (const [name, value] of Object.entries(set.headers)) if (typeof value === 'string') headers[name] = value
-    // The status answered, for the hooks that run after the response (the request log).
+    // Later hooks (telemetry, flood detection) read the final status from here.
     set.status = failure.status
     return errorResponse(path, failure, headers)
   })

@@ -5,7 +5,8 @@ import type { Server } from 'bun'
 import { Elysia, StatusMap } from 'elysia'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
-import { clientAddress, countryOf } from './client'
+import { clientAddress } from '../http/client-address'
+import { countryOf } from './country'
 import { factsOf, type Outcome, type RequestFacts } from './facts'
 import { pricing, type CostOf } from './prices'
 import type { LogRow } from './store'
@@ -49,7 +50,7 @@ export const telemetry = (rt: Runtime) => {
         method: request.method,
         path,
         status,
-        ip: address,
+        ip: address ?? null,
         country: countryOf(request, address, trustProxy),
         userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null,
         errorType: status >= 400 ? errorTypeOf(error, code) : null,

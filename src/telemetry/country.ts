@@ -1,17 +1,6 @@
-// Where a request comes from: the client's address and its country, shown as
-// "United States (US)". Proxy headers count only with TRUST_PROXY; unknown stays null.
+// Where a request comes from: its country, shown as "United States (US)". Proxy headers
+// count only with TRUST_PROXY; unknown stays null.
 import { countryCodeOf } from './geoip'
-
-type Server = { requestIP(request: Request): { address: string } | null } | null | undefined
-
-/** The socket's address, or with TRUST_PROXY the first address of X-Forwarded-For. */
-export function clientAddress(request: Request, server: Server, trustProxy: boolean): string | null {
-  if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
-    if (forwarded) return forwarded
-  }
-  return server?.requestIP(request)?.address ?? null
-}
 
 const countryHeaders = ['cf-ipcountry', 'x-country-code', 'cloudfront-viewer-country']
 const regions = new Intl.DisplayNames(['en'], { type: 'region' })
@@ -32,7 +21,7 @@ export function countryName(code: string): string | null {
   return name
 }
 
-export function countryOf(request: Request, address: string | null, trustProxy: boolean): string | null {
+export function countryOf(request: Request, address: string | undefined, trustProxy: boolean): string | null {
   if (trustProxy)
     for (const header of countryHeaders) {
       const code = request.headers.get(header)?.trim()

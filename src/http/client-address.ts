@@ -1,0 +1,14 @@
+// The caller's address: the socket's peer, or the first X-Forwarded-For hop when a trusted
+// proxy sits in front (TRUST_PROXY). Without that setting a client cannot spoof its address.
+
+type AddressSource = { requestIP(request: Request): { address: string } | null } | null | undefined
+
+export function clientAddress(request: Request, server: AddressSource, trustProxy: boolean): string | undefined {
+  if (trustProxy) {
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
+    if (forwarded) return forwarded
+    const real = request.headers.get('x-real-ip')?.trim()
+    if (real) return real
+  }
+  return server?.requestIP(request)?.address ?? undefined
+}
