@@ -76,10 +76,10 @@ CREATE TABLE rollup_threats (
 ) WITHOUT ROWID;
 
 CREATE TRIGGER threats_rollup_insert AFTER INSERT ON threats BEGIN
-  INSERT INTO rollup_threats AS t (grain, bucket, type, severity, resolved, threats)
+  INSERT INTO rollup_threats (grain, bucket, type, severity, resolved, threats)
   SELECT g.grain, NEW.created_at - NEW.created_at % g.grain, NEW.type, NEW.severity, NEW.resolved != 0, 1
     FROM (SELECT 3600000 AS grain UNION ALL SELECT 86400000) g WHERE true
-  ON CONFLICT (grain, bucket, type, severity, resolved) DO UPDATE SET threats = t.threats + 1;
+  ON CONFLICT (grain, bucket, type, severity, resolved) DO UPDATE SET threats = threats + 1;
 END;
 
 CREATE TRIGGER threats_rollup_delete AFTER DELETE ON threats BEGIN
@@ -92,10 +92,10 @@ CREATE TRIGGER threats_rollup_update AFTER UPDATE OF type, severity, resolved, c
   UPDATE rollup_threats SET threats = threats - 1
    WHERE grain IN (3600000, 86400000) AND bucket = OLD.created_at - OLD.created_at % grain
      AND type = OLD.type AND severity = OLD.severity AND resolved = (OLD.resolved != 0);
-  INSERT INTO rollup_threats AS t (grain, bucket, type, severity, resolved, threats)
+  INSERT INTO rollup_threats (grain, bucket, type, severity, resolved, threats)
   SELECT g.grain, NEW.created_at - NEW.created_at % g.grain, NEW.type, NEW.severity, NEW.resolved != 0, 1
     FROM (SELECT 3600000 AS grain UNION ALL SELECT 86400000) g WHERE true
-  ON CONFLICT (grain, bucket, type, severity, resolved) DO UPDATE SET threats = t.threats + 1;
+  ON CONFLICT (grain, bucket, type, severity, resolved) DO UPDATE SET threats = threats + 1;
 END;
 
 -- Threats logged before this migration.
