@@ -125,6 +125,18 @@ describe('populate-dashboard-data', () => {
     }
   })
 
+  test.skipIf(!Bun.which('script'))('draws a progress bar on a terminal (stderr), none when piped', async () => {
+    const command = `${process.execPath} ${join(import.meta.dir, '..', 'src', 'index.ts')} populate-dashboard-data --days 1 --users 1 --requests 30000`
+    const options = { cwd: folder, env: { ...env, DATABASE_URL: `sqlite://${join(folder, 'tty.db')}` } }
+    const terminal = await run(['script', '-qec', command, '/dev/null'], options)
+    expect(terminal.code).toBe(0)
+    expect(terminal.stdout).toMatch(/\r\[#+-*\] \d+% [\d,]+\/30,000 requests/)
+    expect(terminal.stdout).toContain('100% 30,000/30,000 requests')
+    const piped = await run(command.split(' '), options)
+    expect(piped.code).toBe(0)
+    expect(piped.stderr).toBe('')
+  })
+
   test(
     'generates realistic traffic that the dashboard shows, key for key as in API.md; --clear removes only it',
     async () => {

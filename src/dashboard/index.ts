@@ -4,7 +4,7 @@ import { Elysia } from 'elysia'
 import { authGuard } from '../auth/guard'
 import type { Runtime } from '../runtime'
 import { logWriter } from '../telemetry/writer'
-import { dashboardHealth as healthSchema, dashboardQuery, dashboardResponse } from './model'
+import { dashboardQuery, dashboardResponse, healthResponse } from './model'
 import { resolveWindow } from './range'
 import { buildDashboard, dashboardHealth } from './service'
 
@@ -39,6 +39,6 @@ export const dashboard = (rt: Runtime) => {
         if (health.status !== 'healthy') set.status = 503
         return health
       },
-      { response: { 200: healthSchema, 503: healthSchema }, detail: { summary: 'Dashboard health', tags: ['dashboard'], security: [] } },
+      { response: { 200: healthResponse, 503: healthResponse }, detail: { summary: 'Dashboard health', tags: ['dashboard'], security: [] } },
     )
 }

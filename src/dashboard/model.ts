@@ -52,7 +52,7 @@ export const dashboardResponse = t.Object({
 
 export type Dashboard = typeof dashboardResponse.static
 
-export const dashboardHealth = t.Object({
+export const healthResponse = t.Object({
   status: t.Union([t.Literal('healthy'), t.Literal('unhealthy')]),
   timestamp,
   database: t.Object({ connected: t.Boolean(), totalLogs: t.Integer(), recentLogs: t.Integer() }),

@@ -46,7 +46,7 @@ const agents: [string, number][] = [
 /** Failures of a chat request: [status, outcome, error type, weight in 1000]. */
 const chatFailures: [number, Outcome, string, number][] = [
   [400, 'client_error', 'invalid_value', 18],
-  [401, 'client_error', 'invalid_token', 8],
+  [413, 'client_error', 'payload_too_large', 3],
   [404, 'client_error', 'model_not_found', 5],
   [429, 'client_error', 'rate_limited', 10],
   [500, 'server_error', 'internal_error', 3],
@@ -246,7 +246,8 @@ export async function populate(db: Database, prices: ModelPrice[], options: Popu
     row.completionTokens = failure ? Math.round(completion * Math.random()) : completion
     row.ttftMs = logNormal(model.includes('gpt') || model.includes('claude') ? 350 : 180, 0.5)
     row.latencyMs = row.ttftMs + row.completionTokens * logNormal(model.includes('7b') || model.includes('9b') ? 22 : 14, 0.25)
-    row.completionId = `chatcmpl-${Bun.randomUUIDv7("hex", row.createdAt)}`
+    // Time-ordered ids: a million of them go into the completion index in order, not at random.
+    row.completionId = `chatcmpl-${Bun.randomUUIDv7('hex', row.createdAt)}`
     row.cost = costOf(model, row.promptTokens, row.completionTokens)
     if (failure) [, row.outcome, row.errorType] = failure
     else if (row.userId && Math.random() < 0.06)

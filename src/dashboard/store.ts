@@ -1,4 +1,4 @@
-// The dashboard's reads. Everything but sessions and threats comes from the rollups, so a
+// The dashboard's reads. Everything but sessions comes from the rollups, so a
 // query reads O(buckets) rows: `scope` is a user id, or '' for everyone together.
 import type { Database } from 'bun:sqlite'
 import { DAY, HOUR } from '../telemetry/rollups'
