@@ -239,6 +239,28 @@ describe('the batched writer', () => {
     await other.close()
     expect(rows).toBe(25)
   })
+
+  test('a batch the database refuses is kept and written once it accepts again', async () => {
+    const other = await testApp({ LOG_FLUSH_MS: '60000' })
+    other.rt.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON request_logs BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+    const errors: string[] = []
+    const consoleError = console.error
+    console.error = (...args: unknown[]) => void errors.push(args.join(' '))
+    try {
+      for (let i = 0; i < 3; i++) await other.call('/api/auth/health/')
+      await settle(other.rt)
+    } finally {
+      console.error = consoleError
+    }
+    expect(errors.join('\n')).toContain('request log: writing 3 rows failed (disk full); will retry')
+    expect(logRows(other.rt)).toHaveLength(0)
+    other.rt.db.exec('DROP TRIGGER refuse')
+    await other.call('/api/auth/health/')
+    await settle(other.rt)
+    expect(logRows(other.rt)).toHaveLength(4)
+    expect(other.rt.db.query("SELECT sum(requests) AS n FROM rollup_traffic WHERE grain = 3600000 AND user_id = ''").get()).toEqual({ n: 4 })
+    await other.close()
+  })
 })
 
 describe('MODEL_PRICES', () => {

@@ -41,9 +41,13 @@ function createWriter(rt: Runtime): LogWriter {
     try {
       await insertLogs(rt.db, batch)
     } catch (error) {
-      const kept = batch.slice(Math.max(0, batch.length + queue.length - maxQueued))
-      console.error(`request log: writing ${batch.length} rows failed (${(error as Error).message}); will retry`)
-      queue.unshift(...kept)
+      const dropped = Math.min(batch.length, Math.max(0, batch.length + queue.length - maxQueued))
+      console.error(
+        `request log: writing ${batch.length} rows failed (${(error as Error).message}); ` +
+          (dropped ? `dropped the ${dropped} oldest, ` : '') +
+          'will retry',
+      )
+      queue.unshift(...batch.slice(dropped))
       schedule()
       throw error
     }
