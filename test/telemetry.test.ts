@@ -1,7 +1,7 @@
 // The request log: every /api and /v1 request is logged by the telemetry plugin, with what
 // its handler knew (model, tokens, cost) and what the plugin sees (status, address, country).
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, loadConfig } from '../src/config'
@@ -265,9 +265,11 @@ describe('the batched writer', () => {
 
 describe('MODEL_PRICES', () => {
   test('a JSON file or inline JSON', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'studio-prices-')), 'prices.json')
+    const folder = mkdtempSync(join(tmpdir(), 'studio-prices-'))
+    const file = join(folder, 'prices.json')
     writeFileSync(file, JSON.stringify({ 'gpt-4o*': { input: 2.5, output: 10 } }))
     expect(loadConfig({ MODEL_PRICES: file }).modelPrices).toEqual([{ pattern: 'gpt-4o*', input: 2.5, output: 10 }])
+    rmSync(folder, { recursive: true })
     expect(loadConfig({ MODEL_PRICES: '{"m": {"input": 0, "output": 1}}' }).modelPrices).toEqual([
       { pattern: 'm', input: 0, output: 1 },
     ])
