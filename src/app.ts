@@ -6,7 +6,9 @@ import { admin } from './admin'
 import { adminUi } from './admin/ui'
 import { auth } from './auth'
 import type { OAuthOverrides } from './auth/oauth'
+import { dashboard } from './dashboard'
 import { docs } from './docs'
+import { feedback } from './feedback'
 import { bodyLimit } from './http/body-limit'
 import { errors } from './http/errors'
 import { methodsOf } from './http/methods'
@@ -14,6 +16,7 @@ import { requestId } from './http/request-id'
 import { securityHeaders } from './http/security-headers'
 import { keys } from './keys'
 import type { Runtime } from './runtime'
+import { telemetry } from './telemetry'
 import { floodWatch } from './threats/floods'
 
 export type AppOptions = {
@@ -25,6 +28,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
   const app: Elysia = new Elysia()
   app
     .use(errors((method, path) => methodsOf(app, method, path)))
+    .use(telemetry(rt))
     .use(requestId)
     .use(securityHeaders(rt.config.trustProxy))
     .use(floodWatch(rt))
@@ -42,6 +46,8 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(docs)
     .use(auth(rt, options.oauth))
     .use(keys(rt))
+    .use(dashboard(rt))
+    .use(feedback(rt))
     .use(admin(rt))
     .use(adminUi)
   return app

@@ -1,5 +1,6 @@
 // Every setting of the server, read from the environment once at start-up.
 // A malformed value stops start-up with one line naming the variable and what it expected.
+import { readFileSync } from 'node:fs'
 
 export class ConfigError extends Error {
   constructor(variable: string, expected: string, got?: string) {
@@ -48,6 +49,40 @@ function urlList(env: Env, name: string, fallback: string): string[] {
   const urls = raw.split(',').map((part) => part.trim()).filter(Boolean)
   if (urls.length === 0) throw new ConfigError(name, 'one or more comma-separated http(s) URLs', raw)
   return urls.map((url) => httpUrl(name, url))
+}
+
+/** A model name or glob (`*`, `?`) and its price in currency units per 1M tokens. */
+export type ModelPrice = { pattern: string; input: number; output: number }
+
+const pricesExpected = 'a JSON file (or inline JSON) mapping model names or globs to {"input": n, "output": n} per 1M tokens'
+
+/** MODEL_PRICES: a path to a JSON file, or the JSON itself when it starts with `{`. */
+function modelPrices(env: Env): ModelPrice[] {
+  const raw = read(env, 'MODEL_PRICES')
+  if (raw === undefined) return []
+  let text = raw
+  if (!raw.startsWith('{')) {
+    try {
+      text = readFileSync(raw, 'utf8')
+    } catch {
+      throw new ConfigError('MODEL_PRICES', `${pricesExpected}; cannot read the file`, raw)
+    }
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw new ConfigError('MODEL_PRICES', `${pricesExpected}; it is not valid JSON`, raw)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ConfigError('MODEL_PRICES', pricesExpected, raw)
+  return Object.entries(parsed).map(([pattern, price]) => {
+    const { input, output } = (price ?? {}) as Record<string, unknown>
+    const valid = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0
+    if (!pattern || !valid(input) || !valid(output))
+      throw new ConfigError('MODEL_PRICES', `${pricesExpected}; "${pattern}" has ${JSON.stringify(price)}`)
+    return { pattern, input: input as number, output: output as number }
+  })
 }
 
 export type DatabaseLocation = { kind: 'sqlite'; path: string }
@@ -106,7 +141,9 @@ export function loadConfig(env: Env = process.env) {
     refreshTokenDays: integer(env, 'REFRESH_TOKEN_DAYS', 30, 1),
     allowRegistration: boolean(env, 'ALLOW_REGISTRATION', true),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
-    modelPrices: read(env, 'MODEL_PRICES'),
+    modelPrices: modelPrices(env),
+    logFlushMs: integer(env, 'LOG_FLUSH_MS', 250, 1, 60_000),
+    logBatchSize: integer(env, 'LOG_BATCH_SIZE', 500, 1, 100_000),
     rateLimits: {
       chat: integer(env, 'RATE_LIMIT_CHAT', 60),
       dashboard: integer(env, 'RATE_LIMIT_DASHBOARD', 120),

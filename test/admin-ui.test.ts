@@ -6,17 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import { commands } from '../src/cli/commands'
 import { freePort, run, waitFor } from './support/process'
 
 const CHROMIUM = '/usr/bin/chromium'
 const hasChromium = existsSync(CHROMIUM)
 if (!hasChromium) console.warn(`admin UI browser tests skipped: ${CHROMIUM} is missing (CI installs Debian's chromium package)`)
-
-// TEMPORARY until the telemetry branch (request log, dashboard API, populate-dashboard-data) is
-// merged: the tests that need its data skip, saying so. Remove this gate when it lands.
-const hasTelemetry = commands.some((command) => command.name === 'populate-dashboard-data')
-if (hasChromium && !hasTelemetry) console.warn('admin UI: overview, logs and feedback browser tests skipped: telemetry is not in this build yet')
 
 const root = join(import.meta.dir, '..')
 const artifacts = join(import.meta.dir, 'artifacts')
@@ -88,7 +82,7 @@ beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true })
   await studio('migrate')
   await studio('create-superuser', '--email', ADMIN.email, '--password', ADMIN.password)
-  if (hasTelemetry) await studio('populate-dashboard-data', '--days', '14', '--users', '3')
+  await studio('populate-dashboard-data', '--days', '14', '--users', '3')
 
   const port = await freePort()
   base = `http://127.0.0.1:${port}`
@@ -143,7 +137,7 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     expect(await page.evaluate(() => localStorage.getItem('refreshToken'))).toBeTruthy()
   }, 30_000)
 
-  test.skipIf(!hasTelemetry)('the overview draws every chart from the dashboard API', async () => {
+  test('the overview draws every chart from the dashboard API', async () => {
     await nav('Overview').click()
     await page.locator('.figures').waitFor()
 
@@ -234,7 +228,7 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     expect(open.items.map((threat: { id: number }) => threat.id)).not.toContain(id)
   }, 60_000)
 
-  test.skipIf(!hasTelemetry)('request logs page with "Load more", and a row opens its detail', async () => {
+  test('request logs page with "Load more", and a row opens its detail', async () => {
     await nav('Logs').click()
     const table = page.getByRole('table', { name: 'Request logs' })
     await table.locator('tbody tr').first().waitFor()
@@ -256,7 +250,7 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     await shot('logs', page, false)
   }, 60_000)
 
-  test.skipIf(!hasTelemetry)('feedback lists ratings and comments', async () => {
+  test('feedback lists ratings and comments', async () => {
     await nav('Feedback').click()
     await page.getByRole('table', { name: 'Feedback' }).locator('tbody tr').first().waitFor()
     await shot('feedback')
@@ -295,7 +289,7 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     const phone = await context.newPage()
     await phone.setViewportSize({ width: 375, height: 812 })
     for (const [name, path, ready] of [
-      ...(hasTelemetry ? ([['overview', '/admin/', '.chart-card canvas']] as const) : []),
+      ['overview', '/admin/', '.chart-card canvas'],
       ['users', '/admin/users', 'tbody tr'],
       ['threats', '/admin/threats?resolved=', 'tbody tr'],
     ] as const) {

@@ -1,4 +1,5 @@
 // Builds the single executable and runs it alone in an empty folder: no node_modules, no source.
+import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -19,7 +20,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`
   server = Bun.spawn([join(folder, 'ai-studio')], {
     cwd: folder,
-    env: { PORT: String(port), HOST: '127.0.0.1', PATH: '/usr/bin:/bin' },
+    env: { PORT: String(port), HOST: '127.0.0.1', PATH: '/usr/bin:/bin', TRUST_PROXY: 'true' },
     stdout: 'pipe',
     stderr: 'pipe',
   })
@@ -82,10 +83,23 @@ describe('the compiled binary, alone in an empty folder', () => {
     expect(check.code).toBe(0)
   })
 
+  test('logs requests with their country from the GeoIP table inside the binary', async () => {
+    for (const address of ['8.8.8.8', '2a00:1450:4001:80b::200e'])
+      expect((await fetch(`${base}/api/auth/health/`, { headers: { 'x-forwarded-for': address } })).status).toBe(200)
+  })
+
   test('stops cleanly on SIGTERM', { timeout: 15_000 }, async () => {
     server.kill('SIGTERM')
     expect(await server.exited).toBe(0)
     output = await new Response(server.stdout as ReadableStream).text()
     expect(output).toContain('stopped cleanly')
+  })
+
+  test('flushed the request log on SIGTERM, countries included', () => {
+    const db = new Database(join(folder, 'data', 'studio.db'), { readonly: true })
+    const countries = db.query<{ country: string | null }, []>('SELECT country FROM request_logs').all().map((r) => r.country)
+    db.close()
+    expect(countries).toContain('United States (US)')
+    expect(countries).toContain('Germany (DE)')
   })
 })

@@ -253,3 +253,19 @@ describe('sign-in protection', () => {
     await close2()
   })
 })
+
+describe('dashboard limit', () => {
+  test('the dashboard counts against its own group and answers 429 in the seed format past it', async () => {
+    const { rt: rt2, call: call2, close: close2 } = await testApp({ RATE_LIMIT_DASHBOARD: '2' })
+    const user = await seedUser(rt2)
+    for (let i = 0; i < 2; i++) {
+      const res = await call2('/api/dashboard/?range=24h', { token: user.accessToken })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('x-ratelimit-limit')).toBe('2')
+    }
+    const refused = await call2('/api/dashboard/?range=24h', { token: user.accessToken })
+    expect(refused.status).toBe(429)
+    expect((await refused.json()).error).toBe('Rate limit exceeded')
+    await close2()
+  })
+})

@@ -4,6 +4,14 @@ import { createApiKeyCommand } from './create-api-key'
 import { createSuperuserCommand } from './create-superuser'
 import { healthcheck } from './healthcheck'
 import { migrate } from './migrate'
+import { populateDashboardData } from './populate-dashboard-data'
 import { serve } from './serve'
 
-export const commands: Command[] = [serve, migrate, createSuperuserCommand, createApiKeyCommand, healthcheck]
+export const commands: Command[] = [
+  serve,
+  migrate,
+  createSuperuserCommand,
+  createApiKeyCommand,
+  populateDashboardData,
+  healthcheck,
+]

@@ -1,0 +1,70 @@
+// `populate-dashboard-data`: fills the dashboard with realistic mock traffic (a progress bar
+// on a terminal), or with --clear removes everything it ever generated and nothing else.
+import { loadConfig } from '../config'
+import { deleteGenerated } from '../dashboard/populate-store'
+import { populate, type Progress } from '../dashboard/populate'
+import { startRuntime } from '../runtime'
+import { UsageError, type Command, type Flags } from './command'
+
+function count(flags: Flags, name: string, fallback: number, max: number): number {
+  const raw = flags[name]
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(String(raw)) || value < 1 || value > max) throw new UsageError(`--${name} must be an integer from 1 to ${max}`)
+  return value
+}
+
+/** A one-line bar redrawn in place on stderr, at most ten times a second. */
+function progressBar(): Progress {
+  if (!process.stderr.isTTY) return () => {}
+  const started = performance.now()
+  let drawn = 0
+  return (done, total) => {
+    const now = performance.now()
+    if (done < total && now - drawn < 100) return
+    drawn = now
+    const width = 30
+    const filled = Math.round((done / total) * width)
+    const seconds = ((now - started) / 1000).toFixed(1)
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor((done / total) * 100)}% ` +
+        `${done.toLocaleString('en')}/${total.toLocaleString('en')} requests ${seconds}s${done === total ? '\n' : ''}`,
+    )
+  }
+}
+
+export const populateDashboardData: Command = {
+  name: 'populate-dashboard-data',
+  summary: 'generate realistic mock analytics (--clear removes all generated data)',
+  usage: 'populate-dashboard-data [--days 14] [--users 3] [--requests N] [--clear]',
+  options: {
+    days: { type: 'string' },
+    users: { type: 'string' },
+    requests: { type: 'string' },
+    clear: { type: 'boolean' },
+  },
+  async run(flags) {
+    const days = count(flags, 'days', 14, 366)
+    const users = count(flags, 'users', 3, 10_000)
+    const requests = count(flags, 'requests', days * users * 150, 100_000_000)
+    const rt = await startRuntime(loadConfig())
+    try {
+      if (flags.clear) {
+        const removed = await deleteGenerated(rt.db)
+        console.log(
+          `removed generated data: ${removed.requests} requests, ${removed.feedback} ratings, ${removed.threats} threats, ` +
+            `${removed.sessions} sessions, ${removed.users} users`,
+        )
+        return
+      }
+      const started = performance.now()
+      const made = await populate(rt.db, rt.config.modelPrices, { days, users, requests }, progressBar())
+      const seconds = ((performance.now() - started) / 1000).toFixed(1)
+      console.log(
+        `generated ${made.requests} requests over ${days} days for ${made.users} users (${made.sessions} sessions) in ${seconds}s`,
+      )
+    } finally {
+      await rt.close()
+    }
+  },
+}

@@ -1,0 +1,47 @@
+// The dashboard API: analytics for a time range (admins: everyone; users: their own) and a
+// public health check. Reads flush the request log first, so a caller sees its own requests.
+import { Elysia } from 'elysia'
+import { authGuard } from '../auth/guard'
+import { rateLimits } from '../ratelimit'
+import type { Runtime } from '../runtime'
+import { logWriter } from '../telemetry/writer'
+import { dashboardQuery, dashboardResponse, healthResponse } from './model'
+import { resolveWindow } from './range'
+import { buildDashboard, dashboardHealth } from './service'
+
+export const dashboard = (rt: Runtime) => {
+  const log = logWriter(rt)
+  return new Elysia({ name: 'dashboard', prefix: '/api/dashboard' })
+    .use(authGuard(rt))
+    .use(rateLimits(rt))
+    .get(
+      '/',
+      async ({ query, principal }) => {
+        const window = resolveWindow(query)
+        await log.flush()
+        return buildDashboard(rt.db, principal, window)
+      },
+      {
+        auth: true,
+        rateLimit: 'dashboard',
+        query: dashboardQuery,
+        response: dashboardResponse,
+        detail: {
+          summary: 'Analytics for a time range',
+          description:
+            'range = 24h (hourly buckets), 7d, 1m, 3m (daily buckets) or custom (start and end, ISO 8601, at most one year; daily buckets). Admins see all traffic, other users their own.',
+          tags: ['dashboard'],
+        },
+      },
+    )
+    .get(
+      '/health',
+      async ({ set }) => {
+        await log.flush()
+        const health = await dashboardHealth(rt.db)
+        if (health.status !== 'healthy') set.status = 503
+        return health
+      },
+      { response: { 200: healthResponse, 503: healthResponse }, detail: { summary: 'Dashboard health', tags: ['dashboard'], security: [] } },
+    )
+}

@@ -1,0 +1,106 @@
+// Builds the dashboard from the rollups: continuous series (empty buckets are zeros), totals,
+// and the users, feedback and threats sections. Admins see everyone; a user sees their own.
+import type { Database } from 'bun:sqlite'
+import type { Principal } from '../auth/principal'
+import type { Dashboard } from './model'
+import { bucketsOf, type Window } from './range'
+import { activeUsers, logCounts, ratingCounts, sessionStats, threatStats, topValues, trafficSeries, type Slice } from './store'
+
+const TOP = 10
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits
+const ratio = (part: number, whole: number, digits: number) => (whole ? round(part / whole, digits) : 0)
+/** ISO 8601 without milliseconds, as the seed shows it: 2025-07-14T00:00:00Z. */
+export const isoTime = (time: number) => new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z')
+
+export async function buildDashboard(db: Database, principal: Principal, window: Window, now = Date.now()): Promise<Dashboard> {
+  const admin = principal.role === 'admin'
+  const slice: Slice = { scope: admin ? '' : principal.userId, ...window }
+  const [series, errors, models, countries, users, sessions, ratings] = await Promise.all([
+    trafficSeries(db, slice),
+    topValues(db, 'rollup_errors.label', slice, TOP),
+    topValues(db, 'rollup_models.model', slice, TOP),
+    topValues(db, 'rollup_countries.country', slice, TOP),
+    activeUsers(db, slice),
+    sessionStats(db, slice),
+    ratingCounts(db, slice),
+  ])
+
+  const byBucket = new Map(series.map((row) => [row.bucket, row]))
+  const buckets = bucketsOf(window).map((time) => ({ timestamp: isoTime(time), row: byBucket.get(time) }))
+  const total = { requests: 0, successes: 0, latency: 0, tokens: 0, cost: 0 }
+  for (const row of series) {
+    total.requests += row.requests
+    total.successes += row.successes
+    total.latency += row.latency_ms_sum
+    total.tokens += row.tokens
+    total.cost += row.cost
+  }
+
+  const distribution = { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 }
+  let ratingSum = 0
+  for (const { rating, ratings: count } of ratings) {
+    distribution[String(rating) as keyof typeof distribution] = count
+    ratingSum += rating * count
+  }
+  const totalFeedback = Object.values(distribution).reduce((a, b) => a + b, 0)
+
+  return {
+    range: window.range,
+    generatedAt: isoTime(now),
+    requests: buckets.map(({ timestamp, row }) => ({
+      timestamp,
+      success: row?.successes ?? 0,
+      error: row ? row.requests - row.successes : 0,
+    })),
+    errorsBreakdown: errors.map(({ value, requests }) => ({ label: value, value: requests })),
+    topModels: models.map(({ value, requests }) => ({ name: value, requests })),
+    costs: buckets.map(({ timestamp, row }) => ({ timestamp, cost: round(row?.cost ?? 0, 6) })),
+    topCountries: countries.map(({ value, requests }) => ({ name: value, requests })),
+    latency: buckets.map(({ timestamp, row }) => ({
+      timestamp,
+      latency: row ? ratio(row.latency_ms_sum / 1000, row.requests, 3) : 0,
+    })),
+    summary: {
+      totalRequests: total.requests,
+      successfulRequests: total.successes,
+      avgLatencyMs: ratio(total.latency, total.requests, 1),
+      totalCost: round(total.cost, 6),
+      totalTokens: total.tokens,
+      avgTokensPerRequest: ratio(total.tokens, total.requests, 2),
+      avgCostPerRequest: ratio(total.cost, total.requests, 6),
+    },
+    users: {
+      activeUsers: users,
+      totalSessions: sessions.sessions,
+      avgSessionCost: round(sessions.cost ?? 0, 6),
+      avgSessionRequests: round(sessions.requests ?? 0, 2),
+    },
+    feedback: { totalFeedback, avgRating: ratio(ratingSum, totalFeedback, 2), ratingDistribution: distribution },
+    threats: admin ? await threats(db, slice) : noThreats,
+  }
+}
+
+const noThreats = { totalThreats: 0, unresolvedThreats: 0, criticalThreats: 0, highThreats: 0, topThreatTypes: [] }
+
+async function threats(db: Database, slice: Slice): Promise<Dashboard['threats']> {
+  const stats = await threatStats(db, slice, 5)
+  return {
+    totalThreats: stats.total ?? 0,
+    unresolvedThreats: stats.unresolved ?? 0,
+    criticalThreats: stats.critical ?? 0,
+    highThreats: stats.high ?? 0,
+    topThreatTypes: stats.types,
+  }
+}
+
+export async function dashboardHealth(db: Database, now = Date.now()) {
+  const timestamp = isoTime(now)
+  try {
+    const { total, recent } = await logCounts(db, now - 24 * 3_600_000)
+    return { status: 'healthy' as const, timestamp, database: { connected: true, totalLogs: total, recentLogs: recent } }
+  } catch (error) {
+    console.error('dashboard health: the database did not answer:', (error as Error).message)
+    return { status: 'unhealthy' as const, timestamp, database: { connected: false, totalLogs: 0, recentLogs: 0 } }
+  }
+}

@@ -1,0 +1,17 @@
+// The feedback request and response schemas.
+import { t } from 'elysia'
+
+export const feedbackBody = t.Object({
+  completionId: t.String({ minLength: 1, maxLength: 200, description: 'the `id` of a chat completion you made' }),
+  rating: t.Integer({ minimum: 1, maximum: 5, error: 'must be an integer from 1 to 5' }),
+  comment: t.Optional(t.Nullable(t.String({ maxLength: 2000 }))),
+})
+
+export const feedbackResponse = t.Object({
+  id: t.Integer(),
+  completionId: t.String(),
+  rating: t.Integer(),
+  comment: t.Nullable(t.String()),
+  createdAt: t.String({ format: 'date-time' }),
+  updatedAt: t.String({ format: 'date-time' }),
+})

@@ -1,0 +1,110 @@
+// The telemetry plugin: logs every /api and /v1 request (errors and unknown routes too) from
+// the facts its handlers added, with nothing for a handler to remember. A streamed response
+// is logged when its stream ends (`streamEnded`), since its response is sent before then.
+import type { Server } from 'bun'
+import { Elysia, StatusMap } from 'elysia'
+import { HttpError } from '../http/errors'
+import type { Runtime } from '../runtime'
+import { clientAddress } from '../http/client-address'
+import { countryOf } from './country'
+import { factsOf, type Outcome, type RequestFacts } from './facts'
+import { pricing, type CostOf } from './prices'
+import type { LogRow } from './store'
+import { logWriter } from './writer'
+
+const logged = (path: string, method: string) =>
+  method !== 'OPTIONS' && (path.startsWith('/api/') || path.startsWith('/v1/') || path === '/api' || path === '/v1')
+
+const outcomeOf = (status: number): Outcome => (status >= 500 ? 'server_error' : status >= 400 ? 'client_error' : 'ok')
+
+const outcomes = new Set<Outcome>(['ok', 'client_error', 'server_error', 'cancelled', 'upstream_error'])
+
+function statusOf(response: unknown, status: number | keyof StatusMap | undefined): number {
+  if (response instanceof Response) return response.status
+  return typeof status === 'number' ? status : ((status && StatusMap[status]) ?? 200)
+}
+
+function errorTypeOf(error: unknown, code: unknown): string | null {
+  if (error instanceof HttpError && error.options.code) return error.options.code
+  return typeof code === 'string' ? code.toLowerCase() : null
+}
+
+export const telemetry = (rt: Runtime) => {
+  const writer = logWriter(rt)
+  const costOf = pricing(rt.config.modelPrices)
+  const { trustProxy } = rt.config
+  // Streams still running: on shutdown they are logged with what is known so far.
+  const streaming = new Set<() => void>()
+  rt.onClose(() => streaming.forEach((end) => end()))
+
+  return new Elysia({ name: 'telemetry' })
+    .onRequest(({ request }) => void factsOf(request))
+    // Destructured in the parameter list: Elysia reads it to decide what to parse per request.
+    .onAfterResponse({ as: 'global' }, ({ request, path, set, response, server, error, code }: AfterResponse) => {
+      if (!logged(path, request.method)) return
+      const facts = factsOf(request)
+      const status = statusOf(response, set.status)
+      const address = clientAddress(request, server, trustProxy)
+      const base = {
+        requestId: String(set.headers['x-request-id'] ?? ''),
+        method: request.method,
+        path,
+        status,
+        ip: address ?? null,
+        country: countryOf(request, address, trustProxy),
+        userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null,
+        errorType: status >= 400 ? errorTypeOf(error, code) : null,
+      }
+      const end = () => {
+        streaming.delete(end)
+        writer.add(row(base, facts, request, costOf))
+      }
+      if (facts.streaming && !facts.ended && status < 400) {
+        facts.onEnd = end
+        streaming.add(end)
+      } else end()
+    })
+}
+
+/** What the hook reads; Elysia also sets `error` and `code` for a failed request, which its types leave out. */
+type AfterResponse = {
+  request: Request
+  path: string
+  set: { status?: number | keyof StatusMap; headers: Record<string, unknown> }
+  response: unknown
+  server: Server<unknown> | null
+  error?: unknown
+  code?: unknown
+}
+
+type Base = Pick<LogRow, 'requestId' | 'method' | 'path' | 'status' | 'ip' | 'country' | 'userAgent' | 'errorType'>
+
+function row(base: Base, facts: RequestFacts, request: Request, costOf: CostOf): LogRow {
+  const promptTokens = facts.promptTokens ?? 0
+  const completionTokens = facts.completionTokens ?? 0
+  // A stream that ended without its handler saying how, while the client had gone, was cancelled.
+  const outcome =
+    facts.outcome && outcomes.has(facts.outcome)
+      ? facts.outcome
+      : facts.streaming && request.signal.aborted
+        ? 'cancelled'
+        : outcomeOf(base.status)
+  return {
+    ...base,
+    // When the request arrived, which for a long stream is well before it is logged.
+    createdAt: Math.round(Date.now() - (performance.now() - facts.startedAt)),
+    latencyMs: facts.totalMs ?? performance.now() - facts.startedAt,
+    userId: facts.userId ?? null,
+    apiKeyId: facts.apiKeyId ?? null,
+    sessionId: facts.sessionId ?? null,
+    model: facts.model ?? null,
+    upstream: facts.upstream ?? null,
+    completionId: facts.completionId ?? null,
+    promptTokens,
+    completionTokens,
+    ttftMs: facts.ttftMs ?? null,
+    cost: costOf(facts.model, promptTokens, completionTokens),
+    errorType: facts.errorType ?? base.errorType ?? (outcome === 'ok' ? null : outcome),
+    outcome,
+  }
+}

@@ -1,0 +1,28 @@
+// Cost of a request: tokens × the model's price per 1M tokens from MODEL_PRICES.
+// An exact model name wins over globs; among globs the longest pattern wins; unpriced = 0.
+import type { ModelPrice } from '../config'
+
+const globToRegExp = (glob: string) =>
+  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`)
+
+export type CostOf = (model: string | undefined, promptTokens: number, completionTokens: number) => number
+
+export function pricing(prices: ModelPrice[]): CostOf {
+  const exact = new Map(prices.map((price) => [price.pattern, price]))
+  const globs = prices
+    .filter((price) => /[*?]/.test(price.pattern))
+    .sort((a, b) => b.pattern.length - a.pattern.length)
+    .map((price) => ({ price, regexp: globToRegExp(price.pattern) }))
+  const resolved = new Map<string, ModelPrice | undefined>()
+  const priceOf = (model: string) => {
+    if (!resolved.has(model)) {
+      if (resolved.size > 10_000) resolved.clear()
+      resolved.set(model, exact.get(model) ?? globs.find((glob) => glob.regexp.test(model))?.price)
+    }
+    return resolved.get(model)
+  }
+  return (model, promptTokens, completionTokens) => {
+    const price = model ? priceOf(model) : undefined
+    return price ? (promptTokens * price.input + completionTokens * price.output) / 1_000_000 : 0
+  }
+}

@@ -1,0 +1,208 @@
+// populate-dashboard-data: mock traffic written through the real stores shows on the
+// dashboard in exactly the shape of seeds/API.md, and --clear takes out only what it made.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { testApp } from './support/app'
+import { settle } from './support/log'
+import { run } from './support/process'
+import { seedUser } from './support/users'
+
+const folder = mkdtempSync(join(tmpdir(), 'studio-populate-'))
+const env = { DATABASE_URL: `sqlite://${join(folder, 'studio.db')}`, SECRET_KEY: 'populate-test-secret-0123456789abcdef' }
+const studio = (...args: string[]) =>
+  run([process.execPath, join(import.meta.dir, '..', 'src', 'index.ts'), 'populate-dashboard-data', ...args], { cwd: folder, env })
+afterAll(() => rmSync(folder, { recursive: true, force: true }))
+
+/** The dashboard example of seeds/API.md, verbatim. */
+const apiExample = {
+  range: '7d',
+  generatedAt: '2025-07-20T22:30:00Z',
+  requests: [{ timestamp: '2025-07-14T00:00:00Z', success: 1450, error: 23 }],
+  errorsBreakdown: [
+    { label: '400', value: 120 },
+    { label: '401', value: 45 },
+    { label: '500', value: 32 },
+  ],
+  topModels: [
+    { name: 'llama3.2', requests: 240000 },
+    { name: 'gpt-4o-mini', requests: 180000 },
+  ],
+  costs: [{ timestamp: '2025-07-14T00:00:00Z', cost: 245.67 }],
+  topCountries: [
+    { name: 'United States (US)', requests: 4389 },
+    { name: 'Indonesia (ID)', requests: 2948 },
+  ],
+  latency: [{ timestamp: '2025-07-14T00:00:00Z', latency: 2.45 }],
+  summary: {
+    totalRequests: 12450,
+    successfulRequests: 11967,
+    avgLatencyMs: 2450.5,
+    totalCost: 1234.56,
+    totalTokens: 2450000,
+    avgTokensPerRequest: 196.77,
+    avgCostPerRequest: 0.099,
+  },
+  users: { activeUsers: 125, totalSessions: 450, avgSessionCost: 2.45, avgSessionRequests: 12.5 },
+  feedback: { totalFeedback: 234, avgRating: 4.2, ratingDistribution: { '5': 120, '4': 80, '3': 25, '2': 7, '1': 2 } },
+  threats: {
+    totalThreats: 45,
+    unresolvedThreats: 12,
+    criticalThreats: 2,
+    highThreats: 8,
+    topThreatTypes: [
+      { type: 'rate_limit', count: 20 },
+      { type: 'suspicious_content', count: 15 },
+    ],
+  },
+}
+
+/** Keys and value types, an array by its first element (so every array must have one). */
+function shape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length ? [shape(value[0])] : 'an empty array'
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)]))
+  return typeof value
+}
+
+const logged = (rt: Awaited<ReturnType<typeof testApp>>['rt'], table: string, where = '1 = 1') =>
+  rt.db.query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get()!.n
+
+/** Every rollup row recomputed from request_logs with GROUP BY; returns the rows that differ. */
+function rollupsDisagreeingWithTheLog(rt: Awaited<ReturnType<typeof testApp>>['rt']) {
+  const differences: unknown[] = []
+  const compare = (label: string, rollup: string, raw: string) => {
+    // Sums of floats in another order (and minus generated rows) differ in the last digits.
+    const round = (v: unknown) => (typeof v !== 'number' ? v : Math.abs(v) < 1e-9 ? 0 : Number(v.toPrecision(9)))
+    const key = (row: Record<string, unknown>) => JSON.stringify(Object.values(row).map(round))
+    const stored = new Set(rt.db.query<Record<string, unknown>, []>(rollup).all().map(key))
+    const computed = rt.db.query<Record<string, unknown>, []>(raw).all().map(key)
+    if (stored.size !== computed.length) differences.push(`${label}: ${stored.size} rollup rows, ${computed.length} computed`)
+    for (const row of computed) if (!stored.has(row)) differences.push(`${label}: ${row}`)
+  }
+  for (const grain of [3_600_000, 86_400_000])
+    for (const user of ['r.user_id', "''"]) {
+      const from = `FROM request_logs r WHERE ${user === "''" ? '1 = 1' : 'r.user_id IS NOT NULL'}`
+      const bucket = `r.created_at - r.created_at % ${grain}`
+      const where = `WHERE grain = ${grain} AND ${user === "''" ? "user_id = ''" : "user_id <> ''"}`
+      compare(
+        `traffic ${grain} ${user}`,
+        `SELECT user_id, bucket, requests, successes, prompt_tokens, completion_tokens, cost, latency_ms_sum FROM rollup_traffic ${where} ORDER BY 1, 2`,
+        `SELECT ${user}, ${bucket}, count(*), sum(r.outcome = 'ok'), sum(r.prompt_tokens), sum(r.completion_tokens), sum(r.cost), sum(r.latency_ms) ${from} GROUP BY 1, 2`,
+      )
+      compare(
+        `models ${grain} ${user}`,
+        `SELECT user_id, bucket, model, requests FROM rollup_models ${where}`,
+        `SELECT ${user}, ${bucket}, r.model, count(*) ${from} AND r.model IS NOT NULL GROUP BY 1, 2, 3`,
+      )
+      compare(
+        `countries ${grain} ${user}`,
+        `SELECT user_id, bucket, country, requests FROM rollup_countries ${where}`,
+        `SELECT ${user}, ${bucket}, r.country, count(*) ${from} AND r.country IS NOT NULL GROUP BY 1, 2, 3`,
+      )
+      compare(
+        `errors ${grain} ${user}`,
+        `SELECT user_id, bucket, label, requests FROM rollup_errors ${where}`,
+        `SELECT ${user}, ${bucket}, CASE WHEN r.status >= 400 THEN CAST(r.status AS TEXT) ELSE coalesce(r.error_type, r.outcome) END,
+                count(*) ${from} AND r.outcome <> 'ok' GROUP BY 1, 2, 3`,
+      )
+    }
+  compare(
+    'model_usage_daily',
+    'SELECT day, model, requests, errors, prompt_tokens, completion_tokens, cost, latency_ms_sum FROM model_usage_daily',
+    `SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), model, count(*), sum(outcome <> 'ok'), sum(prompt_tokens),
+            sum(completion_tokens), sum(cost), sum(latency_ms) FROM request_logs WHERE model IS NOT NULL GROUP BY 1, 2`,
+  )
+  return differences.slice(0, 10)
+}
+
+describe('populate-dashboard-data', () => {
+  test('bad flags exit 2 naming them', async () => {
+    for (const args of [['--requests', 'lots'], ['--days', '0'], ['--users', '-3']]) {
+      const { code, stderr } = await studio(...args)
+      expect(code).toBe(2)
+      expect(stderr).toContain(args[0]!)
+    }
+  })
+
+  test.skipIf(!Bun.which('script'))('draws a progress bar on a terminal (stderr), none when piped', async () => {
+    const command = `${process.execPath} ${join(import.meta.dir, '..', 'src', 'index.ts')} populate-dashboard-data --days 1 --users 1 --requests 30000`
+    const options = { cwd: folder, env: { ...env, DATABASE_URL: `sqlite://${join(folder, 'tty.db')}` } }
+    const terminal = await run(['script', '-qec', command, '/dev/null'], options)
+    expect(terminal.code).toBe(0)
+    expect(terminal.stdout).toMatch(/\r\[#+-*\] \d+% [\d,]+\/30,000 requests/)
+    expect(terminal.stdout).toContain('100% 30,000/30,000 requests')
+    const piped = await run(command.split(' '), options)
+    expect(piped.code).toBe(0)
+    expect(piped.stderr).toBe('')
+  })
+
+  test(
+    'generates realistic traffic that the dashboard shows, key for key as in API.md; --clear removes only it',
+    async () => {
+      const made = await studio('--days', '5', '--users', '3', '--requests', '6000')
+      expect(made.code).toBe(0)
+      expect(made.stdout).toContain('generated 6000 requests over 5 days for 3 users')
+
+      const { rt, call, close } = await testApp(env)
+      try {
+        const admin = await seedUser(rt, { role: 'admin' })
+        expect(logged(rt, 'request_logs', 'generated = 1')).toBe(6000)
+        const res = await call('/api/dashboard/?range=7d', { token: admin.accessToken })
+        const body = await res.json()
+
+        // Every key of the example, with the same nesting and value types, and no other key.
+        expect(shape(body)).toEqual(shape(apiExample))
+        expect(Object.keys(body.feedback.ratingDistribution).sort()).toEqual(['1', '2', '3', '4', '5'])
+
+        // The figures add up to what was generated.
+        expect(body.summary.totalRequests).toBe(6000)
+        expect(body.requests.reduce((sum: number, p: { success: number; error: number }) => sum + p.success + p.error, 0)).toBe(6000)
+        expect(body.summary.successfulRequests).toBe(logged(rt, 'request_logs', "outcome = 'ok'"))
+        const tokens = rt.db.query<{ n: number }, []>('SELECT sum(total_tokens) AS n FROM request_logs').get()!.n
+        expect(body.summary.totalTokens).toBe(tokens)
+        expect(body.summary.totalCost).toBeGreaterThan(0)
+        expect(body.users.activeUsers).toBe(3)
+        expect(body.users.totalSessions).toBeGreaterThan(0)
+        expect(body.feedback.totalFeedback).toBe(logged(rt, 'feedback'))
+        expect(body.threats.totalThreats).toBe(logged(rt, 'threats'))
+        expect(body.topModels.length).toBeGreaterThanOrEqual(5)
+        expect(body.topCountries.length).toBeGreaterThanOrEqual(5)
+        for (const country of body.topCountries) expect(country.name).toMatch(/^.+ \([A-Z]{2}\)$/)
+        expect(body.errorsBreakdown.map((e: { label: string }) => e.label)).toContain('401')
+        // Sessions accumulated through the same writer as real traffic.
+        const sessions = rt.db.query<{ n: number }, []>('SELECT sum(request_count) AS n FROM sessions').get()!.n
+        expect(sessions).toBe(logged(rt, 'request_logs', 'session_id IS NOT NULL'))
+
+        expect(rollupsDisagreeingWithTheLog(rt)).toEqual([])
+
+        // Real traffic next to the generated: it must survive --clear, with its rollups.
+        await call('/api/auth/health/')
+        await call('/api/dashboard/', { token: admin.accessToken })
+        await settle(rt)
+        const real = logged(rt, 'request_logs', 'generated = 0')
+        expect(real).toBe(3) // two above and the dashboard read before them
+
+        const cleared = await studio('--clear')
+        expect(cleared.code).toBe(0)
+        expect(cleared.stdout).toContain('removed generated data: 6000 requests')
+        const after = await (await call('/api/dashboard/?range=7d', { token: admin.accessToken })).json()
+        expect(after.summary.totalRequests).toBe(real)
+        expect(after.summary.totalTokens).toBe(0)
+        expect(after.users.activeUsers).toBe(1)
+        expect(after.feedback.totalFeedback).toBe(0)
+        expect(after.threats.totalThreats).toBe(0)
+        expect(after.topModels).toEqual([])
+        expect(after.errorsBreakdown).toEqual([])
+        for (const table of ['feedback', 'threats', 'rollup_models', 'rollup_errors', 'rollup_feedback', 'model_usage_daily'])
+          expect(logged(rt, table)).toBe(0)
+        expect(logged(rt, 'users')).toBe(1)
+        expect(logged(rt, 'request_logs')).toBe(real)
+        expect(rollupsDisagreeingWithTheLog(rt)).toEqual([])
+      } finally {
+        await close()
+      }
+    },
+    60_000,
+  )
+})

@@ -1,0 +1,289 @@
+// The request log: every /api and /v1 request is logged by the telemetry plugin, with what
+// its handler knew (model, tokens, cost) and what the plugin sees (status, address, country).
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, loadConfig } from '../src/config'
+import { testApp } from './support/app'
+import { withFakeChat } from './support/fake-chat'
+import { logRows, settle } from './support/log'
+import { seedUser } from './support/users'
+
+const prices = { 'priced-model': { input: 2, output: 8 }, 'glob-*': { input: 1, output: 1 }, 'glob-special': { input: 10, output: 0 } }
+const { rt, app, call, close } = await testApp({ MODEL_PRICES: JSON.stringify(prices), LOG_FLUSH_MS: '50' })
+withFakeChat(app, rt)
+afterAll(close)
+
+const user = await seedUser(rt)
+
+const complete = (token: string, json: object) => call('/v1/test/completions', { method: 'POST', token, json })
+const lastRow = async (path: string) => {
+  await settle(rt)
+  return logRows(rt, 'path = ?', path).at(-1)!
+}
+
+describe('what is logged', () => {
+  test('a plain request: method, path (never the query), status, latency, request id, user agent', async () => {
+    const res = await call('/api/auth/health/?token=secret-value', { headers: { 'user-agent': 'probe/1.0' } })
+    const row = await lastRow('/api/auth/health/')
+    expect(row).toMatchObject({
+      method: 'GET',
+      status: 200,
+      outcome: 'ok',
+      request_id: res.headers.get('x-request-id'),
+      user_agent: 'probe/1.0',
+      user_id: null,
+      error_type: null,
+      generated: 0,
+    })
+    expect(row.latency_ms).toBeGreaterThan(0)
+    expect(JSON.stringify(logRows(rt))).not.toContain('secret-value')
+  })
+
+  test.each([
+    ['an unknown /api route', '/api/no-such-thing/', 404, 'not_found'],
+    ['an unknown /v1 route', '/v1/no-such-thing', 404, 'not_found'],
+    ['a guarded route without a token', '/api/dashboard/', 401, 'missing_token'],
+  ])('%s is logged as a client error', async (_, path, status, errorType) => {
+    await call(path)
+    expect(await lastRow(path)).toMatchObject({ status, outcome: 'client_error', error_type: errorType })
+  })
+
+  test('a wrong method (405), malformed JSON (400) and an oversized body (413) are logged with their status', async () => {
+    await call('/api/auth/health/', { method: 'DELETE' })
+    expect(await lastRow('/api/auth/health/')).toMatchObject({ method: 'DELETE', status: 405, outcome: 'client_error' })
+    await call('/api/feedback/', { method: 'POST', token: user.accessToken, body: '{"x": ', headers: { 'content-type': 'application/json' } })
+    expect(await lastRow('/api/feedback/')).toMatchObject({ status: 400, outcome: 'client_error' })
+    await call('/api/feedback/', { method: 'POST', body: 'x'.repeat(2 * 1024 * 1024) })
+    expect(await lastRow('/api/feedback/')).toMatchObject({ status: 413, outcome: 'client_error', error_type: 'payload_too_large' })
+  })
+
+  test('CORS preflights and paths outside /api and /v1 are not logged', async () => {
+    const before = logRows(rt).length
+    await call('/api/auth/health/', {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'GET' },
+    })
+    await call('/swagger/json')
+    await settle(rt)
+    expect(logRows(rt).length).toBe(before)
+  })
+
+  test('a completion: user, API key, model, tokens, cost from MODEL_PRICES, completion id', async () => {
+    const res = await complete(user.apiKey, { model: 'priced-model', promptTokens: 1000, completionTokens: 500 })
+    const { id } = await res.json()
+    const row = await lastRow('/v1/test/completions')
+    expect(row).toMatchObject({
+      user_id: user.userId,
+      api_key_id: user.apiKeyId,
+      session_id: null,
+      model: 'priced-model',
+      upstream: 'http://fake-ollama',
+      completion_id: id,
+      prompt_tokens: 1000,
+      completion_tokens: 500,
+      total_tokens: 1500,
+      outcome: 'ok',
+    })
+    expect(row.cost).toBeCloseTo((1000 * 2 + 500 * 8) / 1e6, 12)
+  })
+
+  test('cost: an exact name beats a glob, the longest glob wins, an unpriced model costs 0', async () => {
+    for (const [model, expected] of [
+      ['glob-special', (1000 * 10) / 1e6],
+      ['glob-anything', (1000 + 1000) / 1e6],
+      ['local-llama', 0],
+    ] as const) {
+      await complete(user.accessToken, { model, promptTokens: 1000, completionTokens: 1000 })
+      expect((await lastRow('/v1/test/completions')).cost).toBeCloseTo(expected, 12)
+    }
+  })
+
+  test("an upstream failure keeps the handler's outcome and error type", async () => {
+    const res = await complete(user.accessToken, { model: 'priced-model', promptTokens: 1, completionTokens: 1, fail: 503 })
+    expect(res.status).toBe(503)
+    expect(await lastRow('/v1/test/completions')).toMatchObject({
+      status: 503,
+      outcome: 'upstream_error',
+      error_type: 'upstream_unavailable',
+      user_id: user.userId,
+    })
+  })
+
+  test("a signed-in session accumulates its requests, tokens, cost and last-seen time", async () => {
+    const session = await seedUser(rt)
+    const before = Date.now()
+    for (let i = 0; i < 3; i++)
+      await complete(session.accessToken, { model: 'priced-model', promptTokens: 100, completionTokens: 50 })
+    await settle(rt)
+    const row = rt.db.query('SELECT * FROM sessions WHERE id = ?').get(session.sessionId) as Record<string, number>
+    expect(row.request_count).toBe(3)
+    expect(row.total_tokens).toBe(450)
+    expect(row.total_cost).toBeCloseTo((3 * (100 * 2 + 50 * 8)) / 1e6, 12)
+    expect(row.last_seen_at).toBeGreaterThanOrEqual(before - 5)
+    expect(logRows(rt, 'session_id = ?', session.sessionId)).toHaveLength(3)
+  })
+})
+
+describe('streams', () => {
+  const startStream = (chunks: number, delayMs: number) =>
+    call('/v1/test/stream', { method: 'POST', token: user.accessToken, json: { model: 'priced-model', promptTokens: 10, chunks, delayMs } })
+
+  test('a stream is logged when it ends, with its final tokens, time to first token and duration', async () => {
+    const res = await startStream(5, 20)
+    const reader = res.body!.getReader()
+    await reader.read()
+    await settle(rt)
+    const id = res.headers.get('x-request-id')!
+    expect(logRows(rt, 'request_id = ?', id)).toHaveLength(0)
+    while (!(await reader.read()).done);
+    await settle(rt)
+    const [row] = logRows(rt, 'request_id = ?', id)
+    expect(row).toMatchObject({ status: 200, outcome: 'ok', prompt_tokens: 10, completion_tokens: 5, model: 'priced-model' })
+    expect(row!.ttft_ms as number).toBeGreaterThanOrEqual(15)
+    expect(row!.latency_ms as number).toBeGreaterThanOrEqual(95)
+    expect(row!.cost).toBeCloseTo((10 * 2 + 5 * 8) / 1e6, 12)
+  })
+
+  test('a client that goes away mid-stream is logged as cancelled, with the tokens sent so far (real socket)', async () => {
+    const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (request) => app.fetch(request) })
+    ;(app as unknown as { server: typeof server }).server = server
+    try {
+      const abort = new AbortController()
+      const res = await fetch(`http://127.0.0.1:${server.port}/v1/test/stream`, {
+        method: 'POST',
+        signal: abort.signal,
+        headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'priced-model', promptTokens: 10, chunks: 100, delayMs: 20 }),
+      })
+      const id = res.headers.get('x-request-id')!
+      const reader = res.body!.getReader()
+      await reader.read()
+      await reader.read()
+      abort.abort()
+      let rows = logRows(rt, 'request_id = ?', id)
+      for (let i = 0; i < 100 && rows.length === 0; i++) {
+        await Bun.sleep(20)
+        await settle(rt)
+        rows = logRows(rt, 'request_id = ?', id)
+      }
+      expect(rows).toHaveLength(1)
+      expect(rows[0]).toMatchObject({ status: 200, outcome: 'cancelled', error_type: 'cancelled', ip: '127.0.0.1' })
+      expect(rows[0]!.completion_tokens as number).toBeGreaterThanOrEqual(1)
+      expect(rows[0]!.completion_tokens as number).toBeLessThan(100)
+    } finally {
+      server.stop(true)
+    }
+  })
+})
+
+describe('country', () => {
+  const countryFor = async (env: Record<string, string>, headers: Record<string, string>) => {
+    const other = await testApp(env)
+    await other.call('/api/auth/health/', { headers })
+    await settle(other.rt)
+    const [row] = logRows(other.rt)
+    await other.close()
+    return row!.country
+  }
+
+  test('with TRUST_PROXY, a proxy country header is believed and shown as "Name (CC)"', async () => {
+    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'cf-ipcountry': 'DE' })).toBe('Germany (DE)')
+    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'x-country-code': 'id' })).toBe('Indonesia (ID)')
+    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'cloudfront-viewer-country': 'US' })).toBe('United States (US)')
+  })
+
+  test('with TRUST_PROXY, X-Forwarded-For is looked up in the embedded GeoIP table (IPv4 and IPv6)', async () => {
+    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'x-forwarded-for': '8.8.8.8, 10.0.0.1' })).toBe('United States (US)')
+    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'x-forwarded-for': '81.2.69.160' })).toBe('United Kingdom (GB)')
+    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'x-forwarded-for': '2a00:1450:4001:80b::200e' })).toBe('Germany (DE)')
+  })
+
+  test('unknown stays unknown: private addresses, Cloudflare XX/T1, garbage', async () => {
+    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'x-forwarded-for': '192.168.1.20' })).toBeNull()
+    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'cf-ipcountry': 'XX' })).toBeNull()
+    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'cf-ipcountry': 'T1' })).toBeNull()
+    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'x-forwarded-for': 'not-an-address' })).toBeNull()
+  })
+
+  test('without TRUST_PROXY, proxy headers are ignored', async () => {
+    expect(await countryFor({}, { 'cf-ipcountry': 'DE', 'x-forwarded-for': '8.8.8.8' })).toBeNull()
+  })
+})
+
+describe('the batched writer', () => {
+  test('rows wait for the batch window, then are written together', async () => {
+    const other = await testApp({ LOG_FLUSH_MS: '200', LOG_BATCH_SIZE: '1000' })
+    for (let i = 0; i < 5; i++) await other.call('/api/auth/health/')
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(logRows(other.rt)).toHaveLength(0)
+    await Bun.sleep(400)
+    expect(logRows(other.rt)).toHaveLength(5)
+    await other.close()
+  })
+
+  test('a full batch is written at once, and closing the runtime writes the rest', async () => {
+    const other = await testApp({ LOG_FLUSH_MS: '60000', LOG_BATCH_SIZE: '10' })
+    await Promise.all(Array.from({ length: 25 }, () => other.call('/api/auth/health/')))
+    await new Promise((resolve) => setImmediate(resolve))
+    await Bun.sleep(10)
+    expect(logRows(other.rt)).toHaveLength(20)
+    const db = other.rt.db
+    let rows = 0
+    const closeDb = db.close.bind(db)
+    db.close = (...args) => {
+      rows = db.query<{ n: number }, []>('SELECT count(*) AS n FROM request_logs').get()!.n
+      return closeDb(...args)
+    }
+    await other.close()
+    expect(rows).toBe(25)
+  })
+
+  test('a batch the database refuses is kept and written once it accepts again', async () => {
+    const other = await testApp({ LOG_FLUSH_MS: '60000' })
+    other.rt.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON request_logs BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+    const errors: string[] = []
+    const consoleError = console.error
+    console.error = (...args: unknown[]) => void errors.push(args.join(' '))
+    try {
+      for (let i = 0; i < 3; i++) await other.call('/api/auth/health/')
+      await settle(other.rt)
+    } finally {
+      console.error = consoleError
+    }
+    expect(errors.join('\n')).toContain('request log: writing 3 rows failed (disk full); will retry')
+    expect(logRows(other.rt)).toHaveLength(0)
+    other.rt.db.exec('DROP TRIGGER refuse')
+    await other.call('/api/auth/health/')
+    await settle(other.rt)
+    expect(logRows(other.rt)).toHaveLength(4)
+    expect(other.rt.db.query("SELECT sum(requests) AS n FROM rollup_traffic WHERE grain = 3600000 AND user_id = ''").get()).toEqual({ n: 4 })
+    await other.close()
+  })
+})
+
+describe('MODEL_PRICES', () => {
+  test('a JSON file or inline JSON', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'studio-prices-'))
+    const file = join(folder, 'prices.json')
+    writeFileSync(file, JSON.stringify({ 'gpt-4o*': { input: 2.5, output: 10 } }))
+    expect(loadConfig({ MODEL_PRICES: file }).modelPrices).toEqual([{ pattern: 'gpt-4o*', input: 2.5, output: 10 }])
+    rmSync(folder, { recursive: true })
+    expect(loadConfig({ MODEL_PRICES: '{"m": {"input": 0, "output": 1}}' }).modelPrices).toEqual([
+      { pattern: 'm', input: 0, output: 1 },
+    ])
+    expect(loadConfig({}).modelPrices).toEqual([])
+  })
+
+  test.each([
+    ['/no/such/prices.json', /MODEL_PRICES: .*cannot read the file/],
+    ['{"m": ', /MODEL_PRICES: .*not valid JSON/],
+    ['{"m": {"input": -1, "output": 1}}', /MODEL_PRICES: .*"m" has/],
+    ['{"m": {"input": "1", "output": 1}}', /MODEL_PRICES: .*"m" has/],
+    ['{"m": 3}', /MODEL_PRICES: .*"m" has 3/],
+  ])('%s stops start-up naming MODEL_PRICES', (value, message) => {
+    expect(() => loadConfig({ MODEL_PRICES: value })).toThrow(ConfigError)
+    expect(() => loadConfig({ MODEL_PRICES: value })).toThrow(message)
+  })
+})
