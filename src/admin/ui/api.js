@@ -5,7 +5,7 @@
 const ACCESS = 'accessToken'
 const REFRESH = 'refreshToken'
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, message) {
     super(message)
     this.status = status
@@ -18,12 +18,12 @@ export const whenSignedOut = (handler) => (onSignedOut = handler)
 
 export const hasTokens = () => Boolean(localStorage.getItem(ACCESS) && localStorage.getItem(REFRESH))
 
-export function keepTokens({ accessToken, refreshToken }) {
+function keepTokens({ accessToken, refreshToken }) {
   localStorage.setItem(ACCESS, accessToken)
   localStorage.setItem(REFRESH, refreshToken)
 }
 
-export function forgetTokens() {
+function forgetTokens() {
   localStorage.removeItem(ACCESS)
   localStorage.removeItem(REFRESH)
 }

@@ -64,5 +64,5 @@ export const ranking = (labels, label, values, color = colors.primary) => ({
 export const shares = (labels, values) => ({
   type: 'doughnut',
   data: { labels, datasets: [{ data: values, backgroundColor: colors.series }] },
-  options: { plugins: { legend: { position: 'right' } } },
+  options: { plugins: { legend: { position: matchMedia('(max-width: 720px)').matches ? 'bottom' : 'right' } } },
 })
