@@ -4,6 +4,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { THREAT_TYPES } from '../src/threats/store'
 import { testApp } from './support/app'
 import { settle } from './support/log'
 import { run } from './support/process'
@@ -145,6 +146,7 @@ describe('populate-dashboard-data', () => {
       expect(made.stdout).toContain('generated 6000 requests over 5 days for 3 users')
 
       const { rt, call, close } = await testApp(env)
+      let kinds: string[] = []
       try {
         const admin = await seedUser(rt, { role: 'admin' })
         expect(logged(rt, 'request_logs', 'generated = 1')).toBe(6000)
@@ -166,6 +168,13 @@ describe('populate-dashboard-data', () => {
         expect(body.users.totalSessions).toBeGreaterThan(0)
         expect(body.feedback.totalFeedback).toBe(logged(rt, 'feedback'))
         expect(body.threats.totalThreats).toBe(logged(rt, 'threats'))
+        // Generated threats are of the kinds the protection feature raises, so the admin filter finds them.
+        kinds = rt.db.query<{ type: string }, []>('SELECT DISTINCT type FROM threats').all().map((row) => row.type)
+        for (const kind of kinds) expect(THREAT_TYPES as readonly string[]).toContain(kind)
+        for (const kind of kinds) {
+          const listed = await call(`/api/admin/threats/?type=${kind}&limit=1`, { token: admin.accessToken })
+          expect((await listed.json()).total).toBeGreaterThan(0)
+        }
         expect(body.topModels.length).toBeGreaterThanOrEqual(5)
         expect(body.topCountries.length).toBeGreaterThanOrEqual(5)
         for (const country of body.topCountries) expect(country.name).toMatch(/^.+ \([A-Z]{2}\)$/)
@@ -181,7 +190,7 @@ describe('populate-dashboard-data', () => {
         await call('/api/dashboard/', { token: admin.accessToken })
         await settle(rt)
         const real = logged(rt, 'request_logs', 'generated = 0')
-        expect(real).toBe(3) // two above and the dashboard read before them
+        expect(real).toBe(3 + kinds.length) // two above, the dashboard read before them, the threat lists
 
         const cleared = await studio('--clear')
         expect(cleared.code).toBe(0)

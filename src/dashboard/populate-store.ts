@@ -1,6 +1,7 @@
 // SQL for the accounts and threats that populate-dashboard-data makes up, and for removing
 // everything it made (rows with generated = 1) while leaving real data alone.
 import type { Database } from 'bun:sqlite'
+import type { Severity, ThreatType } from '../threats/store'
 import { deleteGeneratedFeedback } from '../feedback/store'
 import { deleteGeneratedLogs } from '../telemetry/store'
 
@@ -15,8 +16,8 @@ export type MockSession = {
   createdAt: number
 }
 export type MockThreat = {
-  type: string
-  severity: 'low' | 'medium' | 'high' | 'critical'
+  type: ThreatType
+  severity: Severity
   userId: string | null
   address: string
   detail: string

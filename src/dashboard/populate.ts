@@ -10,6 +10,7 @@ import type { Outcome } from '../telemetry/facts'
 import { pricing } from '../telemetry/prices'
 import { HOUR } from '../telemetry/rollups'
 import { insertLogs, type LogRow } from '../telemetry/store'
+import type { ThreatType } from '../threats/store'
 import { insertMockAccounts, insertMockThreats, type MockSession, type MockThreat, type MockUser } from './populate-store'
 
 export type PopulateOptions = { days: number; users: number; requests: number; now?: number }
@@ -62,12 +63,14 @@ const otherRoutes: [string, string, number][] = [
   ['POST', '/api/auth/refresh/', 10],
   ['POST', '/api/feedback/', 5],
 ]
-const threatKinds: [string, MockThreat['severity'], string, number][] = [
-  ['rate_limit', 'medium', 'chat rate limit exceeded (60/min)', 40],
-  ['suspicious_content', 'high', 'prompt matches "ignore previous instructions"', 25],
-  ['failed_login', 'medium', '10 failed sign-ins in 5 minutes', 15],
-  ['invalid_token', 'high', 'JWT signature does not verify', 12],
-  ['payload_flood', 'critical', '50 oversized bodies in a minute', 8],
+// Types and severities as the protection feature raises them (src/threats/monitor.ts).
+const threatKinds: [ThreatType, MockThreat['severity'], string, number][] = [
+  ['rate_limit', 'medium', 'chat limit of 60 requests per minute exceeded (3 in 60 min)', 40],
+  ['suspicious_content', 'medium', 'ignore_instructions in messages[0]: "ignore all previous instructions"', 25],
+  ['brute_force', 'high', 'failed sign-ins from 203.0.113.7 (5 in 15 min)', 15],
+  ['invalid_token', 'low', 'a forged or tampered access token was presented (1 in 10 min)', 12],
+  ['oversized_payload', 'medium', 'oversized requests from 198.51.100.4 (3 in 5 min)', 5],
+  ['malformed_flood', 'high', 'malformed requests from 198.51.100.9 (100 in 1 min)', 3],
 ]
 const names = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Katherine Johnson', 'Linus Torvalds', 'Margaret Hamilton']
 
