@@ -2,14 +2,13 @@
 // with every request that would leave 127.0.0.1 blocked (and counted): the UI must work offline.
 // Screenshots of each page land in test/artifacts/ for a person to look at.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
+import { CHROMIUM, hasChromium, offlineBrowser } from './support/browser'
 import { freePort, run, waitFor } from './support/process'
 
-const CHROMIUM = '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
 if (!hasChromium) console.warn(`admin UI browser tests skipped: ${CHROMIUM} is missing (CI installs Debian's chromium package)`)
 
 const root = join(import.meta.dir, '..')
@@ -26,8 +25,8 @@ let context: BrowserContext
 let page: Page
 let base = ''
 let leaverKey = ''
-const external: string[] = []
-const pageErrors: string[] = []
+let external: string[] = []
+let pageErrors: string[] = []
 
 const env = () => ({
   PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -101,24 +100,7 @@ beforeAll(async () => {
   // A few forged tokens make an invalid_token threat to resolve.
   for (let i = 0; i < 3; i++) await http('/api/auth/me/', { token: 'forged.token.value' })
 
-  context = await chromium.launchPersistentContext(join(folder, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-    reducedMotion: 'reduce',
-    permissions: ['clipboard-read', 'clipboard-write'],
-  })
-  await context.route('**/*', (route) => {
-    const url = route.request().url()
-    if (new URL(url).hostname === '127.0.0.1') return route.continue()
-    external.push(url)
-    return route.abort('blockedbyclient')
-  })
-  // Fail a wait well before the test's own timeout, so a failure names what it waited for.
-  context.setDefaultTimeout(15_000)
-  context.on('weberror', (error) => pageErrors.push(error.error().message))
-  page = context.pages()[0] ?? (await context.newPage())
+  ;({ context, page, external, pageErrors } = await offlineBrowser(join(folder, 'profile')))
 }, 180_000)
 
 afterAll(async () => {

@@ -4,18 +4,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { buildBinary } from './support/binary'
 import { freePort, run, waitFor } from './support/process'
 
-const root = join(import.meta.dir, '..')
 const folder = mkdtempSync(join(tmpdir(), 'studio-binary-'))
 let server: ReturnType<typeof Bun.spawn>
 let base = ''
 let output = ''
 
 beforeAll(async () => {
-  const build = await run(['bun', 'run', 'build'], { cwd: root, env: { PATH: `${process.env.PATH}` } })
-  if (build.code !== 0) throw new Error(`build failed:\n${build.stderr}`)
-  copyFileSync(join(root, 'dist', 'ai-studio'), join(folder, 'ai-studio'))
+  copyFileSync(await buildBinary(), join(folder, 'ai-studio'))
   const port = await freePort()
   base = `http://127.0.0.1:${port}`
   server = Bun.spawn([join(folder, 'ai-studio')], {

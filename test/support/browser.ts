@@ -1,0 +1,31 @@
+// Headless Debian Chromium with every request that would leave 127.0.0.1 refused and recorded:
+// the pages under test must work offline.
+import { existsSync } from 'node:fs'
+import { chromium, type BrowserContext } from 'playwright-core'
+
+export const CHROMIUM = '/usr/bin/chromium'
+export const hasChromium = existsSync(CHROMIUM)
+
+export async function offlineBrowser(profileDir: string, options: { viewport?: { width: number; height: number } } = {}) {
+  const external: string[] = []
+  const pageErrors: string[] = []
+  const context: BrowserContext = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    reducedMotion: 'reduce',
+    permissions: ['clipboard-read', 'clipboard-write'],
+  })
+  await context.route('**/*', (route) => {
+    const url = route.request().url()
+    if (new URL(url).hostname === '127.0.0.1') return route.continue()
+    external.push(url)
+    return route.abort('blockedbyclient')
+  })
+  // Fail a wait well before the test's own timeout, so a failure names what it waited for.
+  context.setDefaultTimeout(15_000)
+  context.on('weberror', (error) => pageErrors.push(error.error().message))
+  const page = context.pages()[0] ?? (await context.newPage())
+  return { context, page, external, pageErrors }
+}
