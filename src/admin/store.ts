@@ -1,35 +1,15 @@
 // The admin views' SQL: users, request logs and feedback, each read in bounded, keyset-paged slices.
 import type { Database } from 'bun:sqlite'
+import { userView } from '../auth/model'
+import { iso } from '../http/schema'
 import type { Role } from '../auth/principal'
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+import type { UserRow } from '../auth/user-store'
 
 type Args = (string | number)[]
 const whereOf = (clauses: string[]) => (clauses.length ? `WHERE ${clauses.join(' AND ')}` : '')
 
-type UserRow = {
-  id: string
-  email: string
-  name: string
-  avatar_url: string | null
-  role: Role
-  provider: string
-  is_active: number
-  created_at: number
-  last_login_at: number | null
-}
-
-const presentUser = (row: UserRow) => ({
-  id: row.id,
-  email: row.email,
-  name: row.name,
-  avatarUrl: row.avatar_url,
-  role: row.role,
-  provider: row.provider,
-  isActive: row.is_active === 1,
-  createdAt: iso(row.created_at)!,
-  lastLoginAt: iso(row.last_login_at),
-})
+/** What the /me endpoint shows, plus whether the account is active. */
+const presentUser = (row: UserRow) => ({ ...userView(row), isActive: row.is_active === 1 })
 export type AdminUser = ReturnType<typeof presentUser>
 
 export type UserFilter = { search?: string; role?: Role; active?: boolean; before?: string; limit: number }

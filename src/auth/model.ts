@@ -1,5 +1,6 @@
 // Request and response schemas of the accounts API (camelCase, as the studio frontend reads them).
 import { t } from 'elysia'
+import { iso } from '../http/schema'
 import { MAX_PASSWORD_LENGTH } from './passwords'
 import type { UserRow } from './user-store'
 
@@ -39,8 +40,6 @@ export const TokenPair = t.Object({
 export type UserView = typeof User.static
 export type TokenPairView = typeof TokenPair.static
 
-/** A stored ms-epoch time as the API shows it. */
-export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 export const userView = (row: UserRow): UserView => ({
   id: row.id,

@@ -7,3 +7,6 @@ import { t } from 'elysia'
  */
 export const oneOf = <const T extends readonly string[]>(values: T) =>
   t.Union(values.map((value) => t.Literal(value)) as [ReturnType<typeof t.Literal<T[number]>>])
+
+/** A stored ms-epoch time as the API shows it. */
+export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())

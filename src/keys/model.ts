@@ -1,6 +1,7 @@
 // Request and response schemas of the API-keys API.
 import { t } from 'elysia'
-import { iso, isoTime } from '../auth/model'
+import { isoTime } from '../auth/model'
+import { iso } from '../http/schema'
 import type { ApiKeyRow } from './store'
 
 export const NewKeyRequest = t.Object({

@@ -1,5 +1,6 @@
 // The threat log's SQL.
 import type { Database } from 'bun:sqlite'
+import { iso } from '../http/schema'
 
 export const THREAT_TYPES = [
   'rate_limit',
@@ -36,7 +37,6 @@ type ThreatRow = {
   resolved_at: number | null
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 function present(row: ThreatRow) {
   return {
