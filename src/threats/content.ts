@@ -1,6 +1,8 @@
 // Prompt-injection and jailbreak patterns looked for in chat messages. The set is small on
 // purpose: each pattern names a well-known attack phrasing, and each is tested. A match is
 // flagged as a suspicious_content threat; it is refused only when BLOCK_SUSPICIOUS is on.
+import { HttpError } from '../http/errors'
+import type { Runtime } from '../runtime'
 import type { Severity } from './store'
 
 export type ContentPattern = { name: string; severity: Severity; pattern: RegExp }
@@ -65,4 +67,31 @@ export function findSuspicious(messages: Message[]): ContentFinding | undefined 
     }
   }
   return undefined
+}
+
+/**
+ * Looks at a chat request's messages: a match is a suspicious_content threat, and with
+ * BLOCK_SUSPICIOUS the request is refused with 400 before it reaches a model.
+ */
+export function screenMessages(
+  rt: Runtime,
+  who: { userId: string; apiKeyId?: string; address?: string },
+  messages: Message[],
+): void {
+  const finding = findSuspicious(messages)
+  if (!finding) return
+  rt.threats.observe({
+    type: 'suspicious_content',
+    key: who.apiKeyId ?? who.userId,
+    severity: finding.severity,
+    userId: who.userId,
+    apiKeyId: who.apiKeyId,
+    address: who.address,
+    detail: `${finding.pattern} in messages[${finding.messageIndex}]: "${finding.excerpt}"`,
+  })
+  if (rt.config.blockSuspicious)
+    throw new HttpError(400, `messages[${finding.messageIndex}] matches a prompt-injection pattern (${finding.pattern}) and was refused`, {
+      param: `messages.${finding.messageIndex}`,
+      code: 'content_blocked',
+    })
 }
