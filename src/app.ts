@@ -3,6 +3,7 @@
 import { cors } from '@elysiajs/cors'
 import { Elysia } from 'elysia'
 import { auth } from './auth'
+import { chat } from './chat'
 import { docs } from './docs'
 import { bodyLimit } from './http/body-limit'
 import { errors } from './http/errors'
@@ -28,6 +29,7 @@ export function createApp(rt: Runtime) {
     )
     .use(docs)
     .use(auth(rt))
+    .use(chat(rt))
   return app
 }
 
