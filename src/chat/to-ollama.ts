@@ -9,7 +9,7 @@ const invalid = (param: string, message: string) =>
   new HttpError(400, `Invalid body field '${param}': ${message}`, { param, code: 'invalid_value' })
 
 // Ollama takes raw base64 images; it cannot fetch remote URLs, and the gateway will not fetch them for it.
-const dataUrl = /^data:image\/[\w.+-]+;base64,([A-Za-z0-9+/]+={0,2})$/i
+const dataUrl = /^data:image\/[\w.+-]+;base64,((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/i
 
 function contentOf(message: ChatMessage, at: string): { content: string; images?: string[] } {
   const { content } = message
@@ -20,7 +20,7 @@ function contentOf(message: ChatMessage, at: string): { content: string; images?
   content.forEach((part, index) => {
     if (part.type === 'text') return void texts.push(part.text)
     const match = dataUrl.exec(part.image_url.url.replace(/\s+/g, ''))
-    if (!match)
+    if (!match?.[1])
       throw invalid(
         `${at}.content.${index}.image_url.url`,
         'images must be data URLs (data:image/…;base64,…); remote image URLs are not fetched',

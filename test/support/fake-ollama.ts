@@ -33,6 +33,8 @@ export type Knobs = {
   failAfter?: number
   /** `drop`: cut the connection; `error`: send Ollama's `{"error": …}` line and end. */
   failWith: 'drop' | 'error'
+  /** After this many content chunks, go silent (the connection stays open) until the client leaves. */
+  stallAfter?: number
   /** Answer /api/chat with this status and Ollama's error body instead of a reply. */
   chatStatus?: number
   /** When the request offers tools, reply with these calls instead of text. */
@@ -163,8 +165,8 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
   ): Response {
     const parts = replyParts(body)
     const truncated = typeof body.options?.num_predict === 'number' && parts.length < (knobs.tokens?.length ?? knobs.chunks)
-    const failAfter = knobs.failAfter
-    const failWith = knobs.failWith
+    const { failAfter, failWith, stallAfter } = knobs
+    const clientGone = new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve()))
     const { chunkDelayMs, firstChunkDelayMs } = knobs
     let sent = 0
     let finished = false
@@ -182,12 +184,17 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
         const wait = (sent === 0 ? firstChunkDelayMs : 0) + chunkDelayMs
         if (wait > 0) await Bun.sleep(wait)
         if (finished) return
+        if (stallAfter !== undefined && sent >= stallAfter) return clientGone
         if (failAfter !== undefined && sent >= failAfter) {
           done()
           if (failWith === 'error') {
             controller.enqueue(encoder.encode(frame({ error: 'llama runner process has terminated: signal: killed' }, false)))
             controller.close()
-          } else controller.error(new Error('fake-ollama: connection dropped on purpose (failAfter knob)'))
+          } else {
+            // Let the chunks already written reach the client first, as they would before a crash.
+            await Bun.sleep(10)
+            controller.error(undefined) // Bun resets the connection (and, without an Error, logs nothing)
+          }
           return
         }
         const part = parts[sent]
@@ -323,7 +330,7 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
     },
     reset() {
       Object.assign(knobs, defaults())
-      for (const key of ['tokens', 'failAfter', 'chatStatus', 'toolCalls', 'thinking'] as const) delete knobs[key]
+      for (const key of ['tokens', 'failAfter', 'stallAfter', 'chatStatus', 'toolCalls', 'thinking'] as const) delete knobs[key]
       requests.length = 0
       aborted.length = 0
     },
