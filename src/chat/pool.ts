@@ -38,6 +38,7 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
   function markDown(host: Host, error: unknown) {
     host.reachable = false
     host.latencyMs = null
+    host.version = null
     host.error = describeFailure(error).message
   }
 

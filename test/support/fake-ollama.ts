@@ -171,14 +171,14 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
     let sent = 0
     let finished = false
     active++
-    request.signal.addEventListener('abort', () => {
-      if (!finished) aborted.push({ path, body, at: performance.now(), chunksSent: sent })
-      finished = true
-    })
     const done = () => {
       if (!finished) active--
       finished = true
     }
+    request.signal.addEventListener('abort', () => {
+      if (!finished) aborted.push({ path, body, at: performance.now(), chunksSent: sent })
+      done()
+    })
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
         const wait = (sent === 0 ? firstChunkDelayMs : 0) + chunkDelayMs
@@ -328,9 +328,10 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
     set(changes: Partial<Knobs>) {
       Object.assign(knobs, changes)
     },
+    /** Back to the knobs it was started with; the records are emptied. */
     reset() {
-      Object.assign(knobs, defaults())
-      for (const key of ['tokens', 'failAfter', 'stallAfter', 'chatStatus', 'toolCalls', 'thinking'] as const) delete knobs[key]
+      for (const key of Object.keys(knobs)) delete knobs[key as keyof Knobs]
+      Object.assign(knobs, defaults(), initial)
       requests.length = 0
       aborted.length = 0
     },
