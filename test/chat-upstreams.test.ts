@@ -121,12 +121,21 @@ describe('several upstreams', () => {
     const pending = send('qwen3:8b', held.signal)
     await waitUntil(() => b.chats.length === 1)
     b.set({ hang: false })
-    // a goes down: its port now accepts connections and closes them at once.
+    // a goes down: its port now hangs up on every request (the other app's checks included).
     a.down()
-    let connections = 0
-    const broken = Bun.listen({ hostname: '127.0.0.1', port: a.port, socket: { open: (socket) => void (connections++, socket.end()), data() {} } })
+    let chatAttempts = 0
+    const broken = Bun.listen({
+      hostname: '127.0.0.1',
+      port: a.port,
+      socket: {
+        data(socket, data) {
+          if (data.toString().startsWith('POST /api/chat')) chatAttempts++
+          socket.end()
+        },
+      },
+    })
     for (let i = 0; i < 3; i++) expect((await send('llama3.2')).status).toBe(200)
-    expect(connections).toBe(1)
+    expect(chatAttempts).toBe(1)
     expect(b.chats).toHaveLength(4)
     held.abort()
     await pending.catch(() => undefined)
