@@ -4,7 +4,7 @@
 // before the first byte is replaced by the next candidate.
 import type { ChatRequest } from 'ollama/browser'
 import { HttpError } from '../http/errors'
-import { Aborted, canonicalModel, describeFailure, failureBeforeFirstByte, modelNotFound, newHost, openChat, type Host, type OpenChat } from './upstream'
+import { Aborted, canonicalModel, describeFailure, failureBeforeFirstByte, modelNotFound, newHost, openChat, type Host, type UpstreamChat } from './upstream'
 
 export type PoolOptions = { urls: string[]; timeoutMs: number; checkIntervalMs: number }
 
@@ -81,7 +81,7 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
   }
 
   /** Opens the chat on the first candidate that answers. */
-  async function chat(request: ChatRequest & { stream: true }, signal: AbortSignal): Promise<OpenChat> {
+  async function chat(request: ChatRequest & { stream: true }, signal: AbortSignal): Promise<UpstreamChat> {
     const unreachable: string[] = []
     let last: HttpError | undefined
     for (const host of await hostsFor(request.model)) {

@@ -2,15 +2,16 @@
 // the whole reply or turn it into SSE events as each upstream message arrives. Records the
 // facts the request log needs (model, host, tokens, timings, outcome) as they become known.
 import { sse } from 'elysia'
+import type { ChatResponse } from 'ollama/browser'
 import { errorBody, HttpError } from '../http/errors'
 import { factsOf, markStreaming, streamEnded, type Outcome, type RequestFacts } from '../telemetry/facts'
 import type { Pool } from './pool'
 import type { ChatRequest } from './schemas'
 import { toOllamaRequest } from './to-ollama'
 import { newCompletion, Translator, usageOf } from './to-openai'
-import { Aborted, type OpenChat } from './upstream'
+import { Aborted, type UpstreamChat } from './upstream'
 
-export type Started = { chat: OpenChat; translator: Translator; request: Request; facts: RequestFacts }
+export type Started = { chat: UpstreamChat; translator: Translator; request: Request; facts: RequestFacts }
 
 const outcomeOf = (code: string | null | undefined): Outcome =>
   code?.startsWith('upstream_') && code !== 'upstream_rejected' ? 'upstream_error' : 'client_error'
@@ -63,7 +64,7 @@ const clientGone = () => new HttpError(499, 'The client closed the request', { c
 /** The failure of an upstream that stopped after its first message, as the client's error event. */
 function midStreamFailure(started: Started, error: unknown): HttpError {
   const url = started.chat.host.url
-  if (error instanceof Aborted)
+  if (error instanceof Aborted && error.why === 'timeout')
     return new HttpError(504, `Ollama at ${url} went silent mid-reply for longer than the upstream timeout`, { code: 'upstream_timeout' })
   const reason = error instanceof Error ? error.message : String(error)
   return new HttpError(502, `Ollama at ${url} stopped mid-reply: ${reason}`, { code: 'upstream_died' })
@@ -73,7 +74,7 @@ function midStreamFailure(started: Started, error: unknown): HttpError {
 export async function collectCompletion(started: Started) {
   const { chat, translator, request, facts } = started
   try {
-    for await (const message of chat.messages) translator.push(message)
+    for (let message: ChatResponse | undefined = chat.first; message; message = await chat.next()) translator.push(message)
   } catch (error) {
     if (request.signal.aborted) {
       fail(facts, 'cancelled')
@@ -89,29 +90,30 @@ export async function collectCompletion(started: Started) {
 }
 
 /**
- * The reply as SSE event payloads, each yielded as soon as its upstream message arrives, then
- * `[DONE]`. An upstream that dies mid-stream yields an `error` event, then `[DONE]`. A client
- * that goes away ends the generator (Elysia calls `return()`, and the abort signal reaches the
- * upstream request at once).
+ * The reply as SSE event payloads (Elysia frames each as `data: …`), each yielded as soon as
+ * its upstream message arrives, then `[DONE]`. An upstream that dies mid-stream yields an
+ * `error` event, then `[DONE]`. When the client goes away, Elysia ends this generator and the
+ * upstream request is aborted at once (by the request's abort signal, and by `close()`).
  */
 export async function* streamCompletion(started: Started) {
   const { chat, translator, request, facts } = started
   markStreaming(request)
   try {
-    for await (const message of chat.messages) {
+    for (let message: ChatResponse | undefined = chat.first; message; message = await chat.next()) {
       const delta = translator.push(message)
       if (delta) yield translator.chunk(delta)
     }
     finish(started)
-    for (const chunk of translator.closingChunks()) yield chunk
+    yield* translator.closingChunks()
     yield '[DONE]'
   } catch (error) {
-    if (request.signal.aborted) return
+    if (request.signal.aborted || (error instanceof Aborted && error.why === 'client')) return fail(facts, 'cancelled')
     const failure = midStreamFailure(started, error)
     fail(facts, 'upstream_error', failure.options.code!)
     yield sse({ event: 'error', data: errorBody('/v1', failure.status, failure.message, failure.options) })
     yield '[DONE]'
   } finally {
+    chat.close()
     if (!facts.outcome) fail(facts, 'cancelled')
     recordTokens(started)
     streamEnded(request)

@@ -47,7 +47,14 @@ export class Translator {
   messages = 0
   private started = false
 
-  constructor(readonly completion: Completion) {}
+  private readonly head: string
+  private readonly tail: string
+
+  constructor(readonly completion: Completion) {
+    const { id, created, model, includeUsage } = completion
+    this.head = `{"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":[{"index":0,"delta":`
+    this.tail = `,"logprobs":null,"finish_reason":null,"finishReason":null}]${includeUsage ? ',"usage":null' : ''}}`
+  }
 
   get finishReason(): FinishReason {
     return finishReasonOf(this.final?.done_reason, this.toolCalls.length > 0)
@@ -88,29 +95,27 @@ export class Translator {
     return mapped
   }
 
-  /** One `chat.completion.chunk` carrying a delta, or (with `finish`) the closing one. */
-  chunk(delta: Record<string, unknown>, finish?: FinishReason, usage?: Usage | null): string {
-    const { id, created, model, includeUsage } = this.completion
-    const reason = finish ?? null
-    return JSON.stringify({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: reason, finishReason: reason }],
-      ...(usage !== undefined ? { usage } : includeUsage ? { usage: null } : {}),
-    })
+  /** One `chat.completion.chunk` carrying a delta, as JSON (the hot path: only the delta is serialised). */
+  chunk(delta: Record<string, unknown>): string {
+    return this.head + JSON.stringify(delta) + this.tail
   }
 
   /** The stream's last events: the finish chunk (with usage, unless the client asked for the separate usage chunk). */
   closingChunks(): string[] {
     const { id, created, model, includeUsage } = this.completion
     const usage = usageOf(this.final)
-    if (!includeUsage) return [this.chunk({}, this.finishReason, usage)]
-    return [
-      this.chunk({}, this.finishReason),
-      JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage }),
-    ]
+    const reason = this.finishReason
+    const finish = (extra: object) =>
+      JSON.stringify({
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: reason, finishReason: reason }],
+        ...extra,
+      })
+    if (!includeUsage) return [finish({ usage })]
+    return [finish({ usage: null }), JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })]
   }
 
   /** The whole reply as one `chat.completion`. */

@@ -49,65 +49,100 @@ export function describeFailure(error: unknown): { status?: number; message: str
   return { message: typeof failure?.code === 'string' ? failure.code : message, transport }
 }
 
-export type OpenChat = {
-  host: Host
-  /** The upstream messages, starting with the first, already received. */
-  messages: AsyncGenerator<ChatResponse, void, undefined>
-  firstMessageAt: number
+/**
+ * One chat on one host, from its first message on. Aborting it (the client went away, or it
+ * was silent for longer than the timeout) aborts the upstream request, so Ollama stops generating.
+ */
+export class UpstreamChat {
+  readonly firstMessageAt = performance.now()
+  private lastMessageAt = this.firstMessageAt
+  private complete: boolean
+  private released = false
+
+  constructor(
+    readonly host: Host,
+    /** The first message, already received. */
+    readonly first: ChatResponse,
+    private readonly stream: AsyncIterator<ChatResponse>,
+    private readonly controller: AbortController,
+    private readonly detach: () => void,
+    private readonly timeoutMs: number,
+  ) {
+    this.complete = first.done
+    if (this.complete) this.release()
+    else this.watch(timeoutMs)
+  }
+
+  /** The next message, or undefined after the final one. Rejects with `Aborted` or the client's error. */
+  async next(): Promise<ChatResponse | undefined> {
+    if (this.complete) return undefined
+    try {
+      const { done, value } = await this.stream.next()
+      if (done) throw new Error('Ollama ended the reply without its final message')
+      this.lastMessageAt = performance.now()
+      if (value.done) {
+        this.complete = true
+        this.release()
+      }
+      return value
+    } catch (error) {
+      const reason = this.controller.signal.reason
+      this.close()
+      throw reason instanceof Aborted ? reason : error
+    }
+  }
+
+  /** Ends the chat; an unfinished upstream request is aborted. */
+  close() {
+    if (!this.complete) this.controller.abort(new Aborted('client'))
+    this.release()
+  }
+
+  private release() {
+    if (this.released) return
+    this.released = true
+    this.detach()
+    this.host.inFlight--
+  }
+
+  /** A lazy idle timer: one timeout per silent stretch, not one reset per message. */
+  private watch(delayMs: number) {
+    setTimeout(() => {
+      if (this.released) return
+      const silentMs = performance.now() - this.lastMessageAt
+      if (silentMs >= this.timeoutMs) this.controller.abort(new Aborted('timeout'))
+      else this.watch(this.timeoutMs - silentMs)
+    }, delayMs).unref()
+  }
 }
 
 /**
- * Sends the chat to one host and waits for its first message (at most `timeoutMs`). After that,
- * each further message must also come within `timeoutMs`. Rejects with `Aborted` or the
- * ollama client's own error; the caller decides whether another host should be tried.
+ * Sends the chat to one host and waits for its first message, at most `timeoutMs`; after that
+ * no silence may last longer either. Rejects with `Aborted` or the ollama client's own error;
+ * the caller decides whether another host should be tried.
  */
-export async function openChat(host: Host, request: ChatRequest & { stream: true }, signal: AbortSignal, timeoutMs: number): Promise<OpenChat> {
+export async function openChat(host: Host, request: ChatRequest & { stream: true }, signal: AbortSignal, timeoutMs: number): Promise<UpstreamChat> {
   const controller = new AbortController()
-  const onClientGone = () => controller.abort(new Aborted('client'))
-  signal.addEventListener('abort', onClientGone, { once: true })
+  const abort = () => controller.abort(new Aborted('client'))
+  signal.addEventListener('abort', abort, { once: true })
+  const detach = () => signal.removeEventListener('abort', abort)
   const timer = setTimeout(() => controller.abort(new Aborted('timeout')), timeoutMs)
   const client = new Ollama({ host: host.url, fetch: fetchWith(() => controller.signal) })
-  let finished = false
-  /** Ends the chat's bookkeeping; an unfinished upstream request is aborted, so Ollama stops generating. */
-  const release = (complete: boolean) => {
-    if (finished) return
-    finished = true
-    clearTimeout(timer)
-    signal.removeEventListener('abort', onClientGone)
-    host.inFlight--
-    if (!complete) controller.abort(new Aborted('client'))
-  }
-
   host.inFlight++
   try {
     if (signal.aborted) throw new Aborted('client')
     const stream = (await client.chat(request))[Symbol.asyncIterator]()
     const first = await stream.next()
     if (first.done) throw new Error('Ollama ended the reply before its first message')
-    const firstMessageAt = performance.now()
-    async function* messages() {
-      let complete = false
-      try {
-        let next: IteratorResult<ChatResponse> = first
-        while (!next.done) {
-          complete = next.value.done
-          yield next.value
-          if (complete) return
-          timer.refresh()
-          next = await stream.next()
-        }
-        throw new Error('Ollama ended the reply without its final message')
-      } catch (error) {
-        throw controller.signal.reason instanceof Aborted ? controller.signal.reason : error
-      } finally {
-        release(complete)
-      }
-    }
-    return { host, messages: messages(), firstMessageAt }
+    return new UpstreamChat(host, first.value, stream, controller, detach, timeoutMs)
   } catch (error) {
     const reason = controller.signal.reason
-    release(false)
+    controller.abort(new Aborted('client'))
+    detach()
+    host.inFlight--
     throw reason instanceof Aborted ? reason : error
+  } finally {
+    clearTimeout(timer)
   }
 }
 
