@@ -6,7 +6,8 @@ import type { ModelResponse, ShowResponse } from 'ollama/browser'
 import { HttpError } from '../http/errors'
 import type { Pool } from './pool'
 import type { ModelObject } from './schemas'
-import { canonicalModel, modelNotFound, type Host } from './upstream'
+import { modelNotFound } from './failures'
+import { canonicalModel, type Host } from './host'
 
 type Shown = { contextLength: number | null; capabilities: string[] }
 

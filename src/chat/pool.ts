@@ -4,7 +4,9 @@
 // before the first byte is replaced by the next candidate.
 import type { ChatRequest } from 'ollama/browser'
 import { HttpError } from '../http/errors'
-import { Aborted, canonicalModel, describeFailure, failureBeforeFirstByte, modelNotFound, newHost, openChat, type Host, type UpstreamChat } from './upstream'
+import { describeFailure, failureBeforeFirstByte, modelNotFound } from './failures'
+import { canonicalModel, newHost, type Host } from './host'
+import { Aborted, openChat, type UpstreamChat } from './upstream-chat'
 
 export type PoolOptions = { urls: string[]; timeoutMs: number; checkIntervalMs: number }
 

@@ -5,16 +5,21 @@ import { sse } from 'elysia'
 import type { ChatResponse } from 'ollama/browser'
 import { errorBody, HttpError } from '../http/errors'
 import { factsOf, markStreaming, streamEnded, type Outcome, type RequestFacts } from '../telemetry/facts'
+import { clientGone, midStreamFailure } from './failures'
 import type { Pool } from './pool'
 import type { ChatRequest } from './schemas'
 import { toOllamaRequest } from './to-ollama'
 import { newCompletion, Translator, usageOf } from './to-openai'
-import { Aborted, type UpstreamChat } from './upstream'
+import { Aborted, type UpstreamChat } from './upstream-chat'
 
 export type Started = { chat: UpstreamChat; translator: Translator; request: Request; facts: RequestFacts }
 
 const outcomeOf = (code: string | null | undefined): Outcome =>
   code?.startsWith('upstream_') && code !== 'upstream_rejected' ? 'upstream_error' : 'client_error'
+
+/** The client went away: its request's signal says so, or the upstream chat was closed for it. */
+const isCancel = (request: Request, error: unknown) =>
+  request.signal.aborted || (error instanceof Aborted && error.why === 'client')
 
 function fail(facts: RequestFacts, outcome: Outcome, errorType?: string) {
   facts.outcome = outcome
@@ -58,29 +63,17 @@ function finish(started: Started) {
   facts.totalMs = performance.now() - facts.startedAt
 }
 
-/** Nobody reads this answer; the status tells the request log (nginx's "client closed request"). */
-const clientGone = () => new HttpError(499, 'The client closed the request', { code: 'client_closed_request' })
-
-/** The failure of an upstream that stopped after its first message, as the client's error event. */
-function midStreamFailure(started: Started, error: unknown): HttpError {
-  const url = started.chat.host.url
-  if (error instanceof Aborted && error.why === 'timeout')
-    return new HttpError(504, `Ollama at ${url} went silent mid-reply for longer than the upstream timeout`, { code: 'upstream_timeout' })
-  const reason = error instanceof Error ? error.message : String(error)
-  return new HttpError(502, `Ollama at ${url} stopped mid-reply: ${reason}`, { code: 'upstream_died' })
-}
-
 /** The whole reply as one `chat.completion`. */
 export async function collectCompletion(started: Started) {
   const { chat, translator, request, facts } = started
   try {
     for (let message: ChatResponse | undefined = chat.first; message; message = await chat.next()) translator.push(message)
   } catch (error) {
-    if (request.signal.aborted) {
+    if (isCancel(request, error)) {
       fail(facts, 'cancelled')
       throw clientGone()
     }
-    const failure = midStreamFailure(started, error)
+    const failure = midStreamFailure(chat.host, error)
     fail(facts, 'upstream_error', failure.options.code!)
     recordTokens(started)
     throw failure
@@ -90,7 +83,7 @@ export async function collectCompletion(started: Started) {
 }
 
 /**
- * The reply as SSE event payloads (Elysia frames each as `data: …`), each yielded as soon as
+ * The reply as SSE event payloads (Elysia frames each string as `data: …`), each yielded as soon as
  * its upstream message arrives, then `[DONE]`. An upstream that dies mid-stream yields an
  * `error` event, then `[DONE]`. When the client goes away, Elysia ends this generator and the
  * upstream request is aborted at once (by the request's abort signal, and by `close()`).
@@ -107,8 +100,8 @@ export async function* streamCompletion(started: Started) {
     yield* translator.closingChunks()
     yield '[DONE]'
   } catch (error) {
-    if (request.signal.aborted || (error instanceof Aborted && error.why === 'client')) return fail(facts, 'cancelled')
-    const failure = midStreamFailure(started, error)
+    if (isCancel(request, error)) return fail(facts, 'cancelled')
+    const failure = midStreamFailure(chat.host, error)
     fail(facts, 'upstream_error', failure.options.code!)
     yield sse({ event: 'error', data: errorBody('/v1', failure.status, failure.message, failure.options) })
     yield '[DONE]'

@@ -29,6 +29,9 @@ export function usageOf(final: ChatResponse | undefined) {
   }
 }
 
+/** OpenAI sends tool arguments as JSON text; Ollama sends an object (some builds, text already). */
+const argumentsText = (args: unknown) => (typeof args === 'string' ? args : JSON.stringify(args ?? {}))
+
 function finishReasonOf(doneReason: string | undefined, calledTools: boolean): FinishReason {
   if (calledTools) return 'tool_calls'
   return doneReason === 'length' ? 'length' : 'stop'
@@ -89,7 +92,7 @@ export class Translator {
       index,
       id: call.id || `call_${this.completion.id.slice(9, 21)}_${index}`,
       type: 'function',
-      function: { name: call.function.name, arguments: JSON.stringify(call.function.arguments ?? {}) },
+      function: { name: call.function.name, arguments: argumentsText(call.function.arguments) },
     }
     this.toolCalls.push(mapped)
     return mapped

@@ -1,52 +1,15 @@
-// One Ollama host: what the last check saw (reachable, latency, models), how busy it is, and
-// how to open a chat on it. Each chat gets its own client whose fetch carries that chat's
-// abort signal, so a client that goes away, or a timeout, aborts exactly one upstream request
-// (the shared client's `abort()` would end every stream; and a shared client keeps every
-// stream that ends without `done` in its list of ongoing requests forever).
-import { Ollama, type ChatRequest, type ChatResponse, type ModelResponse } from 'ollama/browser'
-import { HttpError } from '../http/errors'
-
-export type Host = {
-  url: string
-  /** Answers the checks' short requests (tags, show, version). */
-  client: Ollama
-  /** undefined until the first check ends. */
-  reachable: boolean | undefined
-  /** The models of the last successful check, by name (`llama3.2:latest`). */
-  models: Map<string, ModelResponse>
-  latencyMs: number | null
-  version: string | null
-  checkedAt: number | null
-  error: string | null
-  inFlight: number
-}
-
-/** A fetch whose every request carries the given signal (the ollama client passes none of its own for most calls). */
-const fetchWith = (signal: () => AbortSignal) =>
-  ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: signal() })) as typeof fetch
-
-export function newHost(url: string, checkTimeoutMs: number): Host {
-  const client = new Ollama({ host: url, fetch: fetchWith(() => AbortSignal.timeout(checkTimeoutMs)) })
-  return { url, client, reachable: undefined, models: new Map(), latencyMs: null, version: null, checkedAt: null, error: null, inFlight: 0 }
-}
-
-/** Ollama resolves a bare model name to its `:latest` tag. */
-export const canonicalModel = (name: string) => (name.includes(':') ? name : `${name}:latest`)
+// One chat on one host. Each chat gets its own ollama client whose fetch carries that chat's
+// abort signal, so a client that goes away, or a timeout, aborts exactly one upstream request:
+// the shared client's `abort()` would end every stream, and a shared client keeps every stream
+// that ends without `done` in its list of ongoing requests forever.
+import { Ollama, type ChatRequest, type ChatResponse } from 'ollama/browser'
+import { fetchWith, type Host } from './host'
 
 /** Why the gateway gave up on an upstream request. */
 export class Aborted extends Error {
   constructor(readonly why: 'client' | 'timeout') {
     super(why === 'client' ? 'The client closed the request' : 'The upstream timed out')
   }
-}
-
-/** Reads a failure of the ollama client: the transport's error code, or Ollama's own status. */
-export function describeFailure(error: unknown): { status?: number; message: string; transport: boolean } {
-  const failure = error as { status_code?: unknown; code?: unknown; message?: unknown }
-  const message = typeof failure?.message === 'string' ? failure.message : String(error)
-  if (typeof failure?.status_code === 'number') return { status: failure.status_code, message, transport: false }
-  const transport = typeof failure?.code === 'string' || error instanceof TypeError
-  return { message: typeof failure?.code === 'string' ? failure.code : message, transport }
 }
 
 /**
@@ -144,23 +107,4 @@ export async function openChat(host: Host, request: ChatRequest & { stream: true
   } finally {
     clearTimeout(timer)
   }
-}
-
-export function modelNotFound(model: string) {
-  return new HttpError(404, `The model '${model}' does not exist on any configured Ollama host`, {
-    param: 'model',
-    code: 'model_not_found',
-  })
-}
-
-/** The error a client sees when a host failed before its first message. */
-export function failureBeforeFirstByte(host: Host, model: string, error: unknown): HttpError {
-  if (error instanceof Aborted && error.why === 'timeout')
-    return new HttpError(504, `Ollama at ${host.url} sent nothing within the upstream timeout`, { code: 'upstream_timeout' })
-  const { status, message, transport } = describeFailure(error)
-  if (transport) return new HttpError(503, `Ollama is unreachable at ${host.url} (${message})`, { code: 'upstream_unreachable' })
-  if (status === 404) return modelNotFound(model)
-  if (status !== undefined && status >= 400 && status < 500 && status !== 404)
-    return new HttpError(400, `Ollama at ${host.url} refused the request: ${message}`, { code: 'upstream_rejected' })
-  return new HttpError(502, `Ollama at ${host.url} failed: ${message}`, { code: 'upstream_error' })
 }
