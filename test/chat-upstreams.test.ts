@@ -182,6 +182,16 @@ describe('several upstreams', () => {
     expect((await missing.json()).error.code).toBe('model_not_found')
   })
 
+  test('a host that lists a model without its tag serves it by either name', async () => {
+    b.set({ models: [...defaultModels, { name: 'phi3' }] })
+    await waitUntil(async () => (await health()).body.upstreams[1].models.includes('phi3'))
+    expect((await complete('phi3')).status).toBe(200)
+    expect((await complete('phi3:latest')).status).toBe(200)
+    const ids = (await (await call('/v1/models', { token: user.apiKey })).json()).data.map((model: { id: string }) => model.id)
+    expect(ids).toContain('phi3')
+    expect((await call('/v1/models/phi3:latest', { token: user.apiKey })).status).toBe(200)
+  })
+
   test('model details are asked once per model build, then cached', async () => {
     await call('/v1/models', { token: user.apiKey })
     const shows = () => [...a.requests, ...b.requests].filter((request) => request.path === '/api/show').length

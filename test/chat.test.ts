@@ -281,6 +281,12 @@ describe('bad input → 400 naming the field', () => {
     expect((await res.json()).error.type).toBe('authentication_error')
   })
 
+  test('the path works with a trailing slash too', async () => {
+    const res = await call('/v1/chat/completions/', { method: 'POST', token: user.apiKey, json: hello })
+    expect(res.status).toBe(200)
+    expect((await res.json()).object).toBe('chat.completion')
+  })
+
   test('a JWT works as well as an API key', async () => {
     expect((await chat(hello, user.accessToken)).res.status).toBe(200)
   })

@@ -9,7 +9,7 @@ export async function healthOf(pool: Pool) {
     reachable: host.reachable === true,
     latencyMs: host.latencyMs,
     version: host.version,
-    models: host.reachable ? [...host.models.keys()] : [],
+    models: host.reachable ? [...host.models.values()].map((model) => model.name) : [],
     inFlight: host.inFlight,
     checkedAt: host.checkedAt === null ? null : new Date(host.checkedAt).toISOString(),
     error: host.error,

@@ -8,7 +8,7 @@ export type Host = {
   client: Ollama
   /** undefined until the first check ends. */
   reachable: boolean | undefined
-  /** The models of the last successful check, by name (`llama3.2:latest`). */
+  /** The models of the last successful check, by canonical name (`llama3.2:latest`). */
   models: Map<string, ModelResponse>
   latencyMs: number | null
   version: string | null

@@ -18,9 +18,10 @@ function contextLengthOf(info: Record<string, unknown> | undefined): number | nu
   return typeof value === 'number' ? value : null
 }
 
-/** /api/show of one build, by digest; a failure is not cached, so the next listing asks again. */
+/** /api/show of one build (its digest names it); a failure is not cached, so the next listing asks again. */
 function show(shown: Map<string, Promise<Shown>>, host: Host, model: ModelResponse): Promise<Shown> {
-  let entry = shown.get(model.digest)
+  const build = `${model.name}@${model.digest ?? model.modified_at}`
+  let entry = shown.get(build)
   if (!entry) {
     entry = host.client.show({ model: model.name }).then(
       (info: ShowResponse) => ({
@@ -28,17 +29,18 @@ function show(shown: Map<string, Promise<Shown>>, host: Host, model: ModelRespon
         capabilities: Array.isArray(info.capabilities) ? info.capabilities : [],
       }),
       (error) => {
-        shown.delete(model.digest)
+        shown.delete(build)
         throw error
       },
     )
-    shown.set(model.digest, entry)
+    shown.set(build, entry)
   }
   return entry.catch(() => ({ contextLength: null, capabilities: [] }))
 }
 
 async function toModelObject(shown: Map<string, Promise<Shown>>, name: string, host: Host): Promise<ModelObject> {
   const model = host.models.get(name)!
+  const id = model.name
   const details = model.details ?? ({} as ModelResponse['details'])
   const { contextLength, capabilities } = await show(shown, host, model)
   const metadata = {
@@ -49,11 +51,11 @@ async function toModelObject(shown: Map<string, Promise<Shown>>, name: string, h
   }
   const modified = Date.parse(String(model.modified_at))
   return {
-    id: name,
+    id,
     object: 'model',
     created: Number.isFinite(modified) ? Math.floor(modified / 1000) : 0,
     owned_by: 'library',
-    displayLabel: [metadata.family, metadata.format, metadata.parameterSize, metadata.quantizationLevel].filter(Boolean).join(' ') || name,
+    displayLabel: [metadata.family, metadata.format, metadata.parameterSize, metadata.quantizationLevel].filter(Boolean).join(' ') || id,
     contextLength,
     capabilities,
     metadata,
@@ -76,9 +78,8 @@ export function modelCatalog(pool: Pool) {
       return Promise.all(names.map((name) => toModelObject(shown, name, byName.get(name)![0]!)))
     },
     async get(id: string): Promise<ModelObject> {
-      const byName = await pool.models()
-      const name = byName.has(id) ? id : canonicalModel(id)
-      const hosts = byName.get(name)
+      const name = canonicalModel(id)
+      const hosts = (await pool.models()).get(name)
       if (hosts) return toModelObject(shown, name, hosts[0]!)
       if (!pool.hosts.some((host) => host.reachable)) throw noHostReachable(pool)
       throw modelNotFound(id)

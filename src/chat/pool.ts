@@ -27,7 +27,7 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
       const { version } = await host.client.version()
       host.latencyMs = Math.round((performance.now() - started) * 100) / 100
       const { models } = await host.client.list()
-      host.models = new Map(models.map((model) => [model.name, model]))
+      host.models = new Map(models.map((model) => [canonicalModel(model.name), model]))
       host.version = version
       host.reachable = true
       host.error = null

@@ -7,8 +7,6 @@ export type Completion = { id: string; created: number; model: string; includeUs
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls'
 
-export type Usage = ReturnType<typeof usageOf>
-
 type OpenAiToolCall = { index: number; id: string; type: 'function'; function: { name: string; arguments: string } }
 
 export function newCompletion(model: string, includeUsage: boolean): Completion {

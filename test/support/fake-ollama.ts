@@ -115,7 +115,7 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
   let active = 0
 
   const find = (name: unknown) =>
-    typeof name === 'string' ? knobs.models.find((model) => model.name === canonical(name)) : undefined
+    typeof name === 'string' ? knobs.models.find((model) => canonical(model.name) === canonical(name)) : undefined
 
   /** The reply as Ollama chat messages, without the final `done` message. */
   function replyParts(body: any): { content: string; thinking?: string; tool_calls?: unknown[] }[] {
