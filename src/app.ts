@@ -6,6 +6,7 @@ import { admin } from './admin'
 import { adminUi } from './admin/ui'
 import { auth } from './auth'
 import type { OAuthOverrides } from './auth/oauth'
+import { chat } from './chat'
 import { dashboard } from './dashboard'
 import { docs } from './docs'
 import { feedback } from './feedback'
@@ -46,6 +47,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(docs)
     .use(auth(rt, options.oauth))
     .use(keys(rt))
+    .use(chat(rt))
     .use(dashboard(rt))
     .use(feedback(rt))
     .use(admin(rt))

@@ -135,6 +135,7 @@ export function loadConfig(env: Env = process.env) {
     database: database(env),
     ollamaUrls: urlList(env, 'OLLAMA_BASE_URL', 'http://localhost:11434'),
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 1),
+    upstreamCheckIntervalMs: integer(env, 'UPSTREAM_CHECK_INTERVAL_MS', 10_000, 100),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     accessTokenMinutes: integer(env, 'ACCESS_TOKEN_MINUTES', 60, 1),

@@ -1,0 +1,173 @@
+// Streaming chat through the gateway against the same fake upstream reached directly (its
+// OpenAI-compatible endpoint, as a real Ollama serves it) and through the Portkey gateway.
+// Each party runs in its own process; this process only generates load and measures.
+// Prints requests/s, time to first byte p50/p99 and the added latency, as ratios to direct.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig } from '../src/config'
+import { startRuntime } from '../src/runtime'
+import { freePort, waitFor } from '../test/support/process'
+import { seedUser } from '../test/support/users'
+
+// Each target gets ROUNDS runs of SECONDS, interleaved with the others', so that the noise of a
+// shared machine falls on all of them alike.
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const WARMUP_SECONDS = 1
+const SECRET = 'bench-secret-key-that-is-long-enough-0123456789'
+
+type Scenario = { name: string; chunks: number; chunkDelayMs: number; clients: number; budget?: { throughput: number; addedTtftP50Ms?: number } }
+
+const scenarios: Scenario[] = [
+  { name: 'LLM-like (20 chunks, 10 ms apart)', chunks: 20, chunkDelayMs: 10, clients: 1 },
+  { name: 'LLM-like (20 chunks, 10 ms apart)', chunks: 20, chunkDelayMs: 10, clients: 16 },
+  { name: 'LLM-like (20 chunks, 10 ms apart)', chunks: 20, chunkDelayMs: 10, clients: 64, budget: { throughput: 0.95, addedTtftP50Ms: 1 } },
+  { name: 'CPU-bound (60 chunks, no delay)', chunks: 60, chunkDelayMs: 0, clients: 16, budget: { throughput: 0.5 } },
+]
+
+type Target = { name: string; url: string; headers: Record<string, string> }
+type Samples = { ttft: number[]; total: number[]; failed: number; seconds: number }
+type Result = { rps: number; ttftP50: number; ttftP99: number; totalP50: number; failed: number }
+
+const root = join(import.meta.dir, '..')
+const children: Bun.Subprocess[] = []
+
+function start(cmd: string[], env: Record<string, string> = {}) {
+  const child = Bun.spawn(cmd, { cwd: root, env: { ...process.env, ...env }, stdout: 'ignore', stderr: 'inherit' })
+  children.push(child)
+  return child
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+
+/** `clients` loops, each sending one streaming request after another until the time is up. */
+async function load(target: Target, clients: number, seconds: number, into: Samples) {
+  const body = JSON.stringify({ model: 'llama3.2', stream: true, messages: [{ role: 'user', content: 'Tell me a story.' }] })
+  const started = performance.now()
+  const deadline = started + seconds * 1000
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < deadline) {
+        const sent = performance.now()
+        try {
+          const res = await fetch(target.url, { method: 'POST', headers: target.headers, body })
+          const reader = res.body!.getReader()
+          let first = 0
+          let tail = ''
+          for (;;) {
+            const { done, value } = await reader.read()
+            if (done) break
+            first ||= performance.now()
+            tail = (tail + Buffer.from(value).toString()).slice(-32)
+          }
+          if (!res.ok || !tail.includes('[DONE]')) throw new Error(`${target.name}: ${res.status}, stream ended with ${JSON.stringify(tail)}`)
+          into.ttft.push(first - sent)
+          into.total.push(performance.now() - sent)
+        } catch (error) {
+          if (into.failed++ === 0) console.error(String(error))
+        }
+      }
+    }),
+  )
+  into.seconds += (performance.now() - started) / 1000
+}
+
+function summary({ ttft, total, failed, seconds }: Samples): Result {
+  ttft.sort((a, b) => a - b)
+  total.sort((a, b) => a - b)
+  return { rps: total.length / seconds, ttftP50: percentile(ttft, 50), ttftP99: percentile(ttft, 99), totalP50: percentile(total, 50), failed }
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-'))
+  const [fakePort, gatewayPort, portkeyPort] = [await freePort(), await freePort(), await freePort()]
+  const fakeUrl = `http://127.0.0.1:${fakePort}`
+  try {
+    // A user with an API key in a database file that the gateway process then opens.
+    const env = { DATABASE_URL: `sqlite://${join(dir, 'bench.db')}`, SECRET_KEY: SECRET }
+    const rt = await startRuntime(loadConfig(env))
+    const { apiKey } = await seedUser(rt)
+    await rt.close()
+
+    start(['bun', 'test/support/fake-ollama.ts', '--port', String(fakePort)])
+    start(['bun', 'src/index.ts', 'serve'], {
+      ...env,
+      PORT: String(gatewayPort),
+      HOST: '127.0.0.1',
+      OLLAMA_BASE_URL: fakeUrl,
+      RATE_LIMIT_CHAT: '0',
+      NODE_ENV: 'production',
+    })
+    start(['bun', 'node_modules/@portkey-ai/gateway/build/start-server.js', `--port=${portkeyPort}`, '--headless'])
+    await waitFor(`${fakeUrl}/api/version`)
+    await waitFor(`http://127.0.0.1:${gatewayPort}/api/auth/health`)
+    await waitFor(`http://127.0.0.1:${portkeyPort}/`, 30_000)
+
+    const json = { 'content-type': 'application/json' }
+    const targets: Target[] = [
+      { name: 'direct', url: `${fakeUrl}/v1/chat/completions`, headers: json },
+      { name: 'gateway', url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${apiKey}` } },
+      {
+        name: 'portkey',
+        url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`,
+        headers: { ...json, authorization: 'Bearer ollama', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${fakeUrl}/v1` },
+      },
+    ]
+
+    const cpus = navigator.hardwareConcurrency
+    console.log(`\nGateway benchmark — Bun ${Bun.version}, ${cpus} CPUs; per scenario and target ${ROUNDS} interleaved runs of ${SECONDS} s after ${WARMUP_SECONDS} s warm-up\n`)
+    const header = ['scenario', 'clients', 'target', 'req/s', '× direct', 'TTFB p50 ms', 'TTFB p99 ms', 'added p50 ms', 'added p99 ms', 'total p50 ms', 'failed']
+    const rows: string[][] = []
+    const verdicts: string[] = []
+    for (const scenario of scenarios) {
+      await fetch(`${fakeUrl}/_fake/knobs`, { method: 'POST', body: JSON.stringify({ chunks: scenario.chunks, chunkDelayMs: scenario.chunkDelayMs }) })
+      const samples = new Map<string, Samples>(targets.map((target) => [target.name, { ttft: [], total: [], failed: 0, seconds: 0 }]))
+      for (const target of targets) await load(target, scenario.clients, WARMUP_SECONDS, { ttft: [], total: [], failed: 0, seconds: 0 })
+      for (let round = 0; round < ROUNDS; round++)
+        for (const target of targets) await load(target, scenario.clients, SECONDS, samples.get(target.name)!)
+      const results = new Map([...samples].map(([name, taken]) => [name, summary(taken)]))
+      const direct = results.get('direct')!
+      for (const target of targets) {
+        const r = results.get(target.name)!
+        const added = (a: number, b: number) => (target.name === 'direct' ? '' : (a - b).toFixed(2))
+        rows.push([
+          scenario.name,
+          String(scenario.clients),
+          target.name,
+          r.rps.toFixed(1),
+          (r.rps / direct.rps).toFixed(3),
+          r.ttftP50.toFixed(2),
+          r.ttftP99.toFixed(2),
+          added(r.ttftP50, direct.ttftP50),
+          added(r.ttftP99, direct.ttftP99),
+          r.totalP50.toFixed(2),
+          String(r.failed),
+        ])
+      }
+      const gateway = results.get('gateway')!
+      if (scenario.budget) {
+        const ratio = gateway.rps / direct.rps
+        const added = gateway.ttftP50 - direct.ttftP50
+        const okThroughput = ratio >= scenario.budget.throughput
+        const okTtft = scenario.budget.addedTtftP50Ms === undefined || added < scenario.budget.addedTtftP50Ms
+        verdicts.push(
+          `${okThroughput && okTtft ? 'PASS' : 'MISS'} ${scenario.name}, ${scenario.clients} clients: gateway keeps ${(ratio * 100).toFixed(1)} % of direct throughput (budget ≥ ${scenario.budget.throughput * 100} %)` +
+            (scenario.budget.addedTtftP50Ms === undefined ? '' : `, adds ${added.toFixed(2)} ms to TTFB p50 (budget < ${scenario.budget.addedTtftP50Ms} ms)`),
+        )
+      }
+    }
+    const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)))
+    const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`
+    console.log(line(header))
+    console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`)
+    for (const row of rows) console.log(line(row))
+    console.log(`\n${verdicts.join('\n')}\n`)
+  } finally {
+    for (const child of children) child.kill()
+    await Promise.all(children.map((child) => child.exited))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+await main()

@@ -1,0 +1,44 @@
+// Which error the client sees for which upstream failure: before the first byte an HTTP
+// status (404, 400, 502, 503, 504), after it the error event of the stream.
+import { HttpError } from '../http/errors'
+import type { Host } from './host'
+import { Aborted } from './upstream-chat'
+
+/** Reads a failure of the ollama client: the transport's error code, or Ollama's own status. */
+export function describeFailure(error: unknown): { status?: number; message: string; transport: boolean } {
+  const failure = error as { status_code?: unknown; code?: unknown; message?: unknown }
+  const message = typeof failure?.message === 'string' ? failure.message : String(error)
+  if (typeof failure?.status_code === 'number') return { status: failure.status_code, message, transport: false }
+  const transport = typeof failure?.code === 'string' || error instanceof TypeError
+  return { message: typeof failure?.code === 'string' ? failure.code : message, transport }
+}
+
+export function modelNotFound(model: string) {
+  return new HttpError(404, `The model '${model}' does not exist on any configured Ollama host`, {
+    param: 'model',
+    code: 'model_not_found',
+  })
+}
+
+/** The error a client sees when a host failed before its first message. */
+export function failureBeforeFirstByte(host: Host, model: string, error: unknown): HttpError {
+  if (error instanceof Aborted && error.why === 'timeout')
+    return new HttpError(504, `Ollama at ${host.url} sent nothing within the upstream timeout`, { code: 'upstream_timeout' })
+  const { status, message, transport } = describeFailure(error)
+  if (transport) return new HttpError(503, `Ollama is unreachable at ${host.url} (${message})`, { code: 'upstream_unreachable' })
+  if (status === 404) return modelNotFound(model)
+  if (status !== undefined && status >= 400 && status < 500)
+    return new HttpError(400, `Ollama at ${host.url} refused the request: ${message}`, { code: 'upstream_rejected' })
+  return new HttpError(502, `Ollama at ${host.url} failed: ${message}`, { code: 'upstream_error' })
+}
+
+/** Nobody reads this answer; the status tells the request log (nginx's "client closed request"). */
+export const clientGone = () => new HttpError(499, 'The client closed the request', { code: 'client_closed_request' })
+
+/** The failure of an upstream that stopped after its first message, as the client's error event. */
+export function midStreamFailure(host: Host, error: unknown): HttpError {
+  if (error instanceof Aborted && error.why === 'timeout')
+    return new HttpError(504, `Ollama at ${host.url} went silent mid-reply for longer than the upstream timeout`, { code: 'upstream_timeout' })
+  const reason = error instanceof Error ? error.message : String(error)
+  return new HttpError(502, `Ollama at ${host.url} stopped mid-reply: ${reason}`, { code: 'upstream_died' })
+}

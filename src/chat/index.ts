@@ -1,0 +1,64 @@
+// The chat gateway's routes: OpenAI-compatible /v1/chat/completions (SSE or one JSON reply),
+// /v1/models, /v1/models/{id} and /v1/health, in front of the Ollama hosts of OLLAMA_BASE_URL.
+import { Elysia } from 'elysia'
+import { authGuard } from '../auth/guard'
+import type { Runtime } from '../runtime'
+import { healthOf } from './health'
+import { modelCatalog } from './models'
+import { createPool } from './pool'
+import { chatRequest, health, modelList, modelObject } from './schemas'
+import { collectCompletion, startCompletion, streamCompletion } from './service'
+
+export const chat = (rt: Runtime) => {
+  const pool = createPool({
+    urls: rt.config.ollamaUrls,
+    timeoutMs: rt.config.upstreamTimeoutMs,
+    checkIntervalMs: rt.config.upstreamCheckIntervalMs,
+  })
+  rt.onClose(pool.stop)
+  const models = modelCatalog(pool)
+
+  return new Elysia({ name: 'chat', prefix: '/v1' })
+    .use(authGuard(rt))
+    .post(
+      '/chat/completions',
+      async function* ({ body, request, set }) {
+        const started = await startCompletion(pool, body, request)
+        if (!body.stream) return await collectCompletion(started)
+        set.headers['content-type'] = 'text/event-stream; charset=utf-8'
+        set.headers['cache-control'] = 'no-cache'
+        set.headers['x-accel-buffering'] = 'no'
+        yield* streamCompletion(started)
+      },
+      {
+        auth: true,
+        body: chatRequest,
+        detail: {
+          summary: 'Create a chat completion (OpenAI-compatible; streams SSE when `stream` is true)',
+          tags: ['chat'],
+        },
+      },
+    )
+    .get('/models', async () => ({ object: 'list' as const, data: await models.list() }), {
+      auth: true,
+      response: modelList,
+      detail: { summary: 'List the models the Ollama hosts serve', tags: ['chat'] },
+    })
+    .get('/models/*', ({ params }) => models.get(decodeURIComponent(params['*']).replace(/\/+$/, '')), {
+      auth: true,
+      response: modelObject,
+      detail: { summary: 'Describe one model (its id may contain ":" and "/")', tags: ['chat'] },
+    })
+    .get(
+      '/health',
+      async ({ status }) => {
+        const report = await healthOf(pool)
+        return report.status === 'unhealthy' ? status(503, report) : report
+      },
+      {
+        auth: true,
+        response: { 200: health, 503: health },
+        detail: { summary: 'Reachability, latency and models of each Ollama host (503 when none is reachable)', tags: ['chat'] },
+      },
+    )
+}

@@ -1,0 +1,132 @@
+// The Ollama hosts of OLLAMA_BASE_URL. A background check keeps each host's reachability,
+// latency and models fresh; a request that fails to connect marks its host down at once.
+// A chat goes to a reachable host that has the model, the least busy first; a host that fails
+// before the first byte is replaced by the next candidate.
+import type { ChatRequest } from 'ollama/browser'
+import { HttpError } from '../http/errors'
+import { describeFailure, failureBeforeFirstByte, modelNotFound } from './failures'
+import { canonicalModel, newHost, type Host } from './host'
+import { Aborted, openChat, type UpstreamChat } from './upstream-chat'
+
+export type PoolOptions = { urls: string[]; timeoutMs: number; checkIntervalMs: number }
+
+/** A host's model list is refreshed on demand (for an unknown model) at most this often. */
+const MIN_REFRESH_MS = 1000
+
+export type Pool = ReturnType<typeof createPool>
+
+export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
+  const checkTimeoutMs = Math.min(timeoutMs, 5000)
+  const hosts = urls.map((url) => newHost(url, checkTimeoutMs))
+  let round: Promise<void> | undefined
+  let lastRoundAt = 0
+
+  async function check(host: Host) {
+    const started = performance.now()
+    try {
+      const { version } = await host.client.version()
+      host.latencyMs = Math.round((performance.now() - started) * 100) / 100
+      const { models } = await host.client.list()
+      host.models = new Map(models.map((model) => [canonicalModel(model.name), model]))
+      host.version = version
+      host.reachable = true
+      host.error = null
+    } catch (error) {
+      markDown(host, error)
+    }
+    host.checkedAt = Date.now()
+  }
+
+  function markDown(host: Host, error: unknown) {
+    host.reachable = false
+    host.latencyMs = null
+    host.version = null
+    host.error = describeFailure(error).message
+  }
+
+  /** Checks every host; concurrent callers share one round. */
+  function checkAll(): Promise<void> {
+    round ??= Promise.all(hosts.map(check)).then(() => {
+      lastRoundAt = performance.now()
+      round = undefined
+    })
+    return round
+  }
+
+  const ready = checkAll()
+  const timer = setInterval(checkAll, checkIntervalMs)
+  timer.unref()
+
+  /**
+   * Hosts worth trying for a model, best first: reachable hosts that list it (least busy,
+   * then fastest), then hosts that are down or unchecked but may have it. A reachable host
+   * that does not list the model is never tried.
+   */
+  function candidates(model: string): Host[] {
+    const name = canonicalModel(model)
+    const serving = hosts
+      .filter((host) => host.reachable && host.models.has(name))
+      .sort((a, b) => a.inFlight - b.inFlight || (a.latencyMs ?? 0) - (b.latencyMs ?? 0))
+    const maybe = hosts.filter((host) => !host.reachable && (host.models.size === 0 || host.models.has(name)))
+    return [...serving, ...maybe]
+  }
+
+  async function hostsFor(model: string): Promise<Host[]> {
+    await ready
+    let found = candidates(model)
+    if (found.length === 0 && performance.now() - lastRoundAt > MIN_REFRESH_MS) {
+      await checkAll()
+      found = candidates(model)
+    }
+    if (found.length === 0) throw modelNotFound(model)
+    return found
+  }
+
+  /** Opens the chat on the first candidate that answers. */
+  async function chat(request: ChatRequest & { stream: true }, signal: AbortSignal): Promise<UpstreamChat> {
+    const unreachable: string[] = []
+    let last: HttpError | undefined
+    for (const host of await hostsFor(request.model)) {
+      try {
+        return await openChat(host, request, signal, timeoutMs)
+      } catch (error) {
+        if (error instanceof Aborted && error.why === 'client') throw error
+        last = failureBeforeFirstByte(host, request.model, error)
+        switch (last.options.code) {
+          case 'model_not_found': // the host's list was stale
+            host.models.delete(canonicalModel(request.model))
+            break
+          case 'upstream_unreachable':
+            markDown(host, error)
+            unreachable.push(host.url)
+            break
+          case 'upstream_timeout': // the whole budget is spent
+          case 'upstream_rejected': // another host would refuse it too
+            throw last
+        }
+      }
+    }
+    if (last?.options.code === 'upstream_unreachable' && unreachable.length > 1)
+      throw new HttpError(503, `Ollama is unreachable at ${unreachable.join(', ')}`, { code: 'upstream_unreachable' })
+    throw last ?? modelNotFound(request.model)
+  }
+
+  return {
+    hosts,
+    ready,
+    checkAll,
+    chat,
+    /** Each known model with the reachable hosts that have it. */
+    async models(): Promise<Map<string, Host[]>> {
+      await ready
+      const byName = new Map<string, Host[]>()
+      for (const host of hosts)
+        if (host.reachable) for (const name of host.models.keys()) byName.set(name, [...(byName.get(name) ?? []), host])
+      return byName
+    },
+    stop() {
+      clearInterval(timer)
+    },
+  }
+}
+

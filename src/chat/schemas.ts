@@ -1,0 +1,125 @@
+// The shapes the chat gateway accepts and returns, as `t` schemas: OpenAI's chat request
+// (validated before the handler runs, so a bad field is a 400 naming it) and the model/health
+// objects that document /v1/models and /v1/health in Swagger.
+import { t, type TSchema } from 'elysia'
+
+/** OpenAI clients send `null` for "not set"; a field's own error message still names what it expects. */
+const nullable = <T extends TSchema>(schema: T) =>
+  t.Optional(t.Union([schema, t.Null()], 'error' in schema ? { error: schema.error } : {}))
+
+const textPart = t.Object({ type: t.Literal('text'), text: t.String() })
+const imagePart = t.Object({
+  type: t.Literal('image_url'),
+  image_url: t.Object({ url: t.String(), detail: t.Optional(t.String()) }),
+})
+
+const toolCall = t.Object({
+  id: t.String(),
+  type: t.Literal('function'),
+  function: t.Object({ name: t.String({ minLength: 1 }), arguments: t.String() }),
+})
+
+export const chatMessage = t.Object({
+  role: t.Union([t.Literal('system'), t.Literal('developer'), t.Literal('user'), t.Literal('assistant'), t.Literal('tool')], {
+    error: 'role must be one of system, developer, user, assistant, tool',
+  }),
+  content: nullable(t.Union([t.String(), t.Array(t.Union([textPart, imagePart]))])),
+  name: t.Optional(t.String()),
+  tool_calls: nullable(t.Array(toolCall)),
+  tool_call_id: t.Optional(t.String()),
+})
+
+const functionTool = t.Object({
+  type: t.Literal('function'),
+  function: t.Object({
+    name: t.String({ minLength: 1, maxLength: 64 }),
+    description: t.Optional(t.String()),
+    parameters: t.Optional(t.Record(t.String(), t.Any())),
+    strict: nullable(t.Boolean()),
+  }),
+})
+
+const toolChoice = t.Union([
+  t.Literal('none'),
+  t.Literal('auto'),
+  t.Literal('required'),
+  t.Object({ type: t.Literal('function'), function: t.Object({ name: t.String() }) }),
+])
+
+const responseFormat = t.Union([
+  t.Object({ type: t.Literal('text') }),
+  t.Object({ type: t.Literal('json_object') }),
+  t.Object({
+    type: t.Literal('json_schema'),
+    json_schema: t.Object({
+      name: t.String(),
+      description: t.Optional(t.String()),
+      schema: t.Optional(t.Record(t.String(), t.Any())),
+      strict: nullable(t.Boolean()),
+    }),
+  }),
+])
+
+export const chatRequest = t.Object({
+  model: t.String({ minLength: 1, error: 'model must be a non-empty string' }),
+  messages: t.Array(chatMessage, { minItems: 1, error: 'messages must be a non-empty array of messages' }),
+  stream: nullable(t.Boolean()),
+  stream_options: nullable(t.Object({ include_usage: t.Optional(t.Boolean()) })),
+  temperature: nullable(t.Number({ minimum: 0, maximum: 2, error: 'temperature must be a number from 0 to 2' })),
+  top_p: nullable(t.Number({ minimum: 0, maximum: 1, error: 'top_p must be a number from 0 to 1' })),
+  max_tokens: nullable(t.Integer({ minimum: 1, error: 'max_tokens must be a positive integer' })),
+  max_completion_tokens: nullable(t.Integer({ minimum: 1, error: 'max_completion_tokens must be a positive integer' })),
+  stop: nullable(t.Union([t.String(), t.Array(t.String(), { maxItems: 16 })])),
+  seed: nullable(t.Integer()),
+  presence_penalty: nullable(t.Number({ minimum: -2, maximum: 2, error: 'presence_penalty must be a number from -2 to 2' })),
+  frequency_penalty: nullable(t.Number({ minimum: -2, maximum: 2, error: 'frequency_penalty must be a number from -2 to 2' })),
+  n: nullable(t.Integer({ minimum: 1, maximum: 1, error: 'n must be 1: Ollama returns one choice per request' })),
+  response_format: nullable(responseFormat),
+  tools: nullable(t.Array(functionTool)),
+  tool_choice: nullable(toolChoice),
+  parallel_tool_calls: nullable(t.Boolean()),
+  reasoning_effort: nullable(t.Union([t.Literal('none'), t.Literal('minimal'), t.Literal('low'), t.Literal('medium'), t.Literal('high')])),
+  user: nullable(t.String()),
+})
+
+export type ChatRequest = typeof chatRequest.static
+export type ChatMessage = typeof chatMessage.static
+
+export const modelObject = t.Object({
+  id: t.String(),
+  object: t.Literal('model'),
+  created: t.Integer(),
+  owned_by: t.String(),
+  displayLabel: t.String(),
+  contextLength: t.Nullable(t.Integer()),
+  capabilities: t.Array(t.String()),
+  metadata: t.Object({
+    family: t.String(),
+    format: t.String(),
+    parameterSize: t.String(),
+    quantizationLevel: t.String(),
+  }),
+})
+
+export type ModelObject = typeof modelObject.static
+
+export const modelList = t.Object({ object: t.Literal('list'), data: t.Array(modelObject) })
+
+export const upstreamHealth = t.Object({
+  url: t.String(),
+  reachable: t.Boolean(),
+  latencyMs: t.Nullable(t.Number()),
+  version: t.Nullable(t.String()),
+  models: t.Array(t.String()),
+  inFlight: t.Integer(),
+  checkedAt: t.Nullable(t.String()),
+  error: t.Nullable(t.String()),
+})
+
+export const health = t.Object({
+  status: t.Union([t.Literal('healthy'), t.Literal('degraded'), t.Literal('unhealthy')]),
+  timestamp: t.String(),
+  upstreams: t.Array(upstreamHealth),
+})
+
+export type UpstreamHealth = typeof upstreamHealth.static

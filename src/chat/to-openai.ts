@@ -1,0 +1,143 @@
+// Turns Ollama's chat messages into OpenAI's objects: `chat.completion.chunk` events for a
+// stream and one `chat.completion` for a plain reply, each with the camelCase twins
+// (`finishReason`, `usage.promptTokens`…) that the studio frontend reads.
+import type { ChatResponse, ToolCall } from 'ollama/browser'
+
+export type Completion = { id: string; created: number; model: string; includeUsage: boolean }
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls'
+
+type OpenAiToolCall = { index: number; id: string; type: 'function'; function: { name: string; arguments: string } }
+
+export function newCompletion(model: string, includeUsage: boolean): Completion {
+  const random = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString('base64url')
+  return { id: `chatcmpl-${random}`, created: Math.floor(Date.now() / 1000), model, includeUsage }
+}
+
+export function usageOf(final: ChatResponse | undefined) {
+  const prompt = final?.prompt_eval_count ?? 0
+  const completion = final?.eval_count ?? 0
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    promptTokens: prompt,
+    completionTokens: completion,
+    totalTokens: prompt + completion,
+  }
+}
+
+/** OpenAI sends tool arguments as JSON text; Ollama sends an object (some builds, text already). */
+const argumentsText = (args: unknown) => (typeof args === 'string' ? args : JSON.stringify(args ?? {}))
+
+function finishReasonOf(doneReason: string | undefined, calledTools: boolean): FinishReason {
+  if (calledTools) return 'tool_calls'
+  return doneReason === 'length' ? 'length' : 'stop'
+}
+
+/**
+ * Reads Ollama's messages in order and says what to send: the deltas of a stream, or the
+ * pieces of one reply. Ollama sends each tool call whole, with its arguments as an object.
+ */
+export class Translator {
+  content = ''
+  reasoning = ''
+  toolCalls: OpenAiToolCall[] = []
+  final: ChatResponse | undefined
+  /** Upstream messages read so far. */
+  messages = 0
+  private started = false
+
+  private readonly head: string
+  private readonly tail: string
+
+  constructor(readonly completion: Completion) {
+    const { id, created, model, includeUsage } = completion
+    this.head = `{"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":[{"index":0,"delta":`
+    this.tail = `,"logprobs":null,"finish_reason":null,"finishReason":null}]${includeUsage ? ',"usage":null' : ''}}`
+  }
+
+  get finishReason(): FinishReason {
+    return finishReasonOf(this.final?.done_reason, this.toolCalls.length > 0)
+  }
+
+  /** Records one upstream message and returns its stream delta (undefined when it adds nothing). */
+  push(message: ChatResponse): Record<string, unknown> | undefined {
+    if (message.done) this.final = message
+    else this.messages++
+    const { content, thinking, tool_calls: calls } = message.message ?? {}
+    const delta: Record<string, unknown> = {}
+    if (!this.started) {
+      this.started = true
+      delta.role = 'assistant'
+      delta.content = ''
+    }
+    if (thinking) {
+      this.reasoning += thinking
+      delta.reasoning = thinking
+    }
+    if (content) {
+      this.content += content
+      delta.content = content
+    }
+    if (calls?.length) delta.tool_calls = calls.map((call) => this.addToolCall(call))
+    return Object.keys(delta).length ? delta : undefined
+  }
+
+  private addToolCall(call: ToolCall & { id?: string }): OpenAiToolCall {
+    const index = this.toolCalls.length
+    const mapped: OpenAiToolCall = {
+      index,
+      id: call.id || `call_${this.completion.id.slice(9, 21)}_${index}`,
+      type: 'function',
+      function: { name: call.function.name, arguments: argumentsText(call.function.arguments) },
+    }
+    this.toolCalls.push(mapped)
+    return mapped
+  }
+
+  /** One `chat.completion.chunk` carrying a delta, as JSON (the hot path: only the delta is serialised). */
+  chunk(delta: Record<string, unknown>): string {
+    return this.head + JSON.stringify(delta) + this.tail
+  }
+
+  /** The stream's last events: the finish chunk (with usage, unless the client asked for the separate usage chunk). */
+  closingChunks(): string[] {
+    const { id, created, model, includeUsage } = this.completion
+    const usage = usageOf(this.final)
+    const reason = this.finishReason
+    const finish = (extra: object) =>
+      JSON.stringify({
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: reason, finishReason: reason }],
+        ...extra,
+      })
+    if (!includeUsage) return [finish({ usage })]
+    return [finish({ usage: null }), JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })]
+  }
+
+  /** The whole reply as one `chat.completion`. */
+  reply() {
+    const { id, created, model } = this.completion
+    const calledTools = this.toolCalls.length > 0
+    const message: Record<string, unknown> = {
+      role: 'assistant',
+      content: calledTools && !this.content ? null : this.content,
+      refusal: null,
+    }
+    if (this.reasoning) message.reasoning = this.reasoning
+    if (calledTools) message.tool_calls = this.toolCalls.map(({ index: _, ...call }) => call)
+    const reason = this.finishReason
+    return {
+      id,
+      object: 'chat.completion' as const,
+      created,
+      model,
+      choices: [{ index: 0, message, logprobs: null, finish_reason: reason, finishReason: reason }],
+      usage: usageOf(this.final),
+    }
+  }
+}

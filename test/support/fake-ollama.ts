@@ -1,0 +1,356 @@
+// A fake Ollama host on a real socket, speaking Ollama's own wire format: /api/chat (NDJSON
+// stream or one JSON object), /api/tags, /api/show, /api/version, plus the OpenAI-compatible
+// /v1/chat/completions stream that a real Ollama also serves (the benchmark's "direct" path).
+// Knobs change its behaviour between requests; it records every request and every abort.
+//
+// Run alone (for the benchmark): `bun test/support/fake-ollama.ts --port N`; knobs are then
+// set with `POST /_fake/knobs` (a JSON object of knobs).
+
+export type FakeModel = {
+  name: string
+  family?: string
+  parameterSize?: string
+  quantization?: string
+  contextLength?: number
+  capabilities?: string[]
+}
+
+export type FakeToolCall = { name: string; arguments: Record<string, unknown> }
+
+export type Knobs = {
+  models: FakeModel[]
+  /** Content chunks per reply (ignored when `tokens` is set). */
+  chunks: number
+  /** The reply's content pieces; default `tok0 `, `tok1 `, … */
+  tokens?: string[]
+  /** Wait before each chunk, the first included. */
+  chunkDelayMs: number
+  /** Extra wait before the first chunk, after the response headers are sent. */
+  firstChunkDelayMs: number
+  /** Never answer /api/chat (no headers, no body) until the client goes away. */
+  hang: boolean
+  /** After this many content chunks, end the reply badly (see `failWith`). */
+  failAfter?: number
+  /** `drop`: cut the connection; `error`: send Ollama's `{"error": …}` line and end. */
+  failWith: 'drop' | 'error'
+  /** After this many content chunks, go silent (the connection stays open) until the client leaves. */
+  stallAfter?: number
+  /** Answer /api/chat with this status and Ollama's error body instead of a reply. */
+  chatStatus?: number
+  /** When the request offers tools, reply with these calls instead of text. */
+  toolCalls?: FakeToolCall[]
+  /** Reasoning text sent before the content when the request asks to think. */
+  thinking?: string
+}
+
+export type RecordedRequest = { path: string; body: any; at: number }
+export type AbortedRequest = { path: string; body: any; at: number; chunksSent: number }
+
+export const defaultModels: FakeModel[] = [
+  { name: 'llama3.2:latest', family: 'llama', parameterSize: '3.2B', quantization: 'Q4_K_M', contextLength: 131072, capabilities: ['completion', 'tools'] },
+  { name: 'llava:7b', family: 'llama', parameterSize: '7B', quantization: 'Q4_0', contextLength: 4096, capabilities: ['completion', 'vision'] },
+]
+
+const defaults = (): Knobs => ({
+  models: defaultModels,
+  chunks: 5,
+  chunkDelayMs: 0,
+  firstChunkDelayMs: 0,
+  hang: false,
+  failWith: 'drop',
+})
+
+const encoder = new TextEncoder()
+const digestOf = (name: string) => new Bun.CryptoHasher('sha256').update(name).digest('hex')
+
+/** Ollama resolves a bare name to its `:latest` tag. */
+const canonical = (name: string) => (name.includes(':') ? name : `${name}:latest`)
+
+function tagEntry(model: FakeModel) {
+  return {
+    name: model.name,
+    model: model.name,
+    modified_at: '2025-07-01T12:00:00.000Z',
+    size: 2_019_393_189,
+    digest: digestOf(model.name),
+    details: {
+      parent_model: '',
+      format: 'gguf',
+      family: model.family ?? 'llama',
+      families: [model.family ?? 'llama'],
+      parameter_size: model.parameterSize ?? '1B',
+      quantization_level: model.quantization ?? 'Q4_0',
+    },
+  }
+}
+
+function showEntry(model: FakeModel) {
+  const arch = model.family ?? 'llama'
+  return {
+    license: 'fake',
+    modelfile: `FROM ${model.name}`,
+    parameters: 'stop "<|eot_id|>"',
+    template: '{{ .Prompt }}',
+    details: tagEntry(model).details,
+    model_info: {
+      'general.architecture': arch,
+      'general.parameter_count': 3_212_749_888,
+      [`${arch}.context_length`]: model.contextLength ?? 8192,
+      [`${arch}.embedding_length`]: 3072,
+    },
+    capabilities: model.capabilities ?? ['completion'],
+    modified_at: '2025-07-01T12:00:00.000Z',
+  }
+}
+
+const json = (body: unknown, status = 200) => Response.json(body, { status })
+const ollamaError = (status: number, message: string) => json({ error: message }, status)
+
+export type FakeOllama = Awaited<ReturnType<typeof startFakeOllama>>
+
+export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
+  const knobs: Knobs = { ...defaults(), ...initial }
+  const requests: RecordedRequest[] = []
+  const aborted: AbortedRequest[] = []
+  let active = 0
+
+  const find = (name: unknown) =>
+    typeof name === 'string' ? knobs.models.find((model) => canonical(model.name) === canonical(name)) : undefined
+
+  /** The reply as Ollama chat messages, without the final `done` message. */
+  function replyParts(body: any): { content: string; thinking?: string; tool_calls?: unknown[] }[] {
+    if (knobs.toolCalls && Array.isArray(body.tools) && body.tools.length > 0)
+      return [
+        {
+          content: '',
+          tool_calls: knobs.toolCalls.map((call, index) => ({
+            id: `call_${index}_${digestOf(call.name).slice(0, 8)}`,
+            function: { index, name: call.name, arguments: call.arguments },
+          })),
+        },
+      ]
+    const parts: { content: string; thinking?: string }[] = []
+    if (knobs.thinking && body.think) parts.push({ content: '', thinking: knobs.thinking })
+    let tokens = knobs.tokens ?? Array.from({ length: knobs.chunks }, (_, i) => `tok${i} `)
+    const limit = body.options?.num_predict
+    if (typeof limit === 'number' && limit >= 0 && limit < tokens.length) tokens = tokens.slice(0, limit)
+    for (const content of tokens) parts.push({ content })
+    return parts
+  }
+
+  function finalMessage(body: any, evalCount: number, truncated: boolean) {
+    const promptChars = JSON.stringify(body.messages ?? []).length
+    return {
+      model: body.model,
+      created_at: new Date().toISOString(),
+      message: { role: 'assistant', content: '' },
+      done: true,
+      done_reason: truncated ? 'length' : 'stop',
+      total_duration: 1_234_567,
+      load_duration: 12_345,
+      prompt_eval_count: Math.max(1, Math.ceil(promptChars / 4)),
+      prompt_eval_duration: 123_456,
+      eval_count: evalCount,
+      eval_duration: 234_567,
+    }
+  }
+
+  /** Writes the reply chunk by chunk as `frame(part)` strings, honouring the knobs; `end` closes it. */
+  function streamReply(
+    request: Request,
+    path: string,
+    body: any,
+    frame: (part: Record<string, unknown>, done: boolean) => string,
+    contentType: string,
+  ): Response {
+    const parts = replyParts(body)
+    const truncated = typeof body.options?.num_predict === 'number' && parts.length < (knobs.tokens?.length ?? knobs.chunks)
+    const { failAfter, failWith, stallAfter } = knobs
+    const clientGone = new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve()))
+    const { chunkDelayMs, firstChunkDelayMs } = knobs
+    let sent = 0
+    let finished = false
+    active++
+    const done = () => {
+      if (!finished) active--
+      finished = true
+    }
+    request.signal.addEventListener('abort', () => {
+      if (!finished) aborted.push({ path, body, at: performance.now(), chunksSent: sent })
+      done()
+    })
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const wait = (sent === 0 ? firstChunkDelayMs : 0) + chunkDelayMs
+        if (wait > 0) await Bun.sleep(wait)
+        if (finished) return
+        if (stallAfter !== undefined && sent >= stallAfter) return clientGone
+        if (failAfter !== undefined && sent >= failAfter) {
+          done()
+          if (failWith === 'error') {
+            controller.enqueue(encoder.encode(frame({ error: 'llama runner process has terminated: signal: killed' }, false)))
+            controller.close()
+          } else {
+            // Let the chunks already written reach the client first, as they would before a crash.
+            await Bun.sleep(10)
+            controller.error(undefined) // Bun resets the connection (and, without an Error, logs nothing)
+          }
+          return
+        }
+        const part = parts[sent]
+        if (part) {
+          controller.enqueue(encoder.encode(frame(part, false)))
+          sent++
+          return
+        }
+        controller.enqueue(encoder.encode(frame(finalMessage(body, sent, truncated), true)))
+        done()
+        controller.close()
+      },
+      cancel: done,
+    })
+    return new Response(stream, { headers: { 'content-type': contentType } })
+  }
+
+  const ndjson = (body: any) => (part: Record<string, unknown>, done: boolean) =>
+    JSON.stringify(
+      'error' in part
+        ? part
+        : done
+          ? part
+          : { model: body.model, created_at: new Date().toISOString(), message: { role: 'assistant', ...part }, done: false },
+    ) + '\n'
+
+  /** Ollama's own OpenAI-compatible framing, used by the benchmark as the direct baseline. */
+  const openAiSse = (body: any) => {
+    const id = `chatcmpl-${Math.floor(Math.random() * 1e9)}`
+    const created = Math.floor(Date.now() / 1000)
+    return (part: Record<string, unknown>, done: boolean) => {
+      if ('error' in part) return `data: ${JSON.stringify({ error: { message: part.error, type: 'api_error' } })}\n\n`
+      const chunk = {
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model: body.model,
+        system_fingerprint: 'fp_ollama',
+        choices: [
+          {
+            index: 0,
+            delta: done ? {} : { role: 'assistant', content: part.content },
+            finish_reason: done ? (part as { done_reason?: string }).done_reason ?? 'stop' : null,
+          },
+        ],
+      }
+      return `data: ${JSON.stringify(chunk)}\n\n${done ? 'data: [DONE]\n\n' : ''}`
+    }
+  }
+
+  async function chat(request: Request, path: string, body: any): Promise<Response> {
+    if (!find(body.model)) return ollamaError(404, `model '${body.model}' not found`)
+    if (knobs.chatStatus) return ollamaError(knobs.chatStatus, 'fake-ollama: failing on purpose (chatStatus knob)')
+    if (knobs.hang) {
+      active++
+      return new Promise((resolve) => {
+        request.signal.addEventListener('abort', () => {
+          aborted.push({ path, body, at: performance.now(), chunksSent: 0 })
+          active--
+          resolve(new Response(null, { status: 499 }))
+        })
+      })
+    }
+    if (path === '/v1/chat/completions') return streamReply(request, path, body, openAiSse(body), 'text/event-stream')
+    if (body.stream !== false) return streamReply(request, path, body, ndjson(body), 'application/x-ndjson')
+    // Non-streaming: the whole reply in one message, as Ollama sends it.
+    const parts = replyParts(body)
+    const final = finalMessage(body, parts.length, false)
+    if (knobs.failAfter !== undefined) return ollamaError(500, 'llama runner process has terminated: signal: killed')
+    const toolCalls = parts.flatMap((part) => part.tool_calls ?? [])
+    return json({
+      ...final,
+      message: {
+        role: 'assistant',
+        content: parts.map((part) => part.content).join(''),
+        ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+      },
+    })
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname
+    let body: any = null
+    if (request.method === 'POST') {
+      try {
+        body = await request.json()
+      } catch {
+        return ollamaError(400, 'invalid JSON body')
+      }
+    }
+    requests.push({ path, body, at: performance.now() })
+    switch (`${request.method} ${path}`) {
+      case 'GET /':
+        return new Response('Ollama is running')
+      case 'GET /api/version':
+        return json({ version: '0.12.6' })
+      case 'GET /api/tags':
+        return json({ models: knobs.models.map(tagEntry) })
+      case 'POST /api/show': {
+        const model = find(body?.model ?? body?.name)
+        return model ? json(showEntry(model)) : ollamaError(404, `model '${body?.model}' not found`)
+      }
+      case 'POST /api/chat':
+      case 'POST /v1/chat/completions':
+        return chat(request, path, body ?? {})
+      case 'POST /_fake/knobs':
+        Object.assign(knobs, body)
+        return json(knobs)
+      default:
+        return new Response('404 page not found', { status: 404 })
+    }
+  }
+
+  let server = Bun.serve({ port, hostname: '127.0.0.1', idleTimeout: 0, fetch: handle })
+  const boundPort = server.port!
+
+  return {
+    url: `http://127.0.0.1:${boundPort}`,
+    port: boundPort,
+    knobs,
+    requests,
+    aborted,
+    /** Streams still being written. */
+    get active() {
+      return active
+    },
+    /** Chat requests received (either API). */
+    get chats() {
+      return requests.filter((request) => request.path.endsWith('/chat') || request.path.endsWith('/chat/completions'))
+    },
+    set(changes: Partial<Knobs>) {
+      Object.assign(knobs, changes)
+    },
+    /** Back to the knobs it was started with; the records are emptied. */
+    reset() {
+      for (const key of Object.keys(knobs)) delete knobs[key as keyof Knobs]
+      Object.assign(knobs, defaults(), initial)
+      requests.length = 0
+      aborted.length = 0
+    },
+    /** Stops listening: connections to its port are refused, as with a host that is down. */
+    down() {
+      server.stop(true)
+    },
+    /** Listens again on the same port. */
+    up() {
+      server = Bun.serve({ port: boundPort, hostname: '127.0.0.1', idleTimeout: 0, fetch: handle })
+    },
+    stop() {
+      server.stop(true)
+    },
+  }
+}
+
+if (import.meta.main) {
+  const index = process.argv.indexOf('--port')
+  const fake = await startFakeOllama({}, index > 0 ? Number(process.argv[index + 1]) : 0)
+  console.log(fake.url)
+}
