@@ -8,7 +8,8 @@ import { startFakeOllama } from './support/fake-ollama'
 import { seedUser } from './support/users'
 
 const fake = await startFakeOllama({ chunks: 2 })
-const { rt, call, close } = await testApp({ OLLAMA_BASE_URL: fake.url })
+// Thousands of requests from one user: the chat rate limit is off here (it has its own tests).
+const { rt, call, close } = await testApp({ OLLAMA_BASE_URL: fake.url, RATE_LIMIT_CHAT: '0' })
 const user = await seedUser(rt)
 afterAll(async () => {
   await close()

@@ -2,7 +2,10 @@
 // /v1/models, /v1/models/{id} and /v1/health, in front of the Ollama hosts of OLLAMA_BASE_URL.
 import { Elysia } from 'elysia'
 import { authGuard } from '../auth/guard'
+import { clientAddress } from '../http/client-address'
+import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
+import { screenMessages } from '../threats/content'
 import { healthOf } from './health'
 import { modelCatalog } from './models'
 import { createPool } from './pool'
@@ -20,9 +23,11 @@ export const chat = (rt: Runtime) => {
 
   return new Elysia({ name: 'chat', prefix: '/v1' })
     .use(authGuard(rt))
+    .use(rateLimits(rt))
     .post(
       '/chat/completions',
-      async function* ({ body, request, set }) {
+      async function* ({ body, request, set, principal, server }) {
+        screenMessages(rt, { ...principal, address: clientAddress(request, server, rt.config.trustProxy) }, body.messages)
         const started = await startCompletion(pool, body, request)
         if (!body.stream) return await collectCompletion(started)
         set.headers['content-type'] = 'text/event-stream; charset=utf-8'
@@ -32,6 +37,7 @@ export const chat = (rt: Runtime) => {
       },
       {
         auth: true,
+        rateLimit: 'chat',
         body: chatRequest,
         detail: {
           summary: 'Create a chat completion (OpenAI-compatible; streams SSE when `stream` is true)',
@@ -41,11 +47,13 @@ export const chat = (rt: Runtime) => {
     )
     .get('/models', async () => ({ object: 'list' as const, data: await models.list() }), {
       auth: true,
+      rateLimit: 'models',
       response: modelList,
       detail: { summary: 'List the models the Ollama hosts serve', tags: ['chat'] },
     })
     .get('/models/*', ({ params }) => models.get(decodeURIComponent(params['*']).replace(/\/+$/, '')), {
       auth: true,
+      rateLimit: 'models',
       response: modelObject,
       detail: { summary: 'Describe one model (its id may contain ":" and "/")', tags: ['chat'] },
     })
