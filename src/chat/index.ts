@@ -2,12 +2,22 @@
 // /v1/models, /v1/models/{id} and /v1/health, in front of the Ollama hosts of OLLAMA_BASE_URL.
 import { Elysia } from 'elysia'
 import { authGuard } from '../auth/guard'
+import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import { healthOf } from './health'
 import { modelCatalog } from './models'
 import { createPool } from './pool'
 import { chatRequest, health, modelList, modelObject } from './schemas'
 import { collectCompletion, startCompletion, streamCompletion } from './service'
+
+/** The id in /v1/models/{id}: still percent-encoded (it may contain "/"), without a trailing slash. */
+function modelIdOf(raw: string): string {
+  try {
+    return decodeURIComponent(raw).replace(/\/+$/, '')
+  } catch {
+    throw new HttpError(400, `The model id '${raw}' is not valid percent-encoding`, { param: 'id', code: 'invalid_value' })
+  }
+}
 
 export const chat = (rt: Runtime) => {
   const pool = createPool({
@@ -44,7 +54,7 @@ export const chat = (rt: Runtime) => {
       response: modelList,
       detail: { summary: 'List the models the Ollama hosts serve', tags: ['chat'] },
     })
-    .get('/models/*', ({ params }) => models.get(decodeURIComponent(params['*']).replace(/\/+$/, '')), {
+    .get('/models/*', ({ params }) => models.get(modelIdOf(params['*'])), {
       auth: true,
       response: modelObject,
       detail: { summary: 'Describe one model (its id may contain ":" and "/")', tags: ['chat'] },

@@ -22,8 +22,8 @@ export class UpstreamChat {
     readonly first: ChatResponse,
     private readonly stream: AsyncIterator<ChatResponse>,
     private readonly watched: Watched,
-    private readonly watchdog: Watchdog,
-    private readonly detach: () => void,
+    /** Ends the bookkeeping of the request: watchdog, abort listener, the host's count. */
+    private readonly settle: () => void,
   ) {
     this.firstMessageAt = watched.lastActivityAt
     this.complete = first.done
@@ -58,9 +58,7 @@ export class UpstreamChat {
   private release() {
     if (this.released) return
     this.released = true
-    this.watchdog.forget(this.watched)
-    this.detach()
-    this.host.inFlight--
+    this.settle()
   }
 }
 
@@ -73,23 +71,25 @@ export async function openChat(host: Host, request: ChatRequest & { stream: true
   const controller = new AbortController()
   const abort = () => controller.abort(new Aborted('client'))
   signal.addEventListener('abort', abort, { once: true })
-  const detach = () => signal.removeEventListener('abort', abort)
   const watched = watchdog.watch(controller)
-  const client = new Ollama({ host: host.url, fetch: fetchWith(() => controller.signal) })
   host.inFlight++
+  const settle = () => {
+    watchdog.forget(watched)
+    signal.removeEventListener('abort', abort)
+    host.inFlight--
+  }
+  const client = new Ollama({ host: host.url, fetch: fetchWith(() => controller.signal) })
   try {
     if (signal.aborted) throw new Aborted('client')
     const stream = (await client.chat(request))[Symbol.asyncIterator]()
     const first = await stream.next()
     if (first.done) throw new Error('Ollama ended the reply before its first message')
     watched.lastActivityAt = performance.now()
-    return new UpstreamChat(host, first.value, stream, watched, watchdog, detach)
+    return new UpstreamChat(host, first.value, stream, watched, settle)
   } catch (error) {
     const reason = controller.signal.reason
-    controller.abort(new Aborted('client'))
-    watchdog.forget(watched)
-    detach()
-    host.inFlight--
+    abort()
+    settle()
     throw reason instanceof Aborted ? reason : error
   }
 }
