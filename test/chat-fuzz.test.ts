@@ -189,6 +189,25 @@ describe('fuzzing /v1/chat/completions', () => {
     30_000,
   )
 
+  test('random model ids in /v1/models/{id}: never a 5xx', async () => {
+    const piece = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('%', '%2', '%E0%A4%A', '%2F', '/', ':', '..', '%00', '%25'))
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 6 }), async (pieces) => {
+        const id = pieces.join('').replace(/[?#\s]/g, '')
+        let path: string
+        try {
+          path = new URL(`http://localhost/v1/models/${id}`).pathname
+        } catch {
+          return
+        }
+        const res = await call(path, { token: user.apiKey })
+        expect(res.status).toBeLessThan(500)
+        await res.text()
+      }),
+      { numRuns: 500 },
+    )
+  })
+
   test('a non-JSON content type is refused with 400, not a crash', async () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream'])
       expect(await probe(JSON.stringify(valid), type)).toBe(400)

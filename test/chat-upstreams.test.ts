@@ -177,6 +177,10 @@ describe('several upstreams', () => {
       capabilities: ['completion'],
       metadata: { family: 'qwen3', format: 'GGUF', parameterSize: '1B', quantizationLevel: 'Q4_0' },
     })
+    expect((await call('/v1/models/qwen3%3A8b', { token: user.apiKey })).status).toBe(200)
+    const malformed = await call('/v1/models/%E0%A4%A', { token: user.apiKey })
+    expect(malformed.status).toBe(400)
+    expect((await malformed.json()).error.param).toBe('id')
     const missing = await call('/v1/models/nothing', { token: user.apiKey })
     expect(missing.status).toBe(404)
     expect((await missing.json()).error.code).toBe('model_not_found')

@@ -237,6 +237,7 @@ describe('bad input → 400 naming the field', () => {
     ['temperature as a string', { ...hello, temperature: 'hot' }, 'temperature'],
     ['negative max_tokens', { ...hello, max_tokens: -1 }, 'max_tokens'],
     ['fractional max_tokens', { ...hello, max_tokens: 1.5 }, 'max_tokens'],
+    ['max_tokens as a numeric string', { ...hello, max_tokens: '5' }, 'max_tokens'],
     ['model missing', { messages: hello.messages }, 'model'],
     ['model not a string', { ...hello, model: 42 }, 'model'],
     ['stream not a boolean', { ...hello, stream: 'yes' }, 'stream'],

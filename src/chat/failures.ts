@@ -2,7 +2,7 @@
 // status (404, 400, 502, 503, 504), after it the error event of the stream.
 import { HttpError } from '../http/errors'
 import type { Host } from './host'
-import { Aborted } from './upstream-chat'
+import { Aborted } from './aborted'
 
 /** Reads a failure of the ollama client: the transport's error code, or Ollama's own status. */
 export function describeFailure(error: unknown): { status?: number; message: string; transport: boolean } {

@@ -17,7 +17,7 @@ export type Host = {
   inFlight: number
 }
 
-/** A fetch whose every request carries the given signal (the ollama client passes none of its own for most calls). */
+/** A fetch whose every request carries the given signal (the ollama client sets one only on streams, and we abort those ourselves). */
 export const fetchWith = (signal: () => AbortSignal) =>
   ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: signal() })) as typeof fetch
 

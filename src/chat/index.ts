@@ -3,6 +3,7 @@
 import { Elysia } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { clientAddress } from '../http/client-address'
+import { HttpError } from '../http/errors'
 import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
 import { screenMessages } from '../threats/content'
@@ -11,6 +12,15 @@ import { modelCatalog } from './models'
 import { createPool } from './pool'
 import { chatRequest, health, modelList, modelObject } from './schemas'
 import { collectCompletion, startCompletion, streamCompletion } from './service'
+
+/** The id in /v1/models/{id}: still percent-encoded (it may contain "/"), without a trailing slash. */
+function modelIdOf(raw: string): string {
+  try {
+    return decodeURIComponent(raw).replace(/\/+$/, '')
+  } catch {
+    throw new HttpError(400, `The model id '${raw}' is not valid percent-encoding`, { param: 'id', code: 'invalid_value' })
+  }
+}
 
 export const chat = (rt: Runtime) => {
   const pool = createPool({
@@ -51,7 +61,7 @@ export const chat = (rt: Runtime) => {
       response: modelList,
       detail: { summary: 'List the models the Ollama hosts serve', tags: ['chat'] },
     })
-    .get('/models/*', ({ params }) => models.get(decodeURIComponent(params['*']).replace(/\/+$/, '')), {
+    .get('/models/*', ({ params }) => models.get(modelIdOf(params['*'])), {
       auth: true,
       rateLimit: 'models',
       response: modelObject,

@@ -6,7 +6,9 @@ import type { ChatRequest } from 'ollama/browser'
 import { HttpError } from '../http/errors'
 import { describeFailure, failureBeforeFirstByte, modelNotFound } from './failures'
 import { canonicalModel, newHost, type Host } from './host'
-import { Aborted, openChat, type UpstreamChat } from './upstream-chat'
+import { Aborted } from './aborted'
+import { openChat, type UpstreamChat } from './upstream-chat'
+import { Watchdog } from './watchdog'
 
 export type PoolOptions = { urls: string[]; timeoutMs: number; checkIntervalMs: number }
 
@@ -18,6 +20,7 @@ export type Pool = ReturnType<typeof createPool>
 export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
   const checkTimeoutMs = Math.min(timeoutMs, 5000)
   const hosts = urls.map((url) => newHost(url, checkTimeoutMs))
+  const watchdog = new Watchdog(timeoutMs)
   let round: Promise<void> | undefined
   let lastRoundAt = 0
 
@@ -88,7 +91,7 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
     let last: HttpError | undefined
     for (const host of await hostsFor(request.model)) {
       try {
-        return await openChat(host, request, signal, timeoutMs)
+        return await openChat(host, request, signal, watchdog)
       } catch (error) {
         if (error instanceof Aborted && error.why === 'client') throw error
         last = failureBeforeFirstByte(host, request.model, error)
@@ -126,6 +129,7 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
     },
     stop() {
       clearInterval(timer)
+      watchdog.stop()
     },
   }
 }

@@ -3,6 +3,12 @@
 // objects that document /v1/models and /v1/health in Swagger.
 import { t, type TSchema } from 'elysia'
 
+/**
+ * A JSON integer. Elysia's `t.Integer` also takes numeric strings, through a transform that
+ * makes every request pay for a full (uncompiled) decode of the body.
+ */
+const integer = (options: Parameters<typeof t.Number>[0] = {}) => t.Number({ multipleOf: 1, ...options })
+
 /** OpenAI clients send `null` for "not set"; a field's own error message still names what it expects. */
 const nullable = <T extends TSchema>(schema: T) =>
   t.Optional(t.Union([schema, t.Null()], 'error' in schema ? { error: schema.error } : {}))
@@ -67,13 +73,13 @@ export const chatRequest = t.Object({
   stream_options: nullable(t.Object({ include_usage: t.Optional(t.Boolean()) })),
   temperature: nullable(t.Number({ minimum: 0, maximum: 2, error: 'temperature must be a number from 0 to 2' })),
   top_p: nullable(t.Number({ minimum: 0, maximum: 1, error: 'top_p must be a number from 0 to 1' })),
-  max_tokens: nullable(t.Integer({ minimum: 1, error: 'max_tokens must be a positive integer' })),
-  max_completion_tokens: nullable(t.Integer({ minimum: 1, error: 'max_completion_tokens must be a positive integer' })),
+  max_tokens: nullable(integer({ minimum: 1, error: 'max_tokens must be a positive integer' })),
+  max_completion_tokens: nullable(integer({ minimum: 1, error: 'max_completion_tokens must be a positive integer' })),
   stop: nullable(t.Union([t.String(), t.Array(t.String(), { maxItems: 16 })])),
-  seed: nullable(t.Integer()),
+  seed: nullable(integer()),
   presence_penalty: nullable(t.Number({ minimum: -2, maximum: 2, error: 'presence_penalty must be a number from -2 to 2' })),
   frequency_penalty: nullable(t.Number({ minimum: -2, maximum: 2, error: 'frequency_penalty must be a number from -2 to 2' })),
-  n: nullable(t.Integer({ minimum: 1, maximum: 1, error: 'n must be 1: Ollama returns one choice per request' })),
+  n: nullable(integer({ minimum: 1, maximum: 1, error: 'n must be 1: Ollama returns one choice per request' })),
   response_format: nullable(responseFormat),
   tools: nullable(t.Array(functionTool)),
   tool_choice: nullable(toolChoice),
@@ -88,10 +94,10 @@ export type ChatMessage = typeof chatMessage.static
 export const modelObject = t.Object({
   id: t.String(),
   object: t.Literal('model'),
-  created: t.Integer(),
+  created: integer(),
   owned_by: t.String(),
   displayLabel: t.String(),
-  contextLength: t.Nullable(t.Integer()),
+  contextLength: t.Nullable(integer()),
   capabilities: t.Array(t.String()),
   metadata: t.Object({
     family: t.String(),
@@ -111,7 +117,7 @@ export const upstreamHealth = t.Object({
   latencyMs: t.Nullable(t.Number()),
   version: t.Nullable(t.String()),
   models: t.Array(t.String()),
-  inFlight: t.Integer(),
+  inFlight: integer(),
   checkedAt: t.Nullable(t.String()),
   error: t.Nullable(t.String()),
 })

@@ -10,7 +10,8 @@ import type { Pool } from './pool'
 import type { ChatRequest } from './schemas'
 import { toOllamaRequest } from './to-ollama'
 import { newCompletion, Translator, usageOf } from './to-openai'
-import { Aborted, type UpstreamChat } from './upstream-chat'
+import { Aborted } from './aborted'
+import type { UpstreamChat } from './upstream-chat'
 
 export type Started = { chat: UpstreamChat; translator: Translator; request: Request; facts: RequestFacts }
 
