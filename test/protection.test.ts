@@ -269,3 +269,22 @@ describe('dashboard limit', () => {
     await close2()
   })
 })
+
+describe('sliding window', () => {
+  test('a slot frees exactly when its request leaves the window; long runs stay exact', async () => {
+    const { memoryLimiter } = await import('../src/ratelimit/limiter')
+    let clock = 1_000_000
+    const limiter = memoryLimiter(() => clock)
+    for (let i = 0; i < 3; i++, clock += 10) expect((await limiter.hit('k', 3, 1000)).allowed).toBe(true)
+    const refused = await limiter.hit('k', 3, 1000)
+    expect(refused).toMatchObject({ allowed: false, remaining: 0, resetAt: 1_000_000 + 1000 })
+    clock = 1_000_000 + 1000
+    expect(await limiter.hit('k', 3, 1000)).toMatchObject({ allowed: true, remaining: 0 })
+    // Thousands of requests through a limit of 100 per second: never more than 100 in any window.
+    const accepted: number[] = []
+    for (let i = 0; i < 5000; i++, clock += 3) if ((await limiter.hit('busy', 100, 1000)).allowed) accepted.push(clock)
+    for (let i = 100; i < accepted.length; i++) expect(accepted[i]! - accepted[i - 100]!).toBeGreaterThanOrEqual(1000)
+    expect(accepted.length).toBeGreaterThan(1400)
+    limiter.close()
+  })
+})

@@ -16,11 +16,13 @@ export interface RateLimiter {
 }
 
 /**
- * Keeps, per key, the times of the requests let through in the last window. The check and
- * the count happen in one synchronous step, so N+k concurrent requests let exactly N through.
+ * Keeps, per key, the times of the requests let through in the last window, oldest first, in
+ * a queue whose expired head is dropped as time passes (amortised O(1) per request). The check
+ * and the count happen in one synchronous step, so N+k concurrent requests let exactly N through.
  */
 export function memoryLimiter(now: () => number = Date.now): RateLimiter {
-  const windows = new Map<string, { times: number[]; windowMs: number }>()
+  type Window = { times: number[]; head: number; windowMs: number }
+  const windows = new Map<string, Window>()
   const sweep = setInterval(() => {
     const t = now()
     for (const [key, entry] of windows) if ((entry.times.at(-1) ?? 0) + entry.windowMs <= t) windows.delete(key)
@@ -31,18 +33,21 @@ export function memoryLimiter(now: () => number = Date.now): RateLimiter {
     async hit(key, limit, windowMs) {
       const t = now()
       let entry = windows.get(key)
-      if (!entry) windows.set(key, (entry = { times: [], windowMs }))
-      const times = entry.times
-      let expired = 0
-      while (expired < times.length && times[expired]! + windowMs <= t) expired++
-      if (expired) times.splice(0, expired)
-      const allowed = times.length < limit
+      if (!entry) windows.set(key, (entry = { times: [], head: 0, windowMs }))
+      const { times } = entry
+      while (entry.head < times.length && times[entry.head]! + windowMs <= t) entry.head++
+      if (entry.head > 64 && entry.head * 2 > times.length) {
+        times.splice(0, entry.head)
+        entry.head = 0
+      }
+      const inWindow = times.length - entry.head
+      const allowed = inWindow < limit
       if (allowed) times.push(t)
       return {
         allowed,
         limit,
-        remaining: Math.max(0, limit - times.length),
-        resetAt: (times[0] ?? t) + windowMs,
+        remaining: Math.max(0, limit - inWindow - (allowed ? 1 : 0)),
+        resetAt: (times[entry.head] ?? t) + windowMs,
       }
     },
     close: () => clearInterval(sweep),
