@@ -56,9 +56,16 @@ function textOf(content: unknown): string {
   return ''
 }
 
-/** The first pattern found in the user-written messages, with a short excerpt (never the whole prompt). */
+/**
+ * The first pattern found in the messages that are new in this request: the user and tool
+ * messages after the last assistant turn (earlier turns were screened when they were sent).
+ * The finding carries a short excerpt, never the whole prompt.
+ */
 export function findSuspicious(messages: Message[]): ContentFinding | undefined {
-  for (const [index, message] of messages.entries()) {
+  let first = messages.length
+  while (first > 0 && messages[first - 1]!.role !== 'assistant') first--
+  for (let index = first; index < messages.length; index++) {
+    const message = messages[index]!
     if (message.role !== 'user' && message.role !== 'tool') continue
     const text = textOf(message.content)
     for (const { name, severity, pattern } of contentPatterns) {
