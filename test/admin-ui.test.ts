@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
-import { CHROMIUM, hasChromium, offlineBrowser } from './support/browser'
+import { CHROMIUM, hasChromium, offlineBrowser, paintedShares } from './support/browser'
 import { freePort, run, waitFor } from './support/process'
 
 if (!hasChromium) console.warn(`admin UI browser tests skipped: ${CHROMIUM} is missing (CI installs Debian's chromium package)`)
@@ -134,14 +134,7 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     for (const chart of charts) expect({ chart: chart.title, drawn: chart.points > 0 }).toEqual({ chart: chart.title, drawn: true })
 
     // Pixels, not just objects: every canvas has a good share of painted pixels.
-    const painted = await page.$$eval('.chart-card canvas', (canvases) =>
-      (canvases as HTMLCanvasElement[]).map((canvas) => {
-        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height)
-        let count = 0
-        for (let i = 3; i < data.length; i += 4) if (data[i]) count++
-        return count / (canvas.width * canvas.height)
-      }),
-    )
+    const painted = await paintedShares(page, '.chart-card canvas')
     expect(painted.length).toBe(charts.length)
     for (const share of painted) expect(share).toBeGreaterThan(0.01)
     expect(await page.locator('.figure strong').first().textContent()).not.toBe('0')

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { buildBinary } from './support/binary'
-import { hasChromium, offlineBrowser } from './support/browser'
+import { hasChromium, offlineBrowser, paintedShares } from './support/browser'
 import { freePort, run, waitFor } from './support/process'
 
 const folder = mkdtempSync(join(tmpdir(), 'studio-binary-browser-'))
@@ -64,14 +64,7 @@ describe.skipIf(!hasChromium)('the binary in a browser, offline', () => {
     await page.locator('.chart-card canvas').first().waitFor()
     await page.getByRole('button', { name: '7 days' }).click()
     await page.waitForURL(/range=7d/)
-    const painted = await page.$$eval('.chart-card canvas', (canvases) =>
-      (canvases as HTMLCanvasElement[]).map((canvas) => {
-        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height)
-        let count = 0
-        for (let i = 3; i < data.length; i += 4) if (data[i]) count++
-        return count / (canvas.width * canvas.height)
-      }),
-    )
+    const painted = await paintedShares(page, '.chart-card canvas')
     expect(painted.length).toBeGreaterThanOrEqual(7)
     for (const share of painted) expect(share).toBeGreaterThan(0.01)
     await page.screenshot({ path: join(artifacts, 'binary-overview.png'), fullPage: true })

@@ -1,7 +1,7 @@
 // Headless Debian Chromium with every request that would leave 127.0.0.1 refused and recorded:
 // the pages under test must work offline.
 import { existsSync } from 'node:fs'
-import { chromium, type BrowserContext } from 'playwright-core'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const hasChromium = existsSync(CHROMIUM)
@@ -29,3 +29,14 @@ export async function offlineBrowser(profileDir: string, options: { viewport?: {
   const page = context.pages()[0] ?? (await context.newPage())
   return { context, page, external, pageErrors }
 }
+
+/** For each canvas matching `selector`, the share of its pixels that were painted. */
+export const paintedShares = (page: Page, selector: string) =>
+  page.$$eval(selector, (canvases) =>
+    (canvases as HTMLCanvasElement[]).map((canvas) => {
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height)
+      let count = 0
+      for (let i = 3; i < data.length; i += 4) if (data[i]) count++
+      return count / (canvas.width * canvas.height)
+    }),
+  )
