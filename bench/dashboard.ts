@@ -41,7 +41,7 @@ async function timeDashboard(app: ReturnType<typeof createApp>, token: string, r
 export async function dashboardAtSizes(sizes = [10_000, 100_000, 1_000_000], runs = 200) {
   const folder = mkdtempSync(join(tmpdir(), 'studio-bench-'))
   const rt = await startRuntime(
-    loadConfig({ DATABASE_URL: `sqlite://${join(folder, 'studio.db')}`, SECRET_KEY: 'bench-secret-0123456789abcdef0123456789' }),
+    loadConfig({ DATABASE_URL: `sqlite://${join(folder, 'studio.db')}`, SECRET_KEY: 'bench-secret-0123456789abcdef0123456789', RATE_LIMIT_DASHBOARD: '0' }),
   )
   try {
     const app = createApp(rt)
@@ -110,7 +110,7 @@ async function throughput(url: string, clients: number, seconds: number) {
 export async function loggingOverhead(seconds = 4, rounds = 3) {
   const folder = mkdtempSync(join(tmpdir(), 'studio-bench-'))
   const rt = await startRuntime(
-    loadConfig({ DATABASE_URL: `sqlite://${join(folder, 'studio.db')}`, SECRET_KEY: 'bench-secret-0123456789abcdef0123456789' }),
+    loadConfig({ DATABASE_URL: `sqlite://${join(folder, 'studio.db')}`, SECRET_KEY: 'bench-secret-0123456789abcdef0123456789', RATE_LIMIT_DASHBOARD: '0' }),
   )
   const servers = [false, true].map((logging) => {
     const app = gateway(rt, logging)

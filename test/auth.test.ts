@@ -289,3 +289,21 @@ test('health is public', async () => {
   expect(res.status).toBe(200)
   expect((await res.json()).status).toBe('healthy')
 })
+
+describe('sessions', () => {
+  test('a sign-in records the country of a trusted proxy header on its session', async () => {
+    const proxied = await testApp({ TRUST_PROXY: 'true' })
+    try {
+      const res = await proxied.call('/api/auth/register/', {
+        method: 'POST',
+        json: { email: 'traveller@example.com', password: 'long enough' },
+        headers: { 'cf-ipcountry': 'ID', 'x-forwarded-for': '203.0.113.5' },
+      })
+      expect(res.status).toBe(201)
+      const session = proxied.rt.db.query<{ country: string; ip: string }, []>('SELECT country, ip FROM sessions').get()
+      expect(session).toEqual({ country: 'Indonesia (ID)', ip: '203.0.113.5' })
+    } finally {
+      await proxied.close()
+    }
+  })
+})

@@ -1,7 +1,7 @@
 // SQL for sign-in sessions and their refresh tokens (one session = one refresh-token family).
 import type { Database } from 'bun:sqlite'
 
-export type NewSession = { userId: string; provider: string; ip: string | null; userAgent: string | null }
+export type NewSession = { userId: string; provider: string; ip: string | null; userAgent: string | null; country: string | null }
 
 export type RefreshTokenRow = {
   session_id: string
@@ -14,9 +14,9 @@ export type RefreshTokenRow = {
 export async function insertSession(db: Database, session: NewSession, now: number): Promise<string> {
   const id = Bun.randomUUIDv7()
   db.query(
-    `INSERT INTO sessions (id, user_id, provider, ip, user_agent, created_at, last_seen_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  ).run(id, session.userId, session.provider, session.ip, session.userAgent, now, now)
+    `INSERT INTO sessions (id, user_id, provider, ip, user_agent, country, created_at, last_seen_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(id, session.userId, session.provider, session.ip, session.userAgent, session.country, now, now)
   return id
 }
 

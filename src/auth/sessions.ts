@@ -33,7 +33,7 @@ export async function startSession(
   sign: Signer,
   user: UserRow,
   provider: string,
-  client: Pick<NewSession, 'ip' | 'userAgent'>,
+  client: Pick<NewSession, 'ip' | 'userAgent' | 'country'>,
 ): Promise<TokenPairView & { sessionId: string }> {
   const now = Date.now()
   const sessionId = await insertSession(rt.db, { userId: user.id, provider, ...client }, now)

@@ -3,6 +3,7 @@
 import type { Server } from 'bun'
 import { clientAddress } from '../http/client-address'
 import type { Runtime } from '../runtime'
+import { countryOf } from '../telemetry/country'
 import { factsOf } from '../telemetry/facts'
 import type { Signer } from './jwt'
 import type { TokenPairView } from './model'
@@ -13,9 +14,11 @@ export type SignInContext = { request: Request; server: Server<unknown> | null; 
 
 export async function signIn(rt: Runtime, context: SignInContext, user: UserRow, provider: string): Promise<TokenPairView> {
   const { request, server, accessToken } = context
+  const address = clientAddress(request, server, rt.config.trustProxy)
   const client = {
-    ip: clientAddress(request, server, rt.config.trustProxy) ?? null,
+    ip: address ?? null,
     userAgent: request.headers.get('user-agent')?.slice(0, 512) || null,
+    country: countryOf(request, address, rt.config.trustProxy),
   }
   const { sessionId, ...tokens } = await startSession(rt, (claims) => accessToken.sign(claims), user, provider, client)
   const facts = factsOf(request)
