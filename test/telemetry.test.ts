@@ -287,3 +287,22 @@ describe('MODEL_PRICES', () => {
     expect(() => loadConfig({ MODEL_PRICES: value })).toThrow(message)
   })
 })
+
+describe('DEBUG', () => {
+  test('prints an access-log line per request without query string or credentials', async () => {
+    const lines: string[] = []
+    const original = console.log
+    console.log = (...args: unknown[]) => void lines.push(args.join(' '))
+    const debug = await testApp({ DEBUG: 'true' })
+    try {
+      await debug.call('/api/auth/health/?secret=hunter2', { headers: { authorization: 'Bearer sk-studio-secret' } })
+      await settle(debug.rt)
+    } finally {
+      console.log = original
+      await debug.close()
+    }
+    expect(lines.some((line) => /^GET \/api\/auth\/health\/? 200 [\d.]+ms ok$/.test(line))).toBe(true)
+    expect(lines.join('\n')).not.toContain('hunter2')
+    expect(lines.join('\n')).not.toContain('sk-studio-secret')
+  })
+})

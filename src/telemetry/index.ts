@@ -32,7 +32,7 @@ function errorTypeOf(error: unknown, code: unknown): string | null {
 export const telemetry = (rt: Runtime) => {
   const writer = logWriter(rt)
   const costOf = pricing(rt.config.modelPrices)
-  const { trustProxy } = rt.config
+  const { trustProxy, debug } = rt.config
   // Streams still running: on shutdown they are logged with what is known so far.
   const streaming = new Set<() => void>()
   rt.onClose(() => streaming.forEach((end) => end()))
@@ -57,7 +57,10 @@ export const telemetry = (rt: Runtime) => {
       }
       const end = () => {
         streaming.delete(end)
-        writer.add(row(base, facts, request, costOf))
+        const logged = row(base, facts, request, costOf)
+        writer.add(logged)
+        // DEBUG: an access log line on stdout as well (no query string, no body, no credentials).
+        if (debug) console.log(`${logged.method} ${logged.path} ${logged.status} ${logged.latencyMs.toFixed(1)}ms ${logged.outcome}${logged.model ? ` ${logged.model}` : ''}`)
       }
       if (facts.streaming && !facts.ended && status < 400) {
         facts.onEnd = end
