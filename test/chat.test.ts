@@ -7,6 +7,7 @@ import { testApp } from './support/app'
 import { startFakeOllama } from './support/fake-ollama'
 import { freePort } from './support/process'
 import { chunksOf, parseSse } from './support/sse'
+import { settle } from './support/log'
 import { seedUser } from './support/users'
 
 const fake = await startFakeOllama()
@@ -404,5 +405,21 @@ describe('faults', () => {
     const models = await down.call('/v1/models', { token: someone.apiKey })
     expect(models.status).toBe(503)
     await down.close()
+  })
+
+  test('credentials in OLLAMA_BASE_URL never reach answers, health or the request log', async () => {
+    const port = await freePort()
+    const secret = await testApp({ OLLAMA_BASE_URL: `http://ops:s3cret-pw@127.0.0.1:${port}` })
+    const someone = await seedUser(secret.rt)
+    const res = await secret.call('/v1/chat/completions', { method: 'POST', token: someone.apiKey, json: hello })
+    expect(res.status).toBe(503)
+    const text = await res.text()
+    expect(text).toContain(`http://127.0.0.1:${port}`)
+    expect(text).not.toContain('s3cret-pw')
+    expect(await (await secret.call('/v1/health', { token: someone.apiKey })).text()).not.toContain('s3cret-pw')
+    await settle(secret.rt)
+    const logged = secret.rt.db.query<{ upstream: string | null }, []>('SELECT upstream FROM request_logs').all()
+    expect(JSON.stringify(logged)).not.toContain('s3cret-pw')
+    await secret.close()
   })
 })

@@ -3,7 +3,10 @@
 import { Ollama, type ModelResponse } from 'ollama/browser'
 
 export type Host = {
+  /** The host's address as shown in answers, health and logs: without any user:password in it. */
   url: string
+  /** The address the clients use, credentials included. */
+  endpoint: string
   /** Answers the checks' short requests (tags, show, version). */
   client: Ollama
   /** undefined until the first check ends. */
@@ -21,9 +24,17 @@ export type Host = {
 export const fetchWith = (signal: () => AbortSignal) =>
   ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: signal() })) as typeof fetch
 
-export function newHost(url: string, checkTimeoutMs: number): Host {
-  const client = new Ollama({ host: url, fetch: fetchWith(() => AbortSignal.timeout(checkTimeoutMs)) })
-  return { url, client, reachable: undefined, models: new Map(), latencyMs: null, version: null, checkedAt: null, error: null, inFlight: 0 }
+/** The URL without its user and password, which are secrets. */
+export function displayUrl(endpoint: string): string {
+  const url = new URL(endpoint)
+  url.username = ''
+  url.password = ''
+  return url.toString().replace(/\/+$/, '')
+}
+
+export function newHost(endpoint: string, checkTimeoutMs: number): Host {
+  const client = new Ollama({ host: endpoint, fetch: fetchWith(() => AbortSignal.timeout(checkTimeoutMs)) })
+  return { url: displayUrl(endpoint), endpoint, client, reachable: undefined, models: new Map(), latencyMs: null, version: null, checkedAt: null, error: null, inFlight: 0 }
 }
 
 /** Ollama resolves a bare model name to its `:latest` tag. */

@@ -78,7 +78,7 @@ export async function openChat(host: Host, request: ChatRequest & { stream: true
     signal.removeEventListener('abort', abort)
     host.inFlight--
   }
-  const client = new Ollama({ host: host.url, fetch: fetchWith(() => controller.signal) })
+  const client = new Ollama({ host: host.endpoint, fetch: fetchWith(() => controller.signal) })
   try {
     if (signal.aborted) throw new Aborted('client')
     const stream = (await client.chat(request))[Symbol.asyncIterator]()

@@ -20,22 +20,37 @@ export const policies: Record<ThreatType, Policy> = {
 
 const rank: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 }
 
-/** Counts events per key over a sliding window. */
+/**
+ * Counts events per key over a sliding window, remembering at most `cap` of them per key
+ * (counts past the highest threshold change nothing), so a flood costs O(1) per event.
+ */
 export class SlidingCounter {
-  private readonly events = new Map<string, number[]>()
+  private readonly events = new Map<string, { times: number[]; head: number }>()
   constructor(private readonly now: () => number = Date.now) {}
 
-  add(key: string, windowMs: number): number {
+  private live(key: string, windowMs: number) {
+    const entry = this.events.get(key)
+    if (!entry) return undefined
     const t = this.now()
-    const times = this.events.get(key)?.filter((time) => time + windowMs > t) ?? []
-    times.push(t)
-    this.events.set(key, times)
-    return times.length
+    while (entry.head < entry.times.length && entry.times[entry.head]! + windowMs <= t) entry.head++
+    if (entry.head > 64 && entry.head * 2 > entry.times.length) {
+      entry.times.splice(0, entry.head)
+      entry.head = 0
+    }
+    return entry
+  }
+
+  add(key: string, windowMs: number, cap: number): number {
+    let entry = this.live(key, windowMs)
+    if (!entry) this.events.set(key, (entry = { times: [], head: 0 }))
+    entry.times.push(this.now())
+    if (entry.times.length - entry.head > cap) entry.head++
+    return entry.times.length - entry.head
   }
 
   count(key: string, windowMs: number): number {
-    const t = this.now()
-    return this.events.get(key)?.filter((time) => time + windowMs > t).length ?? 0
+    const entry = this.live(key, windowMs)
+    return entry ? entry.times.length - entry.head : 0
   }
 
   forget(key: string) {
@@ -44,7 +59,7 @@ export class SlidingCounter {
 
   sweep(windowMs: number) {
     const t = this.now()
-    for (const [key, times] of this.events) if ((times.at(-1) ?? 0) + windowMs <= t) this.events.delete(key)
+    for (const [key, { times }] of this.events) if ((times.at(-1) ?? 0) + windowMs <= t) this.events.delete(key)
   }
 }
 
@@ -63,7 +78,7 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
   function observe(event: ThreatEvent): number {
     const policy = policies[event.type]
     const key = `${event.type}|${event.key}`
-    const count = counter.add(key, policy.windowMs)
+    const count = counter.add(key, policy.windowMs, policy.thresholds.at(-1)![0])
     let severity: Severity | undefined
     for (const [threshold, level] of policy.thresholds) if (count >= threshold) severity = level
     if (event.severity && (!severity || rank[event.severity] > rank[severity])) severity = event.severity
@@ -72,7 +87,8 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
     const quiet = !last || last.at + policy.windowMs <= now()
     if (quiet || rank[severity] > rank[last.severity] || event.type === 'suspicious_content') {
       recorded.set(key, { severity, at: now() })
-      const detail = `${event.detail} (${count} in ${policy.windowMs / MINUTE} min)`
+      const most = count >= policy.thresholds.at(-1)![0] ? `${count} or more` : String(count)
+      const detail = `${event.detail} (${most} in ${policy.windowMs / MINUTE} min)`
       insertThreat(db, { ...event, severity, detail }).catch((error) => console.error('threat log write failed:', error))
     }
     return count
