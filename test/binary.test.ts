@@ -75,6 +75,32 @@ describe('the compiled binary, alone in an empty folder', () => {
     expect((await res.json()).error).toBe('Payload too large')
   })
 
+  test('caps a chunked body (no Content-Length) at the same limit, and reads a small one', async () => {
+    const chunked = (text: string) =>
+      new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < text.length; i += 64 * 1024) controller.enqueue(new TextEncoder().encode(text.slice(i, i + 64 * 1024)))
+          controller.close()
+        },
+      })
+    const big = await fetch(`${base}/api/auth/login/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chunked(JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(3 * 1024 * 1024) })),
+      duplex: 'half',
+    } as RequestInit)
+    expect(big.status).toBe(413)
+    expect((await big.json()).error).toBe('Payload too large')
+    const small = await fetch(`${base}/api/auth/login/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chunked(JSON.stringify({ email: 'nobody@example.com', password: 'wrong password' })),
+      duplex: 'half',
+    } as RequestInit)
+    expect(small.status).toBe(401)
+    expect((await small.json()).message).toBe('Invalid email or password')
+  })
+
   test('its healthcheck command reports the running server healthy', async () => {
     const port = new URL(base).port
     const check = await run([join(folder, 'ai-studio'), 'healthcheck'], { cwd: folder, env: { PORT: port } })

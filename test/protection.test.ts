@@ -300,3 +300,19 @@ describe('sliding window', () => {
     limiter.close()
   })
 })
+
+describe('no lock-out of an account from everywhere', () => {
+  test('failures on an account from one address throttle that address, not the owner elsewhere', async () => {
+    const { rt: rt2, call: call2, close: close2 } = await testApp({ TRUST_PROXY: 'true' })
+    const login = (password: string, ip: string) =>
+      call2('/api/auth/login/', { method: 'POST', json: { email: 'owner@example.com', password }, headers: { 'x-forwarded-for': ip } })
+    await call2('/api/auth/register/', { method: 'POST', json: { email: 'owner@example.com', password: 'correct horse' }, headers: { 'x-forwarded-for': '192.0.2.50' } })
+    for (let i = 0; i < 5; i++) expect((await login(`guess ${i}`, '203.0.113.66')).status).toBe(401)
+    expect((await login('correct horse', '203.0.113.66')).status).toBe(429)
+    expect((await login('correct horse', '192.0.2.50')).status).toBe(200)
+    const rows = rt2.db.query<{ detail: string }, []>("SELECT detail FROM threats WHERE type = 'brute_force'").all()
+    expect(rows.length).toBeGreaterThanOrEqual(1)
+    expect(rows.some((row) => row.detail.includes('owner@example.com'))).toBe(true)
+    await close2()
+  })
+})

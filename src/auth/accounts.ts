@@ -57,7 +57,7 @@ export async function authenticate(
     recordFailedSignIn(rt, address, email)
     throw new HttpError(401, 'Invalid email or password', { code: 'invalid_credentials' })
   }
-  recordSuccessfulSignIn(rt, email)
+  recordSuccessfulSignIn(rt, address, email)
   return user
 }
 

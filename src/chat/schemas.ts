@@ -67,7 +67,7 @@ const responseFormat = t.Union([
 ])
 
 export const chatRequest = t.Object({
-  model: t.String({ minLength: 1, error: 'model must be a non-empty string' }),
+  model: t.String({ minLength: 1, maxLength: 200, error: 'model must be a string of 1 to 200 characters' }),
   messages: t.Array(chatMessage, { minItems: 1, error: 'messages must be a non-empty array of messages' }),
   stream: nullable(t.Boolean()),
   stream_options: nullable(t.Object({ include_usage: t.Optional(t.Boolean()) })),

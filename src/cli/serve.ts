@@ -2,6 +2,7 @@
 // finish up to SHUTDOWN_TIMEOUT_MS, run the closers (log flush) and close the database.
 import { createApp } from '../app'
 import { loadConfig } from '../config'
+import { withDeclaredLength } from '../http/chunked-body'
 import { startRuntime } from '../runtime'
 import type { Command } from './command'
 
@@ -17,11 +18,13 @@ export const serve: Command = {
     const server = Bun.serve({
       port: config.port,
       hostname: config.host,
-      // A hard ceiling for bodies sent without a Content-Length. Declared lengths above
-      // MAX_BODY_BYTES are refused earlier, by the body-limit plugin, with a proper 413 envelope.
+      // Declared lengths above MAX_BODY_BYTES are answered by the body-limit plugin with a proper
+      // 413 envelope, so Bun's own (bare) refusal sits far above it; chunked bodies are capped
+      // at MAX_BODY_BYTES by withDeclaredLength before the app reads them.
       maxRequestBodySize: Math.max(config.maxBodyBytes, 64 * 1024 * 1024),
-      idleTimeout: 0,
-      fetch: (request, server) => app.fetch(request),
+      // Idle connections close; a stream waiting on its model stays open as long as the upstream timeout allows.
+      idleTimeout: Math.min(255, Math.ceil(config.upstreamTimeoutMs / 1000) + 10),
+      fetch: async (request, server) => app.fetch(await withDeclaredLength(request, config.maxBodyBytes, server)),
       error: () => new Response('Internal server error', { status: 500 }),
     })
     // Elysia reads the client address from its server reference.

@@ -3,6 +3,15 @@
 
 type AddressSource = { requestIP(request: Request): { address: string } | null } | null | undefined
 
+/** Peer addresses of requests the server re-made before the app saw them (the socket knows only the original). */
+const peers = new WeakMap<Request, string>()
+
+export function keepAddress(copy: Request, original: Request, server: AddressSource): Request {
+  const address = server?.requestIP(original)?.address
+  if (address) peers.set(copy, address)
+  return copy
+}
+
 export function clientAddress(request: Request, server: AddressSource, trustProxy: boolean): string | undefined {
   if (trustProxy) {
     const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
@@ -10,5 +19,5 @@ export function clientAddress(request: Request, server: AddressSource, trustProx
     const real = request.headers.get('x-real-ip')?.trim()
     if (real) return real
   }
-  return server?.requestIP(request)?.address ?? undefined
+  return peers.get(request) ?? server?.requestIP(request)?.address ?? undefined
 }

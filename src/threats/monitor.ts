@@ -96,6 +96,8 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
 
   return {
     observe,
+    /** Counts an event without ever recording a threat for it (keys used only to throttle). */
+    tally: (type: ThreatType, key: string) => counter.add(`${type}|${key}`, policies[type].windowMs, policies[type].thresholds.at(-1)![0]),
     /** How many events of this type the key has in its window now. */
     count: (type: ThreatType, key: string) => counter.count(`${type}|${key}`, policies[type].windowMs),
     forget: (type: ThreatType, key: string) => counter.forget(`${type}|${key}`),
