@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { testApp } from './support/app'
+import { settle } from './support/log'
 import { seedUser } from './support/users'
 
 const { rt, call, close } = await testApp()
@@ -141,5 +142,14 @@ describe('feedback', () => {
     expect(page.items[0]).toMatchObject({ completionId: 'chatcmpl-fb1', rating: 4, comment: 'good answer', model: 'mistral', userEmail: 'alice@example.com' })
     expect((await (await call('/api/admin/feedback/?rating=5', { token: admin.accessToken })).json()).total).toBe(0)
     expect((await call('/api/admin/feedback/?rating=6', { token: admin.accessToken })).status).toBe(400)
+  })
+})
+
+describe('admin API logging', () => {
+  test('a refused non-admin is still attributed to its user in the request log', async () => {
+    await call('/api/admin/users/', { token: alice.accessToken, headers: { 'x-request-id': 'refused-alice' } })
+    await settle(rt)
+    const row = rt.db.query<{ user_id: string; status: number }, []>("SELECT user_id, status FROM request_logs WHERE request_id = 'refused-alice'").get()
+    expect(row).toEqual({ user_id: alice.userId, status: 403 })
   })
 })

@@ -316,3 +316,22 @@ describe('no lock-out of an account from everywhere', () => {
     await close2()
   })
 })
+
+describe('expired versus forged tokens', () => {
+  test('a genuinely expired token is no threat; a forged one with a past expiry is', async () => {
+    const { Elysia } = await import('elysia')
+    const { accessTokens } = await import('../src/auth/jwt')
+    const { rt: rt2, app: app2, call: call2, close: close2 } = await testApp()
+    app2.use(authGuard(rt2)).get('/api/x', () => 'x', { auth: true })
+    const user = await seedUser(rt2)
+    const past = Math.floor(Date.now() / 1000) - 120
+    const claims = { sub: user.userId, role: 'user' as const, sid: user.sessionId, jti: 'j', typ: 'access' as const, exp: past }
+    const genuine = await new Elysia().use(accessTokens(rt2.secretKey, 60)).decorator.accessToken.sign(claims)
+    const forged = await new Elysia().use(accessTokens('another-key-that-is-long-enough-0123456789', 60)).decorator.accessToken.sign(claims)
+    expect((await call2('/api/x', { token: genuine })).status).toBe(401)
+    expect(rt2.db.query('SELECT count(*) AS n FROM threats').get()).toEqual({ n: 0 })
+    expect((await call2('/api/x', { token: forged })).status).toBe(401)
+    expect(rt2.db.query('SELECT type FROM threats').all()).toEqual([{ type: 'invalid_token' }])
+    await close2()
+  })
+})

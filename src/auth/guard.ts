@@ -10,11 +10,13 @@ import { API_KEY_PREFIX, principalForApiKey, principalForSession, type Principal
 
 const invalid = () => new HttpError(401, 'JWT token is invalid or expired', { code: 'invalid_token' })
 
-/** An expired token is ordinary; a token that fails for any other reason is forged or tampered. */
-function expiredOnly(token: string): boolean {
+/** A token that fails only because it expired is ordinary; one that fails otherwise is forged or tampered. */
+async function expiredOnly(token: string, verify: (token: string, options: object) => Promise<unknown>): Promise<boolean> {
   try {
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp?: unknown }
-    return typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now()
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 > Date.now()) return false
+    // Checked as of a second before it expired: only a genuine signature passes.
+    return Boolean(await verify(token, { algorithms: ['HS256'], currentDate: new Date((claims.exp - 1) * 1000) }))
   } catch {
     return false
   }
@@ -47,18 +49,18 @@ export const authGuard = (rt: Runtime) =>
             } else {
               const claims = await accessToken.verify(token, { algorithms: ['HS256'] })
               if (!claims || claims.typ !== 'access') {
-                if (!expiredOnly(token)) suspect('a forged or tampered access token was presented')
+                if (!(await expiredOnly(token, accessToken.verify))) suspect('a forged or tampered access token was presented')
                 throw invalid()
               }
               principal = await principalForSession(rt.db, claims.sub, claims.sid)
               if (!principal) throw invalid()
             }
-            if (required === 'admin' && principal.role !== 'admin')
-              throw new HttpError(403, 'This endpoint requires the admin role', { code: 'forbidden' })
             const facts = factsOf(request)
             facts.userId = principal.userId
             facts.apiKeyId = principal.apiKeyId
             facts.sessionId = principal.sessionId
+            if (required === 'admin' && principal.role !== 'admin')
+              throw new HttpError(403, 'This endpoint requires the admin role', { code: 'forbidden' })
             return { principal }
           },
         }

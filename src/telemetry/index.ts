@@ -25,7 +25,7 @@ function statusOf(response: unknown, status: number | keyof StatusMap | undefine
 }
 
 function errorTypeOf(error: unknown, code: unknown): string | null {
-  if (error instanceof HttpError && error.options.code) return error.options.code
+  if (error instanceof HttpError) return error.options.code ?? null
   return typeof code === 'string' ? code.toLowerCase() : null
 }
 
