@@ -1,7 +1,9 @@
 // The shared guard, exercised through routes that use it the way every feature does.
 import { afterAll, describe, expect, test } from 'bun:test'
+import { t } from 'elysia'
 import { authGuard } from '../src/auth/guard'
 import { testApp } from './support/app'
+import { settle } from './support/log'
 import { seedUser } from './support/users'
 
 const { rt, app, call, close } = await testApp()
@@ -10,6 +12,7 @@ app
   .get('/api/whoami', ({ principal }) => principal, { auth: true })
   .get('/api/admin-only', () => ({ ok: true }), { auth: 'admin' })
   .get('/v1/whoami', ({ principal }) => principal, { auth: true })
+  .post('/api/echo-guarded', ({ body }) => body, { auth: true, body: t.Object({ n: t.Integer() }) })
 afterAll(close)
 
 const user = await seedUser(rt)
@@ -57,5 +60,18 @@ describe('auth guard', () => {
     rt.db.query('UPDATE users SET is_active = 0 WHERE id = ?').run(victim.userId)
     expect((await call('/api/whoami', { token: victim.accessToken })).status).toBe(401)
     expect((await call('/api/whoami', { token: victim.apiKey })).status).toBe(401)
+  })
+
+  test('the caller is checked before its input: no token and a bad body → 401, not 400', async () => {
+    const res = await call('/api/echo-guarded', { method: 'POST', json: { n: 'not a number' } })
+    expect(res.status).toBe(401)
+  })
+
+  test('a signed-in caller’s invalid input is a 400 logged under its user', async () => {
+    const res = await call('/api/echo-guarded', { method: 'POST', json: { n: 'x' }, token: user.apiKey, headers: { 'x-request-id': 'bad-input-1' } })
+    expect(res.status).toBe(400)
+    await settle(rt)
+    const row = rt.db.query<{ user_id: string; status: number }, []>("SELECT user_id, status FROM request_logs WHERE request_id = 'bad-input-1'").get()
+    expect(row).toEqual({ user_id: user.userId, status: 400 })
   })
 })

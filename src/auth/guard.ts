@@ -22,13 +22,18 @@ async function expiredOnly(token: string, verify: (token: string, options: objec
   }
 }
 
+const principals = new WeakMap<Request, Principal>()
+
 export const authGuard = (rt: Runtime) =>
   new Elysia({ name: 'auth-guard' })
     .use(accessTokens(rt.secretKey, rt.config.accessTokenMinutes))
     .macro({
       auth(required: true | Role) {
         return {
-          async resolve({ headers, accessToken, request, server }) {
+          // Authentication runs in `transform`, before the body and query are validated: a caller
+          // is known (and refused when it must be) before its input is judged, and the request
+          // log attributes even a 400 to its user.
+          async transform({ headers, accessToken, request, server }) {
             const suspect = (detail: string) => {
               const address = clientAddress(request, server, rt.config.trustProxy)
               rt.threats.observe({ type: 'invalid_token', key: address ?? 'unknown', address, detail })
@@ -61,8 +66,9 @@ export const authGuard = (rt: Runtime) =>
             facts.sessionId = principal.sessionId
             if (required === 'admin' && principal.role !== 'admin')
               throw new HttpError(403, 'This endpoint requires the admin role', { code: 'forbidden' })
-            return { principal }
+            principals.set(request, principal)
           },
+          resolve: ({ request }) => ({ principal: principals.get(request)! }),
         }
       },
     })
