@@ -3,14 +3,14 @@
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { HttpError } from '../http/errors'
-import { oneOf } from '../http/schema'
+import { oneOf, withCursor } from '../http/schema'
 import type { Runtime } from '../runtime'
+import { OUTCOMES } from '../telemetry/facts'
 import { threatRoutes } from '../threats/routes'
 import { findLog, findUser, listFeedback, listLogs, listUsers, setUserActive, setUserRole } from './store'
 
 const limit = t.Optional(t.Integer({ minimum: 1, maximum: 200, description: 'page size (default 50, at most 200)' }))
 const isoDate = t.String({ format: 'date-time' })
-const OUTCOMES = ['ok', 'client_error', 'server_error', 'cancelled', 'upstream_error'] as const
 
 function millis(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined
@@ -26,8 +26,7 @@ export const admin = (rt: Runtime) =>
       '/users',
       async ({ query }) => {
         const size = query.limit ?? 50
-        const page = await listUsers(rt.db, { ...query, before: query.cursor, limit: size })
-        return { ...page, nextCursor: page.items.length === size ? page.items.at(-1)!.id : null }
+        return withCursor(await listUsers(rt.db, { ...query, before: query.cursor, limit: size }), size)
       },
       {
         auth: 'admin',
@@ -79,7 +78,7 @@ export const admin = (rt: Runtime) =>
           before: query.cursor,
           limit: size,
         })
-        return { items, nextCursor: items.length === size ? items.at(-1)!.id : null }
+        return withCursor({ items }, size)
       },
       {
         auth: 'admin',
@@ -109,8 +108,7 @@ export const admin = (rt: Runtime) =>
       '/feedback',
       async ({ query }) => {
         const size = query.limit ?? 50
-        const page = await listFeedback(rt.db, { rating: query.rating, before: query.cursor, limit: size })
-        return { ...page, nextCursor: page.items.length === size ? page.items.at(-1)!.id : null }
+        return withCursor(await listFeedback(rt.db, { rating: query.rating, before: query.cursor, limit: size }), size)
       },
       {
         auth: 'admin',

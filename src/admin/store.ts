@@ -4,9 +4,8 @@ import { userView } from '../auth/model'
 import { iso } from '../http/schema'
 import type { Role } from '../auth/principal'
 import type { UserRow } from '../auth/user-store'
+import { whereOf, type SqlArgs } from '../db/where'
 
-type Args = (string | number)[]
-const whereOf = (clauses: string[]) => (clauses.length ? `WHERE ${clauses.join(' AND ')}` : '')
 
 /** What the /me endpoint shows, plus whether the account is active. */
 const presentUser = (row: UserRow) => ({ ...userView(row), isActive: row.is_active === 1 })
@@ -16,17 +15,17 @@ export type UserFilter = { search?: string; role?: Role; active?: boolean; befor
 
 export async function listUsers(db: Database, filter: UserFilter) {
   const clauses: string[] = []
-  const args: Args = []
+  const args: SqlArgs = []
   if (filter.search) {
     const n = args.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
     clauses.push(`(email LIKE ?${n} ESCAPE '\\' OR name LIKE ?${n} ESCAPE '\\')`)
   }
   if (filter.role) clauses.push(`role = ?${args.push(filter.role)}`)
   if (filter.active !== undefined) clauses.push(`is_active = ?${args.push(filter.active ? 1 : 0)}`)
-  const total = db.query<{ n: number }, Args>(`SELECT count(*) AS n FROM users ${whereOf(clauses)}`).get(...args)!.n
+  const total = db.query<{ n: number }, SqlArgs>(`SELECT count(*) AS n FROM users ${whereOf(clauses)}`).get(...args)!.n
   if (filter.before) clauses.push(`id < ?${args.push(filter.before)}`)
   const rows = db
-    .query<UserRow, Args>(`SELECT * FROM users ${whereOf(clauses)} ORDER BY id DESC LIMIT ?${args.push(filter.limit)}`)
+    .query<UserRow, SqlArgs>(`SELECT * FROM users ${whereOf(clauses)} ORDER BY id DESC LIMIT ?${args.push(filter.limit)}`)
     .all(...args)
   return { total, items: rows.map(presentUser) }
 }
@@ -120,7 +119,7 @@ const logSelect = `SELECT l.*, u.email AS user_email FROM request_logs l LEFT JO
 /** Newest first. No total: counting millions of rows per page view is what makes peers slow. */
 export async function listLogs(db: Database, filter: LogFilter) {
   const clauses: string[] = []
-  const args: Args = []
+  const args: SqlArgs = []
   if (filter.userId) clauses.push(`l.user_id = ?${args.push(filter.userId)}`)
   if (filter.model) clauses.push(`l.model = ?${args.push(filter.model)}`)
   if (filter.status !== undefined) clauses.push(`l.status = ?${args.push(filter.status)}`)
@@ -129,7 +128,7 @@ export async function listLogs(db: Database, filter: LogFilter) {
   if (filter.to !== undefined) clauses.push(`l.created_at < ?${args.push(filter.to)}`)
   if (filter.before !== undefined) clauses.push(`l.id < ?${args.push(filter.before)}`)
   const rows = db
-    .query<LogRow, Args>(`${logSelect} ${whereOf(clauses)} ORDER BY l.id DESC LIMIT ?${args.push(filter.limit)}`)
+    .query<LogRow, SqlArgs>(`${logSelect} ${whereOf(clauses)} ORDER BY l.id DESC LIMIT ?${args.push(filter.limit)}`)
     .all(...args)
   return rows.map(presentLog)
 }
@@ -153,12 +152,12 @@ type FeedbackRow = {
 
 export async function listFeedback(db: Database, filter: { rating?: number; before?: number; limit: number }) {
   const clauses: string[] = []
-  const args: Args = []
+  const args: SqlArgs = []
   if (filter.rating !== undefined) clauses.push(`f.rating = ?${args.push(filter.rating)}`)
-  const total = db.query<{ n: number }, Args>(`SELECT count(*) AS n FROM feedback f ${whereOf(clauses)}`).get(...args)!.n
+  const total = db.query<{ n: number }, SqlArgs>(`SELECT count(*) AS n FROM feedback f ${whereOf(clauses)}`).get(...args)!.n
   if (filter.before !== undefined) clauses.push(`f.id < ?${args.push(filter.before)}`)
   const rows = db
-    .query<FeedbackRow, Args>(
+    .query<FeedbackRow, SqlArgs>(
       `SELECT f.*, u.email AS user_email,
               (SELECT model FROM request_logs l WHERE l.completion_id = f.completion_id LIMIT 1) AS model
          FROM feedback f LEFT JOIN users u ON u.id = f.user_id

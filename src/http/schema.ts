@@ -10,3 +10,9 @@ export const oneOf = <const T extends readonly string[]>(values: T) =>
 
 /** A stored ms-epoch time as the API shows it. */
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+/** A keyset page: a full page carries the cursor of its last item; a short one is the last. */
+export const withCursor = <P extends { items: { id: string | number }[] }>(page: P, size: number) => ({
+  ...page,
+  nextCursor: (page.items.length === size ? page.items.at(-1)!.id : null) as P['items'][number]['id'] | null,
+})

@@ -1,7 +1,8 @@
 // The facts about one request that handlers know and the request log records.
 // Handlers add to them with `factsOf(request)`; only the telemetry plugin writes logs.
 
-export type Outcome = 'ok' | 'client_error' | 'server_error' | 'cancelled' | 'upstream_error'
+export const OUTCOMES = ['ok', 'client_error', 'server_error', 'cancelled', 'upstream_error'] as const
+export type Outcome = (typeof OUTCOMES)[number]
 
 export type RequestFacts = {
   startedAt: number

@@ -17,7 +17,6 @@ const logged = (path: string, method: string) =>
 
 const outcomeOf = (status: number): Outcome => (status >= 500 ? 'server_error' : status >= 400 ? 'client_error' : 'ok')
 
-const outcomes = new Set<Outcome>(['ok', 'client_error', 'server_error', 'cancelled', 'upstream_error'])
 
 function statusOf(response: unknown, status: number | keyof StatusMap | undefined): number {
   if (response instanceof Response) return response.status
@@ -57,10 +56,10 @@ export const telemetry = (rt: Runtime) => {
       }
       const end = () => {
         streaming.delete(end)
-        const logged = row(base, facts, request, costOf)
-        writer.add(logged)
+        const entry = row(base, facts, request, costOf)
+        writer.add(entry)
         // DEBUG: an access log line on stdout as well (no query string, no body, no credentials).
-        if (debug) console.log(`${logged.method} ${logged.path} ${logged.status} ${logged.latencyMs.toFixed(1)}ms ${logged.outcome}${logged.model ? ` ${logged.model}` : ''}`)
+        if (debug) console.log(`${entry.method} ${entry.path} ${entry.status} ${entry.latencyMs.toFixed(1)}ms ${entry.outcome}${entry.model ? ` ${entry.model}` : ''}`)
       }
       if (facts.streaming && !facts.ended && status < 400) {
         facts.onEnd = end
@@ -86,12 +85,7 @@ function row(base: Base, facts: RequestFacts, request: Request, costOf: CostOf):
   const promptTokens = facts.promptTokens ?? 0
   const completionTokens = facts.completionTokens ?? 0
   // A stream that ended without its handler saying how, while the client had gone, was cancelled.
-  const outcome =
-    facts.outcome && outcomes.has(facts.outcome)
-      ? facts.outcome
-      : facts.streaming && request.signal.aborted
-        ? 'cancelled'
-        : outcomeOf(base.status)
+  const outcome = facts.outcome ?? (facts.streaming && request.signal.aborted ? 'cancelled' : outcomeOf(base.status))
   return {
     ...base,
     // When the request arrived, which for a long stream is well before it is logged.

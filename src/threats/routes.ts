@@ -2,7 +2,7 @@
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { HttpError } from '../http/errors'
-import { oneOf } from '../http/schema'
+import { oneOf, withCursor } from '../http/schema'
 import type { Runtime } from '../runtime'
 import { listThreats, resolveThreat, SEVERITIES, THREAT_TYPES } from './store'
 
@@ -33,7 +33,7 @@ export const threatRoutes = (rt: Runtime) =>
           beforeId: query.cursor,
           limit,
         })
-        return { ...page, nextCursor: page.items.length === limit ? page.items.at(-1)!.id : null }
+        return withCursor(page, limit)
       },
       {
         auth: 'admin',

@@ -1,5 +1,6 @@
 // The threat log's SQL.
 import type { Database } from 'bun:sqlite'
+import { whereOf, type SqlArgs } from '../db/where'
 import { iso } from '../http/schema'
 
 export const THREAT_TYPES = [
@@ -76,21 +77,17 @@ export type ThreatFilter = { type?: ThreatType; severity?: Severity; resolved?: 
 
 /** Newest first, paged by id (`beforeId` is the last id of the previous page). */
 export async function listThreats(db: Database, filter: ThreatFilter) {
-  const where: string[] = []
-  const args: (string | number)[] = []
-  if (filter.type) where.push('type = ?'), args.push(filter.type)
-  if (filter.severity) where.push('severity = ?'), args.push(filter.severity)
-  if (filter.resolved !== undefined) where.push('resolved = ?'), args.push(filter.resolved ? 1 : 0)
-  const count = db
-    .query<{ n: number }, (string | number)[]>(`SELECT count(*) AS n FROM threats ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`)
-    .get(...args)!.n
-  if (filter.beforeId !== undefined) where.push('id < ?'), args.push(filter.beforeId)
+  const clauses: string[] = []
+  const args: SqlArgs = []
+  if (filter.type) clauses.push(`type = ?${args.push(filter.type)}`)
+  if (filter.severity) clauses.push(`severity = ?${args.push(filter.severity)}`)
+  if (filter.resolved !== undefined) clauses.push(`resolved = ?${args.push(filter.resolved ? 1 : 0)}`)
+  const total = db.query<{ n: number }, SqlArgs>(`SELECT count(*) AS n FROM threats ${whereOf(clauses)}`).get(...args)!.n
+  if (filter.beforeId !== undefined) clauses.push(`id < ?${args.push(filter.beforeId)}`)
   const rows = db
-    .query<ThreatRow, (string | number)[]>(
-      `SELECT * FROM threats ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
-    )
-    .all(...args, filter.limit)
-  return { total: count, items: rows.map(present) }
+    .query<ThreatRow, SqlArgs>(`SELECT * FROM threats ${whereOf(clauses)} ORDER BY id DESC LIMIT ?${args.push(filter.limit)}`)
+    .all(...args)
+  return { total, items: rows.map(present) }
 }
 
 export async function resolveThreat(db: Database, id: number, resolvedBy: string, now = Date.now()): Promise<Threat | undefined> {
