@@ -9,9 +9,12 @@ import { findUserByEmail, insertUser, promoteToAdmin, type UserRow } from './use
 
 const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/
 
+/** The one form an email is stored and looked up in. */
+export const canonicalEmail = (raw: string) => raw.trim().toLowerCase()
+
 /** Trims and lower-cases an email, or refuses it with a 400 naming the field. */
 export function normaliseEmail(raw: string): string {
-  const email = raw.trim().toLowerCase()
+  const email = canonicalEmail(raw)
   if (!emailShape.test(email) || email.length > 254) throw new InvalidField('email', 'must be an email address')
   return email
 }
@@ -49,7 +52,7 @@ export async function authenticate(
   input: { email: string; password: string },
   address: string | undefined,
 ): Promise<UserRow> {
-  const email = input.email.trim().toLowerCase()
+  const email = canonicalEmail(input.email)
   assertSignInAllowed(rt, address, email)
   const user = await findUserByEmail(rt.db, email)
   const matches = await verifyPassword(input.password, user?.password_hash)

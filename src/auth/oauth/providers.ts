@@ -11,6 +11,7 @@ import {
   type OAuth2Tokens,
 } from 'arctic'
 import { ConfigError, type Config } from '../../config'
+import { canonicalEmail } from '../accounts'
 import { discovery, profileFromClaims, PROVIDER_TIMEOUT_MS, text, verifyIdToken, type OidcMetadata } from './oidc'
 import { OAuthFailure, providerCode, type CallbackFields, type Profile, type Provider, type ProviderName } from './provider'
 
@@ -97,7 +98,7 @@ function gitHub(client: ClientCredentials, redirectUri: string, endpoints: GitHu
       const email = (chosen ?? listed.find((entry) => entry.primary === true))?.email ?? user.email
       return {
         subject: String(user.id),
-        email: typeof email === 'string' ? email.toLowerCase() : null,
+        email: typeof email === 'string' ? canonicalEmail(email) : null,
         emailVerified: chosen !== undefined,
         name: text(user.name) ?? text(user.login),
         avatarUrl: text(user.avatar_url),
