@@ -1,9 +1,8 @@
 // Turns a proven identity into a session from inside a route: records who the client is,
 // and tells the request log which user and session the sign-in request belongs to.
 import type { Server } from 'bun'
-import { clientAddress } from '../http/client-address'
 import type { Runtime } from '../runtime'
-import { countryOf } from '../telemetry/country'
+import { clientInfo } from '../telemetry/country'
 import { factsOf } from '../telemetry/facts'
 import type { Signer } from './jwt'
 import type { TokenPairView } from './model'
@@ -14,12 +13,7 @@ export type SignInContext = { request: Request; server: Server<unknown> | null; 
 
 export async function signIn(rt: Runtime, context: SignInContext, user: UserRow, provider: string): Promise<TokenPairView> {
   const { request, server, accessToken } = context
-  const address = clientAddress(request, server, rt.config.trustProxy)
-  const client = {
-    ip: address ?? null,
-    userAgent: request.headers.get('user-agent')?.slice(0, 512) || null,
-    country: countryOf(request, address, rt.config.trustProxy),
-  }
+  const client = clientInfo(request, server, rt.config.trustProxy)
   const { sessionId, ...tokens } = await startSession(rt, (claims) => accessToken.sign(claims), user, provider, client)
   const facts = factsOf(request)
   facts.userId = user.id

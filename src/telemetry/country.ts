@@ -1,5 +1,6 @@
 // Where a request comes from: its country, shown as "United States (US)". Proxy headers
 // count only with TRUST_PROXY; unknown stays null.
+import { clientAddress } from '../http/client-address'
 import { countryCodeOf } from './geoip'
 
 const countryHeaders = ['cf-ipcountry', 'x-country-code', 'cloudfront-viewer-country']
@@ -29,4 +30,16 @@ export function countryOf(request: Request, address: string | undefined, trustPr
     }
   const code = address ? countryCodeOf(address) : null
   return code ? countryName(code) : null
+}
+
+type AddressSource = Parameters<typeof clientAddress>[1]
+
+/** Who is calling, as the request log and a new session record it. */
+export function clientInfo(request: Request, server: AddressSource, trustProxy: boolean) {
+  const address = clientAddress(request, server, trustProxy)
+  return {
+    ip: address ?? null,
+    country: countryOf(request, address, trustProxy),
+    userAgent: request.headers.get('user-agent')?.slice(0, 512) || null,
+  }
 }

@@ -5,8 +5,7 @@ import type { Server } from 'bun'
 import { Elysia, StatusMap } from 'elysia'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
-import { clientAddress } from '../http/client-address'
-import { countryOf } from './country'
+import { clientInfo } from './country'
 import { factsOf, type Outcome, type RequestFacts } from './facts'
 import { pricing, type CostOf } from './prices'
 import type { LogRow } from './store'
@@ -43,15 +42,12 @@ export const telemetry = (rt: Runtime) => {
       if (!logged(path, request.method)) return
       const facts = factsOf(request)
       const status = statusOf(response, set.status)
-      const address = clientAddress(request, server, trustProxy)
       const base = {
         requestId: String(set.headers['x-request-id'] ?? ''),
         method: request.method,
         path,
         status,
-        ip: address ?? null,
-        country: countryOf(request, address, trustProxy),
-        userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null,
+        ...clientInfo(request, server, trustProxy),
         errorType: status >= 400 ? errorTypeOf(error, code) : null,
       }
       const end = () => {
