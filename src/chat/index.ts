@@ -2,7 +2,6 @@
 // /v1/models, /v1/models/{id} and /v1/health, in front of the Ollama hosts of OLLAMA_BASE_URL.
 import { Elysia } from 'elysia'
 import { authGuard } from '../auth/guard'
-import { clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
@@ -37,7 +36,7 @@ export const chat = (rt: Runtime) => {
     .post(
       '/chat/completions',
       async function* ({ body, request, set, principal, server }) {
-        screenMessages(rt, { ...principal, address: clientAddress(request, server, rt.config.trustProxy) }, body.messages)
+        screenMessages(rt, { principal, request, server }, body.messages)
         const started = await startCompletion(pool, body, request)
         if (!body.stream) return await collectCompletion(started)
         set.headers['content-type'] = 'text/event-stream; charset=utf-8'

@@ -1,6 +1,8 @@
 // Prompt-injection and jailbreak patterns looked for in chat messages. The set is small on
 // purpose: each pattern names a well-known attack phrasing, and each is tested. A match is
 // flagged as a suspicious_content threat; it is refused only when BLOCK_SUSPICIOUS is on.
+import type { Principal } from '../auth/principal'
+import { clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import type { Severity } from './store'
@@ -82,18 +84,19 @@ export function findSuspicious(messages: Message[]): ContentFinding | undefined 
  */
 export function screenMessages(
   rt: Runtime,
-  who: { userId: string; apiKeyId?: string; address?: string },
+  who: { principal: Principal; request: Request; server: Parameters<typeof clientAddress>[1] },
   messages: Message[],
 ): void {
   const finding = findSuspicious(messages)
   if (!finding) return
+  const { userId, apiKeyId } = who.principal
   rt.threats.observe({
     type: 'suspicious_content',
-    key: who.apiKeyId ?? who.userId,
+    key: apiKeyId ?? userId,
     severity: finding.severity,
-    userId: who.userId,
-    apiKeyId: who.apiKeyId,
-    address: who.address,
+    userId,
+    apiKeyId,
+    address: clientAddress(who.request, who.server, rt.config.trustProxy),
     detail: `${finding.pattern} in messages[${finding.messageIndex}]: "${finding.excerpt}"`,
   })
   if (rt.config.blockSuspicious)
