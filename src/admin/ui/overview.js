@@ -127,15 +127,17 @@ export default function overview(root) {
   const updated = h('span', { class: 'updated', role: 'status' })
   const refresh = h('button', { type: 'button', class: 'button secondary', onclick: () => load() }, 'Refresh')
 
+  // Also called when the page is left: a load still in flight then draws nothing.
   const destroy = () => {
+    generation++
     for (const chart of drawn) chart.destroy()
     drawn = []
   }
 
   async function load() {
-    const mine = ++generation
     for (const button of buttons) button.setAttribute('aria-pressed', String(button.dataset.range === range))
     destroy()
+    const mine = generation
     show(content, loading('Loading the dashboard…'))
     try {
       const data = await api(`/api/dashboard/${query({ range })}`)
