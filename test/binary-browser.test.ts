@@ -35,6 +35,8 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`
   server = Bun.spawn([binary], { cwd: folder, env: { PORT: String(port), HOST: '127.0.0.1' }, stdout: 'ignore', stderr: 'inherit' })
   await waitFor(`${base}/api/auth/health/`, 20_000)
+  // A forged token makes sure an unresolved threat exists, whatever the generated data holds.
+  await fetch(`${base}/api/auth/me/`, { headers: { authorization: 'Bearer forged.token.value' } })
   browser = await offlineBrowser(join(folder, 'profile'))
   ;({ context, page } = browser)
 }, 120_000)
