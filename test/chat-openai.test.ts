@@ -37,6 +37,13 @@ async function apiError(promise: Promise<unknown>): Promise<APIError> {
   throw new Error('expected an APIError')
 }
 
+/** The fake saw exactly one aborted request, within 200 ms of the client's abort. */
+async function expectUpstreamAbortedSince(abortedAt: number) {
+  for (let waited = 0; fake.aborted.length === 0 && waited < 1000; waited += 5) await Bun.sleep(5)
+  expect(fake.aborted).toHaveLength(1)
+  expect(fake.aborted[0]!.at - abortedAt).toBeLessThan(200)
+}
+
 describe('the openai SDK', () => {
   test('non-streaming: content, finish reason, usage', async () => {
     const completion = await openai.chat.completions.create({ model: 'llama3.2', messages })
@@ -139,9 +146,7 @@ describe('cancellation', () => {
     let received = 0
     for await (const _ of stream) if (++received === 3) break // `break` aborts the SDK's request
     const abortedAt = performance.now()
-    for (let waited = 0; fake.aborted.length === 0 && waited < 1000; waited += 5) await Bun.sleep(5)
-    expect(fake.aborted).toHaveLength(1)
-    expect(fake.aborted[0]!.at - abortedAt).toBeLessThan(200)
+    await expectUpstreamAbortedSince(abortedAt)
     expect(fake.aborted[0]!.chunksSent).toBeLessThan(20)
     expect(fake.active).toBe(0)
 
@@ -159,9 +164,7 @@ describe('cancellation', () => {
     controller.abort()
     const abortedAt = performance.now()
     await pending
-    for (let waited = 0; fake.aborted.length === 0 && waited < 1000; waited += 5) await Bun.sleep(5)
-    expect(fake.aborted).toHaveLength(1)
-    expect(fake.aborted[0]!.at - abortedAt).toBeLessThan(200)
+    await expectUpstreamAbortedSince(abortedAt)
   })
 
   test('a client abort while Ollama has not answered yet reaches it too', async () => {
@@ -172,9 +175,7 @@ describe('cancellation', () => {
     controller.abort()
     const abortedAt = performance.now()
     await pending
-    for (let waited = 0; fake.aborted.length === 0 && waited < 1000; waited += 5) await Bun.sleep(5)
-    expect(fake.aborted).toHaveLength(1)
-    expect(fake.aborted[0]!.at - abortedAt).toBeLessThan(200)
+    await expectUpstreamAbortedSince(abortedAt)
   })
 
   test('chunks are written as they arrive, not buffered', async () => {
