@@ -1,5 +1,6 @@
 // Streaming chat through the gateway against the same fake upstream reached directly (its
-// OpenAI-compatible endpoint, as a real Ollama serves it) and through the Portkey gateway.
+// OpenAI-compatible endpoint, as a real Ollama serves it), through the Portkey gateway and
+// through a bare Bun pass-through proxy (bench/passthrough.ts: the floor for any Bun gateway).
 // Each party runs in its own process; this process only generates load and measures.
 // Prints requests/s, time to first byte p50/p99 and the added latency, as ratios to direct.
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -17,12 +18,27 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const WARMUP_SECONDS = 1
 const SECRET = 'bench-secret-key-that-is-long-enough-0123456789'
 
-type Scenario = { name: string; chunks: number; chunkDelayMs: number; clients: number; budget?: { throughput: number; addedTtftP50Ms?: number } }
+/**
+ * `lockstep`: every client sends its first request at the same moment. Closed-loop clients whose
+ * replies all take the same time then stay in lockstep, so each round of requests reaches the
+ * server as one burst, and the TTFB p50 measures how long the burst takes to get through (half
+ * of it queues behind the other half) more than what one request pays. By default the clients'
+ * first requests are spread over one reply's duration, as independent clients arrive.
+ */
+type Scenario = {
+  name: string
+  chunks: number
+  chunkDelayMs: number
+  clients: number
+  lockstep?: boolean
+  budget?: { throughput: number; addedTtftP50Ms?: number }
+}
 
 const scenarios: Scenario[] = [
   { name: 'LLM-like (20 chunks, 10 ms apart)', chunks: 20, chunkDelayMs: 10, clients: 1 },
   { name: 'LLM-like (20 chunks, 10 ms apart)', chunks: 20, chunkDelayMs: 10, clients: 16 },
   { name: 'LLM-like (20 chunks, 10 ms apart)', chunks: 20, chunkDelayMs: 10, clients: 64, budget: { throughput: 0.95, addedTtftP50Ms: 1 } },
+  { name: 'LLM-like, lockstep starts', chunks: 20, chunkDelayMs: 10, clients: 64, lockstep: true },
   { name: 'CPU-bound (60 chunks, no delay)', chunks: 60, chunkDelayMs: 0, clients: 16, budget: { throughput: 0.5 } },
 ]
 
@@ -42,12 +58,15 @@ function start(cmd: string[], env: Record<string, string> = {}) {
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 
 /** `clients` loops, each sending one streaming request after another until the time is up. */
-async function load(target: Target, clients: number, seconds: number, into: Samples) {
+async function load(target: Target, scenario: Scenario, seconds: number, into: Samples) {
+  const { clients } = scenario
   const body = JSON.stringify({ model: 'llama3.2', stream: true, messages: [{ role: 'user', content: 'Tell me a story.' }] })
+  const spreadMs = scenario.lockstep ? 0 : scenario.chunks * scenario.chunkDelayMs
   const started = performance.now()
   const deadline = started + seconds * 1000
   await Promise.all(
-    Array.from({ length: clients }, async () => {
+    Array.from({ length: clients }, async (_, client) => {
+      await Bun.sleep((spreadMs * client) / clients)
       while (performance.now() < deadline) {
         const sent = performance.now()
         try {
@@ -81,7 +100,7 @@ function summary({ ttft, total, failed, seconds }: Samples): Result {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-'))
-  const [fakePort, gatewayPort, portkeyPort] = [await freePort(), await freePort(), await freePort()]
+  const [fakePort, gatewayPort, portkeyPort, proxyPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
   const fakeUrl = `http://127.0.0.1:${fakePort}`
   try {
     // A user with an API key in a database file that the gateway process then opens.
@@ -100,9 +119,11 @@ async function main() {
       NODE_ENV: 'production',
     })
     start(['bun', 'node_modules/@portkey-ai/gateway/build/start-server.js', `--port=${portkeyPort}`, '--headless'])
+    start(['bun', 'bench/passthrough.ts', '--port', String(proxyPort), '--upstream', fakeUrl])
     await waitFor(`${fakeUrl}/api/version`)
     await waitFor(`http://127.0.0.1:${gatewayPort}/api/auth/health`)
     await waitFor(`http://127.0.0.1:${portkeyPort}/`, 30_000)
+    await waitFor(`http://127.0.0.1:${proxyPort}/api/version`)
 
     const json = { 'content-type': 'application/json' }
     const targets: Target[] = [
@@ -113,6 +134,7 @@ async function main() {
         url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`,
         headers: { ...json, authorization: 'Bearer ollama', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${fakeUrl}/v1` },
       },
+      { name: 'bun proxy', url: `http://127.0.0.1:${proxyPort}/v1/chat/completions`, headers: json },
     ]
 
     const cpus = navigator.hardwareConcurrency
@@ -123,9 +145,9 @@ async function main() {
     for (const scenario of scenarios) {
       await fetch(`${fakeUrl}/_fake/knobs`, { method: 'POST', body: JSON.stringify({ chunks: scenario.chunks, chunkDelayMs: scenario.chunkDelayMs }) })
       const samples = new Map<string, Samples>(targets.map((target) => [target.name, { ttft: [], total: [], failed: 0, seconds: 0 }]))
-      for (const target of targets) await load(target, scenario.clients, WARMUP_SECONDS, { ttft: [], total: [], failed: 0, seconds: 0 })
+      for (const target of targets) await load(target, scenario, WARMUP_SECONDS, { ttft: [], total: [], failed: 0, seconds: 0 })
       for (let round = 0; round < ROUNDS; round++)
-        for (const target of targets) await load(target, scenario.clients, SECONDS, samples.get(target.name)!)
+        for (const target of targets) await load(target, scenario, SECONDS, samples.get(target.name)!)
       const results = new Map([...samples].map(([name, taken]) => [name, summary(taken)]))
       const direct = results.get('direct')!
       for (const target of targets) {

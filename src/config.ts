@@ -16,6 +16,9 @@ function read(env: Env, name: string): string | undefined {
   return value === '' ? undefined : value
 }
 
+/** Timers take at most 2^31 - 1 ms; a longer delay fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 function integer(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = read(env, name)
   if (raw === undefined) return fallback
@@ -31,6 +34,13 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true
   if (['0', 'false', 'no', 'off'].includes(raw)) return false
   throw new ConfigError(name, 'true or false', raw)
+}
+
+/** TRUST_PROXY: false (0), true (1: one proxy in front), or how many proxies stand in front. */
+function proxyHops(env: Env): number {
+  const raw = read(env, 'TRUST_PROXY')
+  if (raw !== undefined && /^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 0, 10)
+  return boolean(env, 'TRUST_PROXY', false) ? 1 : 0
 }
 
 function httpUrl(name: string, raw: string): string {
@@ -124,7 +134,6 @@ export function loadConfig(env: Env = process.env) {
   const publicUrl = httpUrl('PUBLIC_URL', read(env, 'PUBLIC_URL') ?? `http://localhost:${port}`)
 
   return {
-    production,
     debug: boolean(env, 'DEBUG', false),
     secretKey,
     port,
@@ -134,14 +143,15 @@ export function loadConfig(env: Env = process.env) {
     corsOrigins: urlList(env, 'CORS_ORIGINS', frontendUrl).map((url) => new URL(url).origin),
     database: database(env),
     ollamaUrls: urlList(env, 'OLLAMA_BASE_URL', 'http://localhost:11434'),
-    upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 1),
-    upstreamCheckIntervalMs: integer(env, 'UPSTREAM_CHECK_INTERVAL_MS', 10_000, 100),
+    upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 1, MAX_TIMER_MS),
+    upstreamCheckIntervalMs: integer(env, 'UPSTREAM_CHECK_INTERVAL_MS', 10_000, 100, MAX_TIMER_MS),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024),
-    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
+    // Under Docker's 10 s stop grace period, so that streams cut at the deadline are still logged.
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 8_000, 0, MAX_TIMER_MS),
     accessTokenMinutes: integer(env, 'ACCESS_TOKEN_MINUTES', 60, 1),
     refreshTokenDays: integer(env, 'REFRESH_TOKEN_DAYS', 30, 1),
     allowRegistration: boolean(env, 'ALLOW_REGISTRATION', true),
-    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    trustProxy: proxyHops(env),
     modelPrices: modelPrices(env),
     logFlushMs: integer(env, 'LOG_FLUSH_MS', 250, 1, 60_000),
     logBatchSize: integer(env, 'LOG_BATCH_SIZE', 500, 1, 100_000),

@@ -118,6 +118,16 @@ describe('request logs', () => {
     expect(rest.items).toHaveLength(1)
   })
 
+  test("a user's logs, newest first, come straight from an index, not from sorting all of that user's rows", async () => {
+    const plan = rt.db
+      .query<{ detail: string }, []>("EXPLAIN QUERY PLAN SELECT * FROM request_logs WHERE user_id = 'u' AND id < 100 ORDER BY id DESC LIMIT 50")
+      .all()
+      .map((row) => row.detail)
+      .join('; ')
+    expect(plan).toContain('request_logs_user_id')
+    expect(plan).not.toContain('TEMP B-TREE')
+  })
+
   test('one log, and bad queries', async () => {
     const [latest] = (await (await call('/api/admin/logs/?limit=1', { token: admin.accessToken })).json()).items
     const one = await call(`/api/admin/logs/${latest.id}/`, { token: admin.accessToken })
@@ -125,6 +135,7 @@ describe('request logs', () => {
     expect((await call('/api/admin/logs/999999/', { token: admin.accessToken })).status).toBe(404)
     expect((await call('/api/admin/logs/abc/', { token: admin.accessToken })).status).toBe(400)
     expect((await call('/api/admin/logs/?from=yesterday', { token: admin.accessToken })).status).toBe(400)
+    expect((await call('/api/admin/logs/?from=2025-02-30T00:00:00Z', { token: admin.accessToken })).status).toBe(400)
     expect((await call('/api/admin/logs/?outcome=fine', { token: admin.accessToken })).status).toBe(400)
     expect((await call('/api/admin/logs/?limit=100000', { token: admin.accessToken })).status).toBe(400)
   })

@@ -82,7 +82,8 @@ describe('admin UI assets', () => {
   })
 
   test('an unknown asset is 404, and paths cannot climb out', async () => {
-    for (const path of ['/admin/assets/nope.js', '/admin/assets/..%2Fui.ts', '/admin/assets/../../package.json', '/admin/assets/index.html'])
+    const names = ['nope.js', '..%2Fui.ts', '../../package.json', 'index.html', 'constructor', '__proto__', 'hasOwnProperty', 'toString']
+    for (const path of names.map((name) => `/admin/assets/${name}`))
       expect({ path, status: (await call(path)).status }).toEqual({ path, status: 404 })
   })
 })

@@ -134,7 +134,7 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     for (const chart of charts) expect({ chart: chart.title, drawn: chart.points > 0 }).toEqual({ chart: chart.title, drawn: true })
 
     // Pixels, not just objects: every canvas has a good share of painted pixels.
-    const painted = await paintedShares(page, '.chart-card canvas')
+    const painted = await paintedShares(page, '.chart-card canvas', charts.length)
     expect(painted.length).toBe(charts.length)
     for (const share of painted) expect(share).toBeGreaterThan(0.01)
     expect(await page.locator('.figure strong').first().textContent()).not.toBe('0')

@@ -66,7 +66,7 @@ describe.skipIf(!hasChromium)('the binary in a browser, offline', () => {
     await page.locator('.chart-card canvas').first().waitFor()
     await page.getByRole('button', { name: '7 days' }).click()
     await page.waitForURL(/range=7d/)
-    const painted = await paintedShares(page, '.chart-card canvas')
+    const painted = await paintedShares(page, '.chart-card canvas', 7)
     expect(painted.length).toBeGreaterThanOrEqual(7)
     for (const share of painted) expect(share).toBeGreaterThan(0.01)
     await page.screenshot({ path: join(artifacts, 'binary-overview.png'), fullPage: true })

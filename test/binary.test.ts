@@ -105,6 +105,14 @@ describe('the compiled binary, alone in an empty folder', () => {
     const port = new URL(base).port
     const check = await run([join(folder, 'ai-studio'), 'healthcheck'], { cwd: folder, env: { PORT: port } })
     expect(check.code).toBe(0)
+    // A proxy for outbound calls (OAuth providers, say) must not stand between it and the server.
+    const proxied = await run([join(folder, 'ai-studio'), 'healthcheck'], {
+      cwd: folder,
+      env: { PORT: port, HOST: '127.0.0.1', HTTP_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9' },
+    })
+    expect(proxied.code).toBe(0)
+    const wrongPort = await run([join(folder, 'ai-studio'), 'healthcheck'], { cwd: folder, env: { PORT: '9' } })
+    expect(wrongPort.code).toBe(1)
   })
 
   test('logs requests with their country from the GeoIP table inside the binary', async () => {

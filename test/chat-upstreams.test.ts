@@ -86,6 +86,66 @@ describe('several upstreams', () => {
     await busy.release()
   })
 
+  test('a refusal from a proxy in front of a host (401) is retried on another host', async () => {
+    const busy = await occupyB()
+    a.set({ chatStatus: 401 })
+    const res = await complete()
+    expect(res.status).toBe(200)
+    expect(a.chats).toHaveLength(1)
+    expect(b.chats).toHaveLength(2)
+    await busy.release()
+  })
+
+  test('concurrent requests spread over the hosts: each is counted on its host before the next one chooses', async () => {
+    a.set({ hang: true })
+    b.set({ hang: true })
+    const controllers = Array.from({ length: 6 }, () => new AbortController())
+    const pending = controllers.map((controller) => {
+      const text = JSON.stringify(body('llama3.2', true))
+      return app.handle(
+        new Request('http://localhost/v1/chat/completions', {
+          method: 'POST',
+          body: text,
+          signal: controller.signal,
+          headers: { 'content-type': 'application/json', 'content-length': String(text.length), authorization: `Bearer ${user.apiKey}` },
+        }),
+      )
+    })
+    await waitUntil(() => a.chats.length + b.chats.length === 6)
+    expect([a.chats.length, b.chats.length]).toEqual([3, 3])
+    for (const controller of controllers) controller.abort()
+    await Promise.all(pending.map((response) => response.catch(() => undefined)))
+    await waitUntil(() => a.active + b.active === 0)
+  })
+
+  test('a host that stays silent before its first message is marked down, and the request is retried on another', async () => {
+    // b answers its checks slowly, so a (faster) is chosen first while both are idle.
+    b.set({ versionDelayMs: 50 })
+    const quick = await testApp({ OLLAMA_BASE_URL: `${a.url},${b.url}`, UPSTREAM_CHECK_INTERVAL_MS: '600000', UPSTREAM_TIMEOUT_MS: '300' })
+    const someone = await seedUser(quick.rt)
+    const send = () => quick.call('/v1/chat/completions', { method: 'POST', token: someone.apiKey, json: body() })
+    a.set({ hang: true })
+    const first = await send()
+    expect(first.status).toBe(200)
+    expect([a.chats.length, b.chats.length]).toEqual([1, 1])
+    expect(a.aborted).toHaveLength(1)
+    // Until a check says otherwise (this app's background check is off), the stuck host is not chosen first.
+    expect((await send()).status).toBe(200)
+    expect([a.chats.length, b.chats.length]).toEqual([1, 2])
+    await quick.close()
+  })
+
+  test('a model that no reachable host lists, while a host is down → 503 (the host that is down may have it), not 404', async () => {
+    a.down()
+    await waitUntil(async () => (await health()).body.upstreams[0].reachable === false)
+    const res = await complete('mistral:7b')
+    expect(res.status).toBe(503)
+    expect((await res.json()).error).toMatchObject({ code: 'upstream_unreachable', message: expect.stringContaining(a.url) })
+    a.up()
+    await waitUntil(async () => (await health()).body.status === 'healthy')
+    expect((await complete('mistral:7b')).status).toBe(404)
+  })
+
   test('a host that is down is skipped, marked unreachable, and reported by /v1/health', async () => {
     a.down()
     for (let i = 0; i < 4; i++) expect((await complete()).status).toBe(200)

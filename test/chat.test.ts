@@ -142,6 +142,13 @@ describe('streaming', () => {
     expect(facts).toMatchObject({ streaming: true, ended: true, outcome: 'ok', completionTokens: 5, completionId: first.id, finishReason: 'stop' })
   })
 
+  test('messages cut across network reads, even inside a multi-byte character, arrive whole', async () => {
+    fake.set({ fragment: true, tokens: ['héllo ', '世界 ', '🙂 ', 'done'] })
+    const { chunks, facts } = await stream(hello)
+    expect(chunks.map((chunk) => chunk.choices[0].delta.content ?? '').join('')).toBe('héllo 世界 🙂 done')
+    expect(facts).toMatchObject({ outcome: 'ok', completionTokens: 4 })
+  })
+
   test('stream_options.include_usage: usage null on each chunk, then a usage-only chunk', async () => {
     const { chunks } = await stream({ ...hello, stream_options: { include_usage: true } })
     const usageChunk = chunks.at(-1)
@@ -167,6 +174,22 @@ describe('streaming', () => {
     const { chunks } = await stream({ ...hello, reasoning_effort: 'high' })
     expect(lastSent().think).toBe('high')
     expect(chunks[0].choices[0].delta).toEqual({ role: 'assistant', content: '', reasoning: 'Let me see.' })
+  })
+})
+
+describe('token counts that are not whole numbers', () => {
+  test('usage comes out whole, and the request log and the dashboard stay sound', async () => {
+    for (const [sent, expected] of [[2.5, 3], ['n/a', 0], [-4, 0], [null, 0]] as const) {
+      fake.set({ finalOverrides: { eval_count: sent } })
+      const { res } = await chat(hello)
+      expect((await res.json()).usage.completion_tokens).toBe(expected)
+    }
+    await settle(rt)
+    const rows = rt.db.query<{ completion_tokens: number }, []>("SELECT completion_tokens FROM request_logs WHERE path = '/v1/chat/completions' ORDER BY id DESC LIMIT 4").all()
+    expect(rows.map((row) => row.completion_tokens)).toEqual([0, 0, 0, 3])
+    const dashboard = await call('/api/dashboard/?range=24h', { token: user.accessToken })
+    expect(dashboard.status).toBe(200)
+    expect(Number.isInteger((await dashboard.json()).summary.totalTokens)).toBe(true)
   })
 })
 
@@ -251,6 +274,13 @@ describe('bad input → 400 naming the field', () => {
     ['tool arguments that are not JSON', { model: 'llama3.2', messages: [{ role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{oops' } }] }] }, 'messages.0.tool_calls.0.function.arguments'],
     ['tool_choice naming an absent tool', { ...hello, tools: [{ type: 'function', function: { name: 'a' } }], tool_choice: { type: 'function', function: { name: 'zzz' } } }, 'tool_choice.function.name'],
     ['a body that is an array', [hello], 'body'],
+    ['content that is an object', { model: 'llama3.2', messages: [{ role: 'user', content: { a: 1 } }] }, 'content must be a string'],
+    ['tool parameters that are an array', { ...hello, tools: [{ type: 'function', function: { name: 'a', parameters: [1, 2] } }] }, 'tools.0.function.parameters'],
+    ['a json_schema that is an array', { ...hello, response_format: { type: 'json_schema', json_schema: { name: 's', schema: [1] } } }, 'response_format.json_schema.schema'],
+    ['tool parameters that are a string', { ...hello, tools: [{ type: 'function', function: { name: 'a', parameters: 'object' } }] }, 'tools.0.function.parameters'],
+    ['max_tokens beyond any context', { ...hello, max_tokens: 1e300 }, 'max_tokens'],
+    ['a seed past 2^53', { ...hello, seed: 1e300 }, 'seed'],
+    ['tool_choice of the wrong shape', { ...hello, tool_choice: 'sometimes' }, "tool_choice must be 'none'"],
   ]
   test.each(cases)('%s', async (_name, body, param) => {
     const { res, facts } = await chat(body)
@@ -258,7 +288,7 @@ describe('bad input → 400 naming the field', () => {
     const { error } = await res.json()
     expect(error.type).toBe('invalid_request_error')
     expect(error.message).toContain(param)
-    if (param !== 'body') expect(error.param).toBe(param)
+    if (param !== 'body' && !param.includes(' ')) expect(error.param).toBe(param)
     expect(fake.chats).toHaveLength(0)
     expect(facts.outcome === undefined || facts.outcome === 'client_error').toBe(true)
   })
@@ -362,12 +392,40 @@ describe('faults', () => {
     expect(facts).toMatchObject({ outcome: 'upstream_error', errorType: 'upstream_died', completionTokens: 2, ended: true })
   })
 
-  test("upstream sends Ollama's error line mid-stream → error event naming it, then [DONE]", async () => {
-    fake.set({ failAfter: 1, failWith: 'error' })
-    const { events } = await stream(hello)
+  test("upstream sends Ollama's error line mid-stream → the content before it, an error event naming it, then [DONE]", async () => {
+    fake.set({ failAfter: 2, failWith: 'error' })
+    const { events, chunks, facts } = await stream(hello)
+    expect(chunks.map((chunk) => chunk.choices?.[0].delta.content ?? '').join('')).toBe('tok0 tok1 ')
+    expect(facts).toMatchObject({ outcome: 'upstream_error', errorType: 'upstream_died' })
     expect(events.at(-2)!.event).toBe('error')
     expect(events.at(-2)!.data).toContain('llama runner process has terminated')
     expect(events.at(-1)!.data).toBe('[DONE]')
+  })
+
+  test("Ollama's error line as its very first message → 502 naming it, before any byte is sent", async () => {
+    fake.set({ failAfter: 0, failWith: 'error' })
+    const { res } = await chat({ ...hello, stream: true })
+    expect(res.status).toBe(502)
+    expect((await res.json()).error).toMatchObject({ code: 'upstream_error', message: expect.stringContaining('llama runner process has terminated') })
+  })
+
+  test('a line that is not JSON mid-stream → the content before it, an error event naming it, then [DONE]', async () => {
+    fake.set({ failAfter: 2, failWith: 'garbage' })
+    const { events, chunks, facts } = await stream(hello)
+    expect(chunks.map((chunk) => chunk.choices?.[0].delta.content ?? '').join('')).toBe('tok0 tok1 ')
+    expect(events.at(-2)!.event).toBe('error')
+    expect(events.at(-2)!.data).toContain('not JSON')
+    expect(events.at(-1)!.data).toBe('[DONE]')
+    expect(facts).toMatchObject({ outcome: 'upstream_error', errorType: 'upstream_died' })
+  })
+
+  test('a line that is not JSON before any message → 502, and the host is not marked down', async () => {
+    fake.set({ failAfter: 0, failWith: 'garbage' })
+    const { res } = await chat({ ...hello, stream: true })
+    expect(res.status).toBe(502)
+    expect((await res.json()).error).toMatchObject({ code: 'upstream_error', message: expect.stringContaining('not JSON') })
+    fake.set({ failAfter: undefined })
+    expect((await chat(hello)).res.status).toBe(200)
   })
 
   test('upstream dies during a non-streaming reply → 502', async () => {
@@ -383,6 +441,13 @@ describe('faults', () => {
     const { res } = await chat(hello)
     expect(res.status).toBe(400)
     expect((await res.json()).error).toMatchObject({ code: 'upstream_rejected', message: expect.stringContaining('failing on purpose') })
+  })
+
+  test('a refusal that is not about the request (401 from a proxy in front of Ollama) → 502, not 400', async () => {
+    fake.set({ chatStatus: 401 })
+    const { res } = await chat(hello)
+    expect(res.status).toBe(502)
+    expect((await res.json()).error).toMatchObject({ code: 'upstream_error', message: expect.stringContaining('401') })
   })
 
   test('Ollama fails (5xx) before the first byte → 502', async () => {

@@ -15,6 +15,14 @@ describe('command line', () => {
     for (const command of ['serve', 'migrate']) expect(stdout).toContain(command)
   })
 
+  test('processes that start together on a new database apply each migration once, and all succeed', async () => {
+    for (let round = 0; round < 4; round++) {
+      const cwd = mkdtempSync(join(tmpdir(), 'studio-cli-'))
+      const both = await Promise.all([0, 1].map(() => run([process.execPath, entry, 'migrate'], { cwd })))
+      expect(both.map((result) => result.code)).toEqual([0, 0])
+    }
+  })
+
   test('an unknown command exits 2 with a usage line', async () => {
     const { code, stderr } = await studio(['frobnicate'])
     expect(code).toBe(2)

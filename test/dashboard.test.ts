@@ -238,6 +238,8 @@ describe('ranges and buckets', () => {
     ['?range=custom&start=2025-07-01', "'end' is missing"],
     ['?range=custom&start=yesterday&end=2025-07-15', "'start' is not an ISO 8601"],
     ['?range=custom&start=2025-07-01&end=2025-13-01', "'end' is not an ISO 8601"],
+    ['?range=custom&start=2025-02-30&end=2025-03-15', "'start' is not an ISO 8601"],
+    ['?range=custom&start=2025-02-01&end=2024-02-30T10:00Z', "'end' is not an ISO 8601"],
     ['?range=custom&start=2025-07-15&end=2025-07-01', "'start' must be before 'end'"],
     ['?range=custom&start=2025-07-01&end=2025-07-01', "'start' must be before 'end'"],
     ['?range=custom&start=2024-01-01&end=2025-07-01', 'at most one year'],

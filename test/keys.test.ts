@@ -1,6 +1,7 @@
 // API keys through HTTP: created with the secret shown once, listed without it, usable as
 // a Bearer token everywhere, revocable by their owner only.
 import { afterAll, describe, expect, test } from 'bun:test'
+import { MAX_KEYS } from '../src/keys/service'
 import { testApp } from './support/app'
 
 const { rt, call, close } = await testApp()
@@ -59,6 +60,24 @@ describe('create', () => {
     const res = await create(alice, body)
     expect(res.status).toBe(400)
     expect((await res.json()).message).toContain(`'${field}'`)
+  })
+
+  test('an impossible expiry date (February 30th) → 400 naming expiresAt', async () => {
+    const res = await create(alice, { name: 'x', expiresAt: '2999-02-30T00:00:00Z' })
+    expect(res.status).toBe(400)
+    expect((await res.json()).message).toContain('expiresAt')
+  })
+
+  test(`at most ${MAX_KEYS} keys that are not revoked per user → 409; revoking one makes room`, async () => {
+    const carol = await signUp('carol@example.com')
+    const made: string[] = []
+    for (let i = 0; i < MAX_KEYS; i++) made.push((await (await create(carol, { name: `k${i}` })).json()).id)
+    const refused = await create(carol, { name: 'one too many' })
+    expect(refused.status).toBe(409)
+    expect((await refused.json()).message).toContain(`at most ${MAX_KEYS}`)
+    expect((await call(`/api/keys/${made[0]}/`, { method: 'DELETE', token: carol })).status).toBe(204)
+    expect((await create(carol, { name: 'now there is room' })).status).toBe(201)
+    expect(await list(carol)).toHaveLength(MAX_KEYS)
   })
 
   test('needs a signed-in user', async () => {

@@ -2,6 +2,8 @@
 // real socket: discovery, PKCE, ID-token verification against its JWKS, account linking,
 // and every failure landing on the frontend as #error=<code> (never a 500).
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
+import { createSuperuser } from '../src/auth/accounts'
+import { userForProfile } from '../src/auth/oauth/link'
 import { testApp } from './support/app'
 import { browserSignIn, landed, startFakeIdp } from './support/fake-idp'
 
@@ -93,15 +95,38 @@ describe('round trip', () => {
     expect(second.id).toBe(first.id)
   })
 
-  test('a verified email that matches a password account links to it', async () => {
-    const registered = await (
-      await call('/api/auth/register/', { method: 'POST', json: { email: idp.user.email, password: 'long enough' } })
-    ).json()
+  test('a verified email that matches a self-registered password account claims it: its password, sessions and keys are revoked', async () => {
+    // Anyone can register any address: here someone registered the provider user's address first.
+    const credentials = { email: idp.user.email, password: 'long enough' }
+    const registered = await (await call('/api/auth/register/', { method: 'POST', json: credentials })).json()
+    const key = await (await call('/api/keys/', { method: 'POST', token: registered.accessToken, json: { name: 'planted' } })).json()
     const { fragment } = await browserSignIn(call, 'oidc')
     const user = JSON.parse(fragment.get('user')!)
     expect(user.id).toBe(registered.user.id)
     expect(user.provider).toBe('email')
     expect(user.name).toBe(idp.user.name) // an empty name is filled from the provider
+    expect((await call('/api/auth/login/', { method: 'POST', json: credentials })).status).toBe(401)
+    expect((await call('/api/auth/me/', { token: key.key })).status).toBe(401)
+    expect((await call('/api/auth/refresh/', { method: 'POST', json: { refreshToken: registered.refreshToken } })).status).toBe(401)
+    expect((await call('/api/auth/me/', { token: fragment.get('accessToken')! })).status).toBe(200)
+  })
+
+  test('a password sign-in still being checked when the account is claimed is refused', async () => {
+    const credentials = { email: idp.user.email!, password: 'long enough' }
+    expect((await call('/api/auth/register/', { method: 'POST', json: credentials })).status).toBe(201)
+    const login = call('/api/auth/login/', { method: 'POST', json: credentials })
+    await Bun.sleep(5) // the account is read; argon2 is still checking the password
+    const claimed = await userForProfile(rt, 'oidc', { subject: idp.user.sub, email: credentials.email, emailVerified: true, name: null, avatarUrl: null })
+    expect(claimed.password_hash).toBeNull()
+    expect((await login).status).toBe(401)
+  })
+
+  test('an account whose address the operator vouched for (create-superuser) links and keeps its password', async () => {
+    const credentials = { email: idp.user.email!, password: 'operator set this' }
+    await createSuperuser(rt, credentials)
+    const user = JSON.parse((await browserSignIn(call, 'oidc')).fragment.get('user')!)
+    expect(user.role).toBe('admin')
+    expect((await call('/api/auth/login/', { method: 'POST', json: credentials })).status).toBe(200)
   })
 
   test('an unverified email neither creates nor claims an account', async () => {

@@ -4,9 +4,11 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Database } from 'bun:sqlite'
 import { ConfigError, loadConfig } from '../src/config'
 import { testApp } from './support/app'
 import { withFakeChat } from './support/fake-chat'
+import { startFakeOllama } from './support/fake-ollama'
 import { logRows, settle } from './support/log'
 import { seedUser } from './support/users'
 
@@ -178,6 +180,39 @@ describe('streams', () => {
   })
 })
 
+describe('shutdown', () => {
+  test('a stream still running when the runtime closes is logged once, as cancelled, even if it ends right after', async () => {
+    const fake = await startFakeOllama({ chunks: 50, chunkDelayMs: 10 })
+    const folder = mkdtempSync(join(tmpdir(), 'studio-telemetry-'))
+    const file = join(folder, 'studio.db')
+    const other = await testApp({ DATABASE_URL: `sqlite://${file}`, LOG_FLUSH_MS: '60000', OLLAMA_BASE_URL: fake.url })
+    try {
+      const someone = await seedUser(other.rt)
+      const res = await other.call('/v1/chat/completions', {
+        method: 'POST',
+        token: someone.apiKey,
+        json: { model: 'llama3.2', stream: true, messages: [{ role: 'user', content: 'Hi' }] },
+      })
+      const reader = res.body!.getReader()
+      await reader.read()
+      await new Promise((resolve) => setImmediate(resolve)) // the logging hook has seen the response
+      const closing = other.rt.close()
+      for (let i = 0; i < 20; i++) await Promise.resolve()
+      await reader.cancel()
+      await closing
+      const db = new Database(file, { readonly: true })
+      const rows = db.query<{ outcome: string }, []>("SELECT outcome FROM request_logs WHERE path = '/v1/chat/completions'").all()
+      expect(rows).toEqual([{ outcome: 'cancelled' }])
+      const counted = db.query<{ n: number }, []>("SELECT sum(requests) AS n FROM rollup_traffic WHERE grain = 3600000 AND user_id = ''").get()!
+      expect(counted.n).toBe(db.query<{ n: number }, []>('SELECT count(*) AS n FROM request_logs').get()!.n)
+      db.close()
+    } finally {
+      fake.stop()
+      rmSync(folder, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('country', () => {
   const countryFor = async (env: Record<string, string>, headers: Record<string, string>) => {
     const other = await testApp(env)
@@ -195,7 +230,8 @@ describe('country', () => {
   })
 
   test('with TRUST_PROXY, X-Forwarded-For is looked up in the embedded GeoIP table (IPv4 and IPv6)', async () => {
-    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'x-forwarded-for': '8.8.8.8, 10.0.0.1' })).toBe('United States (US)')
+    expect(await countryFor({ TRUST_PROXY: '2' }, { 'x-forwarded-for': '8.8.8.8, 10.0.0.1' })).toBe('United States (US)')
+    expect(await countryFor({ TRUST_PROXY: 'true' }, { 'x-forwarded-for': '81.2.69.160, 8.8.8.8' })).toBe('United States (US)')
     expect(await countryFor({ TRUST_PROXY: 'true' }, { 'x-forwarded-for': '81.2.69.160' })).toBe('United Kingdom (GB)')
     expect(await countryFor({ TRUST_PROXY: 'true' }, { 'x-forwarded-for': '2a00:1450:4001:80b::200e' })).toBe('Germany (DE)')
   })

@@ -2,6 +2,7 @@
 // composed in from the threats feature. Every list is bounded and keyset-paged.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
+import { parseDate } from '../http/dates'
 import { HttpError } from '../http/errors'
 import { oneOf, withCursor } from '../http/schema'
 import type { Runtime } from '../runtime'
@@ -14,7 +15,7 @@ const isoDate = t.String({ format: 'date-time' })
 
 function millis(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined
-  const ms = Date.parse(value)
+  const ms = parseDate(value)
   if (Number.isNaN(ms)) throw new HttpError(400, `Invalid query field '${field}': expected an ISO date`)
   return ms
 }

@@ -58,7 +58,7 @@ export const adminUi = new Elysia({ name: 'admin-ui' })
   .get(
     '/admin/assets/:name',
     ({ params, request, status }) => {
-      const asset = assets[params.name]
+      const asset = Object.hasOwn(assets, params.name) ? assets[params.name] : undefined
       return asset ? serveFile(request, asset.path, asset.type) : status(404, 'No such asset')
     },
     { detail: { hide: true } },

@@ -3,9 +3,9 @@
 import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
 import type { Runtime } from '../runtime'
-import { assertSignInAllowed, recordFailedSignIn, recordSuccessfulSignIn } from '../threats/brute-force'
+import { recordFailedSignIn, recordSuccessfulSignIn, signInAttempt } from '../threats/brute-force'
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords'
-import { findUserByEmail, insertUser, promoteToAdmin, type UserRow } from './user-store'
+import { findUserByEmail, findUserById, insertUser, promoteToAdmin, type UserRow } from './user-store'
 
 const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/
 
@@ -37,6 +37,7 @@ export async function register(rt: Runtime, input: { email: string; password: st
     avatarUrl: null,
     provider: 'email',
     role: 'user',
+    emailVerified: false,
   })
   if (!user) throw taken()
   return user
@@ -53,15 +54,19 @@ export async function authenticate(
   address: string | undefined,
 ): Promise<UserRow> {
   const email = canonicalEmail(input.email)
-  assertSignInAllowed(rt, address, email)
-  const user = await findUserByEmail(rt.db, email)
-  const matches = await verifyPassword(input.password, user?.password_hash)
-  if (!user || !matches || !user.is_active) {
-    recordFailedSignIn(rt, address, email)
-    throw new HttpError(401, 'Invalid email or password', { code: 'invalid_credentials' })
-  }
-  recordSuccessfulSignIn(rt, address, email)
-  return user
+  return signInAttempt(rt, address, email, async () => {
+    const user = await findUserByEmail(rt.db, email)
+    const matches = await verifyPassword(input.password, user?.password_hash)
+    // The check took a while: a provider sign-in may have claimed the account (and taken its
+    // password) meanwhile. What counts is the password as it is now.
+    const unchanged = user !== undefined && (await findUserById(rt.db, user.id))?.password_hash === user.password_hash
+    if (!user || !matches || !unchanged || !user.is_active) {
+      recordFailedSignIn(rt, address, email)
+      throw new HttpError(401, 'Invalid email or password', { code: 'invalid_credentials' })
+    }
+    recordSuccessfulSignIn(rt, address, email)
+    return user
+  })
 }
 
 /** Creates an admin, or promotes (and re-activates) the account that has this email. */
@@ -77,6 +82,6 @@ export async function createSuperuser(
     await promoteToAdmin(rt.db, existing.id, passwordHash, input.name)
     return { user: (await findUserByEmail(rt.db, email))!, created: false }
   }
-  const user = await insertUser(rt.db, { email, passwordHash, name: input.name ?? '', avatarUrl: null, provider: 'email', role: 'admin' })
+  const user = await insertUser(rt.db, { email, passwordHash, name: input.name ?? '', avatarUrl: null, provider: 'email', role: 'admin', emailVerified: true })
   return { user: user!, created: true }
 }

@@ -1,7 +1,7 @@
 // The one guard every feature uses: `{ auth: true }` requires a signed-in principal
 // (JWT access token or API key), `{ auth: 'admin' }` also requires the admin role.
 import { Elysia } from 'elysia'
-import { clientAddress } from '../http/client-address'
+import { addressKey, clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import { factsOf } from '../telemetry/facts'
@@ -36,7 +36,7 @@ export const authGuard = (rt: Runtime) =>
           async transform({ headers, accessToken, request, server }) {
             const suspect = (detail: string) => {
               const address = clientAddress(request, server, rt.config.trustProxy)
-              rt.threats.observe({ type: 'invalid_token', key: address ?? 'unknown', address, detail })
+              rt.threats.observe({ type: 'invalid_token', key: address ? addressKey(address) : 'unknown', address, detail })
             }
             const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')
             if (!match)

@@ -16,6 +16,7 @@ export type Principal = {
 export const API_KEY_PREFIX = 'sk-studio-'
 
 type UserRow = { id: string; email: string; role: Role; is_active: number }
+type KeyRow = { key_id: string; key_hash: string; expires_at: number | null; revoked_at: number | null; last_used_at: number | null }
 
 export async function principalForSession(db: Database, userId: string, sessionId: string): Promise<Principal | undefined> {
   const row = db
@@ -32,17 +33,16 @@ export async function principalForSession(db: Database, userId: string, sessionI
 export async function principalForApiKey(db: Database, key: string, now = Date.now()): Promise<Principal | undefined> {
   const hash = sha256(key)
   const row = db
-    .query<UserRow & { key_id: string; key_hash: string; expires_at: number | null; revoked_at: number | null }, [string]>(
-      `SELECT u.id, u.email, u.role, u.is_active, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at
+    .query<UserRow & KeyRow, [string]>(
+      `SELECT u.id, u.email, u.role, u.is_active, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at
          FROM api_keys k JOIN users u ON u.id = k.user_id
         WHERE k.key_hash = ?`,
     )
     .get(hash)
   if (!row || !sameHash(row.key_hash, hash)) return undefined
   if (!row.is_active || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) return undefined
-  db.query('UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND coalesce(last_used_at, 0) < ?1 - 60000').run(
-    now,
-    row.key_id,
-  )
+  // Last use is kept to the minute: one write a minute per key, not one per request.
+  if ((row.last_used_at ?? 0) < now - 60_000)
+    db.query('UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND coalesce(last_used_at, 0) < ?1 - 60000').run(now, row.key_id)
   return { userId: row.id, role: row.role, email: row.email, apiKeyId: row.key_id }
 }

@@ -11,6 +11,8 @@ export type UserRow = {
   provider: string
   role: Role
   is_active: number
+  /** 1 once an identity provider (or the operator) has proven the address. */
+  email_verified: number
   created_at: number
   last_login_at: number | null
 }
@@ -22,6 +24,7 @@ export type NewUser = {
   avatarUrl: string | null
   provider: string
   role: Role
+  emailVerified: boolean
 }
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
@@ -36,11 +39,11 @@ export async function findUserByEmail(db: Database, email: string): Promise<User
 export async function insertUser(db: Database, user: NewUser, now = Date.now()): Promise<UserRow | undefined> {
   return (
     db
-      .query<UserRow, [string, string, string | null, string, string | null, string, Role, number]>(
-        `INSERT INTO users (id, email, password_hash, name, avatar_url, provider, role, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING *`,
+      .query<UserRow, [string, string, string | null, string, string | null, string, Role, number, number]>(
+        `INSERT INTO users (id, email, password_hash, name, avatar_url, provider, role, email_verified, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING *`,
       )
-      .get(Bun.randomUUIDv7(), user.email, user.passwordHash, user.name, user.avatarUrl, user.provider, user.role, now) ??
+      .get(Bun.randomUUIDv7(), user.email, user.passwordHash, user.name, user.avatarUrl, user.provider, user.role, user.emailVerified ? 1 : 0, now) ??
     undefined
   )
 }
@@ -61,7 +64,7 @@ export async function fillProfile(db: Database, userId: string, name: string | n
 /** Makes the user an active admin with the given password (create-superuser on an existing account). */
 export async function promoteToAdmin(db: Database, userId: string, passwordHash: string, name?: string): Promise<void> {
   db.query(
-    `UPDATE users SET role = 'admin', is_active = 1, password_hash = ?, name = coalesce(?, name) WHERE id = ?`,
+    `UPDATE users SET role = 'admin', is_active = 1, email_verified = 1, password_hash = ?, name = coalesce(?, name) WHERE id = ?`,
   ).run(passwordHash, name ?? null, userId)
 }
 
@@ -79,4 +82,17 @@ export async function linkIdentity(db: Database, provider: string, subject: stri
   db.query(
     'INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   ).run(provider, subject, userId, email, Date.now())
+}
+
+/**
+ * A provider has just proven that the address of this account, which nobody had proven, is its
+ * user's. Whoever set its password may not be that person (anyone can register any address):
+ * the password goes, and so does every session and API key made with it.
+ */
+export async function claimUnverifiedAccount(db: Database, userId: string, now = Date.now()): Promise<void> {
+  db.transaction(() => {
+    db.query('UPDATE users SET password_hash = NULL, email_verified = 1 WHERE id = ?').run(userId)
+    db.query('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId)
+    db.query('UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId)
+  })()
 }

@@ -27,9 +27,11 @@ export function failureBeforeFirstByte(host: Host, model: string, error: unknown
   const { status, message, transport } = describeFailure(error)
   if (transport) return new HttpError(503, `Ollama is unreachable at ${host.url} (${message})`, { code: 'upstream_unreachable' })
   if (status === 404) return modelNotFound(model)
-  if (status !== undefined && status >= 400 && status < 500)
+  // Ollama judged the request itself. Other refusals (401, 403, 429… from a proxy in front of
+  // it) say nothing about the request: another host may take it.
+  if (status === 400 || status === 413 || status === 422)
     return new HttpError(400, `Ollama at ${host.url} refused the request: ${message}`, { code: 'upstream_rejected' })
-  return new HttpError(502, `Ollama at ${host.url} failed: ${message}`, { code: 'upstream_error' })
+  return new HttpError(502, `Ollama at ${host.url} failed: ${status === undefined ? message : `${status} ${message}`}`, { code: 'upstream_error' })
 }
 
 /** Nobody reads this answer; the status tells the request log (nginx's "client closed request"). */

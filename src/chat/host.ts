@@ -20,10 +20,6 @@ export type Host = {
   inFlight: number
 }
 
-/** A fetch whose every request carries the given signal (the ollama client sets one only on streams, and we abort those ourselves). */
-export const fetchWith = (signal: () => AbortSignal) =>
-  ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: signal() })) as typeof fetch
-
 /** The URL without its user and password, which are secrets. */
 export function displayUrl(endpoint: string): string {
   const url = new URL(endpoint)
@@ -33,7 +29,10 @@ export function displayUrl(endpoint: string): string {
 }
 
 export function newHost(endpoint: string, checkTimeoutMs: number): Host {
-  const client = new Ollama({ host: endpoint, fetch: fetchWith(() => AbortSignal.timeout(checkTimeoutMs)) })
+  // Every check request gets a timeout (the ollama client sets a signal only on streams).
+  const fetchWithTimeout = ((input: RequestInfo | URL, init?: RequestInit) =>
+    fetch(input, { ...init, signal: AbortSignal.timeout(checkTimeoutMs) })) as typeof fetch
+  const client = new Ollama({ host: endpoint, fetch: fetchWithTimeout })
   return { url: displayUrl(endpoint), endpoint, client, reachable: undefined, models: new Map(), latencyMs: null, version: null, checkedAt: null, error: null, inFlight: 0 }
 }
 

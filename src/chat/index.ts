@@ -21,6 +21,8 @@ function modelIdOf(raw: string): string {
   }
 }
 
+const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+
 export const chat = (rt: Runtime) => {
   const pool = createPool({
     urls: rt.config.ollamaUrls,
@@ -35,14 +37,11 @@ export const chat = (rt: Runtime) => {
     .use(rateLimits(rt))
     .post(
       '/chat/completions',
-      async function* ({ body, request, set, principal, server }) {
+      async ({ body, request, principal, server }) => {
         screenMessages(rt, { principal, request, server }, body.messages)
         const started = await startCompletion(pool, body, request)
         if (!body.stream) return await collectCompletion(started)
-        set.headers['content-type'] = 'text/event-stream; charset=utf-8'
-        set.headers['cache-control'] = 'no-cache'
-        set.headers['x-accel-buffering'] = 'no'
-        yield* streamCompletion(started)
+        return new Response(streamCompletion(started), { headers: sseHeaders })
       },
       {
         auth: true,

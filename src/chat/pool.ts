@@ -74,22 +74,37 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
     return [...serving, ...maybe]
   }
 
-  async function hostsFor(model: string): Promise<Host[]> {
+  /**
+   * Waits for the first check, and re-checks the hosts (at most once a second) when none may
+   * have the model. None has it: 404 when every host answered, else 503 (a host that is down
+   * may have it).
+   */
+  async function ensureCandidates(model: string): Promise<void> {
     await ready
-    let found = candidates(model)
-    if (found.length === 0 && performance.now() - lastRoundAt > MIN_REFRESH_MS) {
+    if (candidates(model).length > 0) return
+    if (performance.now() - lastRoundAt > MIN_REFRESH_MS) {
       await checkAll()
-      found = candidates(model)
+      if (candidates(model).length > 0) return
     }
-    if (found.length === 0) throw modelNotFound(model)
-    return found
+    const down = hosts.filter((host) => !host.reachable).map((host) => host.url)
+    if (down.length === 0) throw modelNotFound(model)
+    throw new HttpError(503, `No reachable Ollama host has the model '${model}', and Ollama is unreachable at ${down.join(', ')}`, {
+      code: 'upstream_unreachable',
+    })
   }
 
-  /** Opens the chat on the first candidate that answers. */
+  /**
+   * Opens the chat on the best candidate that answers, trying the next one when a host fails
+   * before its first message. Each attempt chooses afresh, with no await between choosing and
+   * `openChat` counting the request on its host, so concurrent requests spread over the hosts.
+   */
   async function chat(request: ChatRequest & { stream: true }, signal: AbortSignal): Promise<UpstreamChat> {
+    await ensureCandidates(request.model)
+    const tried = new Set<Host>()
     const unreachable: string[] = []
     let last: HttpError | undefined
-    for (const host of await hostsFor(request.model)) {
+    for (let host = nextCandidate(); host; host = nextCandidate()) {
+      tried.add(host)
       try {
         return await openChat(host, request, signal, watchdog)
       } catch (error) {
@@ -103,7 +118,9 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
             markDown(host, error)
             unreachable.push(host.url)
             break
-          case 'upstream_timeout': // the whole budget is spent
+          case 'upstream_timeout': // a stuck host: later requests go elsewhere until a check says otherwise
+            markDown(host, error)
+            break
           case 'upstream_rejected': // another host would refuse it too
             throw last
         }
@@ -112,11 +129,14 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
     if (last?.options.code === 'upstream_unreachable' && unreachable.length > 1)
       throw new HttpError(503, `Ollama is unreachable at ${unreachable.join(', ')}`, { code: 'upstream_unreachable' })
     throw last ?? modelNotFound(request.model)
+
+    function nextCandidate(): Host | undefined {
+      return candidates(request.model).find((host) => !tried.has(host))
+    }
   }
 
   return {
     hosts,
-    ready,
     checkAll,
     chat,
     /** Each known model with the reachable hosts that have it. */

@@ -13,6 +13,15 @@ const integer = (options: Parameters<typeof t.Number>[0] = {}) => t.Number({ mul
 const nullable = <T extends TSchema>(schema: T) =>
   t.Optional(t.Union([schema, t.Null()], 'error' in schema ? { error: schema.error } : {}))
 
+/**
+ * A JSON Schema. Checked by the mapping to Ollama (to-ollama.ts): an object schema here would
+ * let Elysia turn an array into an object ({"0": …}) before checking it.
+ */
+const jsonSchema = t.Any({ description: 'a JSON Schema object' })
+
+/** Integers past 2^53 lose their value in JSON, and Ollama reads these into Go ints. */
+const MAX_INTEGER = Number.MAX_SAFE_INTEGER
+
 const textPart = t.Object({ type: t.Literal('text'), text: t.String() })
 const imagePart = t.Object({
   type: t.Literal('image_url'),
@@ -29,7 +38,11 @@ export const chatMessage = t.Object({
   role: t.Union([t.Literal('system'), t.Literal('developer'), t.Literal('user'), t.Literal('assistant'), t.Literal('tool')], {
     error: 'role must be one of system, developer, user, assistant, tool',
   }),
-  content: nullable(t.Union([t.String(), t.Array(t.Union([textPart, imagePart]))])),
+  content: nullable(
+    t.Union([t.String(), t.Array(t.Union([textPart, imagePart]))], {
+      error: 'content must be a string, an array of text and image_url parts, or null',
+    }),
+  ),
   name: t.Optional(t.String()),
   tool_calls: nullable(t.Array(toolCall)),
   tool_call_id: t.Optional(t.String()),
@@ -40,17 +53,20 @@ const functionTool = t.Object({
   function: t.Object({
     name: t.String({ minLength: 1, maxLength: 64 }),
     description: t.Optional(t.String()),
-    parameters: t.Optional(t.Record(t.String(), t.Any())),
+    parameters: t.Optional(jsonSchema),
     strict: nullable(t.Boolean()),
   }),
 })
 
-const toolChoice = t.Union([
-  t.Literal('none'),
-  t.Literal('auto'),
-  t.Literal('required'),
-  t.Object({ type: t.Literal('function'), function: t.Object({ name: t.String() }) }),
-])
+const toolChoice = t.Union(
+  [
+    t.Literal('none'),
+    t.Literal('auto'),
+    t.Literal('required'),
+    t.Object({ type: t.Literal('function'), function: t.Object({ name: t.String() }) }),
+  ],
+  { error: "tool_choice must be 'none', 'auto', 'required' or {type: 'function', function: {name}}" },
+)
 
 const responseFormat = t.Union([
   t.Object({ type: t.Literal('text') }),
@@ -60,7 +76,7 @@ const responseFormat = t.Union([
     json_schema: t.Object({
       name: t.String(),
       description: t.Optional(t.String()),
-      schema: t.Optional(t.Record(t.String(), t.Any())),
+      schema: t.Optional(jsonSchema),
       strict: nullable(t.Boolean()),
     }),
   }),
@@ -73,10 +89,12 @@ export const chatRequest = t.Object({
   stream_options: nullable(t.Object({ include_usage: t.Optional(t.Boolean()) })),
   temperature: nullable(t.Number({ minimum: 0, maximum: 2, error: 'temperature must be a number from 0 to 2' })),
   top_p: nullable(t.Number({ minimum: 0, maximum: 1, error: 'top_p must be a number from 0 to 1' })),
-  max_tokens: nullable(integer({ minimum: 1, error: 'max_tokens must be a positive integer' })),
-  max_completion_tokens: nullable(integer({ minimum: 1, error: 'max_completion_tokens must be a positive integer' })),
+  max_tokens: nullable(integer({ minimum: 1, maximum: 2 ** 31 - 1, error: 'max_tokens must be an integer from 1 to 2147483647' })),
+  max_completion_tokens: nullable(
+    integer({ minimum: 1, maximum: 2 ** 31 - 1, error: 'max_completion_tokens must be an integer from 1 to 2147483647' }),
+  ),
   stop: nullable(t.Union([t.String(), t.Array(t.String(), { maxItems: 16 })])),
-  seed: nullable(integer()),
+  seed: nullable(integer({ minimum: -MAX_INTEGER, maximum: MAX_INTEGER, error: 'seed must be an integer of at most 2^53 - 1 in size' })),
   presence_penalty: nullable(t.Number({ minimum: -2, maximum: 2, error: 'presence_penalty must be a number from -2 to 2' })),
   frequency_penalty: nullable(t.Number({ minimum: -2, maximum: 2, error: 'frequency_penalty must be a number from -2 to 2' })),
   n: nullable(integer({ minimum: 1, maximum: 1, error: 'n must be 1: Ollama returns one choice per request' })),

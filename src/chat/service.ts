@@ -1,7 +1,6 @@
 // A chat completion from start to end: map the request, open it upstream, then either collect
 // the whole reply or turn it into SSE events as each upstream message arrives. Records the
 // facts the request log needs (model, host, tokens, timings, outcome) as they become known.
-import { sse } from 'elysia'
 import type { ChatResponse } from 'ollama/browser'
 import { errorBody, HttpError } from '../http/errors'
 import { factsOf, markStreaming, streamEnded, type Outcome, type RequestFacts } from '../telemetry/facts'
@@ -56,9 +55,7 @@ function recordTokens({ translator, facts }: Started) {
   facts.completionTokens = translator.final ? usage.completion_tokens : translator.messages
 }
 
-function finish(started: Started) {
-  const { translator, facts } = started
-  recordTokens(started)
+function finish({ translator, facts }: Started) {
   facts.finishReason = translator.finishReason
   facts.outcome = 'ok'
   facts.totalMs = performance.now() - facts.startedAt
@@ -68,7 +65,8 @@ function finish(started: Started) {
 export async function collectCompletion(started: Started) {
   const { chat, translator, request, facts } = started
   try {
-    for (let message: ChatResponse | undefined = chat.first; message; message = await chat.next()) translator.push(message)
+    for (let messages: ChatResponse[] | undefined = chat.first; messages; messages = await chat.next())
+      for (const message of messages) translator.push(message)
   } catch (error) {
     if (isCancel(request, error)) {
       fail(facts, 'cancelled')
@@ -76,40 +74,67 @@ export async function collectCompletion(started: Started) {
     }
     const failure = midStreamFailure(chat.host, error)
     fail(facts, 'upstream_error', failure.options.code!)
-    recordTokens(started)
     throw failure
+  } finally {
+    recordTokens(started)
   }
   finish(started)
   return translator.reply()
 }
 
+const DONE = 'data: [DONE]\n\n'
+const event = (data: string) => `data: ${data}\n\n`
+
 /**
- * The reply as SSE event payloads (Elysia frames each string as `data: …`), each yielded as soon as
- * its upstream message arrives, then `[DONE]`. An upstream that dies mid-stream yields an
- * `error` event, then `[DONE]`. When the client goes away, Elysia ends this generator and the
- * upstream request is aborted at once (by the request's abort signal, and by `close()`).
+ * The reply as an SSE body, written as the upstream's messages arrive: the events of the
+ * messages of one network read in one write, then `[DONE]`. An upstream that dies mid-stream
+ * gets an `error` event, then `[DONE]`. When the client goes away, the request's abort signal
+ * aborts the upstream request at once, and `next()` rejects.
  */
-export async function* streamCompletion(started: Started) {
+export function streamCompletion(started: Started): ReadableStream {
   const { chat, translator, request, facts } = started
   markStreaming(request)
-  try {
-    for (let message: ChatResponse | undefined = chat.first; message; message = await chat.next()) {
-      const delta = translator.push(message)
-      if (delta) yield translator.chunk(delta)
-    }
-    finish(started)
-    yield* translator.closingChunks()
-    yield '[DONE]'
-  } catch (error) {
-    if (isCancel(request, error)) return fail(facts, 'cancelled')
-    const failure = midStreamFailure(chat.host, error)
-    fail(facts, 'upstream_error', failure.options.code!)
-    yield sse({ event: 'error', data: errorBody('/v1', failure.status, failure.message, failure.options) })
-    yield '[DONE]'
-  } finally {
+  let ended = false
+  const end = () => {
+    if (ended) return
+    ended = true
+    request.signal.removeEventListener('abort', end)
     chat.close()
     if (!facts.outcome) fail(facts, 'cancelled')
     recordTokens(started)
     streamEnded(request)
   }
+  // Whichever comes first ends it: the reply's end, Bun's cancel, or the client going away
+  // (even before Bun started the body, when neither of the others would come).
+  request.signal.addEventListener('abort', end, { once: true })
+  const source: Bun.DirectUnderlyingSource = {
+    type: 'direct',
+    async pull(sink) {
+      try {
+        for (let messages: ChatResponse[] | undefined = chat.first; messages; messages = await chat.next()) {
+          let events = ''
+          for (const message of messages) {
+            const delta = translator.push(message)
+            if (delta) events += event(translator.chunk(delta))
+          }
+          if (!events) continue
+          const written = sink.write(events)
+          if (typeof written !== 'number') await chat.waitForClient(written)
+        }
+        finish(started)
+        sink.write(translator.closingChunks().map(event).join('') + DONE)
+      } catch (error) {
+        if (isCancel(request, error)) return void fail(facts, 'cancelled')
+        const failure = midStreamFailure(chat.host, error)
+        fail(facts, 'upstream_error', failure.options.code!)
+        sink.write(`event: error\n${event(JSON.stringify(errorBody('/v1', failure.status, failure.message, failure.options)))}${DONE}`)
+      } finally {
+        end()
+        sink.close()
+      }
+    },
+    cancel: end,
+  }
+  // The DOM typings (which the tests need) hide Bun's own constructor overload.
+  return new ReadableStream(source as unknown as UnderlyingDefaultSource)
 }

@@ -78,15 +78,24 @@ function optionsOf(body: ChatRequest): Partial<Options> {
   return options
 }
 
+function jsonSchemaAt(param: string, value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(param, 'must be a JSON Schema object')
+  return value as Record<string, unknown>
+}
+
 function formatOf(format: ChatRequest['response_format']): OllamaChatRequest['format'] {
   if (!format || format.type === 'text') return undefined
   if (format.type === 'json_object') return 'json'
-  return format.json_schema.schema ?? 'json'
+  const { schema } = format.json_schema
+  return schema === undefined ? 'json' : jsonSchemaAt('response_format.json_schema.schema', schema)
 }
 
 /** Ollama has no tool_choice: `none` sends no tools, a named function sends only that tool. */
 function toolsOf(body: ChatRequest): Tool[] | undefined {
   const { tools, tool_choice: choice } = body
+  tools?.forEach((tool, i) => {
+    if (tool.function.parameters !== undefined) jsonSchemaAt(`tools.${i}.function.parameters`, tool.function.parameters)
+  })
   if (!tools?.length || choice === 'none') return undefined
   if (choice && typeof choice === 'object') {
     const chosen = tools.filter((tool) => tool.function.name === choice.function.name)

@@ -1,47 +1,49 @@
 // One chat on one host. Each chat gets its own ollama client whose fetch carries that chat's
 // abort signal, so a client that goes away, or a timeout, aborts exactly one upstream request:
 // the shared client's `abort()` would end every stream, and a shared client keeps every stream
-// that ends without `done` in its list of ongoing requests forever.
+// that ends without `done` in its list of ongoing requests forever. The client sends the request
+// and turns a refusal into its ResponseError; the reply's NDJSON is then read a network read at
+// a time (see ndjson.ts) instead of through the client's one-message-at-a-time iterator.
 import { Ollama, type ChatRequest, type ChatResponse } from 'ollama/browser'
 import { Aborted } from './aborted'
-import { fetchWith, type Host } from './host'
+import type { Host } from './host'
+import { NdjsonReader } from './ndjson'
 import type { Watched, Watchdog } from './watchdog'
 
 /**
- * One chat on one host, from its first message on. Aborting it (the client went away, or it
+ * One chat on one host, from its first messages on. Aborting it (the client went away, or it
  * was silent for longer than the timeout) aborts the upstream request, so Ollama stops generating.
  */
 export class UpstreamChat {
   readonly firstMessageAt: number
-  private complete: boolean
+  /** The messages of the first read: at least one. */
+  readonly first: ChatResponse[]
+  private complete = false
   private released = false
+  /** An error message of Ollama's that followed messages of the same read: thrown by the next `next()`. */
+  private failure: Error | undefined
 
   constructor(
     readonly host: Host,
-    /** The first message, already received. */
-    readonly first: ChatResponse,
-    private readonly stream: AsyncIterator<ChatResponse>,
+    first: unknown[],
+    private readonly body: NdjsonReader,
     private readonly watched: Watched,
     /** Ends the bookkeeping of the request: watchdog, abort listener, the host's count. */
     private readonly settle: () => void,
   ) {
     this.firstMessageAt = watched.lastActivityAt
-    this.complete = first.done
-    if (this.complete) this.release()
+    this.first = this.accept(first)
   }
 
-  /** The next message, or undefined after the final one. Rejects with `Aborted` or the client's error. */
-  async next(): Promise<ChatResponse | undefined> {
+  /** The messages of the next read, or undefined after the final one. Rejects with `Aborted` or the upstream's error. */
+  async next(): Promise<ChatResponse[] | undefined> {
     if (this.complete) return undefined
     try {
-      const { done, value } = await this.stream.next()
-      if (done) throw new Error('Ollama ended the reply without its final message')
+      if (this.failure) throw this.failure
+      const messages = await this.body.next()
+      if (!messages) throw new Error('Ollama ended the reply without its final message')
       this.watched.lastActivityAt = performance.now()
-      if (value.done) {
-        this.complete = true
-        this.release()
-      }
-      return value
+      return this.accept(messages)
     } catch (error) {
       const reason = this.watched.controller.signal.reason
       this.close()
@@ -49,10 +51,50 @@ export class UpstreamChat {
     }
   }
 
+  /**
+   * Waits while the client reads slower than Ollama writes. Ollama is not being read meanwhile,
+   * so the wait does not count as its silence (the watchdog would abort a healthy reply).
+   */
+  async waitForClient(written: PromiseLike<unknown>) {
+    this.watched.lastActivityAt = Infinity
+    try {
+      await written
+    } finally {
+      this.watched.lastActivityAt = performance.now()
+    }
+  }
+
   /** Ends the chat; an unfinished upstream request is aborted. */
   close() {
     if (!this.complete) this.watched.controller.abort(new Aborted('client'))
     this.release()
+  }
+
+  /**
+   * The messages up to the final one. Ollama reports a failure mid-reply as a message with
+   * `error`: the messages before it are still handed out, and the failure comes next.
+   */
+  private accept(messages: unknown[]): ChatResponse[] {
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i] as (ChatResponse & { error?: unknown }) | null
+      const failure =
+        typeof message !== 'object' || message === null
+          ? new Error(`Ollama sent a message that is not a JSON object: ${JSON.stringify(message)}`)
+          : message.error !== undefined
+            ? new Error(String(message.error))
+            : undefined
+      if (failure) {
+        if (i === 0) throw failure
+        this.failure = failure
+        return messages.slice(0, i) as ChatResponse[]
+      }
+      if (message!.done) {
+        this.complete = true
+        this.release()
+        return messages.slice(0, i + 1) as ChatResponse[]
+      }
+    }
+    return messages as ChatResponse[]
   }
 
   private release() {
@@ -63,7 +105,7 @@ export class UpstreamChat {
 }
 
 /**
- * Sends the chat to one host and waits for its first message. The watchdog aborts it when
+ * Sends the chat to one host and waits for its first messages. The watchdog aborts it when
  * the host stays silent too long, before the first message or later. Rejects with `Aborted` or
  * the ollama client's own error; the caller decides whether another host should be tried.
  */
@@ -78,14 +120,17 @@ export async function openChat(host: Host, request: ChatRequest & { stream: true
     signal.removeEventListener('abort', abort)
     host.inFlight--
   }
-  const client = new Ollama({ host: host.endpoint, fetch: fetchWith(() => controller.signal) })
+  let response: Response | undefined
+  const fetchOnce = (async (input: RequestInfo | URL, init?: RequestInit) =>
+    (response = await fetch(input, { ...init, signal: controller.signal }))) as typeof fetch
   try {
     if (signal.aborted) throw new Aborted('client')
-    const stream = (await client.chat(request))[Symbol.asyncIterator]()
-    const first = await stream.next()
-    if (first.done) throw new Error('Ollama ended the reply before its first message')
+    await new Ollama({ host: host.endpoint, fetch: fetchOnce }).chat(request)
+    const body = new NdjsonReader(response!.body!.getReader())
+    const first = await body.next()
+    if (!first) throw new Error('Ollama ended the reply before its first message')
     watched.lastActivityAt = performance.now()
-    return new UpstreamChat(host, first.value, stream, watched, settle)
+    return new UpstreamChat(host, first, body, watched, settle)
   } catch (error) {
     const reason = controller.signal.reason
     abort()

@@ -37,7 +37,6 @@ export const dashboard = (rt: Runtime) => {
     .get(
       '/health',
       async ({ set }) => {
-        await log.flush()
         const health = await dashboardHealth(rt.db)
         if (health.status !== 'healthy') set.status = 503
         return health

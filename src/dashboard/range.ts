@@ -1,6 +1,7 @@
 // Turns the dashboard's `range` (and `start`/`end` for custom) into the window it reads:
 // 24h = the last 24 hours in hourly buckets; 7d, 1m, 3m = the last 7, 30, 90 UTC days in
 // daily buckets; custom = [start, end) widened to whole hours, in daily buckets.
+import { parseDate } from '../http/dates'
 import { HttpError } from '../http/errors'
 import { DAY, HOUR } from '../telemetry/rollups'
 
@@ -23,11 +24,11 @@ const isoDate = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d
 
 const invalid = (message: string, param: string) => new HttpError(400, message, { param, code: 'invalid_value' })
 
-function parseDate(name: 'start' | 'end', value: string | undefined): number {
+function parseBound(name: 'start' | 'end', value: string | undefined): number {
   if (!value) throw invalid(`A custom range needs both 'start' and 'end' as ISO 8601 dates; '${name}' is missing`, name)
   const match = isoDate.exec(value)
   // A date-time without an offset is read as UTC, like a plain date.
-  const time = match ? Date.parse(value.includes('T') && !match[1] ? `${value}Z` : value) : NaN
+  const time = match ? parseDate(value.includes('T') && !match[1] ? `${value}Z` : value) : NaN
   if (Number.isNaN(time)) throw invalid(`'${name}' is not an ISO 8601 date or date-time: ${JSON.stringify(value)}`, name)
   return time
 }
@@ -44,8 +45,8 @@ export function resolveWindow(query: { range?: RangeName; start?: string; end?: 
     const to = floor(now, DAY) + DAY
     return { range, from: to - days[range]! * DAY, to, grain: DAY, step: DAY }
   }
-  const start = parseDate('start', query.start)
-  const end = parseDate('end', query.end)
+  const start = parseBound('start', query.start)
+  const end = parseBound('end', query.end)
   if (start >= end) throw invalid(`'start' must be before 'end'`, 'start')
   if (end - start > maxSpan) throw invalid('A custom range may span at most one year (366 days)', 'end')
   const from = floor(start, HOUR)

@@ -1,18 +1,23 @@
 // Applies pending migrations in order, each inside its own transaction, recording each one.
+// Each transaction takes the write lock before it looks (IMMEDIATE), so processes that start
+// together on a new database (the server and a CLI command, say) apply each migration once.
 import type { Database } from 'bun:sqlite'
 import { migrations as embedded } from './migrations'
 
 export function migrate(db: Database, migrations = embedded): string[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)')
-  const applied = new Set(
-    db.query<{ name: string }, []>('SELECT name FROM schema_migrations').all().map((row) => row.name),
-  )
-  const pending = migrations.filter((migration) => !applied.has(migration.name))
-  for (const migration of pending) {
-    db.transaction(() => {
-      db.exec(migration.sql)
-      db.query('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(migration.name, Date.now())
-    })()
+  const isApplied = db.query<{ name: string }, [string]>('SELECT name FROM schema_migrations WHERE name = ?')
+  const applied: string[] = []
+  for (const migration of migrations) {
+    const ran = db
+      .transaction(() => {
+        if (isApplied.get(migration.name)) return false
+        db.exec(migration.sql)
+        db.query('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(migration.name, Date.now())
+        return true
+      })
+      .immediate()
+    if (ran) applied.push(migration.name)
   }
-  return pending.map((migration) => migration.name)
+  return applied
 }

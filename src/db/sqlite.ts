@@ -11,9 +11,24 @@ export function openDatabase(location: DatabaseLocation): Database {
   const path = memory ? ':memory:' : resolve(process.cwd(), location.path)
   if (!memory) mkdirSync(dirname(path), { recursive: true })
   const db = new Database(path, { create: true, strict: true })
-  db.exec('PRAGMA journal_mode = WAL')
+  db.exec('PRAGMA busy_timeout = 5000')
+  enableWal(db)
   db.exec('PRAGMA synchronous = NORMAL')
   db.exec('PRAGMA foreign_keys = ON')
-  db.exec('PRAGMA busy_timeout = 5000')
   return db
+}
+
+/**
+ * Switching a new file to WAL needs the file to itself for a moment, and SQLite answers "busy"
+ * at once instead of waiting: when two processes open a new database together, we wait.
+ */
+function enableWal(db: Database) {
+  for (const deadline = Date.now() + 5000; ; Bun.sleepSync(10)) {
+    try {
+      db.exec('PRAGMA journal_mode = WAL')
+      return
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
+    }
+  }
 }

@@ -43,7 +43,7 @@ export const docs = new Elysia({ name: 'docs' })
   .get(
     '/swagger/assets/:name',
     ({ params, status }) => {
-      const asset = assets[params.name]
+      const asset = Object.hasOwn(assets, params.name) ? assets[params.name] : undefined
       if (!asset) return status(404, 'No such asset')
       return new Response(asset.body(), {
         headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' },

@@ -14,7 +14,7 @@ const contentSecurityPolicy = [
   "form-action 'self'",
 ].join('; ')
 
-export const securityHeaders = (trustProxy: boolean) =>
+export const securityHeaders = (trustProxy: number) =>
   new Elysia({ name: 'security-headers', seed: trustProxy }).onRequest(({ request, set }) => {
     set.headers['x-content-type-options'] = 'nosniff'
     set.headers['referrer-policy'] = 'no-referrer'

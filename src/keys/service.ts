@@ -1,21 +1,26 @@
 // API keys: minting one (the secret is returned once and only its hash kept), listing and
 // revoking a user's own keys.
+import { parseDate } from '../http/dates'
 import { randomToken, sha256 } from '../auth/crypto'
 import { API_KEY_PREFIX } from '../auth/principal'
 import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
 import type { Runtime } from '../runtime'
 import { apiKeyView } from './model'
-import { insertApiKey, listApiKeys, revokeApiKey } from './store'
+import { countApiKeys, insertApiKey, listApiKeys, revokeApiKey } from './store'
 
 const PREFIX_LENGTH = 14
+/** Keys that are not revoked, per user: the list stays short, and rate limits (counted per key) cannot be multiplied at will. */
+export const MAX_KEYS = 50
 
 export async function createApiKey(rt: Runtime, userId: string, input: { name: string; expiresAt?: string }, now = Date.now()) {
   const name = input.name.trim()
   if (!name) throw new InvalidField('name', 'must not be blank')
-  const expiresAt = input.expiresAt === undefined ? null : Date.parse(input.expiresAt)
+  const expiresAt = input.expiresAt === undefined ? null : parseDate(input.expiresAt)
   if (expiresAt !== null && !(expiresAt > now))
     throw new InvalidField('expiresAt', 'must be a time in the future')
+  if ((await countApiKeys(rt.db, userId)) >= MAX_KEYS)
+    throw new HttpError(409, `A user can have at most ${MAX_KEYS} API keys; revoke one to make another`, { code: 'too_many_keys' })
   const key = `${API_KEY_PREFIX}${randomToken()}`
   const row = await insertApiKey(rt.db, { userId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: sha256(key), expiresAt }, now)
   return { ...apiKeyView(row), key }

@@ -32,6 +32,11 @@ export async function listApiKeys(db: Database, userId: string): Promise<ApiKeyR
     .all(userId)
 }
 
+/** How many keys the user has that are not revoked (expired ones included). */
+export async function countApiKeys(db: Database, userId: string): Promise<number> {
+  return db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL').get(userId)!.n
+}
+
 /** Revokes one of the user's own keys; false when the user has no such live key. */
 export async function revokeApiKey(db: Database, userId: string, id: string, now: number): Promise<boolean> {
   return (

@@ -3,7 +3,7 @@
 // Every limited response carries X-RateLimit-*; a refusal is a 429 and a rate_limit threat.
 import { Elysia } from 'elysia'
 import type { Principal } from '../auth/principal'
-import { clientAddress } from '../http/client-address'
+import { addressKey, clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 
@@ -26,7 +26,7 @@ export const rateLimits = (rt: Runtime) =>
             ? principal.apiKeyId
               ? `key:${principal.apiKeyId}`
               : `user:${principal.userId}`
-            : `addr:${address}`
+            : `addr:${addressKey(address!)}`
           const verdict = await rt.limiter.hit(`${group}|${who}`, limit, WINDOW_MS)
           const headers = {
             'x-ratelimit-limit': String(verdict.limit),

@@ -22,7 +22,7 @@ export function countryName(code: string): string | null {
   return name
 }
 
-export function countryOf(request: Request, address: string | undefined, trustProxy: boolean): string | null {
+export function countryOf(request: Request, address: string | undefined, trustProxy: number): string | null {
   if (trustProxy)
     for (const header of countryHeaders) {
       const code = request.headers.get(header)?.trim()
@@ -35,7 +35,7 @@ export function countryOf(request: Request, address: string | undefined, trustPr
 type AddressSource = Parameters<typeof clientAddress>[1]
 
 /** Who is calling, as the request log and a new session record it. */
-export function clientInfo(request: Request, server: AddressSource, trustProxy: boolean) {
+export function clientInfo(request: Request, server: AddressSource, trustProxy: number) {
   const address = clientAddress(request, server, trustProxy)
   return {
     ip: address ?? null,

@@ -27,6 +27,9 @@ export type RequestFacts = {
   onEnd?: () => void
 }
 
+/** A token count as the gateway states it, to clients and in the log: whole and finite, or 0. */
+export const tokenCount = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0)
+
 const facts = new WeakMap<Request, RequestFacts>()
 
 export function factsOf(request: Request): RequestFacts {

@@ -6,7 +6,7 @@ import { Elysia, StatusMap } from 'elysia'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import { clientInfo } from './country'
-import { factsOf, type Outcome, type RequestFacts } from './facts'
+import { factsOf, tokenCount, type Outcome, type RequestFacts } from './facts'
 import { pricing, type CostOf } from './prices'
 import type { LogRow } from './store'
 import { logWriter } from './writer'
@@ -31,9 +31,9 @@ export const telemetry = (rt: Runtime) => {
   const writer = logWriter(rt)
   const costOf = pricing(rt.config.modelPrices)
   const { trustProxy, debug } = rt.config
-  // Streams still running: on shutdown they are logged with what is known so far.
-  const streaming = new Set<() => void>()
-  rt.onClose(() => streaming.forEach((end) => end()))
+  // Streams still running at shutdown are cut short: logged then, as cancelled, with what is known so far.
+  const streaming = new Set<(cutShort?: boolean) => void>()
+  rt.onClose(() => streaming.forEach((end) => end(true)))
 
   return new Elysia({ name: 'telemetry' })
     .onRequest(({ request }) => void factsOf(request))
@@ -50,8 +50,12 @@ export const telemetry = (rt: Runtime) => {
         ...clientInfo(request, server, trustProxy),
         errorType: status >= 400 ? errorTypeOf(error, code) : null,
       }
-      const end = () => {
+      // Logs the request once: a stream that ends after shutdown logged it is not logged again.
+      const end = (cutShort = false) => {
         streaming.delete(end)
+        facts.ended = true
+        facts.onEnd = undefined
+        if (cutShort) facts.outcome ??= 'cancelled'
         const entry = row(base, facts, request, costOf)
         writer.add(entry)
         // DEBUG: an access log line on stdout as well (no query string, no body, no credentials).
@@ -78,8 +82,9 @@ type AfterResponse = {
 type Base = Pick<LogRow, 'requestId' | 'method' | 'path' | 'status' | 'ip' | 'country' | 'userAgent' | 'errorType'>
 
 function row(base: Base, facts: RequestFacts, request: Request, costOf: CostOf): LogRow {
-  const promptTokens = facts.promptTokens ?? 0
-  const completionTokens = facts.completionTokens ?? 0
+  // Any handler's counts: one bad value would fail the batch it is written with, and the rollups' sums.
+  const promptTokens = tokenCount(facts.promptTokens)
+  const completionTokens = tokenCount(facts.completionTokens)
   // A stream that ended without its handler saying how, while the client had gone, was cancelled.
   const outcome = facts.outcome ?? (facts.streaming && request.signal.aborted ? 'cancelled' : outcomeOf(base.status))
   return {

@@ -3,33 +3,58 @@
 // from an address that failed too often, or on an account from the address that failed on it
 // too often — never on an account from everywhere, so no one can lock its owner out. Without
 // a known address (in-process calls) the account alone is counted.
+import { addressKey } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import { policies } from './monitor'
 
 const threshold = policies.brute_force.thresholds[0]![0]
 
-const blockingKeys = (address: string | undefined, email: string) =>
-  address === undefined ? [`account:${email}`] : [`addr:${address}`, `pair:${address}|${email}`]
+const addrKey = (address: string) => `addr:${addressKey(address)}`
+const pairKey = (address: string, email: string) => `pair:${addressKey(address)}|${email}`
 
-export function assertSignInAllowed(rt: Runtime, address: string | undefined, email: string): void {
-  if (blockingKeys(address, email).some((key) => rt.threats.count('brute_force', key) >= threshold))
+const blockingKeys = (address: string | undefined, email: string) =>
+  address === undefined ? [`account:${email}`] : [addrKey(address), pairKey(address, email)]
+
+/**
+ * Attempts whose password is still being checked (argon2 takes a while), per blocking key. They
+ * count against the threshold as well: otherwise guesses sent all at once would each pass the
+ * check before the first of them failed.
+ */
+const checking = new WeakMap<Runtime, Map<string, number>>()
+
+/** Runs one sign-in attempt, or refuses it with 429 when its address or (address, account) failed too often. */
+export async function signInAttempt<T>(rt: Runtime, address: string | undefined, email: string, attempt: () => Promise<T>): Promise<T> {
+  let pending = checking.get(rt)
+  if (!pending) checking.set(rt, (pending = new Map()))
+  const keys = blockingKeys(address, email)
+  if (keys.some((key) => rt.threats.count('brute_force', key) + (pending.get(key) ?? 0) >= threshold))
     throw new HttpError(429, 'Too many failed sign-in attempts; try again later', {
       code: 'too_many_attempts',
       headers: { 'retry-after': String(policies.brute_force.windowMs / 1000) },
     })
+  for (const key of keys) pending.set(key, (pending.get(key) ?? 0) + 1)
+  try {
+    return await attempt()
+  } finally {
+    for (const key of keys) {
+      const left = pending.get(key)! - 1
+      if (left) pending.set(key, left)
+      else pending.delete(key)
+    }
+  }
 }
 
 export function recordFailedSignIn(rt: Runtime, address: string | undefined, email: string): void {
   const observe = (key: string, detail: string) => rt.threats.observe({ type: 'brute_force', key, address, detail })
   observe(`account:${email}`, `failed sign-ins on account ${email}`)
   if (address === undefined) return
-  observe(`addr:${address}`, `failed sign-ins from ${address}`)
+  observe(addrKey(address), `failed sign-ins from ${address}`)
   // The pair only throttles; the account's own count already records the threat.
-  rt.threats.tally('brute_force', `pair:${address}|${email}`)
+  rt.threats.tally('brute_force', pairKey(address, email))
 }
 
 export function recordSuccessfulSignIn(rt: Runtime, address: string | undefined, email: string): void {
   rt.threats.forget('brute_force', `account:${email}`)
-  if (address !== undefined) rt.threats.forget('brute_force', `pair:${address}|${email}`)
+  if (address !== undefined) rt.threats.forget('brute_force', pairKey(address, email))
 }

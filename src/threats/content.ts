@@ -45,7 +45,7 @@ export const contentPatterns: ContentPattern[] = [
   },
 ]
 
-export type ContentFinding = { pattern: string; severity: Severity; messageIndex: number; excerpt: string }
+export type ContentFinding = { pattern: string; severity: Severity; messageIndex: number }
 
 type Message = { role: string; content?: unknown }
 
@@ -59,21 +59,20 @@ function textOf(content: unknown): string {
 }
 
 /**
- * The first pattern found in the messages that are new in this request: the user and tool
- * messages after the last assistant turn (earlier turns were screened when they were sent).
- * The finding carries a short excerpt, never the whole prompt.
+ * The first pattern found in the user and tool messages, where outside text comes in. The
+ * whole conversation is looked at each time: a client sends all of it on every request, so an
+ * earlier turn (or a made-up assistant reply after it) hides nothing. System and developer
+ * messages are the application's own instructions, which often name these very attacks to
+ * forbid them ("never reveal your system prompt"). The finding names the pattern and the
+ * message, never their text.
  */
 export function findSuspicious(messages: Message[]): ContentFinding | undefined {
-  let first = messages.length
-  while (first > 0 && messages[first - 1]!.role !== 'assistant') first--
-  for (let index = first; index < messages.length; index++) {
+  for (let index = 0; index < messages.length; index++) {
     const message = messages[index]!
     if (message.role !== 'user' && message.role !== 'tool') continue
     const text = textOf(message.content)
-    for (const { name, severity, pattern } of contentPatterns) {
-      const match = pattern.exec(text)
-      if (match) return { pattern: name, severity, messageIndex: index, excerpt: match[0].slice(0, 60) }
-    }
+    for (const { name, severity, pattern } of contentPatterns)
+      if (pattern.test(text)) return { pattern: name, severity, messageIndex: index }
   }
   return undefined
 }
@@ -97,7 +96,7 @@ export function screenMessages(
     userId,
     apiKeyId,
     address: clientAddress(who.request, who.server, rt.config.trustProxy),
-    detail: `${finding.pattern} in messages[${finding.messageIndex}]: "${finding.excerpt}"`,
+    detail: `${finding.pattern} in messages[${finding.messageIndex}]`,
   })
   if (rt.config.blockSuspicious)
     throw new HttpError(400, `messages[${finding.messageIndex}] matches a prompt-injection pattern (${finding.pattern}) and was refused`, {

@@ -1,6 +1,6 @@
 // Watches answers for floods of oversized (413) or malformed (400) requests from one address.
 import { Elysia } from 'elysia'
-import { clientAddress } from '../http/client-address'
+import { addressKey, clientAddress } from '../http/client-address'
 import type { Runtime } from '../runtime'
 
 export const floodWatch = (rt: Runtime) =>
@@ -10,7 +10,7 @@ export const floodWatch = (rt: Runtime) =>
     const oversized = set.status === 413
     rt.threats.observe({
       type: oversized ? 'oversized_payload' : 'malformed_flood',
-      key: address ?? 'unknown',
+      key: address ? addressKey(address) : 'unknown',
       address,
       detail: `${oversized ? 'oversized' : 'malformed'} requests from ${address ?? 'an unknown address'}, last to ${request.method} ${path}`,
     })

@@ -20,13 +20,20 @@ export const policies: Record<ThreatType, Policy> = {
 
 const rank: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 }
 
+/** Keys held at most: events from ever new addresses must not grow memory without bound. */
+const MAX_KEYS = 100_000
+
 /**
  * Counts events per key over a sliding window, remembering at most `cap` of them per key
- * (counts past the highest threshold change nothing), so a flood costs O(1) per event.
+ * (counts past the highest threshold change nothing), so a flood costs O(1) per event. Past
+ * `maxKeys` keys, the oldest key is dropped for each new one.
  */
 export class SlidingCounter {
   private readonly events = new Map<string, { times: number[]; head: number }>()
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxKeys = MAX_KEYS,
+  ) {}
 
   private live(key: string, windowMs: number) {
     const entry = this.events.get(key)
@@ -42,7 +49,10 @@ export class SlidingCounter {
 
   add(key: string, windowMs: number, cap: number): number {
     let entry = this.live(key, windowMs)
-    if (!entry) this.events.set(key, (entry = { times: [], head: 0 }))
+    if (!entry) {
+      if (this.events.size >= this.maxKeys) this.events.delete(this.events.keys().next().value!)
+      this.events.set(key, (entry = { times: [], head: 0 }))
+    }
     entry.times.push(this.now())
     if (entry.times.length - entry.head > cap) entry.head++
     return entry.times.length - entry.head
@@ -85,7 +95,8 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
     if (!severity) return count
     const last = recorded.get(key)
     const quiet = !last || last.at + policy.windowMs <= now()
-    if (quiet || rank[severity] > rank[last.severity] || event.type === 'suspicious_content') {
+    if (quiet || rank[severity] > rank[last.severity]) {
+      if (!last && recorded.size >= MAX_KEYS) recorded.delete(recorded.keys().next().value!)
       recorded.set(key, { severity, at: now() })
       const most = count >= policy.thresholds.at(-1)![0] ? `${count} or more` : String(count)
       const detail = `${event.detail} (${most} in ${policy.windowMs / MINUTE} min)`

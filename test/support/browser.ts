@@ -30,13 +30,25 @@ export async function offlineBrowser(profileDir: string, options: { viewport?: {
   return { context, page, external, pageErrors }
 }
 
-/** For each canvas matching `selector`, the share of its pixels that were painted. */
-export const paintedShares = (page: Page, selector: string) =>
-  page.$$eval(selector, (canvases) =>
-    (canvases as HTMLCanvasElement[]).map((canvas) => {
-      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height)
-      let count = 0
-      for (let i = 3; i < data.length; i += 4) if (data[i]) count++
-      return count / (canvas.width * canvas.height)
-    }),
-  )
+/**
+ * Waits until at least `count` canvases match `selector` and every one has painted pixels, then
+ * returns each canvas's share of painted pixels. Charts are redrawn after a range change, so a
+ * single look can land between the old charts going and the new ones being drawn.
+ */
+export async function paintedShares(page: Page, selector: string, count = 1) {
+  const shares = () =>
+    page.$$eval(selector, (canvases) =>
+      (canvases as HTMLCanvasElement[]).map((canvas) => {
+        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height)
+        let painted = 0
+        for (let i = 3; i < data.length; i += 4) if (data[i]) painted++
+        return painted / (canvas.width * canvas.height)
+      }),
+    )
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const found = await shares()
+    if ((found.length >= count && found.every((share) => share > 0)) || Date.now() > deadline) return found
+    await Bun.sleep(100)
+  }
+}

@@ -31,8 +31,8 @@ export type Knobs = {
   hang: boolean
   /** After this many content chunks, end the reply badly (see `failWith`). */
   failAfter?: number
-  /** `drop`: cut the connection; `error`: send Ollama's `{"error": …}` line and end. */
-  failWith: 'drop' | 'error'
+  /** `drop`: cut the connection; `error`: send Ollama's `{"error": …}` line and end; `garbage`: send a line that is not JSON and end. */
+  failWith: 'drop' | 'error' | 'garbage'
   /** After this many content chunks, go silent (the connection stays open) until the client leaves. */
   stallAfter?: number
   /** Answer /api/chat with this status and Ollama's error body instead of a reply. */
@@ -41,6 +41,12 @@ export type Knobs = {
   toolCalls?: FakeToolCall[]
   /** Reasoning text sent before the content when the request asks to think. */
   thinking?: string
+  /** Replace fields of the final message (Ollama's token counts, say) with these values. */
+  finalOverrides?: Record<string, unknown>
+  /** Wait before answering /api/version, the call the gateway's checks time as the host's latency. */
+  versionDelayMs?: number
+  /** Send each message in two writes 5 ms apart, cut in its middle byte (inside a multi-byte character if it has one). */
+  fragment?: boolean
 }
 
 export type RecordedRequest = { path: string; body: any; at: number }
@@ -152,6 +158,7 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
       prompt_eval_duration: 123_456,
       eval_count: evalCount,
       eval_duration: 234_567,
+      ...knobs.finalOverrides,
     }
   }
 
@@ -190,6 +197,9 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
           if (failWith === 'error') {
             controller.enqueue(encoder.encode(frame({ error: 'llama runner process has terminated: signal: killed' }, false)))
             controller.close()
+          } else if (failWith === 'garbage') {
+            controller.enqueue(encoder.encode('{"model": garbled\n'))
+            controller.close()
           } else {
             // Let the chunks already written reach the client first, as they would before a crash.
             await Bun.sleep(10)
@@ -199,7 +209,14 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
         }
         const part = parts[sent]
         if (part) {
-          controller.enqueue(encoder.encode(frame(part, false)))
+          const bytes = encoder.encode(frame(part, false))
+          if (knobs.fragment) {
+            const multiByte = bytes.findIndex((byte) => byte >= 0x80)
+            const cut = multiByte >= 0 ? multiByte + 1 : bytes.length >> 1
+            controller.enqueue(bytes.subarray(0, cut))
+            await Bun.sleep(5)
+            controller.enqueue(bytes.subarray(cut))
+          } else controller.enqueue(bytes)
           sent++
           return
         }
@@ -290,6 +307,7 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
       case 'GET /':
         return new Response('Ollama is running')
       case 'GET /api/version':
+        if (knobs.versionDelayMs) await Bun.sleep(knobs.versionDelayMs)
         return json({ version: '0.12.6' })
       case 'GET /api/tags':
         return json({ models: knobs.models.map(tagEntry) })

@@ -1,7 +1,17 @@
 // Finds the account an identity-provider sign-in belongs to: the linked identity, else the
-// account with the same verified email (linking it), else a new account.
+// account with the same verified email (linking it), else a new account. An account whose
+// address nobody had proven is claimed, not shared: see claimUnverifiedAccount.
 import type { Runtime } from '../../runtime'
-import { fillProfile, findUserByEmail, findUserById, findUserByIdentity, insertUser, linkIdentity, type UserRow } from '../user-store'
+import {
+  claimUnverifiedAccount,
+  fillProfile,
+  findUserByEmail,
+  findUserById,
+  findUserByIdentity,
+  insertUser,
+  linkIdentity,
+  type UserRow,
+} from '../user-store'
 import { OAuthFailure, type Profile, type ProviderName } from './provider'
 
 async function findOrCreate(rt: Runtime, provider: ProviderName, profile: Profile): Promise<UserRow> {
@@ -21,9 +31,11 @@ async function findOrCreate(rt: Runtime, provider: ProviderName, profile: Profil
       avatarUrl: profile.avatarUrl,
       provider,
       role: 'user',
+      emailVerified: true,
     })) ??
     // created meanwhile by a concurrent sign-in
     (await findUserByEmail(rt.db, profile.email))!
+  if (!user.email_verified) await claimUnverifiedAccount(rt.db, user.id)
   await linkIdentity(rt.db, provider, profile.subject, user.id, profile.email)
   return user
 }
