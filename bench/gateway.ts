@@ -31,16 +31,21 @@ type Scenario = {
   chunkDelayMs: number
   clients: number
   lockstep?: boolean
+  /** The fake sends each reply in one network write instead of one per message. */
+  mergeWrites?: boolean
   budget?: { throughput: number; addedTtftP50Ms?: number }
 }
 
-const scenarios: Scenario[] = [
+const allScenarios: Scenario[] = [
   { name: 'LLM-like (20 chunks, 10 ms apart)', chunks: 20, chunkDelayMs: 10, clients: 1 },
   { name: 'LLM-like (20 chunks, 10 ms apart)', chunks: 20, chunkDelayMs: 10, clients: 16 },
   { name: 'LLM-like (20 chunks, 10 ms apart)', chunks: 20, chunkDelayMs: 10, clients: 64, budget: { throughput: 0.95, addedTtftP50Ms: 1 } },
   { name: 'LLM-like, lockstep starts', chunks: 20, chunkDelayMs: 10, clients: 64, lockstep: true },
   { name: 'CPU-bound (60 chunks, no delay)', chunks: 60, chunkDelayMs: 0, clients: 16, budget: { throughput: 0.5 } },
+  { name: 'CPU-bound, reply in one write', chunks: 60, chunkDelayMs: 0, clients: 16, mergeWrites: true },
 ]
+// BENCH_ONLY=CPU runs only the scenarios whose name contains it.
+const scenarios = allScenarios.filter((scenario) => scenario.name.includes(process.env.BENCH_ONLY ?? ''))
 
 type Target = { name: string; url: string; headers: Record<string, string> }
 type Samples = { ttft: number[]; total: number[]; failed: number; seconds: number }
@@ -143,7 +148,7 @@ async function main() {
     const rows: string[][] = []
     const verdicts: string[] = []
     for (const scenario of scenarios) {
-      await fetch(`${fakeUrl}/_fake/knobs`, { method: 'POST', body: JSON.stringify({ chunks: scenario.chunks, chunkDelayMs: scenario.chunkDelayMs }) })
+      await fetch(`${fakeUrl}/_fake/knobs`, { method: 'POST', body: JSON.stringify({ chunks: scenario.chunks, chunkDelayMs: scenario.chunkDelayMs, mergeWrites: !!scenario.mergeWrites }) })
       const samples = new Map<string, Samples>(targets.map((target) => [target.name, { ttft: [], total: [], failed: 0, seconds: 0 }]))
       for (const target of targets) await load(target, scenario, WARMUP_SECONDS, { ttft: [], total: [], failed: 0, seconds: 0 })
       for (let round = 0; round < ROUNDS; round++)

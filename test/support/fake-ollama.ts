@@ -1,7 +1,8 @@
 // A fake Ollama host on a real socket, speaking Ollama's own wire format: /api/chat (NDJSON
 // stream or one JSON object), /api/tags, /api/show, /api/version, plus the OpenAI-compatible
 // /v1/chat/completions stream that a real Ollama also serves (the benchmark's "direct" path).
-// Knobs change its behaviour between requests; it records every request and every abort.
+// Like Ollama, it sends each streamed message in its own network write. Knobs change its
+// behaviour between requests; it records every request and every abort.
 //
 // Run alone (for the benchmark): `bun test/support/fake-ollama.ts --port N`; knobs are then
 // set with `POST /_fake/knobs` (a JSON object of knobs).
@@ -45,6 +46,8 @@ export type Knobs = {
   finalOverrides?: Record<string, unknown>
   /** Wait before answering /api/version, the call the gateway's checks time as the host's latency. */
   versionDelayMs?: number
+  /** Without a chunk delay, send a reply's messages back to back so that they leave in one network write (unlike Ollama, which flushes each). */
+  mergeWrites?: boolean
   /** Send each message in two writes 5 ms apart, cut in its middle byte (inside a multi-byte character if it has one). */
   fragment?: boolean
 }
@@ -190,6 +193,9 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
       async pull(controller) {
         const wait = (sent === 0 ? firstChunkDelayMs : 0) + chunkDelayMs
         if (wait > 0) await Bun.sleep(wait)
+        // Ollama flushes after every message, so each is its own network write even when the
+        // model is fast; without a wait Bun would merge them all into one.
+        else if (sent > 0 && !knobs.mergeWrites) await new Promise((resolve) => setImmediate(resolve))
         if (finished) return
         if (stallAfter !== undefined && sent >= stallAfter) return clientGone
         if (failAfter !== undefined && sent >= failAfter) {
