@@ -5,7 +5,7 @@
 import type { ChatRequest } from 'ollama/browser'
 import { HttpError } from '../http/errors'
 import { describeFailure, failureBeforeFirstByte, modelNotFound } from './failures'
-import { canonicalModel, newHost, type Host } from './host'
+import { canonicalModel, listedModels, newHost, versionOf, type Host } from './host'
 import { Aborted } from './aborted'
 import { openChat, type UpstreamChat } from './upstream-chat'
 import { Watchdog } from './watchdog'
@@ -27,10 +27,10 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
   async function check(host: Host) {
     const started = performance.now()
     try {
-      const { version } = await host.client.version()
+      const version = await versionOf(host)
       host.latencyMs = Math.round((performance.now() - started) * 100) / 100
       const { models } = await host.client.list()
-      host.models = new Map(models.map((model) => [canonicalModel(model.name), model]))
+      host.models = new Map(listedModels(models).map((model) => [canonicalModel(model.name), model]))
       host.version = version
       host.reachable = true
       host.error = null
