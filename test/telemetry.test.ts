@@ -54,7 +54,7 @@ describe('what is logged', () => {
 
   test('a wrong method (405), malformed JSON (400) and an oversized body (413) are logged with their status', async () => {
     await call('/api/auth/health/', { method: 'DELETE' })
-    expect(await lastRow('/api/auth/health/')).toMatchObject({ method: 'DELETE', status: 405, outcome: 'client_error' })
+    expect(await lastRow('/api/auth/health/')).toMatchObject({ method: 'DELETE', status: 405, outcome: 'client_error', error_type: 'method_not_allowed' })
     await call('/api/feedback/', { method: 'POST', token: user.accessToken, body: '{"x": ', headers: { 'content-type': 'application/json' } })
     expect(await lastRow('/api/feedback/')).toMatchObject({ status: 400, outcome: 'client_error' })
     await call('/api/feedback/', { method: 'POST', body: 'x'.repeat(2 * 1024 * 1024) })
@@ -146,6 +146,23 @@ describe('streams', () => {
     expect(row!.ttft_ms as number).toBeGreaterThanOrEqual(15)
     expect(row!.latency_ms as number).toBeGreaterThanOrEqual(95)
     expect(row!.cost).toBeCloseTo((10 * 2 + 5 * 8) / 1e6, 12)
+  })
+
+  test('requests answered at once are logged with the peer address too (real socket)', async () => {
+    const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (request) => app.fetch(request) })
+    ;(app as unknown as { server: typeof server }).server = server
+    try {
+      const base = `http://127.0.0.1:${server.port}`
+      const ids = [
+        (await fetch(`${base}/api/auth/health/`)).headers.get('x-request-id'),
+        (await fetch(`${base}/api/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"nobody@example.com","password":"wrong-password"}' })).headers.get('x-request-id'),
+        (await fetch(`${base}/api/no-such-thing/`)).headers.get('x-request-id'),
+      ]
+      await settle(rt)
+      for (const id of ids) expect(logRows(rt, 'request_id = ?', id).map((row) => row.ip)).toEqual(['127.0.0.1'])
+    } finally {
+      server.stop(true)
+    }
   })
 
   test('a client that goes away mid-stream is logged as cancelled, with the tokens sent so far (real socket)', async () => {

@@ -14,6 +14,13 @@ export function keepAddress(copy: Request, original: Request, server: AddressSou
   return copy
 }
 
+/** Reads the socket's peer while the request is live: once the response is sent, Bun no longer knows it. */
+export function rememberPeer(request: Request, server: AddressSource) {
+  if (peers.has(request)) return
+  const address = server?.requestIP(request)?.address
+  if (address) peers.set(request, address)
+}
+
 export function clientAddress(request: Request, server: AddressSource, trustProxy: number): string | undefined {
   if (trustProxy) {
     const hops = request.headers.get('x-forwarded-for')?.split(',')

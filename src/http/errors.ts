@@ -111,7 +111,7 @@ export const errors = (allowedMethods: MethodLookup) =>
     if (code === 'NOT_FOUND') {
       const allowed = allowedMethods(request.method, path)
       if (allowed.length) {
-        failure = new HttpError(405, `Method ${request.method} is not allowed here; use ${allowed.join(', ')}`)
+        failure = new HttpError(405, `Method ${request.method} is not allowed here; use ${allowed.join(', ')}`, { code: 'method_not_allowed' })
         headers.allow = allowed.join(', ')
       }
     }

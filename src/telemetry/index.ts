@@ -3,6 +3,7 @@
 // is logged when its stream ends (`streamEnded`), since its response is sent before then.
 import type { Server } from 'bun'
 import { Elysia, StatusMap } from 'elysia'
+import { rememberPeer } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import { clientInfo } from './country'
@@ -22,8 +23,10 @@ function statusOf(response: unknown, status: number | keyof StatusMap | undefine
   return typeof status === 'number' ? status : ((status && StatusMap[status]) ?? 200)
 }
 
-function errorTypeOf(error: unknown, code: unknown): string | null {
+function errorTypeOf(error: unknown, code: unknown, status: number): string | null {
   if (error instanceof HttpError) return error.options.code ?? null
+  // The error handler answers a known path called with another method with 405, not Elysia's 404.
+  if (code === 'NOT_FOUND' && status === 405) return 'method_not_allowed'
   return typeof code === 'string' ? code.toLowerCase() : null
 }
 
@@ -36,7 +39,10 @@ export const telemetry = (rt: Runtime) => {
   rt.onClose(() => streaming.forEach((end) => end(true)))
 
   return new Elysia({ name: 'telemetry' })
-    .onRequest(({ request }) => void factsOf(request))
+    .onRequest(({ request, server }) => {
+      factsOf(request)
+      rememberPeer(request, server)
+    })
     // Destructured in the parameter list: Elysia reads it to decide what to parse per request.
     .onAfterResponse({ as: 'global' }, ({ request, path, set, response, server, error, code }: AfterResponse) => {
       if (!logged(path, request.method)) return
@@ -48,7 +54,7 @@ export const telemetry = (rt: Runtime) => {
         path,
         status,
         ...clientInfo(request, server, trustProxy),
-        errorType: status >= 400 ? errorTypeOf(error, code) : null,
+        errorType: status >= 400 ? errorTypeOf(error, code, status) : null,
       }
       // Logs the request once: a stream that ends after shutdown logged it is not logged again.
       const end = (cutShort = false) => {
