@@ -135,6 +135,21 @@ describe('several upstreams', () => {
     await quick.close()
   })
 
+  test('a host marked down by a timeout is up again as soon as it serves a chat: /v1/models lists it at once', async () => {
+    const solo = await testApp({ OLLAMA_BASE_URL: a.url, UPSTREAM_CHECK_INTERVAL_MS: '600000', UPSTREAM_TIMEOUT_MS: '300' })
+    const someone = await seedUser(solo.rt)
+    const send = () => solo.call('/v1/chat/completions', { method: 'POST', token: someone.apiKey, json: body() })
+    a.set({ hang: true })
+    expect((await send()).status).toBe(504)
+    expect((await solo.call('/v1/models', { token: someone.apiKey })).status).toBe(503)
+    a.set({ hang: false })
+    expect((await send()).status).toBe(200)
+    const models = await solo.call('/v1/models', { token: someone.apiKey })
+    expect(models.status).toBe(200)
+    expect((await models.json()).data.map((model: { id: string }) => model.id)).toContain('llama3.2:latest')
+    await solo.close()
+  })
+
   test('a model that no reachable host lists, while a host is down → 503 (the host that is down may have it), not 404', async () => {
     a.down()
     await waitUntil(async () => (await health()).body.upstreams[0].reachable === false)

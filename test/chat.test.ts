@@ -21,9 +21,14 @@ beforeEach(() => fake.reset())
 
 const hello = { model: 'llama3.2', messages: [{ role: 'user', content: 'Hello' }] }
 
+/** JSON text that JSON.stringify cannot write (it overflows the stack on very deep values). */
+class RawJson {
+  constructor(readonly text: string) {}
+}
+
 /** Sends a chat request and returns the response with the facts the handler recorded. */
 async function chat(body: unknown, token = user.apiKey) {
-  const text = JSON.stringify(body)
+  const text = body instanceof RawJson ? body.text : JSON.stringify(body)
   const request = new Request('http://localhost/v1/chat/completions', {
     method: 'POST',
     body: text,
@@ -252,6 +257,13 @@ describe('request mapping', () => {
   })
 })
 
+/** {"a": {"a": … 1}} with `levels` objects. */
+function deep(levels: number) {
+  let value: unknown = 1
+  for (let i = 0; i < levels; i++) value = { a: value }
+  return value
+}
+
 describe('bad input → 400 naming the field', () => {
   const cases: [string, unknown, string][] = [
     ['empty messages', { model: 'llama3.2', messages: [] }, 'messages'],
@@ -281,6 +293,16 @@ describe('bad input → 400 naming the field', () => {
     ['max_tokens beyond any context', { ...hello, max_tokens: 1e300 }, 'max_tokens'],
     ['a seed past 2^53', { ...hello, seed: 1e300 }, 'seed'],
     ['tool_choice of the wrong shape', { ...hello, tool_choice: 'sometimes' }, "tool_choice must be 'none'"],
+    ...['x', 5, true, [], [1]].map((value): [string, unknown, string] => [`stream_options ${JSON.stringify(value)}`, { ...hello, stream_options: value }, 'stream_options']),
+    ['stream_options.include_usage not a boolean', { ...hello, stream_options: { include_usage: 'yes' } }, 'stream_options.include_usage'],
+    ['stop of the wrong type', { ...hello, stop: 5 }, 'stop must be a string or an array'],
+    ['response_format of the wrong shape', { ...hello, response_format: 'json' }, 'response_format must be'],
+    ['reasoning_effort unknown', { ...hello, reasoning_effort: 'extreme' }, 'reasoning_effort must be one of'],
+    ['a tool without its function', { ...hello, tools: [{ type: 'function' }] }, 'tools must be an array of'],
+    ['tool-call arguments as an object', { model: 'llama3.2', messages: [{ role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: {} } }] }] }, 'arguments a JSON string'],
+    ['tool parameters nested 40,000 deep', new RawJson(JSON.stringify({ ...hello, tools: [{ type: 'function', function: { name: 'a', parameters: 'DEEP' } }] }).replace('"DEEP"', '{"a":'.repeat(40_000) + '1' + '}'.repeat(40_000))), 'tools.0.function.parameters'],
+    ['a json_schema nested 65 deep', { ...hello, response_format: { type: 'json_schema', json_schema: { name: 's', schema: deep(65) } } }, 'response_format.json_schema.schema'],
+    ['tool-call arguments nested 100 deep', { model: 'llama3.2', messages: [{ role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: JSON.stringify(deep(100)) } }] }] }, 'messages.0.tool_calls.0.function.arguments'],
   ]
   test.each(cases)('%s', async (_name, body, param) => {
     const { res, facts } = await chat(body)
@@ -388,6 +410,7 @@ describe('faults', () => {
     expect(JSON.parse(error.data)).toEqual({
       error: { message: expect.stringContaining(fake.url), type: 'upstream_error', param: null, code: 'upstream_died' },
     })
+    expect(error.data).not.toContain('verbose') // Bun's hint to developers stays out of answers
     expect(events.at(-1)!.data).toBe('[DONE]')
     expect(facts).toMatchObject({ outcome: 'upstream_error', errorType: 'upstream_died', completionTokens: 2, ended: true })
   })

@@ -159,7 +159,7 @@ describe('streams', () => {
         (await fetch(`${base}/api/no-such-thing/`)).headers.get('x-request-id'),
       ]
       await settle(rt)
-      for (const id of ids) expect(logRows(rt, 'request_id = ?', id).map((row) => row.ip)).toEqual(['127.0.0.1'])
+      for (const id of ids) expect(logRows(rt, 'request_id = ?', id!).map((row) => row.ip)).toEqual(['127.0.0.1'])
     } finally {
       server.stop(true)
     }

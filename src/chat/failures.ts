@@ -4,10 +4,13 @@ import { HttpError } from '../http/errors'
 import type { Host } from './host'
 import { Aborted } from './aborted'
 
+/** Bun's fetch appends a hint for developers to its errors; clients have no use for it. */
+const withoutHint = (message: string) => message.replace(/\s*For more information, pass `verbose: true`.*$/s, '')
+
 /** Reads a failure of the ollama client: the transport's error code, or Ollama's own status. */
 export function describeFailure(error: unknown): { status?: number; message: string; transport: boolean } {
   const failure = error as { status_code?: unknown; code?: unknown; message?: unknown }
-  const message = typeof failure?.message === 'string' ? failure.message : String(error)
+  const message = withoutHint(typeof failure?.message === 'string' ? failure.message : String(error))
   if (typeof failure?.status_code === 'number') return { status: failure.status_code, message, transport: false }
   const transport = typeof failure?.code === 'string' || error instanceof TypeError
   return { message: typeof failure?.code === 'string' ? failure.code : message, transport }
@@ -41,6 +44,6 @@ export const clientGone = () => new HttpError(499, 'The client closed the reques
 export function midStreamFailure(host: Host, error: unknown): HttpError {
   if (error instanceof Aborted && error.why === 'timeout')
     return new HttpError(504, `Ollama at ${host.url} went silent mid-reply for longer than the upstream timeout`, { code: 'upstream_timeout' })
-  const reason = error instanceof Error ? error.message : String(error)
+  const reason = withoutHint(error instanceof Error ? error.message : String(error))
   return new HttpError(502, `Ollama at ${host.url} stopped mid-reply: ${reason}`, { code: 'upstream_died' })
 }

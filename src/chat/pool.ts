@@ -47,6 +47,13 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
     host.error = describeFailure(error).message
   }
 
+  /** A host marked down that has just answered a chat is up: at once for routing and /v1/models, then checked afresh. */
+  function revive(host: Host) {
+    host.reachable = true
+    host.error = null
+    void check(host)
+  }
+
   /** Checks every host; concurrent callers share one round. */
   function checkAll(): Promise<void> {
     round ??= Promise.all(hosts.map(check)).then(() => {
@@ -106,7 +113,9 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
     for (let host = nextCandidate(); host; host = nextCandidate()) {
       tried.add(host)
       try {
-        return await openChat(host, request, signal, watchdog)
+        const opened = await openChat(host, request, signal, watchdog)
+        if (!host.reachable) revive(host)
+        return opened
       } catch (error) {
         if (error instanceof Aborted && error.why === 'client') throw error
         last = failureBeforeFirstByte(host, request.model, error)

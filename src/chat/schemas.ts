@@ -44,7 +44,9 @@ export const chatMessage = t.Object({
     }),
   ),
   name: t.Optional(t.String()),
-  tool_calls: nullable(t.Array(toolCall)),
+  tool_calls: nullable(
+    t.Array(toolCall, { error: "tool_calls must be an array of {id, type: 'function', function: {name, arguments}}, with arguments a JSON string" }),
+  ),
   tool_call_id: t.Optional(t.String()),
 })
 
@@ -68,41 +70,51 @@ const toolChoice = t.Union(
   { error: "tool_choice must be 'none', 'auto', 'required' or {type: 'function', function: {name}}" },
 )
 
-const responseFormat = t.Union([
-  t.Object({ type: t.Literal('text') }),
-  t.Object({ type: t.Literal('json_object') }),
-  t.Object({
-    type: t.Literal('json_schema'),
-    json_schema: t.Object({
-      name: t.String(),
-      description: t.Optional(t.String()),
-      schema: t.Optional(jsonSchema),
-      strict: nullable(t.Boolean()),
+const responseFormat = t.Union(
+  [
+    t.Object({ type: t.Literal('text') }),
+    t.Object({ type: t.Literal('json_object') }),
+    t.Object({
+      type: t.Literal('json_schema'),
+      json_schema: t.Object({
+        name: t.String(),
+        description: t.Optional(t.String()),
+        schema: t.Optional(jsonSchema),
+        strict: nullable(t.Boolean()),
+      }),
     }),
-  }),
-])
+  ],
+  { error: "response_format must be {type: 'text'}, {type: 'json_object'} or {type: 'json_schema', json_schema: {name, schema}}" },
+)
 
 export const chatRequest = t.Object({
   model: t.String({ minLength: 1, maxLength: 200, error: 'model must be a string of 1 to 200 characters' }),
   messages: t.Array(chatMessage, { minItems: 1, error: 'messages must be a non-empty array of messages' }),
   stream: nullable(t.Boolean()),
-  stream_options: nullable(t.Object({ include_usage: t.Optional(t.Boolean()) })),
+  // Checked in to-ollama.ts: Elysia turns any non-object into {} for an object of optional fields.
+  stream_options: t.Optional(t.Any({ description: 'an object such as {"include_usage": true}, or null' })),
   temperature: nullable(t.Number({ minimum: 0, maximum: 2, error: 'temperature must be a number from 0 to 2' })),
   top_p: nullable(t.Number({ minimum: 0, maximum: 1, error: 'top_p must be a number from 0 to 1' })),
   max_tokens: nullable(integer({ minimum: 1, maximum: 2 ** 31 - 1, error: 'max_tokens must be an integer from 1 to 2147483647' })),
   max_completion_tokens: nullable(
     integer({ minimum: 1, maximum: 2 ** 31 - 1, error: 'max_completion_tokens must be an integer from 1 to 2147483647' }),
   ),
-  stop: nullable(t.Union([t.String(), t.Array(t.String(), { maxItems: 16 })])),
+  stop: nullable(t.Union([t.String(), t.Array(t.String(), { maxItems: 16 })], { error: 'stop must be a string or an array of at most 16 strings' })),
   seed: nullable(integer({ minimum: -MAX_INTEGER, maximum: MAX_INTEGER, error: 'seed must be an integer of at most 2^53 - 1 in size' })),
   presence_penalty: nullable(t.Number({ minimum: -2, maximum: 2, error: 'presence_penalty must be a number from -2 to 2' })),
   frequency_penalty: nullable(t.Number({ minimum: -2, maximum: 2, error: 'frequency_penalty must be a number from -2 to 2' })),
   n: nullable(integer({ minimum: 1, maximum: 1, error: 'n must be 1: Ollama returns one choice per request' })),
   response_format: nullable(responseFormat),
-  tools: nullable(t.Array(functionTool)),
+  tools: nullable(
+    t.Array(functionTool, { error: "tools must be an array of {type: 'function', function: {name, description?, parameters?}}" }),
+  ),
   tool_choice: nullable(toolChoice),
   parallel_tool_calls: nullable(t.Boolean()),
-  reasoning_effort: nullable(t.Union([t.Literal('none'), t.Literal('minimal'), t.Literal('low'), t.Literal('medium'), t.Literal('high')])),
+  reasoning_effort: nullable(
+    t.Union([t.Literal('none'), t.Literal('minimal'), t.Literal('low'), t.Literal('medium'), t.Literal('high')], {
+      error: 'reasoning_effort must be one of none, minimal, low, medium, high',
+    }),
+  ),
   user: nullable(t.String()),
 })
 

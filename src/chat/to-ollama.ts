@@ -1,6 +1,7 @@
 // Turns an OpenAI chat request into Ollama's /api/chat request: roles, text and image parts,
 // tool calls and tool results, sampling options, response format, tools and reasoning.
-// What the schema cannot check (data URLs, tool-call arguments) is checked here, naming the field.
+// What the schema cannot check (data URLs, tool-call arguments, JSON Schemas, stream_options)
+// is checked here, naming the field.
 import type { ChatRequest as OllamaChatRequest, Message as OllamaMessage, Options, Tool } from 'ollama/browser'
 import { HttpError } from '../http/errors'
 import type { ChatMessage, ChatRequest } from './schemas'
@@ -30,6 +31,19 @@ function contentOf(message: ChatMessage, at: string): { content: string; images?
   return images.length ? { content: texts.join('\n'), images } : { content: texts.join('\n') }
 }
 
+/** Deeper JSON is refused here: serialising it for Ollama would overflow the stack, after blocking the server for seconds. */
+const MAX_DEPTH = 64
+
+function checkDepth(param: string, value: unknown) {
+  const pending: [unknown, number][] = [[value, 1]]
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, depth] = next
+    if (item === null || typeof item !== 'object') continue
+    if (depth > MAX_DEPTH) throw invalid(param, `must not nest deeper than ${MAX_DEPTH} levels`)
+    for (const child of Object.values(item)) pending.push([child, depth + 1])
+  }
+}
+
 function toolArguments(raw: string, param: string): Record<string, unknown> {
   let parsed: unknown
   try {
@@ -38,6 +52,7 @@ function toolArguments(raw: string, param: string): Record<string, unknown> {
     throw invalid(param, 'must be a JSON object encoded as a string')
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid(param, 'must encode a JSON object')
+  checkDepth(param, parsed)
   return parsed as Record<string, unknown>
 }
 
@@ -80,6 +95,7 @@ function optionsOf(body: ChatRequest): Partial<Options> {
 
 function jsonSchemaAt(param: string, value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(param, 'must be a JSON Schema object')
+  checkDepth(param, value)
   return value as Record<string, unknown>
 }
 
@@ -111,8 +127,16 @@ function thinkOf(effort: ChatRequest['reasoning_effort']): OllamaChatRequest['th
   return effort === 'minimal' ? 'low' : effort
 }
 
+function checkStreamOptions(options: unknown) {
+  if (options == null) return
+  if (typeof options !== 'object' || Array.isArray(options)) throw invalid('stream_options', 'must be an object such as {"include_usage": true}, or null')
+  const { include_usage: includeUsage } = options as Record<string, unknown>
+  if (includeUsage != null && typeof includeUsage !== 'boolean') throw invalid('stream_options.include_usage', 'must be a boolean')
+}
+
 /** The upstream request. It always streams: that is what lets a slow or vanished client be noticed. */
 export function toOllamaRequest(body: ChatRequest): OllamaChatRequest & { stream: true } {
+  checkStreamOptions(body.stream_options)
   const request: OllamaChatRequest & { stream: true } = { model: body.model, messages: messagesOf(body.messages), stream: true }
   const options = optionsOf(body)
   if (Object.keys(options).length) request.options = options
