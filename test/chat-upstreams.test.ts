@@ -280,7 +280,29 @@ describe('several upstreams', () => {
     expect(shows()).toBe(before)
   })
 
-  test('/v1/models and /v1/health need credentials', async () => {
-    for (const path of ['/v1/models', '/v1/models/llava:7b', '/v1/health']) expect((await call(path)).status).toBe(401)
+  test('/v1/models needs credentials', async () => {
+    for (const path of ['/v1/models', '/v1/models/llava:7b']) expect((await call(path)).status).toBe(401)
+  })
+
+  test('/v1/health is public: without credentials, reachability and latency only; bad credentials → 401', async () => {
+    const res = await call('/v1/health')
+    expect(res.status).toBe(200)
+    const report = await res.json()
+    expect(report.status).toBe('healthy')
+    expect(report.upstreams).toHaveLength(2)
+    for (const upstream of report.upstreams) expect(Object.keys(upstream).sort()).toEqual(['latencyMs', 'reachable'])
+    expect(JSON.stringify(report)).not.toContain('127.0.0.1')
+    expect((await call('/v1/health', { token: 'sk-studio-not-a-key' })).status).toBe(401)
+    expect((await call('/v1/health', { headers: { authorization: 'Basic abc' } })).status).toBe(401)
+  })
+
+  test('anonymous /v1/health calls check the hosts at most once a second', async () => {
+    await call('/v1/health', { token: user.apiKey }) // a fresh round
+    const checks = () => a.requests.filter((request) => request.path === '/api/version').length
+    const before = checks()
+    for (let i = 0; i < 20; i++) await call('/v1/health')
+    expect(checks() - before).toBeLessThanOrEqual(1)
+    await call('/v1/health', { token: user.apiKey }) // while a signed-in caller gets a fresh check
+    expect(checks() - before).toBeGreaterThanOrEqual(1)
   })
 })

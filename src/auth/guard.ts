@@ -1,5 +1,6 @@
 // The one guard every feature uses: `{ auth: true }` requires a signed-in principal
-// (JWT access token or API key), `{ auth: 'admin' }` also requires the admin role.
+// (JWT access token or API key), `{ auth: 'admin' }` also requires the admin role, and
+// `{ auth: 'optional' }` lets anonymous callers through but refuses bad credentials.
 import { Elysia } from 'elysia'
 import { addressKey, clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
@@ -28,7 +29,7 @@ export const authGuard = (rt: Runtime) =>
   new Elysia({ name: 'auth-guard' })
     .use(accessTokens(rt.secretKey, rt.config.accessTokenMinutes))
     .macro({
-      auth(required: true | Role) {
+      auth(required: true | Role | 'optional') {
         return {
           // Authentication runs in `transform`, before the body and query are validated: a caller
           // is known (and refused when it must be) before its input is judged, and the request
@@ -38,6 +39,7 @@ export const authGuard = (rt: Runtime) =>
               const address = clientAddress(request, server, rt.config.trustProxy)
               rt.threats.observe({ type: 'invalid_token', key: address ? addressKey(address) : 'unknown', address, detail })
             }
+            if (required === 'optional' && headers.authorization === undefined) return
             const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')
             if (!match)
               throw new HttpError(401, 'An Authorization header with a Bearer token (JWT or API key) is required', {

@@ -67,14 +67,18 @@ export const chat = (rt: Runtime) => {
     })
     .get(
       '/health',
-      async ({ status }) => {
-        const report = await healthOf(pool)
+      async ({ headers, status }) => {
+        // The guard has refused bad credentials; a caller who sent good ones sees each host in full.
+        const report = await healthOf(pool, headers.authorization !== undefined)
         return report.status === 'unhealthy' ? status(503, report) : report
       },
       {
-        auth: true,
+        auth: 'optional',
         response: { 200: health, 503: health },
-        detail: { summary: 'Reachability, latency and models of each Ollama host (503 when none is reachable)', tags: ['chat'] },
+        detail: {
+          summary: 'Reachability and latency of each Ollama host (503 when none is reachable); with credentials also its address, version and models',
+          tags: ['chat'],
+        },
       },
     )
 }

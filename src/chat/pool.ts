@@ -12,7 +12,7 @@ import { Watchdog } from './watchdog'
 
 export type PoolOptions = { urls: string[]; timeoutMs: number; checkIntervalMs: number }
 
-/** A host's model list is refreshed on demand (for an unknown model) at most this often. */
+/** Hosts are re-checked on demand (an unknown model, /v1/health) at most this often. */
 const MIN_REFRESH_MS = 1000
 
 export type Pool = ReturnType<typeof createPool>
@@ -63,6 +63,12 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
     return round
   }
 
+  /** Checks every host unless a round ended within MIN_REFRESH_MS: callers cannot make the pool hammer its hosts. */
+  async function freshen(): Promise<void> {
+    await ready
+    if (performance.now() - lastRoundAt > MIN_REFRESH_MS) await checkAll()
+  }
+
   const ready = checkAll()
   const timer = setInterval(checkAll, checkIntervalMs)
   timer.unref()
@@ -89,10 +95,8 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
   async function ensureCandidates(model: string): Promise<void> {
     await ready
     if (candidates(model).length > 0) return
-    if (performance.now() - lastRoundAt > MIN_REFRESH_MS) {
-      await checkAll()
-      if (candidates(model).length > 0) return
-    }
+    await freshen()
+    if (candidates(model).length > 0) return
     const down = hosts.filter((host) => !host.reachable).map((host) => host.url)
     if (down.length === 0) throw modelNotFound(model)
     throw new HttpError(503, `No reachable Ollama host has the model '${model}', and Ollama is unreachable at ${down.join(', ')}`, {
@@ -147,6 +151,7 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
   return {
     hosts,
     checkAll,
+    freshen,
     chat,
     /** Each known model with the reachable hosts that have it. */
     async models(): Promise<Map<string, Host[]>> {

@@ -141,15 +141,16 @@ export type ModelObject = typeof modelObject.static
 
 export const modelList = t.Object({ object: t.Literal('list'), data: t.Array(modelObject) })
 
+/** Anonymous callers get `reachable` and `latencyMs`; the rest only with credentials. */
 export const upstreamHealth = t.Object({
-  url: t.String(),
+  url: t.Optional(t.String()),
   reachable: t.Boolean(),
   latencyMs: t.Nullable(t.Number()),
-  version: t.Nullable(t.String()),
-  models: t.Array(t.String()),
-  inFlight: integer(),
-  checkedAt: t.Nullable(t.String()),
-  error: t.Nullable(t.String()),
+  version: t.Optional(t.Nullable(t.String())),
+  models: t.Optional(t.Array(t.String())),
+  inFlight: t.Optional(integer()),
+  checkedAt: t.Optional(t.Nullable(t.String())),
+  error: t.Optional(t.Nullable(t.String())),
 })
 
 export const health = t.Object({
