@@ -124,11 +124,20 @@ function oidc(env: Env) {
   return issuer && client ? { issuer: httpUrl('OIDC_ISSUER', issuer), ...client } : undefined
 }
 
+/** Placeholders that sample configurations ship with, and keys typed by hand. */
+const placeholderKey = /change.?me|insecure|placeholder|example|your.?(secret|key)|^(.)\2*$/i
+
+/** A key an attacker could guess: short, drawn from a handful of characters, or a placeholder. */
+const weakKey = (key: string) => key.length < 32 || new Set(key).size < 12 || placeholderKey.test(key)
+
 export function loadConfig(env: Env = process.env) {
   const production = read(env, 'NODE_ENV') === 'production'
   const secretKey = read(env, 'SECRET_KEY')
-  if (production && (secretKey === undefined || secretKey.length < 32))
-    throw new ConfigError('SECRET_KEY', 'at least 32 characters when NODE_ENV=production')
+  if (production && (secretKey === undefined || weakKey(secretKey)))
+    throw new ConfigError(
+      'SECRET_KEY',
+      'at least 32 random characters when NODE_ENV=production, not a placeholder (e.g. `openssl rand -base64 48`)',
+    )
   const port = integer(env, 'PORT', 8000, 0, 65535)
   const frontendUrl = httpUrl('FRONTEND_URL', read(env, 'FRONTEND_URL') ?? 'http://localhost:5173')
   const publicUrl = httpUrl('PUBLIC_URL', read(env, 'PUBLIC_URL') ?? `http://localhost:${port}`)

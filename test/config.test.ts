@@ -35,10 +35,13 @@ describe('configuration', () => {
     ])
   })
 
-  test('production refuses a missing or short SECRET_KEY', () => {
+  test('production refuses a missing, short, repetitive or placeholder SECRET_KEY', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SECRET_KEY: expected at least 32 characters/)
     expect(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'short' })).toThrow(/SECRET_KEY/)
-    expect(loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(32) }).secretKey).toBe('x'.repeat(32))
+    for (const weak of ['x'.repeat(40), 'ab'.repeat(20), 'changeme-changeme-changeme-changeme', 'django-insecure-0123456789abcdefghijklmnop'])
+      expect(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: weak })).toThrow(/SECRET_KEY/)
+    const strong = 'q8Vf2LmZ0rT6yWb1NcXe5KpJ9sHd3GaU'
+    expect(loadConfig({ NODE_ENV: 'production', SECRET_KEY: strong }).secretKey).toBe(strong)
   })
 
   test('an OAuth provider is configured only when all of its settings are present', () => {
