@@ -36,7 +36,7 @@ describe('configuration', () => {
   })
 
   test('production refuses a missing, short, repetitive or placeholder SECRET_KEY', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SECRET_KEY: expected at least 32 characters/)
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SECRET_KEY: expected at least 32 random characters/)
     expect(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'short' })).toThrow(/SECRET_KEY/)
     for (const weak of ['x'.repeat(40), 'ab'.repeat(20), 'changeme-changeme-changeme-changeme', 'django-insecure-0123456789abcdefghijklmnop'])
       expect(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: weak })).toThrow(/SECRET_KEY/)
