@@ -139,6 +139,22 @@ describe('request logs', () => {
     expect((await call('/api/admin/logs/?outcome=fine', { token: admin.accessToken })).status).toBe(400)
     expect((await call('/api/admin/logs/?limit=100000', { token: admin.accessToken })).status).toBe(400)
   })
+
+  test.each([
+    ['/api/admin/users/?limit=0', 'limit must be an integer from 1 to 200'],
+    ['/api/admin/logs/?cursor=0', 'cursor must be a positive integer'],
+    ['/api/admin/logs/?status=42', 'status must be an HTTP status'],
+    ['/api/admin/logs/abc/', 'id must be a positive integer'],
+    ['/api/admin/feedback/?rating=0', 'rating must be an integer from 1 to 5'],
+    ['/api/admin/threats/?limit=500', 'limit must be an integer from 1 to 200'],
+    ['/api/admin/logs/?outcome=bad', "'outcome': must be one of ok, client_error"],
+    ['/api/admin/threats/?type=nope', "'type': must be one of rate_limit, brute_force"],
+    ['/api/admin/users/?active=maybe', 'active must be true or false'],
+  ])('%s → 400 saying what is expected', async (path, message) => {
+    const res = await call(path, { token: admin.accessToken })
+    expect(res.status).toBe(400)
+    expect((await res.json()).message).toContain(message)
+  })
 })
 
 describe('feedback', () => {

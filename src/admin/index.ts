@@ -4,13 +4,12 @@ import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { parseDate } from '../http/dates'
 import { HttpError } from '../http/errors'
-import { oneOf, withCursor } from '../http/schema'
+import { integerCursor, oneOf, pageLimit, withCursor } from '../http/schema'
 import type { Runtime } from '../runtime'
 import { OUTCOMES } from '../telemetry/facts'
 import { threatRoutes } from '../threats/routes'
 import { findLog, findUser, listFeedback, listLogs, listUsers, setUserActive, setUserRole } from './store'
 
-const limit = t.Optional(t.Integer({ minimum: 1, maximum: 200, description: 'page size (default 50, at most 200)' }))
 const isoDate = t.String({ format: 'date-time' })
 
 function millis(value: string | undefined, field: string): number | undefined {
@@ -34,8 +33,8 @@ export const admin = (rt: Runtime) =>
         query: t.Object({
           search: t.Optional(t.String({ maxLength: 200 })),
           role: t.Optional(oneOf(['admin', 'user'] as const)),
-          active: t.Optional(t.Boolean()),
-          limit,
+          active: t.Optional(t.Boolean({ error: 'active must be true or false' })),
+          limit: pageLimit,
           cursor: t.Optional(t.String()),
         }),
         detail: { summary: 'List users, newest first; search matches email or name (admin)', tags: ['admin'] },
@@ -86,12 +85,12 @@ export const admin = (rt: Runtime) =>
         query: t.Object({
           userId: t.Optional(t.String()),
           model: t.Optional(t.String()),
-          status: t.Optional(t.Integer({ minimum: 100, maximum: 599 })),
+          status: t.Optional(t.Integer({ minimum: 100, maximum: 599, error: 'status must be an HTTP status from 100 to 599' })),
           outcome: t.Optional(oneOf(OUTCOMES)),
           from: t.Optional(isoDate),
           to: t.Optional(isoDate),
-          limit,
-          cursor: t.Optional(t.Integer({ minimum: 1 })),
+          limit: pageLimit,
+          cursor: integerCursor,
         }),
         detail: { summary: 'Request logs, newest first, filtered (admin)', tags: ['admin'] },
       },
@@ -103,7 +102,7 @@ export const admin = (rt: Runtime) =>
         if (!log) throw new HttpError(404, `No request log with id ${params.id}`)
         return log
       },
-      { auth: 'admin', params: t.Object({ id: t.Integer({ minimum: 1 }) }), detail: { summary: 'One request log (admin)', tags: ['admin'] } },
+      { auth: 'admin', params: t.Object({ id: t.Integer({ minimum: 1, error: 'id must be a positive integer' }) }), detail: { summary: 'One request log (admin)', tags: ['admin'] } },
     )
     .get(
       '/feedback',
@@ -113,7 +112,11 @@ export const admin = (rt: Runtime) =>
       },
       {
         auth: 'admin',
-        query: t.Object({ rating: t.Optional(t.Integer({ minimum: 1, maximum: 5 })), limit, cursor: t.Optional(t.Integer({ minimum: 1 })) }),
+        query: t.Object({
+          rating: t.Optional(t.Integer({ minimum: 1, maximum: 5, error: 'rating must be an integer from 1 to 5' })),
+          limit: pageLimit,
+          cursor: integerCursor,
+        }),
         detail: { summary: 'Feedback with ratings and comments, newest first (admin)', tags: ['admin'] },
       },
     )

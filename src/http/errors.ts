@@ -75,6 +75,8 @@ function describeValidation(error: ValidationError): { message: string; param: s
   const where = param || (error.type === 'body' ? 'body' : error.type)
   const custom = typeof error.customError === 'string' ? error.customError : undefined
   const detail = custom ?? first?.summary ?? first?.message ?? 'is invalid'
+  // A query or path parameter Elysia converts (an integer, a boolean) fails without its name: its message names it.
+  if (error.type === 'property') return { message: `Invalid parameter: ${detail}`, param }
   return { message: `Invalid ${error.type} field '${where}': ${detail}`, param }
 }
 

@@ -6,7 +6,17 @@ import { t } from 'elysia'
  * its first value when an optional query field is absent (`?` → `{severity: 'low'}`).
  */
 export const oneOf = <const T extends readonly string[]>(values: T) =>
-  t.Union(values.map((value) => t.Literal(value)) as [ReturnType<typeof t.Literal<T[number]>>])
+  t.Union(values.map((value) => t.Literal(value)) as [ReturnType<typeof t.Literal<T[number]>>], {
+    error: `must be one of ${values.join(', ')}`,
+  })
+
+/** A list's page size, as a query parameter. */
+export const pageLimit = t.Optional(
+  t.Integer({ minimum: 1, maximum: 200, description: 'page size (default 50, at most 200)', error: 'limit must be an integer from 1 to 200' }),
+)
+
+/** A list's keyset cursor when its items have integer ids: the `nextCursor` of the page before. */
+export const integerCursor = t.Optional(t.Integer({ minimum: 1, error: 'cursor must be a positive integer' }))
 
 /** A stored ms-epoch time as the API shows it. */
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())

@@ -2,7 +2,7 @@
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { HttpError } from '../http/errors'
-import { oneOf, withCursor } from '../http/schema'
+import { integerCursor, oneOf, pageLimit, withCursor } from '../http/schema'
 import type { Runtime } from '../runtime'
 import { listThreats, resolveThreat, SEVERITIES, THREAT_TYPES } from './store'
 
@@ -40,9 +40,9 @@ export const threatRoutes = (rt: Runtime) =>
         query: t.Object({
           type: t.Optional(oneOf(THREAT_TYPES)),
           severity: t.Optional(oneOf(SEVERITIES)),
-          resolved: t.Optional(t.Boolean()),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 200 })),
-          cursor: t.Optional(t.Integer({ minimum: 1 })),
+          resolved: t.Optional(t.Boolean({ error: 'resolved must be true or false' })),
+          limit: pageLimit,
+          cursor: integerCursor,
         }),
         response: t.Object({ items: t.Array(threat), total: t.Integer(), nextCursor: t.Nullable(t.Integer()) }),
         detail: { summary: 'List threats, newest first (admin)', tags: ['admin'] },
@@ -57,7 +57,7 @@ export const threatRoutes = (rt: Runtime) =>
       },
       {
         auth: 'admin',
-        params: t.Object({ id: t.Integer({ minimum: 1 }) }),
+        params: t.Object({ id: t.Integer({ minimum: 1, error: 'id must be a positive integer' }) }),
         response: threat,
         detail: { summary: 'Mark a threat resolved (admin)', tags: ['admin'] },
       },
