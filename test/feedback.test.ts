@@ -79,6 +79,7 @@ describe('POST /api/feedback/', () => {
     [{ rating: 5 }, 'completionId'],
     [{ completionId: '', rating: 5 }, 'completionId'],
     [{ completionId: 'x', rating: 5, comment: 'x'.repeat(2001) }, 'comment'],
+    [{ completionId: 'x', rating: '3' }, 'rating'],
   ])('%j → 400 naming %s', async (json, field) => {
     const res = await rate(alice.accessToken, json)
     expect(res.status).toBe(400)

@@ -54,6 +54,14 @@ describe('error envelopes', () => {
     expect(JSON.stringify(body)).not.toContain('stack')
   })
 
+  test('a missing body, or one that is not a JSON object, → 400 saying a JSON object is expected', async () => {
+    for (const init of [{}, { body: '"text"', headers: { 'content-type': 'application/json' } }, { json: [1, 2] }]) {
+      const res = await call('/api/echo', { method: 'POST', ...init })
+      expect(res.status).toBe(400)
+      expect((await res.json()).message).toContain('must be a JSON object')
+    }
+  })
+
   test('a body over the limit → 413', async () => {
     const res = await call('/api/echo', { method: 'POST', json: { name: 'x'.repeat(4096), count: 1 } })
     expect(res.status).toBe(413)

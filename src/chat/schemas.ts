@@ -2,12 +2,8 @@
 // (validated before the handler runs, so a bad field is a 400 naming it) and the model/health
 // objects that document /v1/models and /v1/health in Swagger.
 import { t, type TSchema } from 'elysia'
+import { integer } from '../http/schema'
 
-/**
- * A JSON integer. Elysia's `t.Integer` also takes numeric strings, through a transform that
- * makes every request pay for a full (uncompiled) decode of the body.
- */
-const integer = (options: Parameters<typeof t.Number>[0] = {}) => t.Number({ multipleOf: 1, ...options })
 
 /** OpenAI clients send `null` for "not set"; a field's own error message still names what it expects. */
 const nullable = <T extends TSchema>(schema: T) =>

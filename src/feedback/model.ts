@@ -1,10 +1,11 @@
 // The feedback request and response schemas.
 import { t } from 'elysia'
+import { integer } from '../http/schema'
 
 export const feedbackBody = t.Object({
   completionId: t.String({ minLength: 1, maxLength: 200, description: 'the `id` of a chat completion you made' }),
-  rating: t.Integer({ minimum: 1, maximum: 5, error: 'must be an integer from 1 to 5' }),
-  comment: t.Optional(t.Nullable(t.String({ maxLength: 2000 }))),
+  rating: integer({ minimum: 1, maximum: 5, error: 'must be an integer from 1 to 5' }),
+  comment: t.Optional(t.Nullable(t.String({ maxLength: 2000 }), { error: 'must be a string of at most 2000 characters, or null' })),
 })
 
 export const feedbackResponse = t.Object({
