@@ -55,8 +55,13 @@ describe('error envelopes', () => {
   })
 
   test('a missing body, or one that is not a JSON object, → 400 saying a JSON object is expected', async () => {
-    for (const init of [{}, { body: '"text"', headers: { 'content-type': 'application/json' } }, { json: [1, 2] }]) {
-      const res = await call('/api/echo', { method: 'POST', ...init })
+    const requests: [string, RequestInit & { json?: unknown }][] = [
+      ['/api/auth/logout/', {}],
+      ['/api/echo', { body: '"text"', headers: { 'content-type': 'application/json' } }],
+      ['/api/echo', { json: [1, 2] }],
+    ]
+    for (const [path, init] of requests) {
+      const res = await call(path, { method: 'POST', ...init })
       expect(res.status).toBe(400)
       expect((await res.json()).message).toContain('must be a JSON object')
     }
