@@ -54,17 +54,10 @@ describe('error envelopes', () => {
     expect(JSON.stringify(body)).not.toContain('stack')
   })
 
-  test('a missing body, or one that is not a JSON object, → 400 saying a JSON object is expected', async () => {
-    const requests: [string, RequestInit & { json?: unknown }][] = [
-      ['/api/auth/logout/', {}],
-      ['/api/echo', { body: '"text"', headers: { 'content-type': 'application/json' } }],
-      ['/api/echo', { json: [1, 2] }],
-    ]
-    for (const [path, init] of requests) {
-      const res = await call(path, { method: 'POST', ...init })
-      expect(res.status).toBe(400)
-      expect((await res.json()).message).toContain('must be a JSON object')
-    }
+  test('a missing body → 400 saying a JSON object is expected', async () => {
+    const res = await call('/api/auth/logout/', { method: 'POST' })
+    expect(res.status).toBe(400)
+    expect((await res.json()).message).toBe('The request body must be a JSON object, sent with Content-Type: application/json')
   })
 
   test('a body over the limit → 413', async () => {
