@@ -4,6 +4,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createApiKey } from '../src/keys/service'
 import { THREAT_TYPES } from '../src/threats/store'
 import { testApp } from './support/app'
 import { settle } from './support/log'
@@ -188,24 +189,30 @@ describe('populate-dashboard-data', () => {
         // Real traffic next to the generated: it must survive --clear, with its rollups.
         await call('/api/auth/health/')
         await call('/api/dashboard/', { token: admin.accessToken })
+        // A generated user put to real use (an API key, a request with it) is kept, with its key.
+        const demo = rt.db.query<{ id: string }, []>('SELECT id FROM users WHERE generated = 1 LIMIT 1').get()!.id
+        const { key } = await createApiKey(rt, demo, { name: 'real use' })
+        expect((await call('/api/keys/', { token: key })).status).toBe(200)
         await settle(rt)
         const real = logged(rt, 'request_logs', 'generated = 0')
-        expect(real).toBe(3 + kinds.length) // two above, the dashboard read before them, the threat lists
+        expect(real).toBe(4 + kinds.length) // three above, the dashboard read before them, the threat lists
 
         const cleared = await studio('--clear')
         expect(cleared.code).toBe(0)
         expect(cleared.stdout).toContain('removed generated data: 6000 requests')
+        expect(cleared.stdout).toContain('2 users; kept 1 generated users that have real activity')
         const after = await (await call('/api/dashboard/?range=7d', { token: admin.accessToken })).json()
         expect(after.summary.totalRequests).toBe(real)
         expect(after.summary.totalTokens).toBe(0)
-        expect(after.users.activeUsers).toBe(1)
+        expect(after.users.activeUsers).toBe(2)
         expect(after.feedback.totalFeedback).toBe(0)
         expect(after.threats.totalThreats).toBe(0)
         expect(after.topModels).toEqual([])
         expect(after.errorsBreakdown).toEqual([])
         for (const table of ['feedback', 'threats', 'rollup_models', 'rollup_errors', 'rollup_feedback', 'model_usage_daily'])
           expect(logged(rt, table)).toBe(0)
-        expect(logged(rt, 'users')).toBe(1)
+        expect(logged(rt, 'users')).toBe(2)
+        expect(logged(rt, 'api_keys', `user_id = '${demo}'`)).toBe(1)
         expect(logged(rt, 'request_logs')).toBe(real)
         expect(rollupsDisagreeingWithTheLog(rt)).toEqual([])
       } finally {

@@ -53,7 +53,8 @@ export const populateDashboardData: Command = {
         const removed = await deleteGenerated(rt.db)
         console.log(
           `removed generated data: ${removed.requests} requests, ${removed.feedback} ratings, ${removed.threats} threats, ` +
-            `${removed.sessions} sessions, ${removed.users} users`,
+            `${removed.sessions} sessions, ${removed.users} users` +
+            (removed.kept ? `; kept ${removed.kept} generated users that have real activity (API keys, sign-ins, requests)` : ''),
         )
         return
       }

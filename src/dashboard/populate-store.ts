@@ -51,15 +51,28 @@ export async function insertMockThreats(db: Database, threats: MockThreat[]): Pr
   })()
 }
 
-/** Removes every generated row, taking the generated requests and ratings out of the rollups. */
+/**
+ * Removes every generated row, taking the generated requests and ratings out of the rollups.
+ * A generated user who has since been used for real (an API key, a sign-in, a rating, a request)
+ * is kept: deleting them would take that real data with them.
+ */
 export async function deleteGenerated(db: Database) {
   const requests = await deleteGeneratedLogs(db)
   const feedback = await deleteGeneratedFeedback(db)
-  return db.transaction(() => ({
-    requests,
-    feedback,
-    threats: db.query('DELETE FROM threats WHERE generated = 1').run().changes,
-    sessions: db.query('DELETE FROM sessions WHERE generated = 1').run().changes,
-    users: db.query('DELETE FROM users WHERE generated = 1').run().changes,
-  }))()
+  return db.transaction(() => {
+    const threats = db.query('DELETE FROM threats WHERE generated = 1').run().changes
+    const sessions = db.query('DELETE FROM sessions WHERE generated = 1').run().changes
+    const users = db
+      .query(
+        `DELETE FROM users WHERE generated = 1
+           AND NOT EXISTS (SELECT 1 FROM api_keys WHERE user_id = users.id)
+           AND NOT EXISTS (SELECT 1 FROM identities WHERE user_id = users.id)
+           AND NOT EXISTS (SELECT 1 FROM sessions WHERE user_id = users.id)
+           AND NOT EXISTS (SELECT 1 FROM feedback WHERE user_id = users.id)
+           AND NOT EXISTS (SELECT 1 FROM request_logs WHERE user_id = users.id)`,
+      )
+      .run().changes
+    const kept = db.query<{ n: number }, []>('SELECT count(*) AS n FROM users WHERE generated = 1').get()!.n
+    return { requests, feedback, threats, sessions, users, kept }
+  })()
 }

@@ -63,12 +63,17 @@ const otherRoutes: [string, string, number][] = [
   ['POST', '/api/auth/refresh/', 10],
   ['POST', '/api/feedback/', 5],
 ]
-// Types and severities as the protection feature raises them (src/threats/monitor.ts).
+// Types and severities as the protection feature raises them (src/threats/monitor.ts), the
+// escalated ones rarer.
 const threatKinds: [ThreatType, MockThreat['severity'], string, number][] = [
-  ['rate_limit', 'medium', 'chat limit of 60 requests per minute exceeded (3 in 60 min)', 40],
+  ['rate_limit', 'medium', 'chat limit of 60 requests per minute exceeded (3 in 60 min)', 30],
+  ['rate_limit', 'high', 'chat limit of 60 requests per minute exceeded (10 in 60 min)', 8],
+  ['rate_limit', 'critical', 'chat limit of 60 requests per minute exceeded (30 or more in 60 min)', 2],
   ['suspicious_content', 'medium', 'ignore_instructions in messages[0]: "ignore all previous instructions"', 25],
-  ['brute_force', 'high', 'failed sign-ins from 203.0.113.7 (5 in 15 min)', 15],
-  ['invalid_token', 'low', 'a forged or tampered access token was presented (1 in 10 min)', 12],
+  ['brute_force', 'high', 'failed sign-ins from 203.0.113.7 (5 in 15 min)', 12],
+  ['brute_force', 'critical', 'failed sign-ins from 203.0.113.7 (20 or more in 15 min)', 3],
+  ['invalid_token', 'low', 'a forged or tampered access token was presented (1 in 10 min)', 10],
+  ['invalid_token', 'medium', 'a forged or tampered access token was presented (5 in 10 min)', 2],
   ['oversized_payload', 'medium', 'oversized requests from 198.51.100.4 (3 in 5 min)', 5],
   ['malformed_flood', 'high', 'malformed requests from 198.51.100.9 (100 in 1 min)', 3],
 ]
@@ -135,6 +140,10 @@ export async function populate(db: Database, prices: ModelPrice[], options: Popu
   const pickFailure = picker(chatFailures, ([, , , w]) => w)
   const pickRoute = picker(otherRoutes, ([, , w]) => w)
   const pickThreat = picker(threatKinds, ([, , , w]) => w)
+  const pickRateLimit = picker(
+    threatKinds.filter(([type]) => type === 'rate_limit'),
+    ([, , , w]) => w,
+  )
   const pickRating = picker([5, 5, 5, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 3, 3, 3, 2, 2, 1], () => 1)
 
   // Each user signs in every day or two; a request belongs to the user's latest sign-in.
@@ -277,7 +286,7 @@ export async function populate(db: Database, prices: ModelPrice[], options: Popu
   }
 
   function threat(row: LogRow) {
-    const [type, severity, detail] = row.status === 429 ? threatKinds[0]! : pickThreat()
+    const [type, severity, detail] = row.status === 429 ? pickRateLimit() : pickThreat()
     const age = now - row.createdAt
     threats.push({
       type,
