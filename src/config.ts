@@ -39,8 +39,11 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 /** TRUST_PROXY: false (0), true (1: one proxy in front), or how many proxies stand in front. */
 function proxyHops(env: Env): number {
   const raw = read(env, 'TRUST_PROXY')
-  if (raw !== undefined && /^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 0, 10)
-  return boolean(env, 'TRUST_PROXY', false) ? 1 : 0
+  if (raw === undefined) return 0
+  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 0, 10)
+  if (/^(1|true|yes|on)$/i.test(raw)) return 1
+  if (/^(0|false|no|off)$/i.test(raw)) return 0
+  throw new ConfigError('TRUST_PROXY', 'true, false, or how many proxies stand in front (0 to 10)', raw)
 }
 
 function httpUrl(name: string, raw: string): string {

@@ -43,6 +43,13 @@ describe('command line', () => {
     expect(stderr.trim()).toBe('configuration error: PORT: expected an integer from 0 to 65535, got "abc"')
   })
 
+  test('an address the machine cannot listen on stops start-up naming HOST and PORT', async () => {
+    const { code, stderr } = await studio(['serve'], { HOST: '999.1.1.1', DATABASE_URL: 'sqlite://:memory:' })
+    expect(code).toBe(1)
+    expect(stderr.trim()).toStartWith('configuration error: HOST and PORT: expected an address this machine can listen on')
+    expect(stderr).toContain('"999.1.1.1:8000"')
+  })
+
   test('a bad DATABASE_URL stops start-up', async () => {
     const { code, stderr } = await studio([], { DATABASE_URL: 'foo://x' })
     expect(code).toBe(1)

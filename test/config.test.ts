@@ -19,7 +19,7 @@ describe('configuration', () => {
     ['PORT', '70000', /PORT: expected an integer from 0 to 65535/],
     ['DATABASE_URL', 'foo://x', /DATABASE_URL: expected sqlite:\/\//],
     ['OLLAMA_BASE_URL', 'not a url', /OLLAMA_BASE_URL: expected/],
-    ['TRUST_PROXY', 'maybe', /TRUST_PROXY: expected true or false/],
+    ['TRUST_PROXY', 'maybe', /TRUST_PROXY: expected true, false, or how many proxies/],
     ['TRUST_PROXY', '11', /TRUST_PROXY: expected an integer from 0 to 10/],
     ['RATE_LIMIT_CHAT', '-1', /RATE_LIMIT_CHAT/],
     ['UPSTREAM_TIMEOUT_MS', '1.5', /UPSTREAM_TIMEOUT_MS/],

@@ -1,10 +1,21 @@
 // `serve`: migrate, listen, and on SIGTERM/SIGINT stop accepting, let in-flight requests
 // finish up to SHUTDOWN_TIMEOUT_MS, run the closers (log flush) and close the database.
 import { createApp } from '../app'
-import { loadConfig } from '../config'
+import { ConfigError, loadConfig, type Config } from '../config'
 import { withDeclaredLength } from '../http/chunked-body'
-import { startRuntime } from '../runtime'
+import { startRuntime, type Runtime } from '../runtime'
 import type { Command } from './command'
+
+/** Bun.serve; an address it cannot listen on is a configuration error naming HOST and PORT. */
+async function listening(config: Config, rt: Runtime, options: Parameters<typeof Bun.serve>[0]) {
+  try {
+    return Bun.serve(options)
+  } catch (error) {
+    await rt.close()
+    const reason = (error as Error).message
+    throw new ConfigError('HOST and PORT', `an address this machine can listen on (${reason})`, `${config.host}:${config.port}`)
+  }
+}
 
 export const serve: Command = {
   name: 'serve',
@@ -15,7 +26,7 @@ export const serve: Command = {
     const config = loadConfig()
     const rt = await startRuntime(config)
     const app = createApp(rt)
-    const server = Bun.serve({
+    const server = await listening(config, rt, {
       port: config.port,
       hostname: config.host,
       // Declared lengths above MAX_BODY_BYTES are answered by the body-limit plugin with a proper
