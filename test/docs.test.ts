@@ -13,6 +13,9 @@ describe('API docs', () => {
     expect(doc.info.title).toBe('AI Studio backend')
     expect(doc.paths['/api/auth/health']?.get).toBeDefined()
     expect(Object.keys(doc.paths).some((path) => path.startsWith('/swagger'))).toBe(false)
+    // One spelling for every path (each also answers with a trailing slash), with named parameters.
+    for (const path of Object.keys(doc.paths)) expect(path).toMatch(/^\/(api|v1)(\/[\w.-]+|\/\{\w+\})+$/)
+    expect(doc.paths['/v1/models/{id}']?.get).toBeDefined()
   })
 
   test.each(['/swagger', '/swagger/'])('%s references only local assets, each served with its type', async (path) => {

@@ -1,6 +1,6 @@
 // The chat gateway's routes: OpenAI-compatible /v1/chat/completions (SSE or one JSON reply),
 // /v1/models, /v1/models/{id} and /v1/health, in front of the Ollama hosts of OLLAMA_BASE_URL.
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { HttpError } from '../http/errors'
 import { rateLimits } from '../ratelimit'
@@ -59,11 +59,20 @@ export const chat = (rt: Runtime) => {
       response: modelList,
       detail: { summary: 'List the models the Ollama hosts serve', tags: ['chat'] },
     })
+    .get('/models/:id', ({ params }) => models.get(params.id), {
+      auth: true,
+      // Elysia decodes the id, and leaves null where its percent-encoding is broken.
+      params: t.Object({ id: t.String({ error: 'the model id must be valid percent-encoding' }) }),
+      rateLimit: 'models',
+      response: modelObject,
+      detail: { summary: 'Describe one model (its id may contain ":", and "/" as is or percent-encoded)', tags: ['chat'] },
+    })
+    // Ids with "/" in them (hf.co/org/model:tag) span several path segments.
     .get('/models/*', ({ params }) => models.get(modelIdOf(params['*'])), {
       auth: true,
       rateLimit: 'models',
       response: modelObject,
-      detail: { summary: 'Describe one model (its id may contain ":" and "/")', tags: ['chat'] },
+      detail: { hide: true },
     })
     .get(
       '/health',

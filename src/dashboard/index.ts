@@ -15,7 +15,7 @@ export const dashboard = (rt: Runtime) => {
     .use(authGuard(rt))
     .use(rateLimits(rt))
     .get(
-      '/',
+      '',
       async ({ query, principal }) => {
         const window = resolveWindow(query)
         await log.flush()

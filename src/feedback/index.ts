@@ -9,7 +9,7 @@ import { rateCompletion } from './service'
 export const feedback = (rt: Runtime) => {
   const log = logWriter(rt)
   return new Elysia({ name: 'feedback', prefix: '/api/feedback' }).use(authGuard(rt)).post(
-    '/',
+    '',
     async ({ body, principal, set }) => {
       // The completion's log row may still be waiting in the current batch.
       await log.flush()

@@ -23,7 +23,7 @@ export const threatRoutes = (rt: Runtime) =>
   new Elysia({ name: 'threats', prefix: '/threats' })
     .use(authGuard(rt))
     .get(
-      '/',
+      '',
       async ({ query }) => {
         const limit = query.limit ?? 50
         const page = await listThreats(rt.db, {
