@@ -1,6 +1,7 @@
 // GET /api/dashboard/: what was sent through the gateway shows up with the right counts,
 // tokens and cost; ranges, buckets and validation; admins see all, users their own.
 import { afterAll, describe, expect, test } from 'bun:test'
+import { insertLogs } from '../src/telemetry/store'
 import { testApp } from './support/app'
 import { withFakeChat } from './support/fake-chat'
 import { settle } from './support/log'
@@ -215,6 +216,45 @@ describe('ranges and buckets', () => {
     expect(body.requests).toHaveLength(15)
     expect(body.requests[0]!.timestamp).toBe('2025-07-01T00:00:00Z')
     expect(body.summary.totalRequests).toBe(0)
+  })
+
+  test('custom: bounds inside a day count the hours inside them, the whole days between them entirely', async () => {
+    const own = await testApp()
+    const carol = await seedUser(own.rt)
+    const dashboard = async (token: string, query: string) => (await (await own.call(`/api/dashboard/${query}`, { token })).json()) as Dashboard
+    const at = (iso: string, model: string) => ({
+      requestId: Bun.randomUUIDv7(), createdAt: Date.parse(iso), method: 'POST', path: '/v1/chat/completions', status: 200,
+      latencyMs: 100, userId: carol.userId, apiKeyId: null, sessionId: null, model, upstream: null, completionId: null,
+      promptTokens: 1, completionTokens: 1, ttftMs: null, cost: 0, country: null, ip: null, userAgent: null, errorType: null,
+      outcome: 'ok' as const,
+    })
+    await insertLogs(own.rt.db, [
+      at('2025-03-01T04:59:59Z', 'before'),
+      at('2025-03-01T05:00:00Z', 'first-day'),
+      at('2025-03-02T12:00:00Z', 'middle'),
+      at('2025-03-03T23:59:59Z', 'middle'),
+      at('2025-03-04T06:59:59Z', 'last-day'),
+      at('2025-03-04T07:00:00Z', 'after'),
+    ])
+    const body = await dashboard(carol.accessToken, '?range=custom&start=2025-03-01T05:00:00Z&end=2025-03-04T07:00:00Z')
+    expect(body.summary.totalRequests).toBe(4)
+    expect(body.requests.map((point) => [point.timestamp, point.success])).toEqual([
+      ['2025-03-01T00:00:00Z', 1],
+      ['2025-03-02T00:00:00Z', 1],
+      ['2025-03-03T00:00:00Z', 1],
+      ['2025-03-04T00:00:00Z', 1],
+    ])
+    expect(body.topModels).toEqual([
+      { name: 'middle', requests: 2 },
+      { name: 'first-day', requests: 1 },
+      { name: 'last-day', requests: 1 },
+    ])
+    expect(body.users.activeUsers).toBe(1)
+    const wholeDays = await dashboard(carol.accessToken, '?range=custom&start=2025-03-02&end=2025-03-04')
+    expect(wholeDays.summary.totalRequests).toBe(2)
+    const withinOneDay = await dashboard(carol.accessToken, '?range=custom&start=2025-03-04T01:00:00Z&end=2025-03-04T08:00:00Z')
+    expect(withinOneDay.topModels.map((model) => model.name).sort()).toEqual(['after', 'last-day'])
+    await own.close()
   })
 
   test('custom: a window around now counts the traffic in it, and one before it none', async () => {

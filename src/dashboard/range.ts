@@ -13,8 +13,7 @@ export type Window = {
   /** First and past-the-last millisecond read. */
   from: number
   to: number
-  /** The rollup grain read, and the width of the buckets returned. */
-  grain: number
+  /** The width of the buckets returned. */
   step: number
 }
 
@@ -39,11 +38,11 @@ export function resolveWindow(query: { range?: RangeName; start?: string; end?: 
   const range = query.range ?? '24h'
   if (range === '24h') {
     const to = floor(now, HOUR) + HOUR
-    return { range, from: to - 24 * HOUR, to, grain: HOUR, step: HOUR }
+    return { range, from: to - 24 * HOUR, to, step: HOUR }
   }
   if (range !== 'custom') {
     const to = floor(now, DAY) + DAY
-    return { range, from: to - days[range]! * DAY, to, grain: DAY, step: DAY }
+    return { range, from: to - days[range]! * DAY, to, step: DAY }
   }
   const start = parseBound('start', query.start)
   const end = parseBound('end', query.end)
@@ -51,8 +50,7 @@ export function resolveWindow(query: { range?: RangeName; start?: string; end?: 
   if (end - start > maxSpan) throw invalid('A custom range may span at most one year (366 days)', 'end')
   const from = floor(start, HOUR)
   const to = floor(end + HOUR - 1, HOUR)
-  // Whole days can be read from the daily rollup; otherwise hours are summed into days.
-  return { range, from, to, grain: from % DAY === 0 && to % DAY === 0 ? DAY : HOUR, step: DAY }
+  return { range, from, to, step: DAY }
 }
 
 /** The start of every bucket of the window, so that empty buckets show as zeros. */

@@ -1,9 +1,11 @@
-// The dashboard's reads. Everything but sessions comes from the rollups, so a
-// query reads O(buckets) rows: `scope` is a user id, or '' for everyone together.
+// The dashboard's reads. Everything but sessions comes from the rollups, so a query reads
+// O(buckets) rows: whole UTC days from the daily rollup when the buckets are days, the hours
+// around them (and everything, for hourly buckets) from the hourly one. `scope` is a user id,
+// or '' for everyone together.
 import type { Database } from 'bun:sqlite'
 import { DAY, HOUR } from '../telemetry/rollups'
 
-export type Slice = { scope: string; grain: number; from: number; to: number; step: number }
+export type Slice = { scope: string; from: number; to: number; step: number }
 
 type TrafficRow = {
   bucket: number
@@ -14,17 +16,49 @@ type TrafficRow = {
   cost: number
 }
 
-const inSlice = 'grain = ?1 AND user_id = ?2 AND bucket >= ?3 AND bucket < ?4'
-const params = (s: Slice) => [s.grain, s.scope, s.from, s.to] as const
+type Value = string | number
+
+type Stretch = [grain: number, from: number, to: number]
+
+/**
+ * The stretches of one rollup grain that cover [from, to): when buckets are days, the whole UTC
+ * days from the daily rollup and the hours around them from the hourly one; else all hours.
+ */
+function stretches({ from, to, step }: Slice): Stretch[] {
+  const firstDay = Math.ceil(from / DAY) * DAY
+  const lastDay = Math.floor(to / DAY) * DAY
+  if (step < DAY || firstDay >= lastDay) return [[HOUR, from, to]]
+  const all: Stretch[] = [
+    [HOUR, from, firstDay],
+    [DAY, firstDay, lastDay],
+    [HOUR, lastDay, to],
+  ]
+  return all.filter(([, start, end]) => start < end)
+}
+
+/**
+ * The WHERE condition of the slice's rollup rows, and its parameters. `who` is the condition on
+ * user_id (or none). Each stretch repeats the whole index prefix: SQLite then reads each through
+ * the index, and a window of one stretch is a plain range scan.
+ */
+function rowsOf(s: Slice, who: 'scope' | 'users' | 'everyone'): { where: string; params: Value[] } {
+  const user = who === 'scope' ? 'user_id = ? AND ' : who === 'users' ? "user_id <> '' AND " : ''
+  const parts = stretches(s)
+  return {
+    where: parts.map(() => `(grain = ? AND ${user}bucket >= ? AND bucket < ?)`).join(' OR '),
+    params: parts.flatMap(([grain, from, to]) => (who === 'scope' ? [grain, s.scope, from, to] : [grain, from, to])),
+  }
+}
 
 export async function trafficSeries(db: Database, s: Slice): Promise<TrafficRow[]> {
+  const { where, params } = rowsOf(s, 'scope')
   return db
-    .query<TrafficRow, [number, string, number, number, number]>(
-      `SELECT bucket - bucket % ?5 AS bucket, sum(requests) AS requests, sum(successes) AS successes,
+    .query<TrafficRow, Value[]>(
+      `SELECT bucket - bucket % ? AS bucket, sum(requests) AS requests, sum(successes) AS successes,
               sum(latency_ms_sum) AS latency_ms_sum, sum(prompt_tokens + completion_tokens) AS tokens, sum(cost) AS cost
-         FROM rollup_traffic WHERE ${inSlice} GROUP BY 1`,
+         FROM rollup_traffic WHERE ${where} GROUP BY 1`,
     )
-    .all(...params(s), s.step)
+    .all(s.step, ...params)
 }
 
 /** The most frequent values of one rollup dimension in the slice. */
@@ -35,29 +69,31 @@ export async function topValues(
   limit: number,
 ): Promise<{ value: string; requests: number }[]> {
   const [table, column] = dimension.split('.')
+  const { where, params } = rowsOf(s, 'scope')
   return db
-    .query<{ value: string; requests: number }, [number, string, number, number, number]>(
-      `SELECT ${column} AS value, sum(requests) AS requests FROM ${table} WHERE ${inSlice}
-        GROUP BY 1 HAVING sum(requests) > 0 ORDER BY 2 DESC, 1 LIMIT ?5`,
+    .query<{ value: string; requests: number }, Value[]>(
+      `SELECT ${column} AS value, sum(requests) AS requests FROM ${table} WHERE ${where}
+        GROUP BY 1 HAVING sum(requests) > 0 ORDER BY 2 DESC, 1 LIMIT ?`,
     )
-    .all(...params(s), limit)
+    .all(...params, limit)
 }
 
 export async function activeUsers(db: Database, s: Slice): Promise<number> {
   // A user's own view counts that user; everyone's counts the users with per-user rows.
+  const { where, params } = rowsOf(s, s.scope ? 'scope' : 'users')
   const sql = s.scope
-    ? `SELECT count(*) AS n FROM (SELECT 1 FROM rollup_traffic WHERE ${inSlice} AND requests > 0 LIMIT 1)`
-    : `SELECT count(DISTINCT user_id) AS n FROM rollup_traffic
-        WHERE grain = ?1 AND user_id <> '' AND bucket >= ?3 AND bucket < ?4 AND requests > 0`
-  return db.query<{ n: number }, [number, string, number, number]>(sql).get(...params(s))!.n
+    ? `SELECT count(*) AS n FROM (SELECT 1 FROM rollup_traffic WHERE (${where}) AND requests > 0 LIMIT 1)`
+    : `SELECT count(DISTINCT user_id) AS n FROM rollup_traffic WHERE (${where}) AND requests > 0`
+  return db.query<{ n: number }, Value[]>(sql).get(...params)!.n
 }
 
 export async function ratingCounts(db: Database, s: Slice): Promise<{ rating: number; ratings: number }[]> {
+  const { where, params } = rowsOf(s, 'scope')
   return db
-    .query<{ rating: number; ratings: number }, [number, string, number, number]>(
-      `SELECT rating, sum(ratings) AS ratings FROM rollup_feedback WHERE ${inSlice} GROUP BY rating`,
+    .query<{ rating: number; ratings: number }, Value[]>(
+      `SELECT rating, sum(ratings) AS ratings FROM rollup_feedback WHERE ${where} GROUP BY rating`,
     )
-    .all(...params(s))
+    .all(...params)
 }
 
 /** Sessions (sign-ins) that made requests in [from, to), with their lifetime totals. */
@@ -72,21 +108,21 @@ export async function sessionStats(db: Database, s: Slice) {
 
 /** Threats logged in the slice (everyone's), from the rollup that triggers keep on `threats`. */
 export async function threatStats(db: Database, s: Slice, limit: number) {
-  const inRange = 'grain = ?1 AND bucket >= ?2 AND bucket < ?3'
+  const { where, params } = rowsOf(s, 'everyone')
   const totals = db
-    .query<{ total: number | null; unresolved: number | null; critical: number | null; high: number | null }, [number, number, number]>(
+    .query<{ total: number | null; unresolved: number | null; critical: number | null; high: number | null }, Value[]>(
       `SELECT sum(threats) AS total, sum(CASE WHEN resolved = 0 THEN threats END) AS unresolved,
               sum(CASE WHEN severity = 'critical' THEN threats END) AS critical,
               sum(CASE WHEN severity = 'high' THEN threats END) AS high
-         FROM rollup_threats WHERE ${inRange}`,
+         FROM rollup_threats WHERE ${where}`,
     )
-    .get(s.grain, s.from, s.to)!
+    .get(...params)!
   const types = db
-    .query<{ type: string; count: number }, [number, number, number, number]>(
-      `SELECT type, sum(threats) AS count FROM rollup_threats WHERE ${inRange}
-        GROUP BY type HAVING sum(threats) > 0 ORDER BY 2 DESC, 1 LIMIT ?4`,
+    .query<{ type: string; count: number }, Value[]>(
+      `SELECT type, sum(threats) AS count FROM rollup_threats WHERE ${where}
+        GROUP BY type HAVING sum(threats) > 0 ORDER BY 2 DESC, 1 LIMIT ?`,
     )
-    .all(s.grain, s.from, s.to, limit)
+    .all(...params, limit)
   return { ...totals, types }
 }
 
