@@ -4,7 +4,6 @@
 import { t, type TSchema } from 'elysia'
 import { integer } from '../http/schema'
 
-
 /** OpenAI clients send `null` for "not set"; a field's own error message still names what it expects. */
 const nullable = <T extends TSchema>(schema: T) =>
   t.Optional(t.Union([schema, t.Null()], 'error' in schema ? { error: schema.error } : {}))
