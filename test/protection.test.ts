@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { authGuard } from '../src/auth/guard'
 import { addressKey } from '../src/http/client-address'
+import { createApiKey } from '../src/keys/service'
 import { rateLimits } from '../src/ratelimit'
 import { findSuspicious } from '../src/threats/content'
 import { SlidingCounter } from '../src/threats/monitor'
@@ -61,11 +62,15 @@ describe('rate limits', () => {
     expect(await refused.json()).toMatchObject({ error: 'Rate limit exceeded', message: expect.stringContaining('5 requests per minute') })
   })
 
-  test('each API key and each user has its own budget', async () => {
+  test("a user's tokens and API keys share one budget: a fresh key adds none; another user has their own", async () => {
     const user = await seedUser(rt)
     for (let i = 0; i < 5; i++) await call('/v1/limited', { method: 'POST', token: user.apiKey })
     expect((await call('/v1/limited', { method: 'POST', token: user.apiKey })).status).toBe(429)
-    expect((await call('/v1/limited', { method: 'POST', token: user.accessToken })).status).toBe(200)
+    expect((await call('/v1/limited', { method: 'POST', token: user.accessToken })).status).toBe(429)
+    const { key } = await createApiKey(rt, user.userId, { name: 'another' })
+    expect((await call('/v1/limited', { method: 'POST', token: key })).status).toBe(429)
+    const other = await seedUser(rt)
+    expect((await call('/v1/limited', { method: 'POST', token: other.apiKey })).status).toBe(200)
   })
 
   test('a limit of 0 turns the group off', async () => {

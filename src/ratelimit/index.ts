@@ -1,5 +1,6 @@
 // Per-minute limits per route group: `{ rateLimit: 'chat' }` on a route counts the signed-in
-// principal (its API key when one is used, else its user); `'auth'` counts the client address.
+// user, whichever of their tokens and API keys is used (so minting keys adds no budget);
+// `'auth'` counts the client address.
 // Every limited response carries X-RateLimit-*; a refusal is a 429 and a rate_limit threat.
 import { Elysia } from 'elysia'
 import type { Principal } from '../auth/principal'
@@ -22,11 +23,7 @@ export const rateLimits = (rt: Runtime) =>
           const address = clientAddress(ctx.request, ctx.server, rt.config.trustProxy)
           // An address-keyed limit needs an address; in-process calls (app.handle) have none.
           if (!principal && address === undefined) return
-          const who = principal
-            ? principal.apiKeyId
-              ? `key:${principal.apiKeyId}`
-              : `user:${principal.userId}`
-            : `addr:${addressKey(address!)}`
+          const who = principal ? `user:${principal.userId}` : `addr:${addressKey(address!)}`
           const verdict = await rt.limiter.hit(`${group}|${who}`, limit, WINDOW_MS)
           const headers = {
             'x-ratelimit-limit': String(verdict.limit),
