@@ -11,6 +11,7 @@ const { rt, app, call, close } = await testApp({
   OLLAMA_BASE_URL: `${a.url}, ${b.url}`,
   UPSTREAM_CHECK_INTERVAL_MS: '100',
   UPSTREAM_TIMEOUT_MS: '10000',
+  RATE_LIMIT_MODELS: '0', // the tests poll /v1/health
 })
 const user = await seedUser(rt)
 afterAll(async () => {
@@ -294,6 +295,15 @@ describe('several upstreams', () => {
     expect(JSON.stringify(report)).not.toContain('127.0.0.1')
     expect((await call('/v1/health', { token: 'sk-studio-not-a-key' })).status).toBe(401)
     expect((await call('/v1/health', { headers: { authorization: 'Basic abc' } })).status).toBe(401)
+  })
+
+  test('signed-in /v1/health calls, which check every host afresh, count against the models rate limit', async () => {
+    const limited = await testApp({ OLLAMA_BASE_URL: a.url, RATE_LIMIT_MODELS: '3' })
+    const someone = await seedUser(limited.rt)
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push((await limited.call('/v1/health', { token: someone.apiKey })).status)
+    expect(statuses).toEqual([200, 200, 200, 429])
+    await limited.close()
   })
 
   test('anonymous /v1/health calls check the hosts at most once a second', async () => {

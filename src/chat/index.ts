@@ -83,6 +83,8 @@ export const chat = (rt: Runtime) => {
       },
       {
         auth: 'optional',
+        // Each signed-in call checks every host afresh: limited like the model list.
+        rateLimit: 'models',
         response: { 200: health, 503: health },
         detail: {
           summary: 'Reachability and latency of each Ollama host (503 when none is reachable); with credentials also its address, version and models',
