@@ -147,6 +147,16 @@ describe('round trip', () => {
     rt.db.query('UPDATE users SET is_active = 0 WHERE id = ?').run(JSON.parse(fragment.get('user')!).id)
     expect((await browserSignIn(call, 'oidc')).fragment.get('error')).toBe('account_disabled')
   })
+
+  test('a deactivated self-registered account with the same email is neither claimed nor linked', async () => {
+    const credentials = { email: idp.user.email!, password: 'long enough' }
+    const registered = await (await call('/api/auth/register/', { method: 'POST', json: credentials })).json()
+    rt.db.query('UPDATE users SET is_active = 0 WHERE id = ?').run(registered.user.id)
+    expect((await browserSignIn(call, 'oidc')).fragment.get('error')).toBe('account_disabled')
+    const row = rt.db.query<{ password_hash: string | null }, [string]>('SELECT password_hash FROM users WHERE id = ?').get(registered.user.id)!
+    expect(row.password_hash).not.toBeNull()
+    expect(rt.db.query('SELECT 1 FROM identities WHERE user_id = ?').all(registered.user.id)).toEqual([])
+  })
 })
 
 describe('failures land on #error=<code>', () => {

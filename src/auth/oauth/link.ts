@@ -35,6 +35,8 @@ async function findOrCreate(rt: Runtime, provider: ProviderName, profile: Profil
     })) ??
     // created meanwhile by a concurrent sign-in
     (await findUserByEmail(rt.db, profile.email))!
+  // A deactivated account is left exactly as it is: no claim, no new identity.
+  if (!user.is_active) throw new OAuthFailure('account_disabled')
   if (!user.email_verified) await claimUnverifiedAccount(rt.db, user.id)
   await linkIdentity(rt.db, provider, profile.subject, user.id, profile.email)
   return user
