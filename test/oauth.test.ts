@@ -23,7 +23,7 @@ beforeEach(() => {
 })
 
 describe('start', () => {
-  test('302 to the issuer’s authorize endpoint with state, PKCE S256 and the redirect URI; both in httpOnly cookies', async () => {
+  test('302 to the issuer’s authorize endpoint with state, PKCE S256, a nonce and the redirect URI; each in an httpOnly cookie', async () => {
     const res = await call('/api/auth/oauth/oidc/')
     expect(res.status).toBe(302)
     const location = new URL(res.headers.get('location')!)
@@ -37,8 +37,10 @@ describe('start', () => {
     const cookies = res.headers.getSetCookie()
     const state = cookies.find((cookie) => cookie.startsWith('oidc_oauth_state='))!
     const verifier = cookies.find((cookie) => cookie.startsWith('oidc_code_verifier='))!
+    const nonce = cookies.find((cookie) => cookie.startsWith('oidc_oauth_nonce='))!
     expect(state).toContain(`oidc_oauth_state=${params.get('state')};`)
-    for (const cookie of [state, verifier]) {
+    expect(nonce).toContain(`oidc_oauth_nonce=${params.get('nonce')};`)
+    for (const cookie of [state, verifier, nonce]) {
       expect(cookie).toContain('HttpOnly')
       expect(cookie).toContain('Max-Age=600')
       expect(cookie).toContain('Path=/api/auth/oauth')
@@ -200,6 +202,24 @@ describe('failures land on #error=<code>', () => {
   test('PKCE is checked: a missing verifier cookie fails', async () => {
     const start = await call('/api/auth/oauth/oidc/')
     const cookies = start.headers.getSetCookie().map((c) => c.split(';')[0]).filter((c) => c!.startsWith('oidc_oauth_state')).join('; ')
+    const consent = await fetch(start.headers.get('location')!, { redirect: 'manual' })
+    const callback = new URL(consent.headers.get('location')!)
+    expect(errorOf(await call(`${callback.pathname}${callback.search}`, { headers: { cookie: cookies } }))).toBe('state_mismatch')
+  })
+
+  test('the nonce is checked: an ID token made for another sign-in (a code injected with its own state) fails', async () => {
+    // The attacker starts a sign-in of their own (their state cookie, their nonce) and swaps in a
+    // code from the victim's sign-in: the ID token carries the victim's nonce.
+    const victim = await call('/api/auth/oauth/oidc/')
+    const victimNonce = new URL(victim.headers.get('location')!).searchParams.get('nonce')!
+    expect(victimNonce.length).toBeGreaterThanOrEqual(32)
+    idp.knobs = { idTokenClaims: { nonce: victimNonce } }
+    expect(errorOf((await browserSignIn(call, 'oidc')).landing)).toBe('invalid_id_token')
+  })
+
+  test('the nonce is checked: a missing nonce cookie fails', async () => {
+    const start = await call('/api/auth/oauth/oidc/')
+    const cookies = start.headers.getSetCookie().map((c) => c.split(';')[0]).filter((c) => !c!.startsWith('oidc_oauth_nonce')).join('; ')
     const consent = await fetch(start.headers.get('location')!, { redirect: 'manual' })
     const callback = new URL(consent.headers.get('location')!)
     expect(errorOf(await call(`${callback.pathname}${callback.search}`, { headers: { cookie: cookies } }))).toBe('state_mismatch')

@@ -30,7 +30,7 @@ export type Knobs = {
   emailOnlyInUserinfo?: boolean
 }
 
-type Grant = { user: FakeUser; redirectUri: string; challenge?: string; method?: string; scope: string; used: boolean }
+type Grant = { user: FakeUser; redirectUri: string; challenge?: string; method?: string; nonce?: string; scope: string; used: boolean }
 
 export type TokenRequest = Record<string, string> & { authorization: string }
 
@@ -71,10 +71,11 @@ export async function startFakeIdp(client = { clientId: 'studio-client', clientS
     close: () => server.stop(true),
   }
 
-  async function idToken(user: FakeUser, key: CryptoKey, kid: string) {
+  async function idToken(user: FakeUser, key: CryptoKey, kid: string, nonce: string | undefined) {
     const emailClaims = idp.knobs.emailOnlyInUserinfo ? {} : { email: user.email, email_verified: user.emailVerified }
     const now = Math.floor(Date.now() / 1000)
-    const claims = { iss: base, sub: user.sub, aud: client.clientId, iat: now, exp: now + 300, name: user.name, picture: user.picture }
+    // The nonce of the authorization request comes back in the ID token, as OpenID Connect requires.
+    const claims = { iss: base, sub: user.sub, aud: client.clientId, iat: now, exp: now + 300, name: user.name, picture: user.picture, nonce }
     return new SignJWT({ ...claims, ...emailClaims, ...idp.knobs.idTokenClaims }).setProtectedHeader({ alg: 'RS256', kid }).sign(key)
   }
 
@@ -106,7 +107,7 @@ export async function startFakeIdp(client = { clientId: 'studio-client', clientS
     accessTokens.set(accessToken, grant.user)
     const body: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, scope: grant.scope }
     if (grant.scope.split(' ').includes('openid') && !idp.knobs.noIdToken)
-      body.id_token = await idToken(grant.user, idp.knobs.foreignKey ? foreign.privateKey : signing.privateKey, jwk.kid)
+      body.id_token = await idToken(grant.user, idp.knobs.foreignKey ? foreign.privateKey : signing.privateKey, jwk.kid, grant.nonce)
     return json(body)
   }
 
@@ -124,6 +125,7 @@ export async function startFakeIdp(client = { clientId: 'studio-client', clientS
         user: { ...idp.user },
         redirectUri,
         challenge: params.get('code_challenge') ?? undefined,
+        nonce: params.get('nonce') ?? undefined,
         method: params.get('code_challenge_method') ?? undefined,
         scope: params.get('scope') ?? '',
         used: false,

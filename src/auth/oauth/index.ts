@@ -1,5 +1,5 @@
-// OAuth sign-in routes: the start (302 to the provider, with state and PKCE verifier in
-// short-lived httpOnly cookies) and the callback (GET, or POST for Apple's form_post), which
+// OAuth sign-in routes: the start (302 to the provider, with state, PKCE verifier and OIDC
+// nonce in short-lived httpOnly cookies) and the callback (GET, or POST for Apple's form_post), which
 // lands on FRONTEND_URL/auth/callback with tokens or `#error=<code>` in the fragment.
 import type { Server } from 'bun'
 import { Elysia, t, type Cookie } from 'elysia'
@@ -58,7 +58,11 @@ export const oauth = (rt: Runtime, overrides: OAuthOverrides) => {
     sameSite: provider.formPost ? ('none' as const) : ('lax' as const),
     secure: provider.formPost || httpsOnly,
   })
-  const cookieNames = (name: ProviderName) => ({ state: `${name}_oauth_state`, verifier: `${name}_code_verifier` })
+  const cookieNames = (name: ProviderName) => ({
+    state: `${name}_oauth_state`,
+    verifier: `${name}_code_verifier`,
+    nonce: `${name}_oauth_nonce`,
+  })
 
   function land(set: CallbackContext['set'], fragment: Record<string, string>): Response {
     set.headers['cache-control'] = 'no-store'
@@ -87,11 +91,11 @@ export const oauth = (rt: Runtime, overrides: OAuthOverrides) => {
       const error = field(fields, 'error')
       if (error) throw new OAuthFailure(providerCode(error, 'provider_error'))
       const state = field(fields, 'state')
-      if (!kept.state || !state || !sameHash(state, kept.state) || (provider.pkce && !kept.verifier))
+      if (!kept.state || !state || !sameHash(state, kept.state) || (provider.pkce && !kept.verifier) || (provider.nonce && !kept.nonce))
         throw new OAuthFailure('state_mismatch')
       const code = field(fields, 'code')
       if (!code) throw new OAuthFailure('missing_code')
-      const profile = await provider.profile(code, kept.verifier, { user: field(fields, 'user') })
+      const profile = await provider.profile(code, { codeVerifier: kept.verifier, nonce: kept.nonce }, { user: field(fields, 'user') })
       const user = await userForProfile(rt, name, profile)
       const tokens = await signIn(rt, context, user, name)
       return land(context.set, {
@@ -121,9 +125,10 @@ export const oauth = (rt: Runtime, overrides: OAuthOverrides) => {
         const { name, provider } = configured(params.provider)
         const state = randomToken()
         const verifier = randomToken()
+        const nonce = randomToken()
         let url: URL
         try {
-          url = await provider.authorizationUrl(state, verifier)
+          url = await provider.authorizationUrl(state, verifier, nonce)
         } catch (error) {
           return failed(set, name, error)
         }
@@ -131,6 +136,7 @@ export const oauth = (rt: Runtime, overrides: OAuthOverrides) => {
         const options = { ...cookieOptions(provider), maxAge: COOKIE_SECONDS }
         cookie[names.state]!.set({ value: state, ...options })
         if (provider.pkce) cookie[names.verifier]!.set({ value: verifier, ...options })
+        if (provider.nonce) cookie[names.nonce]!.set({ value: nonce, ...options })
         set.headers['cache-control'] = 'no-store'
         return new Response(null, { status: 302, headers: { location: url.toString() } })
       },

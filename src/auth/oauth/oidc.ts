@@ -1,6 +1,7 @@
 // OpenID Connect pieces shared by Google, Apple and any issuer: the discovery document,
 // ID-token verification against the provider's published keys, and reading a profile from claims.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose'
+import { sameHash } from '../crypto'
 import { OAuthFailure, type Profile } from './provider'
 
 export type OidcMetadata = {
@@ -58,7 +59,8 @@ export function discovery(issuer: string): () => Promise<OidcMetadata> {
 // One key set per JWKS address: jose caches the keys and refetches when an unknown key id appears.
 const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>()
 
-export async function verifyIdToken(idToken: string, metadata: OidcMetadata, clientId: string): Promise<JWTPayload> {
+/** Checks an ID token's signature, issuer, audience and, when one was sent, nonce. */
+export async function verifyIdToken(idToken: string, metadata: OidcMetadata, clientId: string, nonce?: string): Promise<JWTPayload> {
   let keys = keySets.get(metadata.jwks_uri)
   if (!keys) keySets.set(metadata.jwks_uri, (keys = createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: 5000 })))
   let claims: JWTPayload
@@ -72,6 +74,9 @@ export async function verifyIdToken(idToken: string, metadata: OidcMetadata, cli
   if (typeof claims.sub !== 'string' || !claims.sub) throw new OAuthFailure('invalid_id_token', 'ID token has no subject')
   if (Array.isArray(claims.aud) && claims.aud.length > 1 && claims.azp !== clientId)
     throw new OAuthFailure('invalid_id_token', 'ID token was issued to another party')
+  // A code stolen from another sign-in carries that sign-in's nonce, not the one this browser keeps.
+  if (nonce !== undefined && (typeof claims.nonce !== 'string' || !sameHash(claims.nonce, nonce)))
+    throw new OAuthFailure('invalid_id_token', 'ID token was issued for another sign-in (nonce)')
   return claims
 }
 

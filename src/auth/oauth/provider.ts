@@ -30,9 +30,11 @@ export type Provider = {
   formPost: boolean
   /** Sends a PKCE code challenge, so a verifier is kept for the callback. */
   pkce: boolean
-  authorizationUrl(state: string, codeVerifier: string): Promise<URL>
+  /** Sends a nonce that its ID token must carry back, so the nonce is kept for the callback. */
+  nonce: boolean
+  authorizationUrl(state: string, codeVerifier: string, nonce: string): Promise<URL>
   /** Exchanges the code and says who signed in; fails with an OAuthFailure. */
-  profile(code: string, codeVerifier: string | undefined, fields: CallbackFields): Promise<Profile>
+  profile(code: string, kept: { codeVerifier?: string; nonce?: string }, fields: CallbackFields): Promise<Profile>
 }
 
 /**
