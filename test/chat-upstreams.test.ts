@@ -119,20 +119,35 @@ describe('several upstreams', () => {
     await waitUntil(() => a.active + b.active === 0)
   })
 
-  test('a host that stays silent before its first message is marked down, and the request is retried on another', async () => {
+  test('a host silent before its first message spends the timeout (504, once for all hosts) and is marked down; the next request goes elsewhere', async () => {
     // b answers its checks slowly, so a (faster) is chosen first while both are idle.
     b.set({ versionDelayMs: 50 })
     const quick = await testApp({ OLLAMA_BASE_URL: `${a.url},${b.url}`, UPSTREAM_CHECK_INTERVAL_MS: '600000', UPSTREAM_TIMEOUT_MS: '300' })
     const someone = await seedUser(quick.rt)
     const send = () => quick.call('/v1/chat/completions', { method: 'POST', token: someone.apiKey, json: body() })
     a.set({ hang: true })
+    const started = performance.now()
     const first = await send()
-    expect(first.status).toBe(200)
-    expect([a.chats.length, b.chats.length]).toEqual([1, 1])
-    expect(a.aborted).toHaveLength(1)
+    expect(first.status).toBe(504)
+    expect(performance.now() - started).toBeLessThan(300 + 150) // the timeout plus at most one watchdog sweep
+    expect([a.chats.length, b.chats.length]).toEqual([1, 0])
+    await waitUntil(() => a.aborted.length === 1)
     // Until a check says otherwise (this app's background check is off), the stuck host is not chosen first.
     expect((await send()).status).toBe(200)
-    expect([a.chats.length, b.chats.length]).toEqual([1, 2])
+    expect([a.chats.length, b.chats.length]).toEqual([1, 1])
+    await quick.close()
+  })
+
+  test('a host that drops the connection before answering is retried elsewhere, and checked again at once', async () => {
+    const quick = await testApp({ OLLAMA_BASE_URL: `${a.url},${b.url}`, UPSTREAM_CHECK_INTERVAL_MS: '600000' })
+    const someone = await seedUser(quick.rt)
+    a.set({ failAfter: 0, failWith: 'drop' })
+    b.set({ failAfter: 0, failWith: 'drop' })
+    const res = await quick.call('/v1/chat/completions', { method: 'POST', token: someone.apiKey, json: body() })
+    expect(res.status).toBe(503)
+    expect([a.chats.length, b.chats.length]).toEqual([1, 1])
+    // The hosts themselves are fine: their checks bring them back without waiting for the next round.
+    await waitUntil(async () => (await quick.call('/v1/models', { token: someone.apiKey })).status === 200)
     await quick.close()
   })
 

@@ -106,10 +106,12 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
 
   /**
    * Opens the chat on the best candidate that answers, trying the next one when a host fails
-   * before its first message. Each attempt chooses afresh, with no await between choosing and
+   * before its first message, within one UPSTREAM_TIMEOUT_MS for them all: a host silent that
+   * long spends it (504). Each attempt chooses afresh, with no await between choosing and
    * `openChat` counting the request on its host, so concurrent requests spread over the hosts.
    */
   async function chat(request: ChatRequest & { stream: true }, signal: AbortSignal): Promise<UpstreamChat> {
+    const waitingSince = performance.now()
     await ensureCandidates(request.model)
     const tried = new Set<Host>()
     const unreachable: string[] = []
@@ -117,7 +119,7 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
     for (let host = nextCandidate(); host; host = nextCandidate()) {
       tried.add(host)
       try {
-        const opened = await openChat(host, request, signal, watchdog)
+        const opened = await openChat(host, request, signal, watchdog, waitingSince)
         if (!host.reachable) revive(host)
         return opened
       } catch (error) {
@@ -128,12 +130,14 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
             host.models.delete(canonicalModel(request.model))
             break
           case 'upstream_unreachable':
+            // Checked again at once: a connection this request alone broke should not keep the host out.
             markDown(host, error)
+            void check(host)
             unreachable.push(host.url)
             break
           case 'upstream_timeout': // a stuck host: later requests go elsewhere until a check says otherwise
             markDown(host, error)
-            break
+            throw last
           case 'upstream_rejected': // another host would refuse it too
             throw last
         }

@@ -106,14 +106,23 @@ export class UpstreamChat {
 
 /**
  * Sends the chat to one host and waits for its first messages. The watchdog aborts it when
- * the host stays silent too long, before the first message or later. Rejects with `Aborted` or
- * the ollama client's own error; the caller decides whether another host should be tried.
+ * the host stays silent too long: counted from `waitingSince` (when the client's request began,
+ * whichever host is tried) before the first message, and from the last message after it.
+ * Rejects with `Aborted` or the ollama client's own error; the caller decides whether another
+ * host should be tried.
  */
-export async function openChat(host: Host, request: ChatRequest & { stream: true }, signal: AbortSignal, watchdog: Watchdog): Promise<UpstreamChat> {
+export async function openChat(
+  host: Host,
+  request: ChatRequest & { stream: true },
+  signal: AbortSignal,
+  watchdog: Watchdog,
+  waitingSince: number,
+): Promise<UpstreamChat> {
   const controller = new AbortController()
   const abort = () => controller.abort(new Aborted('client'))
   signal.addEventListener('abort', abort, { once: true })
   const watched = watchdog.watch(controller)
+  watched.lastActivityAt = waitingSince
   host.inFlight++
   const settle = () => {
     watchdog.forget(watched)
