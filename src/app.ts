@@ -26,10 +26,7 @@ export type AppOptions = {
 }
 
 export function createApp(rt: Runtime, options: AppOptions = {}) {
-  // Elysia by default looks for the path from the 12th character of the URL on, which skips the
-  // path of http://api/v1/… (a Host of three characters or fewer, as nginx's `proxy_pass
-  // http://api;` sends). Bun.serve here speaks plain HTTP, so the URL always starts `http://`.
-  const app: Elysia = new Elysia({ handler: { standardHostname: false } })
+  const app: Elysia = new Elysia()
   app
     .use(errors((method, path) => methodsOf(app, method, path)))
     .use(telemetry(rt))

@@ -101,6 +101,19 @@ describe('the compiled binary, alone in an empty folder', () => {
     expect((await small.json()).message).toBe('Invalid email or password')
   })
 
+  test('routes requests whatever their Host, short ones (nginx `proxy_pass http://api;`) included', async () => {
+    for (const host of ['api', 'x', 'llm:8000', 'gateway.internal']) {
+      const res = await fetch(`${base}/api/auth/health/?probe=1`, { headers: { host } })
+      expect({ host, status: res.status }).toEqual({ host, status: 200 })
+    }
+    const login = await fetch(`${base}/api/auth/login/`, {
+      method: 'POST',
+      headers: { host: 'api', 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'nobody@example.com', password: 'wrong password' }),
+    })
+    expect(login.status).toBe(401)
+  })
+
   test('its healthcheck command reports the running server healthy', async () => {
     const port = new URL(base).port
     const check = await run([join(folder, 'ai-studio'), 'healthcheck'], { cwd: folder, env: { PORT: port } })

@@ -17,14 +17,6 @@ describe('health', () => {
   })
 })
 
-describe('routing', () => {
-  test.each(['api', 'x', 'llm:8000', 'gateway.internal'])('works whatever the Host (%s), short ones included', async (host) => {
-    const res = await app.handle(new Request(`http://${host}/api/auth/health/?probe=1`))
-    expect(res.status).toBe(200)
-    expect((await res.json()).status).toBe('healthy')
-  })
-})
-
 describe('error envelopes', () => {
   test('unknown /api route → 404 in the seed format', async () => {
     const res = await call('/api/nothing-here/')

@@ -3,6 +3,7 @@
 import { createApp } from '../app'
 import { ConfigError, loadConfig, type Config } from '../config'
 import { withDeclaredLength } from '../http/chunked-body'
+import { withRoutableUrl } from '../http/short-host'
 import { startRuntime, type Runtime } from '../runtime'
 import type { Command } from './command'
 
@@ -35,7 +36,7 @@ export const serve: Command = {
       maxRequestBodySize: Math.max(config.maxBodyBytes, 64 * 1024 * 1024),
       // Idle connections close; a stream waiting on its model stays open as long as the upstream timeout allows.
       idleTimeout: Math.min(255, Math.ceil(config.upstreamTimeoutMs / 1000) + 10),
-      fetch: async (request, server) => app.fetch(await withDeclaredLength(request, config.maxBodyBytes, server)),
+      fetch: async (request, server) => app.fetch(await withDeclaredLength(withRoutableUrl(request, server), config.maxBodyBytes, server)),
       error: () => new Response('Internal server error', { status: 500 }),
     })
     // Elysia reads the client address from its server reference.

@@ -9,7 +9,7 @@ type AddressSource = { requestIP(request: Request): { address: string } | null }
 const peers = new WeakMap<Request, string>()
 
 export function keepAddress(copy: Request, original: Request, server: AddressSource): Request {
-  const address = server?.requestIP(original)?.address
+  const address = peers.get(original) ?? server?.requestIP(original)?.address
   if (address) peers.set(copy, address)
   return copy
 }
