@@ -3,6 +3,7 @@
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
 import { testApp } from './support/app'
 import { defaultModels, startFakeOllama } from './support/fake-ollama'
+import { listen } from './support/listen'
 import { seedUser } from './support/users'
 
 const a = await startFakeOllama()
@@ -129,13 +130,39 @@ describe('several upstreams', () => {
     const started = performance.now()
     const first = await send()
     expect(first.status).toBe(504)
-    expect(performance.now() - started).toBeLessThan(300 + 150) // the timeout plus at most one watchdog sweep
+    expect(performance.now() - started).toBeLessThan(2 * 300) // once the timeout (and a watchdog sweep), not once per host
     expect([a.chats.length, b.chats.length]).toEqual([1, 0])
     await waitUntil(() => a.aborted.length === 1)
     // Until a check says otherwise (this app's background check is off), the stuck host is not chosen first.
     expect((await send()).status).toBe(200)
     expect([a.chats.length, b.chats.length]).toEqual([1, 1])
     await quick.close()
+  })
+
+  test('the timeout is shared: a host that gets only what an earlier one left is not blamed for running out', async () => {
+    b.set({ versionDelayMs: 50 }) // a is tried first
+    const quick = await testApp({ OLLAMA_BASE_URL: `${a.url},${b.url}`, UPSTREAM_CHECK_INTERVAL_MS: '600000', UPSTREAM_TIMEOUT_MS: '400' })
+    const someone = await seedUser(quick.rt)
+    a.set({ firstChunkDelayMs: 300, failAfter: 0, failWith: 'error' }) // fails after 300 ms
+    b.set({ firstChunkDelayMs: 200 }) // would answer after 200 ms: 100 ms too late
+    const res = await quick.call('/v1/chat/completions', { method: 'POST', token: someone.apiKey, json: body() })
+    expect(res.status).toBe(504)
+    expect((await res.json()).error.message).toContain('No Ollama host sent anything within the upstream timeout')
+    const report = await (await quick.call('/v1/health', { token: someone.apiKey })).json()
+    expect(report.upstreams.map((upstream: { reachable: boolean }) => upstream.reachable)).toEqual([true, true])
+    await quick.close()
+  })
+
+  test('a host that went silent stays out for one timeout even though its checks pass (Ollama answers while its runner is stuck)', async () => {
+    const solo = await testApp({ OLLAMA_BASE_URL: a.url, UPSTREAM_CHECK_INTERVAL_MS: '600000', UPSTREAM_TIMEOUT_MS: '300' })
+    const someone = await seedUser(solo.rt)
+    const upstream = async () => (await (await solo.call('/v1/health', { token: someone.apiKey })).json()).upstreams[0]
+    a.set({ hang: true })
+    expect((await solo.call('/v1/chat/completions', { method: 'POST', token: someone.apiKey, json: body() })).status).toBe(504)
+    expect(await upstream()).toMatchObject({ reachable: false, error: 'went silent in a chat for longer than the upstream timeout' })
+    await Bun.sleep(350)
+    expect(await upstream()).toMatchObject({ reachable: true, error: null })
+    await solo.close()
   })
 
   test('a host that drops the connection before answering is retried elsewhere, and checked again at once', async () => {
@@ -318,16 +345,23 @@ describe('several upstreams', () => {
     const statuses = []
     for (let i = 0; i < 4; i++) statuses.push((await limited.call('/v1/health', { token: someone.apiKey })).status)
     expect(statuses).toEqual([200, 200, 200, 429])
+    // Anonymous probes (a load balancer, say) are not limited, even with an address to count by.
+    const server = listen(limited.app)
+    for (let i = 0; i < 5; i++) expect((await fetch(`${server.url}/v1/health`)).status).toBe(200)
+    server.stop()
     await limited.close()
   })
 
   test('anonymous /v1/health calls check the hosts at most once a second', async () => {
-    await call('/v1/health', { token: user.apiKey }) // a fresh round
+    const quiet = await testApp({ OLLAMA_BASE_URL: a.url, UPSTREAM_CHECK_INTERVAL_MS: '600000' })
+    const someone = await seedUser(quiet.rt)
+    await quiet.call('/v1/health', { token: someone.apiKey }) // a fresh round
     const checks = () => a.requests.filter((request) => request.path === '/api/version').length
     const before = checks()
-    for (let i = 0; i < 20; i++) await call('/v1/health')
+    for (let i = 0; i < 20; i++) await quiet.call('/v1/health')
     expect(checks() - before).toBeLessThanOrEqual(1)
-    await call('/v1/health', { token: user.apiKey }) // while a signed-in caller gets a fresh check
+    await quiet.call('/v1/health', { token: someone.apiKey }) // while a signed-in caller gets a fresh check
     expect(checks() - before).toBeGreaterThanOrEqual(1)
+    await quiet.close()
   })
 })

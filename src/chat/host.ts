@@ -19,6 +19,10 @@ export type Host = {
   checkedAt: number | null
   error: string | null
   inFlight: number
+  /** The check under way, shared by whoever asks for one meanwhile. */
+  checking?: Promise<void>
+  /** A host that went silent in a chat stays out until then (performance.now()), however its checks go. */
+  quietUntil: number
 }
 
 /** The URL without its user and password, which are secrets. */
@@ -34,7 +38,7 @@ export function newHost(endpoint: string, checkTimeoutMs: number): Host {
   const fetchWithTimeout = ((input: RequestInfo | URL, init?: RequestInit) =>
     fetch(input, { ...init, signal: AbortSignal.timeout(checkTimeoutMs) })) as typeof fetch
   const client = new Ollama({ host: endpoint, fetch: fetchWithTimeout })
-  return { url: displayUrl(endpoint), endpoint, client, reachable: undefined, models: new Map(), latencyMs: null, version: null, checkedAt: null, error: null, inFlight: 0 }
+  return { url: displayUrl(endpoint), endpoint, client, reachable: undefined, models: new Map(), latencyMs: null, version: null, checkedAt: null, error: null, inFlight: 0, quietUntil: 0 }
 }
 
 /**

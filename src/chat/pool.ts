@@ -24,7 +24,13 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
   let round: Promise<void> | undefined
   let lastRoundAt = 0
 
-  async function check(host: Host) {
+  /** Checks one host; callers while a check is under way share it. */
+  function check(host: Host): Promise<void> {
+    host.checking ??= probe(host).finally(() => (host.checking = undefined))
+    return host.checking
+  }
+
+  async function probe(host: Host) {
     const started = performance.now()
     try {
       const version = await versionOf(host)
@@ -32,8 +38,9 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
       const { models } = await host.client.list()
       host.models = new Map(listedModels(models).map((model) => [canonicalModel(model.name), model]))
       host.version = version
-      host.reachable = true
-      host.error = null
+      // Ollama's API answers while a stuck model runner does not: a host that went silent in a chat waits its turn.
+      host.reachable = performance.now() >= host.quietUntil
+      host.error = host.reachable ? null : 'went silent in a chat for longer than the upstream timeout'
     } catch (error) {
       markDown(host, error)
     }
@@ -51,6 +58,7 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
   function revive(host: Host) {
     host.reachable = true
     host.error = null
+    host.quietUntil = 0
     void check(host)
   }
 
@@ -106,18 +114,19 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
 
   /**
    * Opens the chat on the best candidate that answers, trying the next one when a host fails
-   * before its first message, within one UPSTREAM_TIMEOUT_MS for them all: a host silent that
-   * long spends it (504). Each attempt chooses afresh, with no await between choosing and
-   * `openChat` counting the request on its host, so concurrent requests spread over the hosts.
+   * before its first message, within one UPSTREAM_TIMEOUT_MS for them all (504 when it is spent).
+   * Each attempt chooses afresh, with no await between choosing and `openChat` counting the
+   * request on its host, so concurrent requests spread over the hosts.
    */
   async function chat(request: ChatRequest & { stream: true }, signal: AbortSignal): Promise<UpstreamChat> {
-    const waitingSince = performance.now()
     await ensureCandidates(request.model)
+    const waitingSince = performance.now()
     const tried = new Set<Host>()
     const unreachable: string[] = []
     let last: HttpError | undefined
     for (let host = nextCandidate(); host; host = nextCandidate()) {
       tried.add(host)
+      const attemptStart = performance.now()
       try {
         const opened = await openChat(host, request, signal, watchdog, waitingSince)
         if (!host.reachable) revive(host)
@@ -135,9 +144,16 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
             void check(host)
             unreachable.push(host.url)
             break
-          case 'upstream_timeout': // a stuck host: later requests go elsewhere until a check says otherwise
-            markDown(host, error)
-            throw last
+          case 'upstream_timeout':
+            // Silent for (nearly) the whole timeout on its own, the host is stuck: later requests go elsewhere for a while.
+            if (performance.now() - attemptStart >= timeoutMs * 0.9) {
+              markDown(host, error)
+              host.quietUntil = performance.now() + timeoutMs
+            }
+            if (tried.size === 1) throw last
+            throw new HttpError(504, `No Ollama host sent anything within the upstream timeout (tried ${[...tried].map((h) => h.url).join(', ')})`, {
+              code: 'upstream_timeout',
+            })
           case 'upstream_rejected': // another host would refuse it too
             throw last
         }

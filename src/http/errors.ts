@@ -77,7 +77,8 @@ function describeValidation(error: ValidationError): { message: string; param: s
   const detail = custom ?? first?.summary ?? first?.message ?? 'is invalid'
   // A query or path parameter Elysia converts (an integer, a boolean) fails without its name: its message names it.
   if (error.type === 'property') return { message: `Invalid parameter: ${detail}`, param }
-  if (error.type === 'body' && !param && (error.value === undefined || typeof error.value !== 'object' || Array.isArray(error.value)))
+  const value = error.value as unknown
+  if (error.type === 'body' && (value === null || typeof value !== 'object' || Array.isArray(value)))
     return { message: 'The request body must be a JSON object, sent with Content-Type: application/json', param: null }
   return { message: `Invalid ${error.type} field '${where}': ${detail}`, param }
 }

@@ -1,6 +1,6 @@
 // Per-minute limits per route group: `{ rateLimit: 'chat' }` on a route counts the signed-in
 // user, whichever of their tokens and API keys is used (so minting keys adds no budget);
-// `'auth'` counts the client address.
+// `'auth'` (sign-in endpoints, anonymous) counts the client address.
 // Every limited response carries X-RateLimit-*; a refusal is a 429 and a rate_limit threat.
 import { Elysia } from 'elysia'
 import type { Principal } from '../auth/principal'
@@ -20,6 +20,8 @@ export const rateLimits = (rt: Runtime) =>
           const limit = rt.config.rateLimits[group]
           if (!limit) return
           const principal = (ctx as { principal?: Principal }).principal
+          // Only sign-in endpoints count anonymous callers (an anonymous /v1/health is not limited).
+          if (!principal && group !== 'auth') return
           const address = clientAddress(ctx.request, ctx.server, rt.config.trustProxy)
           // An address-keyed limit needs an address; in-process calls (app.handle) have none.
           if (!principal && address === undefined) return
