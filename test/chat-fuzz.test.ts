@@ -92,7 +92,9 @@ function mutate(mutations: Mutation[]): unknown {
     const slot = Array.isArray(target) && /^\d+$/.test(key) ? Number(key) : key
     try {
       if (remove) delete target[slot]
-      else Object.defineProperty(target, slot, { value, enumerable: true, writable: true, configurable: true })
+      // A copy: fast-check hands out the same [] and {} every time, and a later mutation could
+      // otherwise reach into them, across runs, until one holds itself.
+      else Object.defineProperty(target, slot, { value: structuredClone(value), enumerable: true, writable: true, configurable: true })
     } catch {
       // e.g. an array's length: not a mutation worth sending
     }
