@@ -145,8 +145,9 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
             unreachable.push(host.url)
             break
           case 'upstream_timeout':
-            // Silent for (nearly) the whole timeout on its own, the host is stuck: later requests go elsewhere for a while.
-            if (performance.now() - attemptStart >= timeoutMs * 0.9) {
+            // Given (nearly) the whole timeout and silent all of it, the host is stuck: later requests go
+            // elsewhere for a while. One given only what earlier hosts left is not blamed.
+            if (attemptStart - waitingSince <= timeoutMs * 0.1) {
               markDown(host, error)
               host.quietUntil = performance.now() + timeoutMs
             }
