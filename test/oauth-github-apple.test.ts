@@ -10,7 +10,7 @@ afterAll(() => idp.close())
 describe('GitHub', () => {
   const env = { GITHUB_OAUTH_CLIENT_ID: idp.clientId, GITHUB_OAUTH_CLIENT_SECRET: idp.clientSecret }
 
-  test('the start URL goes to GitHub with state, scopes and the redirect URI, without PKCE', async () => {
+  test('the start URL goes to GitHub with state, scopes, PKCE (S256) and the redirect URI', async () => {
     const { call, close } = await testApp(env)
     try {
       const res = await call('/api/auth/oauth/github')
@@ -19,8 +19,10 @@ describe('GitHub', () => {
       expect(url.searchParams.get('state')).toBeString()
       expect(url.searchParams.get('scope')).toBe('read:user user:email')
       expect(url.searchParams.get('redirect_uri')).toBe('http://localhost:8000/api/auth/oauth/github/callback/')
-      expect(url.searchParams.has('code_challenge')).toBe(false)
-      expect(res.headers.getSetCookie().map((cookie) => cookie.split('=')[0])).toEqual(['github_oauth_state'])
+      expect(url.searchParams.get('code_challenge_method')).toBe('S256')
+      const cookies = Object.fromEntries(res.headers.getSetCookie().map((cookie) => cookie.split(';')[0]!.split('=') as [string, string]))
+      expect(Object.keys(cookies).sort()).toEqual(['github_code_verifier', 'github_oauth_state'])
+      expect(url.searchParams.get('code_challenge')).toBe(new Bun.CryptoHasher('sha256').update(cookies.github_code_verifier!).digest('base64url'))
     } finally {
       await close()
     }
@@ -34,7 +36,7 @@ describe('GitHub', () => {
       const user = JSON.parse(fragment.get('user')!)
       expect(user).toMatchObject({ email: 'octo@github.example', name: 'The Octocat', avatarUrl: 'https://avatars/o.png', provider: 'github' })
       expect((await call('/api/auth/me', { token: fragment.get('accessToken')! })).status).toBe(200)
-      expect(idp.tokenRequests.at(-1)!.code_verifier).toBeUndefined()
+      expect(idp.tokenRequests.at(-1)!.code_verifier).toBeString() // checked by the fake against the challenge
     } finally {
       await close()
     }

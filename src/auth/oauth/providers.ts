@@ -85,11 +85,13 @@ function gitHub(client: ClientCredentials, redirectUri: string, endpoints: GitHu
   const arctic = new OAuth2Client(client.clientId, client.clientSecret, redirectUri)
   return {
     formPost: false,
-    pkce: false,
+    // GitHub takes PKCE (S256) since July 2025.
+    pkce: true,
     nonce: false,
-    authorizationUrl: async (state) => arctic.createAuthorizationURL(endpoints.authorization, state, ['read:user', 'user:email']),
-    async profile(code) {
-      const token = read(await exchange(() => arctic.validateAuthorizationCode(endpoints.token, code, null)), 'access_token')
+    authorizationUrl: async (state, codeVerifier) =>
+      arctic.createAuthorizationURLWithPKCE(endpoints.authorization, state, CodeChallengeMethod.S256, codeVerifier, ['read:user', 'user:email']),
+    async profile(code, { codeVerifier }) {
+      const token = read(await exchange(() => arctic.validateAuthorizationCode(endpoints.token, code, codeVerifier ?? null)), 'access_token')
       const [user, emails] = (await Promise.all([
         getJson(`${endpoints.api}/user`, token),
         getJson(`${endpoints.api}/user/emails`, token),
