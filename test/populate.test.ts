@@ -120,7 +120,7 @@ function rollupsDisagreeingWithTheLog(rt: Awaited<ReturnType<typeof testApp>>['r
 
 describe('populate-dashboard-data', () => {
   test('bad flags exit 2 naming them', async () => {
-    for (const args of [['--requests', 'lots'], ['--days', '0'], ['--users', '-3']]) {
+    for (const args of [['--requests', 'lots'], ['--days', '0'], ['--users', '-3'], ['--clear', '--days', '3']]) {
       const { code, stderr } = await studio(...args)
       expect(code).toBe(2)
       expect(stderr).toContain(args[0]!)

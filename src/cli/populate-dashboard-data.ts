@@ -44,6 +44,8 @@ export const populateDashboardData: Command = {
     clear: { type: 'boolean' },
   },
   async run(flags) {
+    if (flags.clear && ['days', 'users', 'requests'].some((name) => flags[name] !== undefined))
+      throw new UsageError('--clear removes what was generated and takes no other flags')
     const days = count(flags, 'days', 14, 366)
     const users = count(flags, 'users', 3, 10_000)
     const requests = count(flags, 'requests', days * users * 150, 100_000_000)
