@@ -20,6 +20,9 @@ export const policies: Record<ThreatType, Policy> = {
 
 const rank: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 }
 
+/** The count past which more events change nothing. */
+const highest = (policy: Policy) => policy.thresholds.at(-1)![0]
+
 /** Keys held at most: events from ever new addresses must not grow memory without bound. */
 const MAX_KEYS = 100_000
 
@@ -84,11 +87,14 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
   }, MINUTE)
   sweep.unref?.()
 
+  /** Counts one event of the type for the key, up to the policy's highest threshold. */
+  const tally = (type: ThreatType, key: string) => counter.add(`${type}|${key}`, policies[type].windowMs, highest(policies[type]))
+
   /** Counts one event; records a threat when the count crosses a threshold. Returns the count. */
   function observe(event: ThreatEvent): number {
     const policy = policies[event.type]
     const key = `${event.type}|${event.key}`
-    const count = counter.add(key, policy.windowMs, policy.thresholds.at(-1)![0])
+    const count = tally(event.type, event.key)
     let severity: Severity | undefined
     for (const [threshold, level] of policy.thresholds) if (count >= threshold) severity = level
     if (event.severity && (!severity || rank[event.severity] > rank[severity])) severity = event.severity
@@ -98,7 +104,7 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
     if (quiet || rank[severity] > rank[last.severity]) {
       if (!last && recorded.size >= MAX_KEYS) recorded.delete(recorded.keys().next().value!)
       recorded.set(key, { severity, at: now() })
-      const most = count >= policy.thresholds.at(-1)![0] ? `${count} or more` : String(count)
+      const most = count >= highest(policy) ? `${count} or more` : String(count)
       const detail = `${event.detail} (${most} in ${policy.windowMs / MINUTE} min)`
       insertThreat(db, { ...event, severity, detail }).catch((error) => console.error('threat log write failed:', error))
     }
@@ -108,7 +114,7 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
   return {
     observe,
     /** Counts an event without ever recording a threat for it (keys used only to throttle). */
-    tally: (type: ThreatType, key: string) => counter.add(`${type}|${key}`, policies[type].windowMs, policies[type].thresholds.at(-1)![0]),
+    tally,
     /** How many events of this type the key has in its window now. */
     count: (type: ThreatType, key: string) => counter.count(`${type}|${key}`, policies[type].windowMs),
     forget: (type: ThreatType, key: string) => counter.forget(`${type}|${key}`),
