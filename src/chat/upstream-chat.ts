@@ -121,8 +121,7 @@ export async function openChat(
   const controller = new AbortController()
   const abort = () => controller.abort(new Aborted('client'))
   signal.addEventListener('abort', abort, { once: true })
-  const watched = watchdog.watch(controller)
-  watched.lastActivityAt = waitingSince
+  const watched = watchdog.watch(controller, waitingSince)
   host.inFlight++
   const settle = () => {
     watchdog.forget(watched)

@@ -15,8 +15,9 @@ export class Watchdog {
     this.timer.unref()
   }
 
-  watch(controller: AbortController): Watched {
-    const entry = { controller, lastActivityAt: performance.now() }
+  /** Watches a request that has been waiting since `since` (performance.now()). */
+  watch(controller: AbortController, since: number): Watched {
+    const entry = { controller, lastActivityAt: since }
     this.watched.add(entry)
     return entry
   }
