@@ -6,7 +6,6 @@ import type { Role } from '../auth/principal'
 import type { UserRow } from '../auth/user-store'
 import { whereOf, type SqlArgs } from '../db/where'
 
-
 /** What the /me endpoint shows, plus whether the account is active. */
 const presentUser = (row: UserRow) => ({ ...userView(row), isActive: row.is_active === 1 })
 export type AdminUser = ReturnType<typeof presentUser>

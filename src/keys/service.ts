@@ -10,7 +10,7 @@ import { apiKeyView } from './model'
 import { countApiKeys, insertApiKey, listApiKeys, revokeApiKey } from './store'
 
 const PREFIX_LENGTH = 14
-/** Keys that are not revoked, per user: the list stays short, and rate limits (counted per key) cannot be multiplied at will. */
+/** Keys that are not revoked, per user: the list stays short. */
 export const MAX_KEYS = 50
 
 export async function createApiKey(rt: Runtime, userId: string, input: { name: string; expiresAt?: string }, now = Date.now()) {

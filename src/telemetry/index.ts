@@ -17,7 +17,6 @@ const logged = (path: string, method: string) =>
 
 const outcomeOf = (status: number): Outcome => (status >= 500 ? 'server_error' : status >= 400 ? 'client_error' : 'ok')
 
-
 function statusOf(response: unknown, status: number | keyof StatusMap | undefined): number {
   if (response instanceof Response) return response.status
   return typeof status === 'number' ? status : ((status && StatusMap[status]) ?? 200)
