@@ -5,13 +5,14 @@ import { Elysia } from 'elysia'
 import { admin } from './admin'
 import { adminUi } from './admin/ui'
 import { auth } from './auth'
-import type { OAuthOverrides } from './auth/oauth'
+import { formPostPaths, type OAuthOverrides } from './auth/oauth'
 import { chat } from './chat'
 import { dashboard } from './dashboard'
 import { docs } from './docs'
 import { feedback } from './feedback'
 import { bodyLimit } from './http/body-limit'
 import { errors } from './http/errors'
+import { jsonBodies } from './http/json-body'
 import { methodsOf } from './http/methods'
 import { requestId } from './http/request-id'
 import { securityHeaders } from './http/security-headers'
@@ -34,6 +35,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(securityHeaders(rt.config.trustProxy))
     .use(floodWatch(rt))
     .use(bodyLimit(rt.config.maxBodyBytes))
+    .use(jsonBodies(rt, formPostPaths))
     .use(
       cors({
         origin: rt.config.corsOrigins,

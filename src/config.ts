@@ -161,6 +161,7 @@ export function loadConfig(env: Env = process.env) {
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 1, MAX_TIMER_MS),
     upstreamCheckIntervalMs: integer(env, 'UPSTREAM_CHECK_INTERVAL_MS', 10_000, 100, MAX_TIMER_MS),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024),
+    bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_MS', 30_000, 1, MAX_TIMER_MS),
     // Under Docker's 10 s stop grace period, so that streams cut at the deadline are still logged.
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 8_000, 0, MAX_TIMER_MS),
     accessTokenMinutes: integer(env, 'ACCESS_TOKEN_MINUTES', 60, 1),

@@ -41,6 +41,25 @@ describe('create-superuser', () => {
     expect((await res.json()).user).toMatchObject({ id: user.id, role: 'admin' })
   })
 
+  test("promoting a self-registered account revokes the squatter's sessions and keys, with a warning", async () => {
+    const registered = await server.call('/api/auth/register/', { method: 'POST', json: { email: 'squat@example.com', password: 'squatter pass' } })
+    const { accessToken, refreshToken } = await registered.json()
+    const made = await server.call('/api/keys/', { method: 'POST', token: accessToken, json: { name: 'kept' } })
+    const { key } = await made.json()
+    expect((await server.call('/api/auth/me/', { token: key })).status).toBe(200)
+
+    const { code, stdout, stderr } = await studio('create-superuser', '--email', 'squat@example.com', '--password', 'owner password')
+    expect(code).toBe(0)
+    expect(stdout).toContain('its earlier sessions and API keys are revoked')
+    expect(stderr).toContain('warning: squat@example.com was registered through the API')
+    for (const token of [accessToken, key]) expect((await server.call('/api/auth/me/', { token })).status).toBe(401)
+    expect((await server.call('/api/auth/refresh/', { method: 'POST', json: { refreshToken } })).status).toBe(401)
+    // The owner signs in afresh, as an admin; promoting an account made by this command warns of nothing.
+    expect((await signIn('squat@example.com', 'owner password')).status).toBe(200)
+    const again = await studio('create-superuser', '--email', 'squat@example.com', '--password', 'owner password')
+    expect(again.stderr).not.toContain('warning')
+  })
+
   test('missing flags without a terminal → exit 2 with the usage line', async () => {
     const { code, stderr } = await studio('create-superuser', '--email', 'x@example.com')
     expect(code).toBe(2)

@@ -11,7 +11,7 @@ import { settle } from './support/log'
 import { seedUser } from './support/users'
 
 const fake = await startFakeOllama()
-const { rt, app, call, close } = await testApp({ OLLAMA_BASE_URL: fake.url, UPSTREAM_TIMEOUT_MS: '400' })
+const { rt, app, call, close } = await testApp({ OLLAMA_BASE_URL: fake.url, UPSTREAM_TIMEOUT_MS: '400', RATE_LIMIT_CHAT: '0' })
 const user = await seedUser(rt)
 afterAll(async () => {
   await close()
@@ -300,7 +300,7 @@ describe('bad input → 400 naming the field', () => {
     ['reasoning_effort unknown', { ...hello, reasoning_effort: 'extreme' }, 'reasoning_effort must be one of'],
     ['a tool without its function', { ...hello, tools: [{ type: 'function' }] }, 'tools must be an array of'],
     ['tool-call arguments as an object', { model: 'llama3.2', messages: [{ role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: {} } }] }] }, 'arguments a JSON string'],
-    ['tool parameters nested 40,000 deep', new RawJson(JSON.stringify({ ...hello, tools: [{ type: 'function', function: { name: 'a', parameters: 'DEEP' } }] }).replace('"DEEP"', '{"a":'.repeat(40_000) + '1' + '}'.repeat(40_000))), 'tools.0.function.parameters'],
+    ['tool parameters nested 40,000 deep', new RawJson(JSON.stringify({ ...hello, tools: [{ type: 'function', function: { name: 'a', parameters: 'DEEP' } }] }).replace('"DEEP"', '{"a":'.repeat(40_000) + '1' + '}'.repeat(40_000))), 'nests deeper than 100 levels'],
     ['a json_schema nested 65 deep', { ...hello, response_format: { type: 'json_schema', json_schema: { name: 's', schema: deep(65) } } }, 'response_format.json_schema.schema'],
     ['tool-call arguments nested 100 deep', { model: 'llama3.2', messages: [{ role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: JSON.stringify(deep(100)) } }] }] }, 'messages.0.tool_calls.0.function.arguments'],
   ]

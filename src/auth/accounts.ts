@@ -9,15 +9,33 @@ import { findUserByEmail, findUserById, insertUser, promoteToAdmin, type UserRow
 
 const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/
 
-/** The one form an email is stored and looked up in. */
-export const canonicalEmail = (raw: string) => raw.trim().toLowerCase()
+/**
+ * Unicode control (Cc) and format (Cf) characters: NUL, zero-width spaces and joiners, bidi
+ * overrides. Invisible, they let `a@x.test\u200b` list like `a@x.test`, or a name read backwards.
+ */
+const invisible = /[\p{Cc}\p{Cf}]/u
+const invisibles = /[\p{Cc}\p{Cf}]/gu
 
-/** Trims and lower-cases an email, or refuses it with a 400 naming the field. */
+/** The one form an email is stored and looked up in: trimmed, NFC, lower-case. */
+export const canonicalEmail = (raw: string) => raw.trim().normalize('NFC').toLowerCase()
+
+/** An email in its canonical form, or a 400 naming the field. */
 export function normaliseEmail(raw: string): string {
   const email = canonicalEmail(raw)
+  if (invisible.test(email)) throw new InvalidField('email', 'must not contain control or invisible formatting characters')
   if (!emailShape.test(email) || email.length > 254) throw new InvalidField('email', 'must be an email address')
   return email
 }
+
+/** A display name as typed: trimmed, NFC, without control or formatting characters (a 400 naming the field). */
+export function normaliseName(raw: string | undefined): string {
+  const name = (raw ?? '').trim().normalize('NFC')
+  if (invisible.test(name)) throw new InvalidField('name', 'must not contain control or invisible formatting characters')
+  return name
+}
+
+/** A display name an identity provider gave: the characters a typed name may not have are dropped. */
+export const providerName = (raw: string | null) => (raw === null ? null : raw.replace(invisibles, '').trim().normalize('NFC') || null)
 
 export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH)
@@ -33,7 +51,7 @@ export async function register(rt: Runtime, input: { email: string; password: st
   const user = await insertUser(rt.db, {
     email,
     passwordHash: await hashPassword(input.password),
-    name: input.name?.trim() ?? '',
+    name: normaliseName(input.name),
     avatarUrl: null,
     provider: 'email',
     role: 'user',
@@ -69,19 +87,25 @@ export async function authenticate(
   })
 }
 
-/** Creates an admin, or promotes (and re-activates) the account that has this email. */
+/**
+ * Creates an admin, or promotes (and re-activates) the account that has this email, revoking its
+ * sessions and API keys. `selfRegistered` tells that the account was registered through the API
+ * with an address nobody has proven: its first owner may be someone else.
+ */
 export async function createSuperuser(
   rt: Runtime,
   input: { email: string; password: string; name?: string },
-): Promise<{ user: UserRow; created: boolean }> {
+): Promise<{ user: UserRow; created: boolean; selfRegistered: boolean }> {
   const email = normaliseEmail(input.email)
   checkPassword(input.password)
+  const name = input.name === undefined ? undefined : normaliseName(input.name)
   const passwordHash = await hashPassword(input.password)
   const existing = await findUserByEmail(rt.db, email)
   if (existing) {
-    await promoteToAdmin(rt.db, existing.id, passwordHash, input.name)
-    return { user: (await findUserByEmail(rt.db, email))!, created: false }
+    await promoteToAdmin(rt.db, existing.id, passwordHash, name)
+    const selfRegistered = existing.provider === 'email' && !existing.email_verified
+    return { user: (await findUserByEmail(rt.db, email))!, created: false, selfRegistered }
   }
-  const user = await insertUser(rt.db, { email, passwordHash, name: input.name ?? '', avatarUrl: null, provider: 'email', role: 'admin', emailVerified: true })
-  return { user: user!, created: true }
+  const user = await insertUser(rt.db, { email, passwordHash, name: name ?? '', avatarUrl: null, provider: 'email', role: 'admin', emailVerified: true })
+  return { user: user!, created: true, selfRegistered: false }
 }

@@ -61,11 +61,24 @@ export async function fillProfile(db: Database, userId: string, name: string | n
   ).run(name, avatarUrl, userId)
 }
 
-/** Makes the user an active admin with the given password (create-superuser on an existing account). */
-export async function promoteToAdmin(db: Database, userId: string, passwordHash: string, name?: string): Promise<void> {
-  db.query(
-    `UPDATE users SET role = 'admin', is_active = 1, email_verified = 1, password_hash = ?, name = coalesce(?, name) WHERE id = ?`,
-  ).run(passwordHash, name ?? null, userId)
+/**
+ * Makes the user an active admin with the given password (create-superuser on an existing account)
+ * and, in the same transaction, revokes every session and API key it had: whoever made them (who
+ * registered the address first, perhaps) must not hold the admin role through them.
+ */
+export async function promoteToAdmin(db: Database, userId: string, passwordHash: string, name?: string, now = Date.now()): Promise<void> {
+  db.transaction(() => {
+    db.query(
+      `UPDATE users SET role = 'admin', is_active = 1, email_verified = 1, password_hash = ?, name = coalesce(?, name) WHERE id = ?`,
+    ).run(passwordHash, name ?? null, userId)
+    revokeCredentials(db, userId, now)
+  })()
+}
+
+/** Revokes every session and API key of the user; called inside a transaction. */
+function revokeCredentials(db: Database, userId: string, now: number) {
+  db.query('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId)
+  db.query('UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId)
 }
 
 export async function findUserByIdentity(db: Database, provider: string, subject: string): Promise<UserRow | undefined> {
@@ -92,7 +105,6 @@ export async function linkIdentity(db: Database, provider: string, subject: stri
 export async function claimUnverifiedAccount(db: Database, userId: string, now = Date.now()): Promise<void> {
   db.transaction(() => {
     db.query('UPDATE users SET password_hash = NULL, email_verified = 1 WHERE id = ?').run(userId)
-    db.query('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId)
-    db.query('UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId)
+    revokeCredentials(db, userId, now)
   })()
 }

@@ -30,8 +30,16 @@ export const createSuperuserCommand: Command = {
     }
     const rt = await startRuntime(loadConfig())
     try {
-      const { user, created } = await createSuperuser(rt, { email, password, name })
-      console.log(created ? `created admin ${user.email}` : `${user.email} is now an active admin with the given password`)
+      const { user, created, selfRegistered } = await createSuperuser(rt, { email, password, name })
+      if (created) console.log(`created admin ${user.email}`)
+      else {
+        console.log(`${user.email} is now an active admin with the given password; its earlier sessions and API keys are revoked`)
+        if (selfRegistered)
+          console.warn(
+            `warning: ${user.email} was registered through the API, and nobody has proven that address: ` +
+              'whoever registered it may not be its owner. Check who uses this account.',
+          )
+      }
     } catch (error) {
       if (error instanceof InvalidField) throw new UsageError(`--${error.field} ${error.problem}`)
       throw error

@@ -2,6 +2,7 @@
 // finish up to SHUTDOWN_TIMEOUT_MS, run the closers (log flush) and close the database.
 import { createApp } from '../app'
 import { ConfigError, loadConfig, type Config } from '../config'
+import { BodyDeadline } from '../http/body-deadline'
 import { withDeclaredLength } from '../http/chunked-body'
 import { withRoutableUrl } from '../http/short-host'
 import { startRuntime, type Runtime } from '../runtime'
@@ -27,16 +28,17 @@ export const serve: Command = {
     const config = loadConfig()
     const rt = await startRuntime(config)
     const app = createApp(rt)
+    const chunkedBodies = new BodyDeadline(config.bodyTimeoutMs)
     const server = await listening(config, rt, {
       port: config.port,
       hostname: config.host,
       // Declared lengths above MAX_BODY_BYTES are answered by the body-limit plugin with a proper
       // 413 envelope, so Bun's own (bare) refusal sits far above it; chunked bodies are capped
-      // at MAX_BODY_BYTES by withDeclaredLength before the app reads them.
+      // at MAX_BODY_BYTES (and BODY_TIMEOUT_MS) by withDeclaredLength before the app reads them.
       maxRequestBodySize: Math.max(config.maxBodyBytes, 64 * 1024 * 1024),
       // Idle connections close; a stream waiting on its model stays open as long as the upstream timeout allows.
       idleTimeout: Math.min(255, Math.ceil(config.upstreamTimeoutMs / 1000) + 10),
-      fetch: async (request, server) => app.fetch(await withDeclaredLength(withRoutableUrl(request, server), config.maxBodyBytes, server)),
+      fetch: async (request, server) => app.fetch(await withDeclaredLength(withRoutableUrl(request, server), config.maxBodyBytes, chunkedBodies, server)),
       error: () => new Response('Internal server error', { status: 500 }),
     })
     // Elysia reads the client address from its server reference.

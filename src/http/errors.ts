@@ -8,8 +8,10 @@ const apiTitles: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not found',
   405: 'Method not allowed',
+  408: 'Request timeout',
   409: 'Conflict',
   413: 'Payload too large',
+  415: 'Unsupported media type',
   429: 'Rate limit exceeded',
   500: 'Internal server error',
   502: 'Bad gateway',
@@ -23,8 +25,10 @@ const openAiTypes: Record<number, string> = {
   403: 'permission_error',
   404: 'not_found_error',
   405: 'invalid_request_error',
+  408: 'timeout',
   409: 'invalid_request_error',
   413: 'invalid_request_error',
+  415: 'invalid_request_error',
   429: 'rate_limit_exceeded',
   500: 'server_error',
   502: 'upstream_error',
@@ -68,13 +72,17 @@ export function errorResponse(path: string, error: HttpError, headers: Record<st
   })
 }
 
-/** Names the offending field of a schema failure, e.g. `messages.0.role: Expected union value`. */
+/**
+ * Names the offending field of a schema failure and what it expects, e.g. `messages.0.role: role
+ * must be one of …`, and never what was sent: the message is our own `error` text or TypeBox's
+ * ("Expected string"); Elysia's summary ("… but found: <value>") would echo a password back.
+ */
 function describeValidation(error: ValidationError): { message: string; param: string | null } {
-  const first = error.all[0] as { path?: string; message?: string; summary?: string } | undefined
+  const first = error.valueError as { path?: string; message?: string } | undefined
   const param = first?.path ? first.path.replace(/^\//, '').replaceAll('/', '.') : null
   const where = param || (error.type === 'body' ? 'body' : error.type)
   const custom = typeof error.customError === 'string' ? error.customError : undefined
-  const detail = custom ?? first?.summary ?? first?.message ?? 'is invalid'
+  const detail = custom ?? first?.message ?? 'is invalid'
   // A query or path parameter Elysia converts (an integer, a boolean) fails without its name: its message names it.
   if (error.type === 'property') return { message: `Invalid parameter: ${detail}`, param }
   const value = error.value as unknown
@@ -91,6 +99,8 @@ function toHttpError(code: string | number, error: unknown): HttpError {
   }
   switch (code) {
     case 'PARSE':
+      // The json-body plugin's own refusals (415, 408, too deep) arrive wrapped in Elysia's ParseError.
+      if ((error as Error).cause instanceof HttpError) return (error as Error).cause as HttpError
       return new HttpError(400, 'The request body is not valid JSON', { code: 'invalid_json' })
     case 'NOT_FOUND':
       return new HttpError(404, 'No such endpoint', { code: 'not_found' })

@@ -3,7 +3,7 @@
 // `'auth'` (sign-in endpoints, anonymous) counts the client address.
 // Every limited response carries X-RateLimit-*; a refusal is a 429 and a rate_limit threat.
 import { Elysia } from 'elysia'
-import type { Principal } from '../auth/principal'
+import { principalOf } from '../auth/guard'
 import { addressKey, clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
@@ -16,10 +16,12 @@ export const rateLimits = (rt: Runtime) =>
   new Elysia({ name: 'rate-limits' }).macro({
     rateLimit(group: RateLimitGroup) {
       return {
-        async beforeHandle(ctx) {
+        // In `transform`, after the guard (routes list `auth` before `rateLimit`) and before the body is
+        // validated: invalid requests count against the limit too.
+        async transform(ctx) {
           const limit = rt.config.rateLimits[group]
           if (!limit) return
-          const principal = (ctx as { principal?: Principal }).principal
+          const principal = principalOf(ctx.request)
           // Only sign-in endpoints count anonymous callers (an anonymous /v1/health is not limited).
           if (!principal && group !== 'auth') return
           const address = clientAddress(ctx.request, ctx.server, rt.config.trustProxy)

@@ -13,6 +13,9 @@ import { userForProfile } from './link'
 import { isProviderName, OAuthFailure, providerCode, providerNames, requiredSettings, type Provider, type ProviderName } from './provider'
 import { createProviders, type OAuthOverrides } from './providers'
 
+/** The one path that takes a form body: Apple calls back with a cross-site POST (`form_post`). */
+export const formPostPaths = /^\/api\/auth\/oauth\/[^/]+\/callback\/?$/
+
 export type { OAuthOverrides }
 
 const titles: Record<ProviderName, string> = { google: 'Google', github: 'GitHub', apple: 'Apple', oidc: 'OIDC' }

@@ -2,6 +2,7 @@
 // account with the same verified email (linking it), else a new account. An account whose
 // address nobody had proven is claimed, not shared: see claimUnverifiedAccount.
 import type { Runtime } from '../../runtime'
+import { providerName } from '../accounts'
 import {
   claimUnverifiedAccount,
   fillProfile,
@@ -27,7 +28,7 @@ async function findOrCreate(rt: Runtime, provider: ProviderName, profile: Profil
     (await insertUser(rt.db, {
       email: profile.email,
       passwordHash: null,
-      name: profile.name ?? '',
+      name: providerName(profile.name) ?? '',
       avatarUrl: profile.avatarUrl,
       provider,
       role: 'user',
@@ -45,6 +46,6 @@ async function findOrCreate(rt: Runtime, provider: ProviderName, profile: Profil
 export async function userForProfile(rt: Runtime, provider: ProviderName, profile: Profile): Promise<UserRow> {
   const user = await findOrCreate(rt, provider, profile)
   if (!user.is_active) throw new OAuthFailure('account_disabled')
-  await fillProfile(rt.db, user.id, profile.name, profile.avatarUrl)
+  await fillProfile(rt.db, user.id, providerName(profile.name), profile.avatarUrl)
   return (await findUserById(rt.db, user.id))!
 }
