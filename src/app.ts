@@ -3,6 +3,7 @@
 import { cors } from '@elysiajs/cors'
 import { Elysia } from 'elysia'
 import { admin } from './admin'
+import { rootRedirect } from './admin/root-redirect'
 import { adminUi } from './admin/ui'
 import { auth } from './auth'
 import { formPostPaths, type OAuthOverrides } from './auth/oauth'
@@ -54,6 +55,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(feedback(rt))
     .use(admin(rt))
     .use(adminUi)
+    .use(rootRedirect)
   return app
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import pkg from '../package.json'
 import { buildBinary } from './support/binary'
 import { freePort, run, waitFor } from './support/process'
 
@@ -126,6 +127,17 @@ describe('the compiled binary, alone in an empty folder', () => {
     expect(proxied.code).toBe(0)
     const wrongPort = await run([join(folder, 'ai-studio'), 'healthcheck'], { cwd: folder, env: { PORT: '9' } })
     expect(wrongPort.code).toBe(1)
+  })
+
+  test('--version prints the version of package.json', async () => {
+    const version = await run([join(folder, 'ai-studio'), '--version'], { cwd: folder })
+    expect(version).toEqual({ code: 0, stdout: `ai-studio ${pkg.version}\n`, stderr: '' })
+  })
+
+  test('sends a browser opened on / to the admin UI', async () => {
+    const res = await fetch(`${base}/`, { redirect: 'manual' })
+    expect(res.status).toBe(302)
+    expect(res.headers.get('location')).toBe('/admin')
   })
 
   test('logs requests with their country from the GeoIP table inside the binary', async () => {

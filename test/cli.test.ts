@@ -2,7 +2,8 @@ import { describe, expect, test } from 'bun:test'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { run } from './support/process'
+import pkg from '../package.json'
+import { freePort, run } from './support/process'
 
 const entry = join(import.meta.dir, '..', 'src', 'index.ts')
 const studio = (args: string[], env: Record<string, string> = {}) =>
@@ -35,6 +36,56 @@ describe('command line', () => {
     expect(code).toBe(2)
     expect(stderr).toContain('--nope')
     expect(stderr).toContain('usage: ai-studio migrate')
+  })
+
+  test('--version and -v print the version from package.json', async () => {
+    for (const flag of ['--version', '-v']) {
+      const { code, stdout, stderr } = await studio([flag])
+      expect({ flag, code, stdout, stderr }).toEqual({ flag, code: 0, stdout: `ai-studio ${pkg.version}\n`, stderr: '' })
+    }
+  })
+
+  test('a flag named after a setting points to its environment variable', async () => {
+    const cases = [
+      { args: ['serve', '--port', '9000'], hint: '--port: set PORT=9000 instead' },
+      { args: ['--port=9000'], hint: '--port: set PORT=9000 instead' },
+      { args: ['serve', '--host', '127.0.0.1'], hint: '--host: set HOST=127.0.0.1 instead' },
+      { args: ['migrate', '--database-url', 'sqlite://./other.db'], hint: '--database-url: set DATABASE_URL=sqlite://./other.db instead' },
+      { args: ['serve', '--secret-key'], hint: '--secret-key: set SECRET_KEY=<value> instead' },
+    ]
+    for (const { args, hint } of cases) {
+      const { code, stderr } = await studio(args)
+      expect({ args, code }).toEqual({ args, code: 2 })
+      expect(stderr).toContain(`ai-studio: ${hint}; configuration comes from the environment (and .env)\n`)
+      expect(stderr).toContain(`usage: ai-studio ${args[0] === 'migrate' ? 'migrate' : 'serve'}`)
+    }
+    // A flag that names no setting gets no made-up variable.
+    const unknown = await studio(['serve', '--nope', '1'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain("Unknown option '--nope'")
+    expect(unknown.stderr).not.toContain('set NOPE')
+  })
+
+  test('the start-up line names the admin UI and the API docs', async () => {
+    const port = await freePort()
+    const server = Bun.spawn([process.execPath, entry, 'serve'], {
+      cwd: mkdtempSync(join(tmpdir(), 'studio-cli-')),
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: 'sqlite://:memory:' },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    try {
+      const reader = server.stdout.getReader()
+      let printed = ''
+      while (!printed.includes('\n')) {
+        const { value, done } = await reader.read()
+        if (done) break
+        printed += new TextDecoder().decode(value)
+      }
+      expect(printed.split('\n')[0]).toBe(`AI Studio backend listening on http://127.0.0.1:${port} (admin UI at /admin, API docs at /swagger)`)
+    } finally {
+      server.kill('SIGKILL')
+    }
   })
 
   test('a malformed setting stops start-up with one line naming it', async () => {

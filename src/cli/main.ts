@@ -1,9 +1,11 @@
 // Parses the command line, runs the chosen command, and maps failures to exit codes:
 // 2 for a usage mistake, 1 for a configuration or runtime failure.
 import { parseArgs } from 'node:util'
+import pkg from '../../package.json'
 import { ConfigError } from '../config'
 import { UsageError, type Command } from './command'
 import { commands } from './commands'
+import { settingHint } from './setting-flags'
 
 const name = 'ai-studio'
 
@@ -15,7 +17,8 @@ function help(): string {
     'Commands:',
     ...commands.map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`),
     '',
-    'Flags: --help shows this text. Configuration comes from the environment (and .env); see README.md.',
+    'Flags: --help shows this text, --version (-v) the version. Configuration comes from the environment',
+    '(and .env), not from flags: PORT=9000 ai-studio serve. See README.md.',
   ].join('\n')
 }
 
@@ -23,6 +26,10 @@ export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv
   if (first === '--help' || first === '-h' || first === 'help') {
     console.log(help())
+    return 0
+  }
+  if (first === '--version' || first === '-v') {
+    console.log(`${name} ${pkg.version}`)
     return 0
   }
   const commandName = first === undefined || first.startsWith('-') ? 'serve' : first
@@ -38,7 +45,9 @@ export async function main(argv: string[]): Promise<number> {
     try {
       values = parseArgs({ args, options: command.options, strict: true, allowPositionals: false }).values as typeof values
     } catch (error) {
-      throw new UsageError((error as Error).message.split('\n')[0]!)
+      const message = (error as Error).message.split('\n')[0]!
+      const unknownFlag = /^Unknown option '([^']+)'/.exec(message)?.[1]
+      throw new UsageError((unknownFlag && settingHint(unknownFlag, args)) || message)
     }
     return (await command.run(values)) ?? 0
   } catch (error) {

@@ -43,7 +43,7 @@ export const serve: Command = {
     })
     // Elysia reads the client address from its server reference.
     ;(app as unknown as { server: typeof server }).server = server
-    console.log(`AI Studio backend listening on http://${server.hostname}:${server.port} (docs at /swagger)`)
+    console.log(`AI Studio backend listening on http://${server.hostname}:${server.port} (admin UI at /admin, API docs at /swagger)`)
 
     let stopping = false
     const shutdown = async (signal: string) => {
