@@ -153,6 +153,58 @@ describe('create-api-key', () => {
   })
 })
 
+describe('unblock', () => {
+  const blocked = async (call: typeof server.call, email: string, headers: Record<string, string> = {}) => {
+    for (let i = 0; i < 5; i++) await call('/api/auth/login/', { method: 'POST', headers, json: { email, password: 'wrong guess' } })
+    return call('/api/auth/login/', { method: 'POST', headers, json: { email, password: 'long enough' } })
+  }
+  /** The server polls for unblock requests once a second. */
+  const eventually = async (attempt: () => Promise<Response>) => {
+    for (const deadline = Date.now() + 5000; ; await Bun.sleep(100)) {
+      const res = await attempt()
+      if (res.status !== 429 || Date.now() > deadline) return res
+    }
+  }
+
+  test('--email lifts the block on that account; another blocked account stays blocked', async () => {
+    await studio('create-superuser', '--email', 'locked@example.com', '--password', 'long enough')
+    await studio('create-superuser', '--email', 'still@example.com', '--password', 'long enough')
+    expect((await blocked(server.call, 'locked@example.com')).status).toBe(429)
+    expect((await blocked(server.call, 'still@example.com')).status).toBe(429)
+    const { code, stdout } = await studio('unblock', '--email', 'Locked@Example.com')
+    expect(code).toBe(0)
+    expect(stdout).toContain('account locked@example.com')
+    const res = await eventually(() => signIn('locked@example.com', 'long enough'))
+    expect(res.status).toBe(200)
+    expect((await signIn('still@example.com', 'long enough')).status).toBe(429)
+  })
+
+  test('--address lifts the block on a client address', async () => {
+    const proxied = await testApp({ ...env, TRUST_PROXY: 'true' })
+    try {
+      await studio('create-superuser', '--email', 'office@example.com', '--password', 'long enough')
+      const from = { 'x-forwarded-for': '203.0.113.9' }
+      const res = await blocked(proxied.call, 'office@example.com', from)
+      expect(res.status).toBe(429)
+      expect(res.headers.get('retry-after')).toBe('900')
+      expect((await studio('unblock', '--address', '203.0.113.9')).code).toBe(0)
+      const again = await eventually(() =>
+        proxied.call('/api/auth/login/', { method: 'POST', headers: from, json: { email: 'office@example.com', password: 'long enough' } }),
+      )
+      expect(again.status).toBe(200)
+    } finally {
+      await proxied.close()
+    }
+  })
+
+  test('neither flag, or an address that is not one → exit 2', async () => {
+    expect((await studio('unblock')).code).toBe(2)
+    const bad = await studio('unblock', '--address', 'drop table')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--address must be an IPv4 or IPv6 address')
+  })
+})
+
 test('--help lists both commands', async () => {
   const { stdout } = await studio('--help')
   expect(stdout).toContain('create-superuser --email E --password P [--name N]')

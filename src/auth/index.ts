@@ -10,13 +10,15 @@ import { Credentials, RefreshRequest, Registration, TokenPair, User, userView } 
 import { oauth, type OAuthOverrides } from './oauth'
 import { endSession, refreshSession } from './sessions'
 import { signIn } from './sign-in'
+import { applyUnblocks } from '../threats/unblocks'
 import { findUserById } from './user-store'
 
 const tags = ['auth']
 const publicRoute = { tags, security: [] }
 
-export const auth = (rt: Runtime, overrides: OAuthOverrides = {}) =>
-  new Elysia({ name: 'auth', prefix: '/api/auth' })
+export const auth = (rt: Runtime, overrides: OAuthOverrides = {}) => {
+  applyUnblocks(rt)
+  return new Elysia({ name: 'auth', prefix: '/api/auth' })
     .use(authGuard(rt))
     .use(rateLimits(rt))
     .get('/health', () => ({ status: 'healthy' as const, timestamp: new Date().toISOString() }), {
@@ -73,3 +75,4 @@ export const auth = (rt: Runtime, overrides: OAuthOverrides = {}) =>
       detail: { summary: 'The signed-in user', tags },
     })
     .use(oauth(rt, overrides))
+}

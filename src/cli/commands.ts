@@ -6,6 +6,7 @@ import { healthcheck } from './healthcheck'
 import { migrate } from './migrate'
 import { populateDashboardData } from './populate-dashboard-data'
 import { serve } from './serve'
+import { unblockCommand } from './unblock'
 
 export const commands: Command[] = [
   serve,
@@ -13,5 +14,6 @@ export const commands: Command[] = [
   createSuperuserCommand,
   createApiKeyCommand,
   populateDashboardData,
+  unblockCommand,
   healthcheck,
 ]

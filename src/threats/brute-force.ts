@@ -54,6 +54,15 @@ export function recordFailedSignIn(rt: Runtime, address: string | undefined, ema
   rt.threats.tally('brute_force', pairKey(address, email))
 }
 
+/** Forgets the failures behind the blocks on an account (from every address) or an address (on every account). */
+export function liftSignInBlocks(rt: Runtime, { email, address }: { email: string | null; address: string | null }): void {
+  const addr = address === null ? undefined : addressKey(address)
+  rt.threats.forgetWhere('brute_force', (key) => {
+    if (email !== null && (key === `account:${email}` || (key.startsWith('pair:') && key.endsWith(`|${email}`)))) return true
+    return addr !== undefined && (key === `addr:${addr}` || key.startsWith(`pair:${addr}|`))
+  })
+}
+
 export function recordSuccessfulSignIn(rt: Runtime, address: string | undefined, email: string): void {
   rt.threats.forget('brute_force', `account:${email}`)
   if (address !== undefined) rt.threats.forget('brute_force', pairKey(address, email))

@@ -70,6 +70,10 @@ export class SlidingCounter {
     this.events.delete(key)
   }
 
+  forgetWhere(matches: (key: string) => boolean) {
+    for (const key of this.events.keys()) if (matches(key)) this.events.delete(key)
+  }
+
   sweep(windowMs: number) {
     const t = this.now()
     for (const [key, { times }] of this.events) if ((times.at(-1) ?? 0) + windowMs <= t) this.events.delete(key)
@@ -118,6 +122,9 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
     /** How many events of this type the key has in its window now. */
     count: (type: ThreatType, key: string) => counter.count(`${type}|${key}`, policies[type].windowMs),
     forget: (type: ThreatType, key: string) => counter.forget(`${type}|${key}`),
+    /** Forgets every key of the type that `matches` (given the key without its type). */
+    forgetWhere: (type: ThreatType, matches: (key: string) => boolean) =>
+      counter.forgetWhere((key) => key.startsWith(`${type}|`) && matches(key.slice(type.length + 1))),
     close: () => clearInterval(sweep),
   }
 }
