@@ -18,6 +18,7 @@ import { methodsOf } from './http/methods'
 import { requestId } from './http/request-id'
 import { securityHeaders } from './http/security-headers'
 import { keys } from './keys'
+import { anonymousLimit } from './ratelimit/anonymous'
 import type { Runtime } from './runtime'
 import { telemetry } from './telemetry'
 import { floodWatch } from './threats/floods'
@@ -34,6 +35,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(telemetry(rt))
     .use(requestId)
     .use(securityHeaders(rt.config.trustProxy))
+    .use(anonymousLimit(rt))
     .use(floodWatch(rt))
     .use(bodyLimit(rt.config.maxBodyBytes))
     .use(jsonBodies(rt, formPostPaths))

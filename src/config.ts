@@ -171,11 +171,13 @@ export function loadConfig(env: Env = process.env) {
     modelPrices: modelPrices(env),
     logFlushMs: integer(env, 'LOG_FLUSH_MS', 250, 1, 60_000),
     logBatchSize: integer(env, 'LOG_BATCH_SIZE', 500, 1, 100_000),
+    logRetentionDays: integer(env, 'LOG_RETENTION_DAYS', 0, 0, 36_500),
     rateLimits: {
       chat: integer(env, 'RATE_LIMIT_CHAT', 60),
       dashboard: integer(env, 'RATE_LIMIT_DASHBOARD', 120),
       models: integer(env, 'RATE_LIMIT_MODELS', 30),
       auth: integer(env, 'RATE_LIMIT_AUTH', 20),
+      anonymous: integer(env, 'RATE_LIMIT_ANONYMOUS', 300),
     },
     blockSuspicious: boolean(env, 'BLOCK_SUSPICIOUS', false),
     oauth: {

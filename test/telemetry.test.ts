@@ -26,9 +26,9 @@ const lastRow = async (path: string) => {
 }
 
 describe('what is logged', () => {
-  test('a plain request: method, path (never the query), status, latency, request id, user agent', async () => {
+  test("a plain request: method, the route's pattern (never the query), status, latency, request id, user agent", async () => {
     const res = await call('/api/auth/health/?token=secret-value', { headers: { 'user-agent': 'probe/1.0' } })
-    const row = await lastRow('/api/auth/health/')
+    const row = await lastRow('/api/auth/health')
     expect(row).toMatchObject({
       method: 'GET',
       status: 200,
@@ -44,21 +44,31 @@ describe('what is logged', () => {
   })
 
   test.each([
-    ['an unknown /api route', '/api/no-such-thing/', 404, 'not_found'],
-    ['an unknown /v1 route', '/v1/no-such-thing', 404, 'not_found'],
-    ['a guarded route without a token', '/api/dashboard/', 401, 'missing_token'],
-  ])('%s is logged as a client error', async (_, path, status, errorType) => {
+    ['an unknown /api route', '/api/no-such-thing/', '/api/no-such-thing', 404, 'not_found'],
+    ['an unknown /v1 route', '/v1/no-such-thing', '/v1/no-such-thing', 404, 'not_found'],
+    ['a guarded route without a token', '/api/dashboard/', '/api/dashboard', 401, 'missing_token'],
+  ])('%s is logged as a client error', async (_, path, stored, status, errorType) => {
     await call(path)
-    expect(await lastRow(path)).toMatchObject({ status, outcome: 'client_error', error_type: errorType })
+    expect(await lastRow(stored)).toMatchObject({ status, outcome: 'client_error', error_type: errorType })
+  })
+
+  test("ids stay out of the path (the route's pattern is kept); an unknown path is cut to 256 characters", async () => {
+    const owner = await seedUser(rt)
+    await call('/api/keys/0192-some-key-id/', { method: 'DELETE', token: owner.accessToken })
+    expect(await lastRow('/api/keys/:id')).toMatchObject({ method: 'DELETE', status: 404, user_id: owner.userId })
+    const long = `/api/${'x'.repeat(16_000)}`
+    await call(long)
+    expect(await lastRow(long.slice(0, 256))).toMatchObject({ status: 404 })
+    expect(logRows(rt, 'length(path) > 256')).toHaveLength(0)
   })
 
   test('a wrong method (405), malformed JSON (400) and an oversized body (413) are logged with their status', async () => {
     await call('/api/auth/health/', { method: 'DELETE' })
-    expect(await lastRow('/api/auth/health/')).toMatchObject({ method: 'DELETE', status: 405, outcome: 'client_error', error_type: 'method_not_allowed' })
+    expect(await lastRow('/api/auth/health')).toMatchObject({ method: 'DELETE', status: 405, outcome: 'client_error', error_type: 'method_not_allowed' })
     await call('/api/feedback/', { method: 'POST', token: user.accessToken, body: '{"x": ', headers: { 'content-type': 'application/json' } })
-    expect(await lastRow('/api/feedback/')).toMatchObject({ status: 400, outcome: 'client_error' })
+    expect(await lastRow('/api/feedback')).toMatchObject({ status: 400, outcome: 'client_error' })
     await call('/api/feedback/', { method: 'POST', body: 'x'.repeat(2 * 1024 * 1024) })
-    expect(await lastRow('/api/feedback/')).toMatchObject({ status: 413, outcome: 'client_error', error_type: 'payload_too_large' })
+    expect(await lastRow('/api/feedback')).toMatchObject({ status: 413, outcome: 'client_error', error_type: 'payload_too_large' })
   })
 
   test('CORS preflights and paths outside /api and /v1 are not logged', async () => {

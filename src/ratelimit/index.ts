@@ -1,16 +1,61 @@
 // Per-minute limits per route group: `{ rateLimit: 'chat' }` on a route counts the signed-in
 // user, whichever of their tokens and API keys is used (so minting keys adds no budget);
-// `'auth'` (sign-in endpoints, anonymous) counts the client address.
+// `'auth'` (sign-in endpoints, anonymous) counts the client address. Requests that no one signed
+// in for count against the `anonymous` limit of their address (./anonymous.ts).
 // Every limited response carries X-RateLimit-*; a refusal is a 429 and a rate_limit threat.
 import { Elysia } from 'elysia'
 import { principalOf } from '../auth/guard'
+import type { Principal } from '../auth/principal'
 import { addressKey, clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 
-export type RateLimitGroup = 'chat' | 'dashboard' | 'models' | 'auth'
+export type RateLimitGroup = 'chat' | 'dashboard' | 'models' | 'auth' | 'anonymous'
 
 const WINDOW_MS = 60_000
+
+/** The limiter's key for a caller: the user, or the address (IPv6 by its /64) of an anonymous one. */
+export const callerKey = (principal: Principal | undefined, address: string) =>
+  principal ? `user:${principal.userId}` : `addr:${addressKey(address)}`
+
+/** Counts one request of `who` against the group's limit, unless it is refused. */
+export const hitLimit = (rt: Runtime, group: RateLimitGroup, who: string) =>
+  rt.limiter.hit(`${group}|${who}`, rt.config.rateLimits[group], WINDOW_MS)
+
+/**
+ * Counts one request of `who` against the group's limit: sets the X-RateLimit-* headers, and past
+ * the limit records a rate_limit threat and throws the 429.
+ */
+export async function countRequest(
+  rt: Runtime,
+  group: RateLimitGroup,
+  who: string,
+  headersOut: Record<string, unknown>,
+  caller: { principal?: Principal; address?: string },
+): Promise<void> {
+  const verdict = await hitLimit(rt, group, who)
+  const { limit } = verdict
+  const headers = {
+    'x-ratelimit-limit': String(verdict.limit),
+    'x-ratelimit-remaining': String(verdict.remaining),
+    'x-ratelimit-reset': String(Math.ceil(verdict.resetAt / 1000)),
+  }
+  Object.assign(headersOut, headers)
+  if (verdict.allowed) return
+  rt.threats.observe({
+    type: 'rate_limit',
+    key: `${group}|${who}`,
+    userId: caller.principal?.userId,
+    apiKeyId: caller.principal?.apiKeyId,
+    address: caller.address,
+    detail: `${group} limit of ${limit} requests per minute exceeded by ${who}`,
+  })
+  const retryAfter = Math.max(1, Math.ceil((verdict.resetAt - Date.now()) / 1000))
+  throw new HttpError(429, `Rate limit of ${limit} requests per minute exceeded; retry in ${retryAfter} s`, {
+    code: 'rate_limit_exceeded',
+    headers: { ...headers, 'retry-after': String(retryAfter) },
+  })
+}
 
 export const rateLimits = (rt: Runtime) =>
   new Elysia({ name: 'rate-limits' }).macro({
@@ -19,36 +64,14 @@ export const rateLimits = (rt: Runtime) =>
         // In `transform`, after the guard (routes list `auth` before `rateLimit`) and before the body is
         // validated: invalid requests count against the limit too.
         async transform(ctx) {
-          const limit = rt.config.rateLimits[group]
-          if (!limit) return
+          if (!rt.config.rateLimits[group]) return
           const principal = principalOf(ctx.request)
-          // Only sign-in endpoints count anonymous callers (an anonymous /v1/health is not limited).
+          // Only sign-in endpoints count anonymous callers here (the anonymous limit counts the rest).
           if (!principal && group !== 'auth') return
           const address = clientAddress(ctx.request, ctx.server, rt.config.trustProxy)
           // An address-keyed limit needs an address; in-process calls (app.handle) have none.
           if (!principal && address === undefined) return
-          const who = principal ? `user:${principal.userId}` : `addr:${addressKey(address!)}`
-          const verdict = await rt.limiter.hit(`${group}|${who}`, limit, WINDOW_MS)
-          const headers = {
-            'x-ratelimit-limit': String(verdict.limit),
-            'x-ratelimit-remaining': String(verdict.remaining),
-            'x-ratelimit-reset': String(Math.ceil(verdict.resetAt / 1000)),
-          }
-          Object.assign(ctx.set.headers, headers)
-          if (verdict.allowed) return
-          rt.threats.observe({
-            type: 'rate_limit',
-            key: `${group}|${who}`,
-            userId: principal?.userId,
-            apiKeyId: principal?.apiKeyId,
-            address,
-            detail: `${group} limit of ${limit} requests per minute exceeded by ${who}`,
-          })
-          const retryAfter = Math.max(1, Math.ceil((verdict.resetAt - Date.now()) / 1000))
-          throw new HttpError(429, `Rate limit of ${limit} requests per minute exceeded; retry in ${retryAfter} s`, {
-            code: 'rate_limit_exceeded',
-            headers: { ...headers, 'retry-after': String(retryAfter) },
-          })
+          await countRequest(rt, group, callerKey(principal, address!), ctx.set.headers, { principal, address })
         },
       }
     },

@@ -19,6 +19,8 @@ export type RequestFacts = {
   finishReason?: string
   outcome?: Outcome
   errorType?: string
+  /** Counted in the rollups, its raw row not kept: an anonymous request past RATE_LIMIT_ANONYMOUS. */
+  rollupOnly?: boolean
   /** Set by a streaming handler: the log is written when the stream ends, not when the response starts. */
   streaming?: boolean
   /** Set by `streamEnded`. */

@@ -5,15 +5,24 @@ import type { Server } from 'bun'
 import { Elysia, StatusMap } from 'elysia'
 import { rememberPeer } from '../http/client-address'
 import { HttpError } from '../http/errors'
+import { keepAnonymousRow } from '../ratelimit/anonymous'
 import type { Runtime } from '../runtime'
 import { clientInfo } from './country'
 import { factsOf, tokenCount, type Outcome, type RequestFacts } from './facts'
 import { pricing, type CostOf } from './prices'
+import { pruneOldLogs } from './retention'
 import type { LogRow } from './store'
 import { logWriter } from './writer'
 
 const logged = (path: string, method: string) =>
   method !== 'OPTIONS' && (path.startsWith('/api/') || path.startsWith('/v1/') || path === '/api' || path === '/v1')
+
+/**
+ * What the log keeps of a path: the route's pattern (ids are in their own columns), or for an
+ * unknown route, or a request refused before routing, the path without its trailing slash, cut
+ * to 256 characters: anyone can send paths of 16 KB.
+ */
+const storedPath = (route: string | undefined, path: string) => route || path.replace(/\/+$/, '').slice(0, 256)
 
 const outcomeOf = (status: number): Outcome => (status >= 500 ? 'server_error' : status >= 400 ? 'client_error' : 'ok')
 
@@ -31,6 +40,7 @@ function errorTypeOf(error: unknown, code: unknown, status: number): string | nu
 
 export const telemetry = (rt: Runtime) => {
   const writer = logWriter(rt)
+  pruneOldLogs(rt)
   const costOf = pricing(rt.config.modelPrices)
   const { trustProxy, debug } = rt.config
   // Streams still running at shutdown are cut short: logged then, as cancelled, with what is known so far.
@@ -43,14 +53,14 @@ export const telemetry = (rt: Runtime) => {
       rememberPeer(request, server)
     })
     // Destructured in the parameter list: Elysia reads it to decide what to parse per request.
-    .onAfterResponse({ as: 'global' }, ({ request, path, set, response, server, error, code }: AfterResponse) => {
+    .onAfterResponse({ as: 'global' }, ({ request, path, route, set, response, server, error, code }: AfterResponse) => {
       if (!logged(path, request.method)) return
       const facts = factsOf(request)
       const status = statusOf(response, set.status)
       const base = {
         requestId: String(set.headers['x-request-id'] ?? ''),
         method: request.method,
-        path,
+        path: storedPath(route, path),
         status,
         ...clientInfo(request, server, trustProxy),
         errorType: status >= 400 ? errorTypeOf(error, code, status) : null,
@@ -62,7 +72,12 @@ export const telemetry = (rt: Runtime) => {
         facts.onEnd = undefined
         if (cutShort) facts.outcome ??= 'cancelled'
         const entry = row(base, facts, request, costOf)
-        writer.add(entry)
+        if (entry.userId !== null) writer.add(entry)
+        else
+          void keepAnonymousRow(rt, request, facts, entry.ip ?? undefined).then((keep) => {
+            entry.rollupOnly = !keep
+            writer.add(entry)
+          })
         // DEBUG: an access log line on stdout as well (no query string, no body, no credentials).
         if (debug) console.log(`${entry.method} ${entry.path} ${entry.status} ${entry.latencyMs.toFixed(1)}ms ${entry.outcome}${entry.model ? ` ${entry.model}` : ''}`)
       }
@@ -77,6 +92,8 @@ export const telemetry = (rt: Runtime) => {
 type AfterResponse = {
   request: Request
   path: string
+  /** The matched route's pattern (`/api/keys/:id`); none for an unknown route. */
+  route?: string
   set: { status?: number | keyof StatusMap; headers: Record<string, unknown> }
   response: unknown
   server: Server<unknown> | null

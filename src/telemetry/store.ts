@@ -27,6 +27,8 @@ export type LogRow = {
   errorType: string | null
   outcome: Outcome
   generated?: boolean
+  /** Counted in the rollups only, its raw row not kept (an anonymous request past RATE_LIMIT_ANONYMOUS). */
+  rollupOnly?: boolean
 }
 
 const insertSql = (rows: number) => `INSERT INTO request_logs (request_id, created_at, method, path, status, latency_ms,
@@ -130,13 +132,14 @@ export async function insertLogs(db: Database, rows: LogRow[]): Promise<void> {
   if (rows.length === 0) return
   const rollup = new RequestRollup()
   for (const row of rows) rollup.add(row)
+  const kept = rows.some((row) => row.rollupOnly) ? rows.filter((row) => !row.rollupOnly) : rows
   db.transaction(() => {
     const many = db.query(insertSql(ROWS_PER_INSERT))
     const one = db.query(insertSql(1))
     let i = 0
-    for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT)
-      many.run(...rows.slice(i, i + ROWS_PER_INSERT).flatMap(values))
-    for (; i < rows.length; i++) one.run(...values(rows[i]!))
+    for (; i + ROWS_PER_INSERT <= kept.length; i += ROWS_PER_INSERT)
+      many.run(...kept.slice(i, i + ROWS_PER_INSERT).flatMap(values))
+    for (; i < kept.length; i++) one.run(...values(kept[i]!))
     saveRollup(db, rollup)
     saveSessionTotals(db, rows)
   })()

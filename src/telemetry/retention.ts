@@ -1,0 +1,42 @@
+// LOG_RETENTION_DAYS: raw request-log rows older than that many days are deleted in the
+// background, a small batch at a time so that no batch holds the event loop or the write lock
+// for long. The dashboard reads the rollups, which keep every total: pruning changes no figure
+// it shows; what goes is the row-by-row detail (the admin's log view, ratings of old completions).
+import type { Database } from 'bun:sqlite'
+import type { Runtime } from '../runtime'
+
+const DAY_MS = 86_400_000
+const EVERY_MS = 3_600_000
+/** Rows deleted per statement: a few milliseconds of work. */
+const BATCH = 2_000
+
+/** Deletes up to one batch of rows created before `before`; returns how many went. */
+export function pruneBatch(db: Database, before: number): number {
+  return db
+    .query('DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs WHERE created_at < ? ORDER BY created_at LIMIT ?)')
+    .run(before, BATCH).changes
+}
+
+export function pruneOldLogs(rt: Runtime): void {
+  const days = rt.config.logRetentionDays
+  if (!days) return
+  let timer: Timer | undefined
+  let stopped = false
+  const round = async () => {
+    const before = Date.now() - days * DAY_MS
+    try {
+      while (!stopped && pruneBatch(rt.db, before) === BATCH) await Bun.sleep(10)
+    } catch (error) {
+      // Busy (another writer) or closing: the next round tries again.
+      console.error(`request log retention: pruning failed (${(error as Error).message}); will retry`)
+    }
+    if (!stopped) timer = setTimeout(round, EVERY_MS)
+    timer?.unref()
+  }
+  timer = setTimeout(round, 1000)
+  timer.unref()
+  rt.onClose(() => {
+    stopped = true
+    clearTimeout(timer)
+  })
+}

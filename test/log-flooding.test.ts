@@ -1,0 +1,136 @@
+// Anonymous traffic cannot grow the request log without bound: requests no one signed in for are
+// limited per address (RATE_LIMIT_ANONYMOUS), past the limit only the rollups count them, paths
+// are kept as route patterns or cut short, and LOG_RETENTION_DAYS prunes old raw rows while
+// every dashboard total stays exact.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { pruneBatch } from '../src/telemetry/retention'
+import { testApp } from './support/app'
+import { logRows, settle } from './support/log'
+import { seedUser } from './support/users'
+
+const { rt, call, close } = await testApp({ TRUST_PROXY: 'true', RATE_LIMIT_ANONYMOUS: '5', LOG_FLUSH_MS: '60000' })
+afterAll(close)
+
+const from = (address: string) => ({ 'x-forwarded-for': address })
+const hourlyRequests = () =>
+  rt.db.query<{ n: number }, []>("SELECT coalesce(sum(requests), 0) AS n FROM rollup_traffic WHERE grain = 3600000 AND user_id = ''").get()!.n
+
+describe('RATE_LIMIT_ANONYMOUS', () => {
+  test('anonymous requests past the limit get 429; only the rollups count the refused ones', async () => {
+    await settle(rt)
+    const rowsBefore = logRows(rt).length
+    const countedBefore = hourlyRequests()
+    const long = `/api/${'a'.repeat(1500)}`
+    const statuses: number[] = []
+    for (let i = 0; i < 50; i++) statuses.push((await call(long, { headers: from('198.51.100.7') })).status)
+    expect(statuses.filter((s) => s === 404)).toHaveLength(5)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(45)
+    await settle(rt)
+    expect(logRows(rt).length - rowsBefore).toBe(5)
+    expect(hourlyRequests() - countedBefore).toBe(50)
+    const errors = rt.db.query<{ label: string; n: number }, []>(
+      "SELECT label, sum(requests) AS n FROM rollup_errors WHERE grain = 3600000 AND user_id = '' GROUP BY label ORDER BY label",
+    ).all()
+    expect(errors).toEqual(expect.arrayContaining([{ label: '429', n: 45 }]))
+  })
+
+  test('the 429 carries Retry-After and the rate-limit headers; another address has its own budget', async () => {
+    for (let i = 0; i < 5; i++) await call('/api/auth/health/', { headers: from('198.51.100.8') })
+    const refused = await call('/api/auth/health/', { headers: from('198.51.100.8') })
+    expect(refused.status).toBe(429)
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(refused.headers.get('x-ratelimit-limit')).toBe('5')
+    expect((await call('/api/auth/health/', { headers: from('198.51.100.9') })).status).toBe(200)
+  })
+
+  test('signed-in users are not anonymous: their requests do not count', async () => {
+    const user = await seedUser(rt)
+    for (let i = 0; i < 10; i++)
+      expect((await call('/api/auth/me/', { token: user.apiKey, headers: from('198.51.100.10') })).status).toBe(200)
+    expect((await call('/api/auth/health/', { headers: from('198.51.100.10') })).status).toBe(200)
+  })
+
+  test('bad credentials do not dodge the limit: past it, their rows go to the rollups only', async () => {
+    await settle(rt)
+    const rowsBefore = logRows(rt).length
+    for (let i = 0; i < 20; i++)
+      expect((await call('/api/no-such-route', { token: `garbage-${i}`, headers: from('198.51.100.11') })).status).toBe(404)
+    for (let i = 0; i < 20; i++)
+      expect((await call('/api/auth/me/', { token: `forged.token.${i}`, headers: from('198.51.100.11') })).status).toBe(401)
+    await settle(rt)
+    expect(logRows(rt).length - rowsBefore).toBe(5)
+  })
+
+  test('bodies refused before sign-in is checked count as anonymous too', async () => {
+    const user = await seedUser(rt)
+    await settle(rt)
+    const rowsBefore = logRows(rt).length
+    for (let i = 0; i < 20; i++) {
+      const res = await call('/api/feedback/', {
+        method: 'POST',
+        token: user.apiKey,
+        headers: { ...from('198.51.100.12'), 'content-type': 'application/json' },
+        body: '['.repeat(200),
+      })
+      expect(res.status).toBe(400)
+    }
+    await settle(rt)
+    expect(logRows(rt).length - rowsBefore).toBe(5)
+  })
+
+  test('0 turns the limit off', async () => {
+    const open = await testApp({ TRUST_PROXY: 'true', RATE_LIMIT_ANONYMOUS: '0' })
+    try {
+      for (let i = 0; i < 30; i++) expect((await open.call('/api/auth/health/', { headers: from('198.51.100.13') })).status).toBe(200)
+    } finally {
+      await open.close()
+    }
+  })
+})
+
+describe('LOG_RETENTION_DAYS', () => {
+  test('old raw rows are pruned in batches; the dashboard shows the same figures before and after', async () => {
+    const kept = await testApp({ LOG_FLUSH_MS: '60000', RATE_LIMIT_ANONYMOUS: '0' })
+    try {
+      const admin = await seedUser(kept.rt, { role: 'admin' })
+      for (let i = 0; i < 30; i++) await kept.call('/api/auth/health/')
+      await settle(kept.rt)
+      // Age every row but the newest five by ten days.
+      kept.rt.db.query('UPDATE request_logs SET created_at = created_at - 10 * 86400000 WHERE id <= (SELECT max(id) - 5 FROM request_logs)').run()
+      const rollups = () => kept.rt.db.query('SELECT * FROM rollup_traffic ORDER BY grain, user_id, bucket').all()
+      const dashboard = async () => (await (await kept.call('/api/dashboard/?range=7d', { token: admin.accessToken })).json()).summary
+      const before = await dashboard()
+      await settle(kept.rt)
+      const cells = rollups()
+      const total = logRows(kept.rt).length
+      expect(pruneBatch(kept.rt.db, Date.now() - 86_400_000)).toBe(total - 6)
+      expect(logRows(kept.rt)).toHaveLength(6)
+      expect(pruneBatch(kept.rt.db, Date.now() - 86_400_000)).toBe(0)
+      expect(rollups()).toEqual(cells)
+      // The same totals: the 30 health checks, plus the dashboard request that read them.
+      const after = await dashboard()
+      expect(before.totalRequests).toBe(30)
+      expect(after).toMatchObject({ totalRequests: 31, successfulRequests: 31 })
+    } finally {
+      await kept.close()
+    }
+  })
+
+  test('the server prunes in the background when the setting is on', async () => {
+    const pruned = await testApp({ LOG_RETENTION_DAYS: '1', RATE_LIMIT_ANONYMOUS: '0' })
+    try {
+      for (let i = 0; i < 3; i++) await pruned.call('/api/auth/health/')
+      await settle(pruned.rt)
+      pruned.rt.db.query('UPDATE request_logs SET created_at = created_at - 2 * 86400000').run()
+      // The first round runs a second after start-up.
+      for (const deadline = Date.now() + 5000; logRows(pruned.rt).length > 0 && Date.now() < deadline; ) await Bun.sleep(100)
+      expect(logRows(pruned.rt)).toHaveLength(0)
+    } finally {
+      await pruned.close()
+    }
+  })
+
+  test('a setting that is not a whole number of days stops start-up naming it', async () => {
+    await expect(testApp({ LOG_RETENTION_DAYS: 'a week' })).rejects.toThrow('LOG_RETENTION_DAYS')
+  })
+})
