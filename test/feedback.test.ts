@@ -60,7 +60,7 @@ describe('POST /api/feedback/', () => {
     expect((await feedbackOf(admin.accessToken)).avgRating).toBe(4.5)
   })
 
-  test("someone else's completion, or an unknown one → 404", async () => {
+  test("someone else's completion, or an unknown one → 404 naming the field, not the id sent", async () => {
     const id = await completion(alice.accessToken)
     for (const [token, completionId] of [
       [bob.accessToken, id],
@@ -68,7 +68,9 @@ describe('POST /api/feedback/', () => {
     ] as const) {
       const res = await rate(token, { completionId, rating: 3 })
       expect(res.status).toBe(404)
-      expect(await res.json()).toMatchObject({ error: 'Not found', message: expect.stringContaining(completionId) })
+      const body = await res.json()
+      expect(body).toMatchObject({ error: 'Not found', message: expect.stringContaining('completionId') })
+      expect(body.message).not.toContain(completionId)
     }
   })
 

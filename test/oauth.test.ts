@@ -333,9 +333,11 @@ describe('unconfigured and unknown providers', () => {
     }
   })
 
-  test('an unknown provider → 404', async () => {
+  test('an unknown provider → 404 listing the known ones, without echoing the name sent', async () => {
     const res = await call('/api/auth/oauth/myspace/')
     expect(res.status).toBe(404)
-    expect((await res.json()).message).toContain("Unknown sign-in provider 'myspace'")
+    const { message } = await res.json()
+    expect(message).toContain('No such sign-in provider; the server knows google')
+    expect(message).not.toContain('myspace')
   })
 })

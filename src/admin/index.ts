@@ -44,7 +44,7 @@ export const admin = (rt: Runtime) =>
       '/users/:id',
       async ({ params, body, principal }) => {
         const user = await findUser(rt.db, params.id)
-        if (!user) throw new HttpError(404, `No user with id ${params.id}`)
+        if (!user) throw new HttpError(404, 'No user has this id')
         if (user.id === principal.userId && (body.role === 'user' || body.isActive === false))
           throw new HttpError(409, 'Admins cannot demote or deactivate themselves')
         if (body.role) await setUserRole(rt.db, user.id, body.role)
@@ -99,7 +99,7 @@ export const admin = (rt: Runtime) =>
       '/logs/:id',
       async ({ params }) => {
         const log = await findLog(rt.db, params.id)
-        if (!log) throw new HttpError(404, `No request log with id ${params.id}`)
+        if (!log) throw new HttpError(404, 'No request log has this id')
         return log
       },
       { auth: 'admin', params: t.Object({ id: t.Integer({ minimum: 1, error: 'id must be a positive integer' }) }), detail: { summary: 'One request log (admin)', tags: ['admin'] } },

@@ -28,7 +28,7 @@ function parseBound(name: 'start' | 'end', value: string | undefined): number {
   const match = isoDate.exec(value)
   // A date-time without an offset is read as UTC, like a plain date.
   const time = match ? parseDate(value.includes('T') && !match[1] ? `${value}Z` : value) : NaN
-  if (Number.isNaN(time)) throw invalid(`'${name}' is not an ISO 8601 date or date-time: ${JSON.stringify(value)}`, name)
+  if (Number.isNaN(time)) throw invalid(`'${name}' must be an ISO 8601 date or date-time`, name)
   return time
 }
 

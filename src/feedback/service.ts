@@ -9,7 +9,7 @@ export async function rateCompletion(
   input: { completionId: string; rating: number; comment?: string | null },
 ) {
   if (!(await ownsCompletion(db, input.completionId, userId)))
-    throw new HttpError(404, `No completion '${input.completionId}' made by you was found`, {
+    throw new HttpError(404, 'No completion with this completionId made by you was found', {
       param: 'completionId',
       code: 'completion_not_found',
     })

@@ -52,7 +52,7 @@ export const threatRoutes = (rt: Runtime) =>
       '/:id/resolve',
       async ({ params, principal }) => {
         const resolved = await resolveThreat(rt.db, params.id, principal.email)
-        if (!resolved) throw new HttpError(404, `No threat with id ${params.id}`)
+        if (!resolved) throw new HttpError(404, 'No threat has this id')
         return resolved
       },
       {

@@ -3,6 +3,7 @@
 // lands on FRONTEND_URL/auth/callback with tokens or `#error=<code>` in the fragment.
 import type { Server } from 'bun'
 import { Elysia, t, type Cookie } from 'elysia'
+import { isBusy } from '../../db/busy'
 import { HttpError } from '../../http/errors'
 import type { Runtime } from '../../runtime'
 import { randomToken, sameHash } from '../crypto'
@@ -45,7 +46,7 @@ export const oauth = (rt: Runtime, overrides: OAuthOverrides) => {
 
   function configured(name: string): { name: ProviderName; provider: Provider } {
     if (!isProviderName(name))
-      throw new HttpError(404, `Unknown sign-in provider '${name}'; the server knows ${providerNames.join(', ')}`)
+      throw new HttpError(404, `No such sign-in provider; the server knows ${providerNames.join(', ')}`)
     const provider = providers[name]
     if (!provider)
       throw new HttpError(404, `${titles[name]} sign-in is not configured; set ${requiredSettings[name].join(', ')}`, {
@@ -74,8 +75,10 @@ export const oauth = (rt: Runtime, overrides: OAuthOverrides) => {
   }
 
   function failed(set: CallbackContext['set'], name: ProviderName, error: unknown): Response {
-    const failure = error instanceof OAuthFailure ? error : new OAuthFailure('server_error')
-    if (!(error instanceof OAuthFailure)) console.error(`[oauth] ${name} sign-in failed:`, error)
+    // Another process holding the database's lock is not our fault: OAuth's own code for "try again".
+    const busy = isBusy(error)
+    const failure = error instanceof OAuthFailure ? error : new OAuthFailure(busy ? 'temporarily_unavailable' : 'server_error')
+    if (!(error instanceof OAuthFailure) && !busy) console.error(`[oauth] ${name} sign-in failed:`, error)
     else if (failure.detail) console.warn(`[oauth] ${name} sign-in failed (${failure.code}): ${failure.detail}`)
     return land(set, { error: failure.code })
   }
