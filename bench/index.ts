@@ -1,6 +1,6 @@
 // `bun run bench`: runs each benchmark in its own process, one after another, so that one
 // bench's servers and timers cannot disturb the next. A new bench is a file and a line here.
-const benches = ['gateway.ts', 'protection.ts', 'dashboard.ts', 'startup.ts']
+const benches = ['gateway.ts', 'protection.ts', 'hostile.ts', 'dashboard.ts', 'startup.ts']
 
 let failed = false
 for (const bench of benches) {

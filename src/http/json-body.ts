@@ -2,9 +2,9 @@
 // other content type is a 415, so that an HTML form on another site cannot post to it from a
 // victim's browser (a form can send urlencoded, multipart and text bodies, never JSON). The body
 // must arrive within BODY_TIMEOUT_MS (408), nest no deeper than MAX_JSON_DEPTH and be a JSON
-// object (400) — checked on the text, before it is parsed: a body of thousands of nested arrays
-// would otherwise reach schema validation, whose error pretty-prints the value, blocking the
-// event loop for seconds and taking gigabytes. The routes in `formPaths` (Apple's form_post
+// object (400) — the nesting checked on the bytes as they arrive, before anything is parsed: a
+// body of thousands of nested arrays would otherwise reach schema validation, whose error
+// pretty-prints the value, blocking the event loop for seconds and taking gigabytes. The routes in `formPaths` (Apple's form_post
 // callback) parse their urlencoded bodies themselves.
 import { Elysia } from 'elysia'
 import { BodyDeadline, bodyTimedOut } from './body-deadline'
@@ -17,24 +17,58 @@ export const MAX_JSON_DEPTH = 100
 
 const invalidBody = (message: string, code: string) => new HttpError(400, message, { code })
 
-/** True when the JSON text opens more than `limit` arrays or objects inside each other (strings are skipped). */
-export function nestsDeeperThan(text: string, limit: number): boolean {
-  let depth = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 34 /* " */) {
-      // Skip the string, escapes included.
-      for (i++; i < text.length; i++) {
-        const s = text.charCodeAt(i)
-        if (s === 92 /* \ */) i++
-        else if (s === 34) break
-      }
-    } else if (c === 91 /* [ */ || c === 123 /* { */) {
-      if (++depth > limit) return true
-    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--
+/**
+ * Follows how deep a JSON text nests, chunk by chunk, as its bytes arrive (brackets inside strings
+ * do not count; in UTF-8 no byte of a multi-byte character looks like one of these ASCII marks).
+ */
+export class NestingScanner {
+  private depth = 0
+  private inString = false
+  private escaped = false
+  constructor(private readonly limit: number) {}
+
+  /** False once the text has nested deeper than the limit. */
+  push(bytes: Uint8Array): boolean {
+    let { depth, inString, escaped } = this
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!
+      if (inString) {
+        if (escaped) escaped = false
+        else if (b === 92 /* \ */) escaped = true
+        else if (b === 34 /* " */) inString = false
+      } else if (b === 34) inString = true
+      else if (b === 91 /* [ */ || b === 123 /* { */) {
+        if (++depth > this.limit) return false
+      } else if (b === 93 /* ] */ || b === 125 /* } */) depth--
+    }
+    Object.assign(this, { depth, inString, escaped })
+    return true
   }
-  return false
 }
+
+const tooDeep = () => invalidBody(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'too_deep')
+
+/**
+ * The body's text, refused as soon as it nests too deep: the rest of a hostile body is never
+ * held in memory, nor turned into a string.
+ */
+async function readShallowJson(body: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = body.getReader()
+  const scanner = new NestingScanner(MAX_JSON_DEPTH)
+  const chunks: Uint8Array[] = []
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    if (!scanner.push(value)) {
+      void reader.cancel().catch(() => {})
+      throw tooDeep()
+    }
+    chunks.push(value)
+  }
+  return chunks.length === 1 ? decoder.decode(chunks[0]) : decoder.decode(Buffer.concat(chunks))
+}
+
+const decoder = new TextDecoder()
 
 const isJson = (type: string) => type === 'application/json' || type.endsWith('+json')
 
@@ -56,10 +90,8 @@ export const jsonBodies = (rt: Runtime, formPaths: RegExp) => {
           code: 'unsupported_media_type',
         })
       }
-      const text = await deadline.within(request.text())
+      const text = await deadline.within(readShallowJson(request.body))
       if (text.trim() === '') return
-      if (nestsDeeperThan(text, MAX_JSON_DEPTH))
-        throw invalidBody(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'too_deep')
       let value: unknown
       try {
         value = JSON.parse(text)
