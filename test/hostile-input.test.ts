@@ -41,6 +41,31 @@ describe('bodies nested deeper than the limit → 400 before validation', () => 
     expect(res.status).toBe(200)
   })
 
+  test('strings and escapes split across chunks are followed from one chunk to the next', async () => {
+    const streamed = (chunks: string[]) =>
+      call('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.apiKey}` },
+        body: new ReadableStream({
+          start(controller) {
+            for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk))
+            controller.close()
+          },
+        }),
+        // @ts-expect-error Bun's RequestInit takes duplex for a streamed body
+        duplex: 'half',
+      })
+    const text = JSON.stringify({ ...hello, messages: [{ role: 'user', content: `say \"${'['.repeat(300)}` }] })
+    const escape = text.indexOf('\\')
+    // Split right after the backslash, and again inside the brackets of the string.
+    const ok = await streamed([text.slice(0, escape + 1), text.slice(escape + 1, escape + 150), text.slice(escape + 150)])
+    expect(ok.status).toBe(200)
+    const deep = nested(300)
+    const refused = await streamed([deep.slice(0, 60), deep.slice(60, 120), deep.slice(120)])
+    expect(refused.status).toBe(400)
+    expect((await refused.json()).error.code).toBe('too_deep')
+  })
+
   test('the refusal comes before sign-in routes validate anything, on /api too', async () => {
     const res = await raw('/api/auth/login/', nested(10_000))
     expect(res.status).toBe(400)
