@@ -1,6 +1,7 @@
 // Drives the admin UI in headless Chromium against the real server running as a subprocess,
 // with every request that would leave 127.0.0.1 blocked (and counted): the UI must work offline.
-// Screenshots of each page land in test/artifacts/ for a person to look at.
+// Screenshots of each page land in test/artifacts/ for a person to look at. The charts are also
+// read back through Chart.js (their data, gaps and axis labels), not only looked at.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -76,6 +77,31 @@ async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeo
 
 const nav = (name: string) => page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name, exact: true })
 
+type DrawnChart = { title: string; labels: string[]; datasets: { data: (number | null)[]; spanGaps: unknown }[]; yTicks: string[] }
+
+/** Every chart on the page as Chart.js holds it: title, x labels, data and the y-axis labels it drew. */
+const drawnCharts = () =>
+  page.evaluate(() =>
+    Object.values((window as unknown as { Chart: { instances: Record<string, ChartLike> } }).Chart.instances).map((chart) => ({
+      title: chart.canvas.closest('figure')!.querySelector('figcaption')!.textContent!,
+      labels: chart.data.labels.map(String),
+      datasets: chart.data.datasets.map((set) => ({ data: set.data as (number | null)[], spanGaps: set.spanGaps })),
+      yTicks: (chart.scales.y?.ticks ?? []).map((tick) => String(tick.label)),
+    })),
+  )
+
+/** The overview's charts once those of `range` (buckets in its Requests chart) are drawn. */
+async function overviewCharts(buckets: number): Promise<Record<string, DrawnChart>> {
+  const charts = await until(drawnCharts, (all) => all.find((chart) => chart.title === 'Requests')?.labels.length === buckets)
+  return Object.fromEntries(charts.map((chart) => [chart.title, chart]))
+}
+
+async function chooseRange(name: string, value: string) {
+  await page.getByRole('button', { name }).click()
+  await page.waitForURL(new RegExp(`range=${value}$`))
+  await page.locator('.figures').waitFor()
+}
+
 beforeAll(async () => {
   if (!hasChromium) return
   mkdirSync(artifacts, { recursive: true })
@@ -119,9 +145,14 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     expect(await page.evaluate(() => localStorage.getItem('refreshToken'))).toBeTruthy()
   }, 30_000)
 
-  test('the overview draws every chart from the dashboard API', async () => {
+  test("the overview opens on the API's default range, 24 hours, and draws every chart from the dashboard API", async () => {
     await nav('Overview').click()
     await page.locator('.figures').waitFor()
+    expect(new URL(page.url()).search).toBe('')
+    expect(await page.getByRole('button', { name: '24 hours' }).getAttribute('aria-pressed')).toBe('true')
+    expect(await page.getByRole('button', { name: '7 days' }).getAttribute('aria-pressed')).toBe('false')
+    // One bucket per hour.
+    expect((await overviewCharts(24)).Requests!.labels).toHaveLength(24)
 
     const charts = await page.evaluate(() =>
       Object.values((window as unknown as { Chart: { instances: Record<string, ChartLike> } }).Chart.instances).map((chart) => ({
@@ -140,10 +171,46 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     expect(await page.locator('.figure strong').first().textContent()).not.toBe('0')
     await shot('overview')
 
-    await page.getByRole('button', { name: '24 hours' }).click()
-    await page.waitForURL(/range=24h/)
-    await page.locator('.figures').waitFor()
-    expect(await page.getByRole('button', { name: '24 hours' }).getAttribute('aria-pressed')).toBe('true')
+    await chooseRange('7 days', '7d')
+    expect(await page.getByRole('button', { name: '7 days' }).getAttribute('aria-pressed')).toBe('true')
+    expect(await page.getByRole('button', { name: '24 hours' }).getAttribute('aria-pressed')).toBe('false')
+    expect((await overviewCharts(7)).Requests!.labels).toHaveLength(7)
+  }, 60_000)
+
+  test('days without requests are gaps in the latency and cost lines, not 0 s and $0', async () => {
+    // The data covers the last 14 days, so a month has days without any request.
+    await chooseRange('1 month', '1m')
+    const charts = await overviewCharts(30)
+    const [success, error] = charts.Requests!.datasets.map((set) => set.data as number[])
+    const requests = success!.map((count, day) => count + error![day]!)
+    expect(requests.filter((count) => count === 0).length).toBeGreaterThanOrEqual(14)
+    expect(requests.filter((count) => count > 0).length).toBeGreaterThanOrEqual(14)
+    for (const title of ['Latency', 'Cost']) {
+      const [line] = charts[title]!.datasets
+      const gaps = line!.data.map((value) => value === null)
+      expect({ title, gaps }).toEqual({ title, gaps: requests.map((count) => count === 0) })
+      // Chart.js leaves a null point out and breaks the line there, unless told to span gaps.
+      expect(line!.spanGaps).not.toBe(true)
+    }
+    await shot('overview-1m')
+  }, 60_000)
+
+  test('the cost axis labels are all different, whatever the size of the costs', async () => {
+    for (const [name, value, buckets] of [['24 hours', '24h', 24], ['1 month', '1m', 30]] as const) {
+      await chooseRange(name, value)
+      const ticks = (await overviewCharts(buckets)).Cost!.yTicks
+      expect(ticks.length).toBeGreaterThan(2)
+      expect({ range: value, ticks }).toEqual({ range: value, ticks: [...new Set(ticks)] })
+    }
+    // An axis of fractions of a cent, as local models cost, through the chart's own tick callback.
+    const subCent = await page.evaluate(() => {
+      const chart = Object.values((window as unknown as { Chart: { instances: Record<string, ChartLike> } }).Chart.instances).find(
+        (each) => each.canvas.closest('figure')!.querySelector('figcaption')!.textContent === 'Cost',
+      )!
+      const ticks = [0, 0.0005, 0.001, 0.0015, 0.002].map((value) => ({ value }))
+      return ticks.map((tick, index) => chart.options.scales.y.ticks.callback.call(chart.scales.y, tick.value, index, ticks))
+    })
+    expect(subCent).toEqual(['$0.0000', '$0.0005', '$0.0010', '$0.0015', '$0.0020'])
   }, 60_000)
 
   test('the users table lists the accounts, and search narrows it', async () => {
@@ -328,4 +395,9 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
   }, 30_000)
 })
 
-type ChartLike = { canvas: HTMLCanvasElement; data: { datasets: { data: unknown[] }[] } }
+type ChartLike = {
+  canvas: HTMLCanvasElement
+  data: { labels: unknown[]; datasets: { data: unknown[]; spanGaps?: unknown }[] }
+  scales: Record<string, { ticks: { value: number; label: unknown }[] }>
+  options: { scales: { y: { ticks: { callback: (this: unknown, value: number, index: number, ticks: { value: number }[]) => string } } } }
+}

@@ -7,15 +7,22 @@ import type { UserRow } from './user-store'
 const email = t.String({ maxLength: 320, description: 'Trimmed and lower-cased before use' })
 const password = t.String({ maxLength: MAX_PASSWORD_LENGTH })
 
-export const Credentials = t.Object({ email, password })
+// The `examples` are Swagger UI's "Try it out" bodies, and work as shown: register with
+// Registration's, then sign in with the same account through Credentials'.
+const exampleAccount = { email: 'ada@example.com', password: 'correct horse battery staple' }
+
+export const Credentials = t.Object({ email, password }, { examples: [exampleAccount] })
 
 export const Registration = t.Object({
   email,
   password: t.String({ maxLength: MAX_PASSWORD_LENGTH, description: 'At least 8 characters' }),
   name: t.Optional(t.String({ maxLength: 100 })),
-})
+}, { examples: [{ ...exampleAccount, name: 'Ada Lovelace' }] })
 
-export const RefreshRequest = t.Object({ refreshToken: t.String({ minLength: 1, maxLength: 4096 }) })
+export const RefreshRequest = t.Object(
+  { refreshToken: t.String({ minLength: 1, maxLength: 4096 }) },
+  { examples: [{ refreshToken: 'paste-the-refreshToken-of-a-register-or-login-response' }] },
+)
 
 export const isoTime = t.String({ format: 'date-time' })
 

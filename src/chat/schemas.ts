@@ -111,6 +111,18 @@ export const chatRequest = t.Object({
     }),
   ),
   user: nullable(t.String()),
+}, {
+  // Swagger UI's "Try it out" body: a request that works as shown (without it, Swagger builds
+  // one from the field types: "model": "string", "seed": -9007199254740991, …).
+  examples: [
+    {
+      model: 'llama3.2',
+      messages: [{ role: 'user', content: 'Say hello in one short sentence.' }],
+      stream: false,
+      temperature: 0.7,
+      max_tokens: 256,
+    },
+  ],
 })
 
 export type ChatRequest = typeof chatRequest.static

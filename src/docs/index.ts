@@ -2,11 +2,11 @@
 // JavaScript and CSS embedded in the binary and served from /swagger/assets (no CDN).
 // The page is ours rather than the plugin's: the plugin's cached page Response breaks once
 // global hooks add headers, and its inline script would need 'unsafe-inline' in the CSP.
-import { openapi } from '@elysiajs/openapi'
 import { Elysia } from 'elysia'
 import bundle from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' }
 import css from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
 import pkg from '../../package.json'
+import { openApiDocument } from './document'
 import { swaggerInit, swaggerPage } from './page'
 
 const assets: Record<string, { body: () => Blob | string; type: string }> = {
@@ -15,28 +15,25 @@ const assets: Record<string, { body: () => Blob | string; type: string }> = {
   'init.js': { body: () => swaggerInit, type: 'text/javascript; charset=utf-8' },
 }
 
-export const docs = new Elysia({ name: 'docs' })
-  .use(
-    openapi({
-      path: '/swagger',
-      specPath: '/swagger/json',
-      provider: null,
-      exclude: { paths: [/^\/swagger/, /^\/admin/] },
-      documentation: {
-        info: {
-          title: 'AI Studio backend',
-          version: pkg.version,
-          description: 'An OpenAI-compatible gateway in front of Ollama, with accounts, request analytics and protection.',
-        },
-        components: {
-          securitySchemes: {
-            bearer: { type: 'http', scheme: 'bearer', description: 'A JWT access token or an API key (sk-studio-…)' },
-          },
-        },
-        security: [{ bearer: [] }],
-      },
-    }),
-  )
+const documentation = {
+  info: {
+    title: 'AI Studio backend',
+    version: pkg.version,
+    description: 'An OpenAI-compatible gateway in front of Ollama, with accounts, request analytics and protection.',
+  },
+  components: {
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', description: 'A JWT access token or an API key (sk-studio-…)' },
+    },
+  },
+  security: [{ bearer: [] }],
+}
+
+const plugin = new Elysia({ name: 'docs' })
+const openApi = openApiDocument(plugin, documentation, { paths: [/^\/swagger/, /^\/admin/] })
+
+export const docs = plugin
+  .get('/swagger/json', () => openApi(), { detail: { hide: true } })
   .get('/swagger', () => new Response(swaggerPage, { headers: { 'content-type': 'text/html; charset=utf-8' } }), {
     detail: { hide: true },
   })

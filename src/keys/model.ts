@@ -7,6 +7,10 @@ import type { ApiKeyRow } from './store'
 export const NewKeyRequest = t.Object({
   name: t.String({ minLength: 1, maxLength: 100, description: 'What the key is for' }),
   expiresAt: t.Optional(t.String({ format: 'date-time', description: 'ISO time in the future; no expiry when left out' })),
+}, {
+  // Swagger UI's "Try it out" body. Without it Swagger fills expiresAt with the time the page was
+  // opened, which is in the past by the time it is sent.
+  examples: [{ name: 'my laptop' }],
 })
 
 export const ApiKey = t.Object({

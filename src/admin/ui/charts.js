@@ -37,11 +37,30 @@ export function chartCard(title, description, config) {
   return { card, chart: new Chart(canvas, config) }
 }
 
-const money = (value) => `$${Number(value).toFixed(2)}`
+/** A cost in a tooltip: cents, or more decimals for the fractions of a cent that local models cost. */
+const money = (value) => `$${Number(value).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 6 })}`
 
+/**
+ * A cost-axis label with as many decimals as the step between ticks needs, so that no two labels
+ * read the same (fixed cents made every tick of an axis below one cent "$0.00"): whole dollars
+ * when the step is whole, else at least cents. Chart.js calls it with the axis's ticks.
+ */
+export function moneyTick(value, index, ticks) {
+  // Like Chart.js's own formatter: the second step, since the first may be cut short by the axis's minimum.
+  const step = Math.abs(ticks.length > 2 ? ticks[2].value - ticks[1].value : ticks.length > 1 ? ticks[1].value - ticks[0].value : value)
+  let decimals = Number.isInteger(step) ? 0 : 2
+  // The fewest decimals that write the step exactly (0.025 needs 3), with room for float noise (0.00099999…).
+  while (decimals < 10 && Math.abs(Math.round(step * 10 ** decimals) / 10 ** decimals - step) > step * 1e-6) decimals++
+  return `$${value.toLocaleString(undefined, { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}`
+}
+
+/**
+ * A chart over time: stacked bars for several series, else a line. A null point is a bucket
+ * without data, drawn as a gap in the line (spanGaps off), never as a zero.
+ */
 export const timeSeries = (labels, datasets, { stacked = false, yTitle, currency = false } = {}) => ({
   type: datasets.length > 1 || stacked ? 'bar' : 'line',
-  data: { labels, datasets },
+  data: { labels, datasets: datasets.map((dataset) => ({ spanGaps: false, ...dataset })) },
   options: {
     interaction: { mode: 'index', intersect: false },
     plugins: {
@@ -50,7 +69,7 @@ export const timeSeries = (labels, datasets, { stacked = false, yTitle, currency
     },
     scales: {
       x: { stacked, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
-      y: { stacked, beginAtZero: true, title: { display: Boolean(yTitle), text: yTitle }, ticks: currency ? { callback: money } : {} },
+      y: { stacked, beginAtZero: true, title: { display: Boolean(yTitle), text: yTitle }, ticks: currency ? { callback: moneyTick } : {} },
     },
   },
 })

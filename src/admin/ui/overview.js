@@ -16,6 +16,17 @@ const LATENCY_UNIT = 's'
 const hour = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' })
 const day = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' })
 
+/**
+ * A series' values with a gap (null) at every bucket without requests: the API answers 0 there,
+ * but no request means no latency or cost to show, not 0 s or $0. Buckets are matched by time.
+ */
+function withGaps(series, key, requests) {
+  const traffic = new Map(requests.map((bucket) => [bucket.timestamp, bucket.success + bucket.error]))
+  return series.map((point) => (traffic.get(point.timestamp) ? point[key] : null))
+}
+
+const drawnPoints = (values) => values.filter((value) => value !== null).length
+
 const figure = (label, value, detail) =>
   h('div', { class: 'card figure' }, h('span', { class: 'figure-label' }, label), h('strong', {}, value), detail && h('span', { class: 'figure-detail' }, detail))
 
@@ -39,6 +50,8 @@ function charts(data) {
   const label = (timestamp) => (data.range === '24h' ? hour : day).format(new Date(timestamp))
   const times = (series) => series.map((point) => label(point.timestamp))
   const ratings = ['1', '2', '3', '4', '5']
+  const latency = withGaps(data.latency, 'latency', data.requests)
+  const costs = withGaps(data.costs, 'cost', data.requests)
   const specs = [
     [
       'Requests',
@@ -56,16 +69,16 @@ function charts(data) {
     [
       'Latency',
       `average latency over time, in ${LATENCY_UNIT === 's' ? 'seconds' : 'milliseconds'}`,
-      data.latency.length,
-      timeSeries(times(data.latency), [{ label: 'Latency', data: data.latency.map((p) => p.latency), borderColor: colors.accent, backgroundColor: colors.accent }], {
+      drawnPoints(latency),
+      timeSeries(times(data.latency), [{ label: 'Latency', data: latency, borderColor: colors.accent, backgroundColor: colors.accent }], {
         yTitle: LATENCY_UNIT,
       }),
     ],
     [
       'Cost',
       'cost over time, in dollars',
-      data.costs.length,
-      timeSeries(times(data.costs), [{ label: 'Cost', data: data.costs.map((p) => p.cost), borderColor: colors.amber, backgroundColor: colors.amber }], {
+      drawnPoints(costs),
+      timeSeries(times(data.costs), [{ label: 'Cost', data: costs, borderColor: colors.amber, backgroundColor: colors.amber }], {
         currency: true,
       }),
     ],
@@ -119,7 +132,9 @@ function charts(data) {
 
 export default function overview(root) {
   const initial = new URLSearchParams(location.search).get('range')
-  let range = RANGES.some(([value]) => value === initial) ? initial : '7d'
+  // Without a range in the URL the API is asked without one, so the page opens on the API's
+  // default range (24 hours); its button is pressed once the answer names it.
+  let range = RANGES.some(([value]) => value === initial) ? initial : null
   let drawn = []
   let generation = 0
   const content = h('div')
@@ -134,14 +149,20 @@ export default function overview(root) {
     drawn = []
   }
 
-  async function load() {
+  const press = () => {
     for (const button of buttons) button.setAttribute('aria-pressed', String(button.dataset.range === range))
+  }
+
+  async function load() {
+    press()
     destroy()
     const mine = generation
     show(content, loading('Loading the dashboard…'))
     try {
       const data = await api(`/api/dashboard/${query({ range })}`)
       if (mine !== generation) return
+      range = data.range
+      press()
       const drawing = charts(data)
       drawn = drawing.drawn
       updated.textContent = `Updated ${fmt.date(data.generatedAt)}`
