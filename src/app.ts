@@ -10,6 +10,7 @@ import { formPostPaths, type OAuthOverrides } from './auth/oauth'
 import { chat } from './chat'
 import { dashboard } from './dashboard'
 import { docs } from './docs'
+import { draining } from './draining'
 import { feedback } from './feedback'
 import { bodyLimit } from './http/body-limit'
 import { errors } from './http/errors'
@@ -35,6 +36,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(telemetry(rt))
     .use(requestId)
     .use(securityHeaders(rt.config.trustProxy))
+    .use(draining(rt))
     .use(anonymousLimit(rt))
     .use(floodWatch(rt))
     .use(bodyLimit(rt.config.maxBodyBytes))

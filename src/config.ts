@@ -164,6 +164,10 @@ export function loadConfig(env: Env = process.env) {
     bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_MS', 30_000, 1, MAX_TIMER_MS),
     // Under Docker's 10 s stop grace period, so that streams cut at the deadline are still logged.
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 8_000, 0, MAX_TIMER_MS),
+    // Inference per user: requests in progress at once (0: no cap), the output ceiling, the longest request.
+    maxConcurrentRequests: integer(env, 'MAX_CONCURRENT_REQUESTS', 8),
+    maxOutputTokens: integer(env, 'MAX_OUTPUT_TOKENS', 32_768, 1, 2 ** 31 - 1),
+    maxRequestSeconds: integer(env, 'MAX_REQUEST_SECONDS', 600, 1, Math.floor(MAX_TIMER_MS / 1000)),
     accessTokenMinutes: integer(env, 'ACCESS_TOKEN_MINUTES', 60, 1),
     refreshTokenDays: integer(env, 'REFRESH_TOKEN_DAYS', 30, 1),
     allowRegistration: boolean(env, 'ALLOW_REGISTRATION', true),

@@ -2,9 +2,11 @@
 // plus the background work (timers, writers) that must be stopped on shutdown.
 import { randomBytes } from 'node:crypto'
 import type { Config } from './config'
+import { COMMAND_BUSY_TIMEOUT_MS, SERVER_BUSY_TIMEOUT_MS } from './db/busy'
+import { deferredWrites } from './db/deferred'
 import { migrate } from './db/migrate'
 import { ensureSetting } from './db/settings'
-import { openDatabase, type Database } from './db/sqlite'
+import { openDatabase, setBusyTimeout, type Database } from './db/sqlite'
 import { memoryLimiter, type RateLimiter } from './ratelimit/limiter'
 import { threatMonitor, type ThreatMonitor } from './threats/monitor'
 
@@ -19,13 +21,25 @@ export type Runtime = {
   close(): Promise<void>
 }
 
-export async function startRuntime(config: Config): Promise<Runtime> {
-  const db = openDatabase(config.database)
+export type RuntimeOptions = {
+  /**
+   * How long a statement may block, waiting for another process's write lock, once started.
+   * A server must not stall (SERVER_BUSY_TIMEOUT_MS, the default); a command-line tool may
+   * wait (COMMAND_BUSY_TIMEOUT_MS).
+   */
+  busyTimeoutMs?: number
+}
+
+export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  // Start-up serves no one yet: it may wait for a lock as long as a command-line tool.
+  const db = openDatabase(config.database, { busyTimeoutMs: COMMAND_BUSY_TIMEOUT_MS })
   migrate(db)
   const secretKey = config.secretKey ?? (await ensureSetting(db, 'secret_key', randomBytes(48).toString('base64url')))
+  setBusyTimeout(db, options.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS)
   const limiter = memoryLimiter()
   const threats = threatMonitor(db)
-  const closers: (() => unknown)[] = [limiter.close, threats.close]
+  // Closers run in reverse: the writes kept while the database was busy go last, before it closes.
+  const closers: (() => unknown)[] = [() => deferredWrites(db).drain(), limiter.close, threats.close]
   let closed = false
   return {
     config,

@@ -211,7 +211,7 @@ describe('request mapping', () => {
   test('null means "not set", as OpenAI clients send it', async () => {
     const { res } = await chat({ ...hello, temperature: null, max_tokens: null, stop: null, tools: null, stream: null })
     expect(res.status).toBe(200)
-    expect(lastSent().options).toBeUndefined()
+    expect(lastSent().options).toEqual({ num_predict: 32768 }) // MAX_OUTPUT_TOKENS, sent always
   })
 
   test('response_format json_object → "json", json_schema → the schema', async () => {

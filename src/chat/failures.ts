@@ -1,5 +1,6 @@
 // Which error the client sees for which upstream failure: before the first byte an HTTP
 // status (404, 400, 502, 503, 504), after it the error event of the stream.
+import { shuttingDown } from '../draining'
 import { HttpError } from '../http/errors'
 import type { Host } from './host'
 import { Aborted } from './aborted'
@@ -23,6 +24,12 @@ export function modelNotFound(model: string) {
   })
 }
 
+/** The answer to a request the gateway itself stopped: past MAX_REQUEST_SECONDS, or cut by the shutdown deadline. */
+export function stoppedByGateway(why: 'deadline' | 'shutdown'): HttpError {
+  if (why === 'shutdown') return shuttingDown()
+  return new HttpError(504, 'The request ran longer than this server allows (MAX_REQUEST_SECONDS)', { code: 'request_timeout' })
+}
+
 /** The error a client sees when a host failed before its first message. */
 export function failureBeforeFirstByte(host: Host, model: string, error: unknown): HttpError {
   if (error instanceof Aborted && error.why === 'timeout')
@@ -42,6 +49,7 @@ export const clientGone = () => new HttpError(499, 'The client closed the reques
 
 /** The failure of an upstream that stopped after its first message, as the client's error event. */
 export function midStreamFailure(host: Host, error: unknown): HttpError {
+  if (error instanceof Aborted && (error.why === 'deadline' || error.why === 'shutdown')) return stoppedByGateway(error.why)
   if (error instanceof Aborted && error.why === 'timeout')
     return new HttpError(504, `Ollama at ${host.url} went silent mid-reply for longer than the upstream timeout`, { code: 'upstream_timeout' })
   const reason = withoutHint(error instanceof Error ? error.message : String(error))

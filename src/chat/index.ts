@@ -2,6 +2,7 @@
 // /v1/models, /v1/models/{id} and /v1/health, in front of the Ollama hosts of OLLAMA_BASE_URL.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
+import { concurrencyLimits } from '../concurrency'
 import { HttpError } from '../http/errors'
 import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
@@ -27,25 +28,29 @@ export const chat = (rt: Runtime) => {
   const pool = createPool({
     urls: rt.config.ollamaUrls,
     timeoutMs: rt.config.upstreamTimeoutMs,
+    maxRequestMs: rt.config.maxRequestSeconds * 1000,
     checkIntervalMs: rt.config.upstreamCheckIntervalMs,
   })
+  rt.onCutShort(pool.cutShort)
   rt.onClose(pool.stop)
   const models = modelCatalog(pool)
 
   return new Elysia({ name: 'chat', prefix: '/v1' })
     .use(authGuard(rt))
     .use(rateLimits(rt))
+    .use(concurrencyLimits(rt))
     .post(
       '/chat/completions',
       async ({ body, request, principal, server }) => {
         screenMessages(rt, { principal, request, server }, body.messages)
-        const started = await startCompletion(pool, body, request)
+        const started = await startCompletion(pool, body, request, rt.config.maxOutputTokens)
         if (!body.stream) return await collectCompletion(started)
         return new Response(streamCompletion(started), { headers: sseHeaders })
       },
       {
         auth: true,
         rateLimit: 'chat',
+        concurrencyLimit: true,
         body: chatRequest,
         detail: {
           summary: 'Create a chat completion (OpenAI-compatible; streams SSE when `stream` is true)',

@@ -4,23 +4,23 @@
 // before the first byte is replaced by the next candidate.
 import type { ChatRequest } from 'ollama/browser'
 import { HttpError } from '../http/errors'
-import { describeFailure, failureBeforeFirstByte, modelNotFound } from './failures'
+import { describeFailure, failureBeforeFirstByte, modelNotFound, stoppedByGateway } from './failures'
 import { canonicalModel, listedModels, newHost, versionOf, type Host } from './host'
 import { Aborted } from './aborted'
 import { openChat, type UpstreamChat } from './upstream-chat'
 import { Watchdog } from './watchdog'
 
-export type PoolOptions = { urls: string[]; timeoutMs: number; checkIntervalMs: number }
+export type PoolOptions = { urls: string[]; timeoutMs: number; maxRequestMs: number; checkIntervalMs: number }
 
 /** Hosts are re-checked on demand (an unknown model, /v1/health) at most this often. */
 const MIN_REFRESH_MS = 1000
 
 export type Pool = ReturnType<typeof createPool>
 
-export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
+export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: PoolOptions) {
   const checkTimeoutMs = Math.min(timeoutMs, 5000)
   const hosts = urls.map((url) => newHost(url, checkTimeoutMs))
-  const watchdog = new Watchdog(timeoutMs)
+  const watchdog = new Watchdog(timeoutMs, maxRequestMs)
   let round: Promise<void> | undefined
   let lastRoundAt = 0
 
@@ -116,9 +116,10 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
    * Opens the chat on the best candidate that answers, trying the next one when a host fails
    * before its first message, within one UPSTREAM_TIMEOUT_MS for them all (504 when it is spent).
    * Each attempt chooses afresh, with no await between choosing and `openChat` counting the
-   * request on its host, so concurrent requests spread over the hosts.
+   * request on its host, so concurrent requests spread over the hosts. MAX_REQUEST_SECONDS counts
+   * from `startedAt`, when the client's request arrived.
    */
-  async function chat(request: ChatRequest & { stream: true }, signal: AbortSignal): Promise<UpstreamChat> {
+  async function chat(request: ChatRequest & { stream: true }, signal: AbortSignal, startedAt: number): Promise<UpstreamChat> {
     await ensureCandidates(request.model)
     const waitingSince = performance.now()
     const tried = new Set<Host>()
@@ -128,11 +129,12 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
       tried.add(host)
       const attemptStart = performance.now()
       try {
-        const opened = await openChat(host, request, signal, watchdog, waitingSince)
+        const opened = await openChat(host, request, signal, watchdog, waitingSince, startedAt)
         if (!host.reachable) revive(host)
         return opened
       } catch (error) {
-        if (error instanceof Aborted && error.why === 'client') throw error
+        // The client left, or the gateway stopped the request: no host is to blame, none is tried next.
+        if (error instanceof Aborted && error.why !== 'timeout') throw error.why === 'client' ? error : stoppedByGateway(error.why)
         last = failureBeforeFirstByte(host, request.model, error)
         switch (last.options.code) {
           case 'model_not_found': // the host's list was stale
@@ -182,6 +184,8 @@ export function createPool({ urls, timeoutMs, checkIntervalMs }: PoolOptions) {
         if (host.reachable) for (const name of host.models.keys()) byName.set(name, [...(byName.get(name) ?? []), host])
       return byName
     },
+    /** The shutdown deadline passed: every chat still open ends now (a stream with an error event). */
+    cutShort: () => watchdog.abortAll('shutdown'),
     stop() {
       clearInterval(timer)
       watchdog.stop()

@@ -14,8 +14,12 @@ import type { UpstreamChat } from './upstream-chat'
 
 export type Started = { chat: UpstreamChat; translator: Translator; request: Request; facts: RequestFacts }
 
-const outcomeOf = (code: string | null | undefined): Outcome =>
-  code?.startsWith('upstream_') && code !== 'upstream_rejected' ? 'upstream_error' : 'client_error'
+/** An upstream's failure, the gateway's own (a request past its time, a shutdown), or the request's fault. */
+function outcomeOf(error: HttpError): Outcome {
+  const { code } = error.options
+  if (code?.startsWith('upstream_') && code !== 'upstream_rejected') return 'upstream_error'
+  return error.status >= 500 ? 'server_error' : 'client_error'
+}
 
 /** The client went away: its request's signal says so, or the upstream chat was closed for it. */
 const isCancel = (request: Request, error: unknown) =>
@@ -27,12 +31,15 @@ function fail(facts: RequestFacts, outcome: Outcome, errorType?: string) {
   facts.totalMs = performance.now() - facts.startedAt
 }
 
-/** Opens the upstream chat; a failure before its first message is thrown as the HttpError the client gets. */
-export async function startCompletion(pool: Pool, body: ChatRequest, request: Request): Promise<Started> {
+/**
+ * Opens the upstream chat, its output capped at `maxOutputTokens`; a failure before its first
+ * message is thrown as the HttpError the client gets.
+ */
+export async function startCompletion(pool: Pool, body: ChatRequest, request: Request, maxOutputTokens: number): Promise<Started> {
   const facts = factsOf(request)
   facts.model = body.model
   try {
-    const chat = await pool.chat(toOllamaRequest(body), request.signal)
+    const chat = await pool.chat(toOllamaRequest(body, maxOutputTokens), request.signal, facts.startedAt)
     const translator = new Translator(newCompletion(body.model, body.stream_options?.include_usage === true))
     facts.upstream = chat.host.url
     facts.completionId = translator.completion.id
@@ -43,7 +50,7 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
       fail(facts, 'cancelled')
       throw clientGone()
     }
-    if (error instanceof HttpError) fail(facts, outcomeOf(error.options.code), error.options.code ?? undefined)
+    if (error instanceof HttpError) fail(facts, outcomeOf(error), error.options.code ?? undefined)
     throw error
   }
 }
@@ -73,7 +80,7 @@ export async function collectCompletion(started: Started) {
       throw clientGone()
     }
     const failure = midStreamFailure(chat.host, error)
-    fail(facts, 'upstream_error', failure.options.code!)
+    fail(facts, outcomeOf(failure), failure.options.code!)
     throw failure
   } finally {
     recordTokens(started)
@@ -87,9 +94,10 @@ const event = (data: string) => `data: ${data}\n\n`
 
 /**
  * The reply as an SSE body, written as the upstream's messages arrive: the events of the
- * messages of one network read in one write, then `[DONE]`. An upstream that dies mid-stream
- * gets an `error` event, then `[DONE]`. When the client goes away, the request's abort signal
- * aborts the upstream request at once, and `next()` rejects.
+ * messages of one network read in one write, then `[DONE]`. An upstream that dies mid-stream,
+ * and a stream the gateway stops (past MAX_REQUEST_SECONDS, or at the shutdown deadline), get
+ * an `error` event, then `[DONE]`. When the client goes away, the request's abort signal aborts
+ * the upstream request at once, and `next()` rejects.
  */
 export function streamCompletion(started: Started): ReadableStream {
   const { chat, translator, request, facts } = started
@@ -126,7 +134,7 @@ export function streamCompletion(started: Started): ReadableStream {
       } catch (error) {
         if (isCancel(request, error)) return void fail(facts, 'cancelled')
         const failure = midStreamFailure(chat.host, error)
-        fail(facts, 'upstream_error', failure.options.code!)
+        fail(facts, outcomeOf(failure), failure.options.code!)
         sink.write(`event: error\n${event(JSON.stringify(errorBody('/v1', failure.status, failure.message, failure.options)))}${DONE}`)
       } finally {
         end()

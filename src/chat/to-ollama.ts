@@ -80,12 +80,13 @@ function messagesOf(messages: ChatMessage[]): OllamaMessage[] {
   })
 }
 
-function optionsOf(body: ChatRequest): Partial<Options> {
+/** `num_predict` is always sent, never above the ceiling: without it Ollama generates until the context is full. */
+function optionsOf(body: ChatRequest, maxOutputTokens: number): Partial<Options> {
   const options: Partial<Options> = {}
   const maxTokens = body.max_completion_tokens ?? body.max_tokens
   if (body.temperature != null) options.temperature = body.temperature
   if (body.top_p != null) options.top_p = body.top_p
-  if (maxTokens != null) options.num_predict = maxTokens
+  options.num_predict = Math.min(maxTokens ?? maxOutputTokens, maxOutputTokens)
   if (body.stop != null) options.stop = typeof body.stop === 'string' ? [body.stop] : body.stop
   if (body.seed != null) options.seed = body.seed
   if (body.presence_penalty != null) options.presence_penalty = body.presence_penalty
@@ -134,12 +135,18 @@ function checkStreamOptions(options: unknown) {
   if (includeUsage != null && typeof includeUsage !== 'boolean') throw invalid('stream_options.include_usage', 'must be a boolean')
 }
 
-/** The upstream request. It always streams: that is what lets a slow or vanished client be noticed. */
-export function toOllamaRequest(body: ChatRequest): OllamaChatRequest & { stream: true } {
+/**
+ * The upstream request, its output capped at `maxOutputTokens` (MAX_OUTPUT_TOKENS). It always
+ * streams: that is what lets a slow or vanished client be noticed.
+ */
+export function toOllamaRequest(body: ChatRequest, maxOutputTokens: number): OllamaChatRequest & { stream: true } {
   checkStreamOptions(body.stream_options)
-  const request: OllamaChatRequest & { stream: true } = { model: body.model, messages: messagesOf(body.messages), stream: true }
-  const options = optionsOf(body)
-  if (Object.keys(options).length) request.options = options
+  const request: OllamaChatRequest & { stream: true } = {
+    model: body.model,
+    messages: messagesOf(body.messages),
+    stream: true,
+    options: optionsOf(body, maxOutputTokens),
+  }
   const format = formatOf(body.response_format)
   if (format !== undefined) request.format = format
   const tools = toolsOf(body)

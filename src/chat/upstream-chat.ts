@@ -107,7 +107,8 @@ export class UpstreamChat {
 /**
  * Sends the chat to one host and waits for its first messages. The watchdog aborts it when
  * the host stays silent too long: counted from `waitingSince` (when the client's request began,
- * whichever host is tried) before the first message, and from the last message after it.
+ * whichever host is tried) before the first message, and from the last message after it; and
+ * when the request has run for longer than MAX_REQUEST_SECONDS since `startedAt`.
  * Rejects with `Aborted` or the ollama client's own error; the caller decides whether another
  * host should be tried.
  */
@@ -117,11 +118,12 @@ export async function openChat(
   signal: AbortSignal,
   watchdog: Watchdog,
   waitingSince: number,
+  startedAt: number,
 ): Promise<UpstreamChat> {
   const controller = new AbortController()
   const abort = () => controller.abort(new Aborted('client'))
   signal.addEventListener('abort', abort, { once: true })
-  const watched = watchdog.watch(controller, waitingSince)
+  const watched = watchdog.watch(controller, waitingSince, startedAt)
   host.inFlight++
   const settle = () => {
     watchdog.forget(watched)

@@ -1,5 +1,7 @@
-// `serve`: migrate, listen, and on SIGTERM/SIGINT stop accepting, let in-flight requests
-// finish up to SHUTDOWN_TIMEOUT_MS, run the closers (log flush) and close the database.
+// `serve`: migrate, listen, and on SIGTERM/SIGINT drain: answer new requests 503, let in-flight
+// requests finish up to SHUTDOWN_TIMEOUT_MS, end the rest with an error they can read, stop
+// listening, run the closers (log flush) and close the database.
+import type { Server } from 'bun'
 import { createApp } from '../app'
 import { ConfigError, loadConfig, type Config } from '../config'
 import { BodyDeadline } from '../http/body-deadline'
@@ -7,6 +9,21 @@ import { withDeclaredLength } from '../http/chunked-body'
 import { withRoutableUrl } from '../http/short-host'
 import { startRuntime, type Runtime } from '../runtime'
 import type { Command } from './command'
+
+/** How often shutdown looks whether requests are still in flight: polled, so requests count nothing. */
+const POLL_MS = 20
+/** How long the endings of requests cut at the deadline (error events, 503s) get to reach their clients. */
+const ENDINGS_MS = 1000
+
+/** True once no request is in flight (streams included), false when `ms` pass first. */
+async function settled(server: Server<unknown>, ms: number): Promise<boolean> {
+  const until = performance.now() + ms
+  while (server.pendingRequests > 0) {
+    if (performance.now() >= until) return false
+    await Bun.sleep(POLL_MS)
+  }
+  return true
+}
 
 /** Bun.serve; an address it cannot listen on is a configuration error naming HOST and PORT. */
 async function listening(config: Config, rt: Runtime, options: Parameters<typeof Bun.serve>[0]) {
@@ -45,14 +62,20 @@ export const serve: Command = {
     ;(app as unknown as { server: typeof server }).server = server
     console.log(`AI Studio backend listening on http://${server.hostname}:${server.port} (admin UI at /admin, API docs at /swagger)`)
 
-    let stopping = false
     const shutdown = async (signal: string) => {
-      if (stopping) return
-      stopping = true
-      console.log(`${signal}: finishing in-flight requests (up to ${config.shutdownTimeoutMs} ms)`)
-      const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs, 'timeout'))
-      if ((await Promise.race([server.stop(false).then(() => 'done' as const), deadline])) === 'timeout')
-        await server.stop(true)
+      if (rt.draining) return
+      // Listening goes on, and kept-alive connections stay open, while the requests in flight
+      // finish: every new request is answered 503 with `Connection: close` (see draining.ts).
+      rt.draining = true
+      console.log(`${signal}: finishing in-flight requests (up to ${config.shutdownTimeoutMs} ms); new requests get 503`)
+      if (!(await settled(server, config.shutdownTimeoutMs))) {
+        // Streams end with an error event and [DONE], replies not yet sent with a 503.
+        rt.cutShort()
+        await settled(server, ENDINGS_MS)
+      }
+      // Closes the idle connections; what a client would not read in time is cut.
+      await Promise.race([server.stop(false), Bun.sleep(ENDINGS_MS)])
+      await server.stop(true)
       await rt.close()
       console.log('stopped cleanly')
       process.exit(0)

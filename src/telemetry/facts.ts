@@ -25,8 +25,8 @@ export type RequestFacts = {
   streaming?: boolean
   /** Set by `streamEnded`. */
   ended?: boolean
-  /** Set by the telemetry plugin while it waits for a stream to end. */
-  onEnd?: () => void
+  /** Called when a stream ends (see `whenOver`). */
+  onEnd?: (() => void)[]
 }
 
 /** A token count as the gateway states it, to clients and in the log: whole and finite, or 0. */
@@ -52,5 +52,17 @@ export function streamEnded(request: Request): void {
   const entry = factsOf(request)
   if (entry.ended) return
   entry.ended = true
-  entry.onEnd?.()
+  const listeners = entry.onEnd
+  entry.onEnd = undefined
+  listeners?.forEach((listener) => listener())
+}
+
+/**
+ * Runs `listener` once the request is over: at once (call it after the response was sent), or
+ * for a stream still being written, when the stream ends, however it ends.
+ */
+export function whenOver(request: Request, listener: () => void): void {
+  const entry = factsOf(request)
+  if (!entry.streaming || entry.ended) return listener()
+  ;(entry.onEnd ??= []).push(listener)
 }

@@ -8,7 +8,7 @@ import { HttpError } from '../http/errors'
 import { keepAnonymousRow } from '../ratelimit/anonymous'
 import type { Runtime } from '../runtime'
 import { clientInfo } from './country'
-import { factsOf, tokenCount, type Outcome, type RequestFacts } from './facts'
+import { factsOf, tokenCount, whenOver, type Outcome, type RequestFacts } from './facts'
 import { pricing, type CostOf } from './prices'
 import { pruneOldLogs } from './retention'
 import type { LogRow } from './store'
@@ -69,7 +69,6 @@ export const telemetry = (rt: Runtime) => {
       const end = (cutShort = false) => {
         streaming.delete(end)
         facts.ended = true
-        facts.onEnd = undefined
         if (cutShort) facts.outcome ??= 'cancelled'
         const entry = row(base, facts, request, costOf)
         if (entry.userId !== null) writer.add(entry)
@@ -82,8 +81,8 @@ export const telemetry = (rt: Runtime) => {
         if (debug) console.log(`${entry.method} ${entry.path} ${entry.status} ${entry.latencyMs.toFixed(1)}ms ${entry.outcome}${entry.model ? ` ${entry.model}` : ''}`)
       }
       if (facts.streaming && !facts.ended && status < 400) {
-        facts.onEnd = end
         streaming.add(end)
+        whenOver(request, end)
       } else end()
     })
 }

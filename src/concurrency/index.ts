@@ -1,0 +1,43 @@
+// How many inference requests one user may have in progress at once (MAX_CONCURRENT_REQUESTS):
+// `{ concurrencyLimit: true }` on a route counts the signed-in user, whichever of their tokens
+// and API keys is used, like the rate limits. A request holds its slot until its response is
+// sent or, for a stream, until the stream ends, however it ends (client gone, upstream failure,
+// timeout); a request over the cap is refused with 429.
+import { Elysia } from 'elysia'
+import type { Principal } from '../auth/principal'
+import { HttpError } from '../http/errors'
+import type { Runtime } from '../runtime'
+import { whenOver } from '../telemetry/facts'
+
+/** Nobody can tell when a slot frees up; a second is what an SDK's own backoff would wait. */
+const RETRY_AFTER_SECONDS = 1
+
+const slots = new WeakMap<Request, () => void>()
+
+export const concurrencyLimits = (rt: Runtime) =>
+  new Elysia({ name: 'concurrency-limits' }).macro({
+    concurrencyLimit(enabled: boolean) {
+      if (!enabled) return
+      return {
+        // After validation: only a request that will reach the upstream takes a slot.
+        async beforeHandle(ctx) {
+          const limit = rt.config.maxConcurrentRequests
+          const principal = (ctx as { principal?: Principal }).principal
+          if (!limit || !principal) return
+          const admission = await rt.concurrency.acquire(`user:${principal.userId}`, limit)
+          if (admission.allowed) return void slots.set(ctx.request, admission.release)
+          throw new HttpError(429, `Too many requests in progress: at most ${limit} at a time per user; retry when one has ended`, {
+            code: 'too_many_concurrent_requests',
+            headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+          })
+        },
+        // Runs for errors too, before the response is sent (`afterResponse` would come a tick after
+        // it, so a client that sends its next request at once could be refused). A stream still
+        // being written gives its slot back when it ends.
+        mapResponse({ request }) {
+          const release = slots.get(request)
+          if (release) whenOver(request, release)
+        },
+      }
+    },
+  })
