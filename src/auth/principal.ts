@@ -1,6 +1,7 @@
 // Who is calling: the user behind a JWT access token or an API key, checked against the
 // database on every request so that deactivation, revocation and role changes apply at once.
 import type { Database } from 'bun:sqlite'
+import { deferredWrites } from '../db/deferred'
 import { sameHash, sha256 } from './crypto'
 
 export type Role = 'admin' | 'user'
@@ -41,8 +42,12 @@ export async function principalForApiKey(db: Database, key: string, now = Date.n
     .get(hash)
   if (!row || !sameHash(row.key_hash, hash)) return undefined
   if (!row.is_active || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) return undefined
-  // Last use is kept to the minute: one write a minute per key, not one per request.
+  // Last use is kept to the minute: one write a minute per key, not one per request. It is
+  // bookkeeping: deferred while the database is busy, never a reason to fail the request.
   if ((row.last_used_at ?? 0) < now - 60_000)
-    db.query('UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND coalesce(last_used_at, 0) < ?1 - 60000').run(now, row.key_id)
+    deferredWrites(db).add(
+      () => db.query('UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND coalesce(last_used_at, 0) < ?1 - 60000').run(now, row.key_id),
+      `api_keys.last_used_at ${row.key_id}`,
+    )
   return { userId: row.id, role: row.role, email: row.email, apiKeyId: row.key_id }
 }

@@ -1,5 +1,6 @@
 // SQL for accounts: users and the identity-provider accounts linked to them.
 import type { Database } from 'bun:sqlite'
+import { retryWhileBusy } from '../db/busy'
 import type { Role } from './principal'
 
 export type UserRow = {
@@ -35,30 +36,39 @@ export async function findUserByEmail(db: Database, email: string): Promise<User
   return db.query<UserRow, [string]>('SELECT * FROM users WHERE email = ?').get(email) ?? undefined
 }
 
-/** Inserts the user unless the email is taken; returns the new row, or undefined on a taken email. */
+/**
+ * Inserts the user unless the email is taken; returns the new row, or undefined on a taken email.
+ * Sign-in writes like this one retry while another process holds the lock, then answer 503.
+ */
 export async function insertUser(db: Database, user: NewUser, now = Date.now()): Promise<UserRow | undefined> {
-  return (
-    db
-      .query<UserRow, [string, string, string | null, string, string | null, string, Role, number, number]>(
-        `INSERT INTO users (id, email, password_hash, name, avatar_url, provider, role, email_verified, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING *`,
-      )
-      .get(Bun.randomUUIDv7(), user.email, user.passwordHash, user.name, user.avatarUrl, user.provider, user.role, user.emailVerified ? 1 : 0, now) ??
-    undefined
+  return retryWhileBusy(
+    () =>
+      db
+        .query<UserRow, [string, string, string | null, string, string | null, string, Role, number, number]>(
+          `INSERT INTO users (id, email, password_hash, name, avatar_url, provider, role, email_verified, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING *`,
+        )
+        .get(Bun.randomUUIDv7(), user.email, user.passwordHash, user.name, user.avatarUrl, user.provider, user.role, user.emailVerified ? 1 : 0, now) ??
+      undefined,
   )
 }
 
-export async function recordLogin(db: Database, userId: string, now: number): Promise<void> {
+/** Synchronous: part of the sign-in's transaction (sessions.ts). */
+export function recordLogin(db: Database, userId: string, now: number): void {
   db.query('UPDATE users SET last_login_at = ? WHERE id = ?').run(now, userId)
 }
 
 /** Fills a name or avatar the user does not have yet from what an identity provider says. */
 export async function fillProfile(db: Database, userId: string, name: string | null, avatarUrl: string | null) {
-  db.query(
-    `UPDATE users SET name = CASE WHEN name = '' THEN coalesce(?, '') ELSE name END,
-                      avatar_url = coalesce(avatar_url, ?)
-      WHERE id = ?`,
-  ).run(name, avatarUrl, userId)
+  await retryWhileBusy(() =>
+    db
+      .query(
+        `UPDATE users SET name = CASE WHEN name = '' THEN coalesce(?, '') ELSE name END,
+                          avatar_url = coalesce(avatar_url, ?)
+          WHERE id = ?`,
+      )
+      .run(name, avatarUrl, userId),
+  )
 }
 
 /**
@@ -92,9 +102,11 @@ export async function findUserByIdentity(db: Database, provider: string, subject
 }
 
 export async function linkIdentity(db: Database, provider: string, subject: string, userId: string, email: string | null) {
-  db.query(
-    'INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-  ).run(provider, subject, userId, email, Date.now())
+  await retryWhileBusy(() =>
+    db
+      .query('INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(provider, subject, userId, email, Date.now()),
+  )
 }
 
 /**
@@ -103,8 +115,10 @@ export async function linkIdentity(db: Database, provider: string, subject: stri
  * the password goes, and so does every session and API key made with it.
  */
 export async function claimUnverifiedAccount(db: Database, userId: string, now = Date.now()): Promise<void> {
-  db.transaction(() => {
-    db.query('UPDATE users SET password_hash = NULL, email_verified = 1 WHERE id = ?').run(userId)
-    revokeCredentials(db, userId, now)
-  })()
+  await retryWhileBusy(
+    db.transaction(() => {
+      db.query('UPDATE users SET password_hash = NULL, email_verified = 1 WHERE id = ?').run(userId)
+      revokeCredentials(db, userId, now)
+    }),
+  )
 }

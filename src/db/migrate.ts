@@ -1,6 +1,8 @@
 // Applies pending migrations in order, each inside its own transaction, recording each one.
 // Each transaction takes the write lock before it looks (IMMEDIATE), so processes that start
 // together on a new database (the server and a CLI command, say) apply each migration once.
+// One already applied is skipped before any lock is asked for: starting on an up-to-date
+// database writes nothing, so it does not wait for another process's write lock.
 import type { Database } from 'bun:sqlite'
 import { migrations as embedded } from './migrations'
 
@@ -9,6 +11,7 @@ export function migrate(db: Database, migrations = embedded): string[] {
   const isApplied = db.query<{ name: string }, [string]>('SELECT name FROM schema_migrations WHERE name = ?')
   const applied: string[] = []
   for (const migration of migrations) {
+    if (isApplied.get(migration.name)) continue
     const ran = db
       .transaction(() => {
         if (isApplied.get(migration.name)) return false

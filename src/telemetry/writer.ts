@@ -1,13 +1,18 @@
 // Batches log rows off the response path: a batch is written in one transaction when it is
 // full (LOG_BATCH_SIZE) or LOG_FLUSH_MS after its first row, and whatever is left on shutdown.
-// A SIGKILL loses at most the rows of the current window.
+// A SIGKILL loses at most the rows of the current window. While another process holds the
+// database's write lock, rows wait and are retried with backoff (nothing is lost), off the
+// request path.
+import { Backoff, isBusy, SHUTDOWN_RETRY_MS } from '../db/busy'
 import type { Runtime } from '../runtime'
 import { insertLogs, type LogRow } from './store'
 
 export type LogWriter = {
   add(row: LogRow): void
-  /** Writes every queued row; readers call it to see their own requests. */
+  /** Writes every queued row (one attempt); readers call it to see their own requests. */
   flush(): Promise<void>
+  /** Keeps trying until every row is written or `timeoutMs` has passed (shutdown). */
+  drain(timeoutMs?: number): Promise<void>
 }
 
 const writers = new WeakMap<Runtime, LogWriter>()
@@ -21,7 +26,7 @@ export function logWriter(rt: Runtime): LogWriter {
     // Elysia logs a response from a setImmediate after sending it: let those run first.
     rt.onClose(async () => {
       await new Promise((resolve) => setImmediate(resolve))
-      await writer!.flush()
+      await writer!.drain()
     })
   }
   return writer
@@ -29,11 +34,15 @@ export function logWriter(rt: Runtime): LogWriter {
 
 function createWriter(rt: Runtime): LogWriter {
   const { logBatchSize, logFlushMs } = rt.config
-  // Rows kept while the database refuses them (disk full, locked past busy_timeout).
+  // Rows kept while the database refuses them (another process's lock, a full disk): enough
+  // for minutes of heavy traffic; past it the oldest go, so memory cannot grow without bound.
   const maxQueued = logBatchSize * 200
   let queue: LogRow[] = []
   let timer: Timer | undefined
   let writing = Promise.resolve()
+  const backoff = new Backoff()
+  let failingSince: number | undefined
+  let lastFailure: unknown
 
   const write = async () => {
     const batch = queue.splice(0, logBatchSize)
@@ -42,15 +51,21 @@ function createWriter(rt: Runtime): LogWriter {
       await insertLogs(rt.db, batch)
     } catch (error) {
       const dropped = Math.min(batch.length, Math.max(0, batch.length + queue.length - maxQueued))
-      console.error(
-        `request log: writing ${batch.length} rows failed (${(error as Error).message}); ` +
-          (dropped ? `dropped the ${dropped} oldest, ` : '') +
-          'will retry',
-      )
       queue.unshift(...batch.slice(dropped))
-      schedule()
+      // Said once when writing starts to fail, and again whenever rows are lost; retries are quiet.
+      if (failingSince === undefined || dropped)
+        console.error(
+          `request log: writing ${batch.length} rows failed (${(error as Error).message}); ` +
+            (dropped ? `dropped the ${dropped} oldest, ` : '') +
+            'will retry (with backoff)',
+        )
+      failingSince ??= Date.now()
+      lastFailure = error
       throw error
     }
+    if (failingSince !== undefined) console.error(`request log: writing again after ${Date.now() - failingSince} ms`)
+    failingSince = undefined
+    backoff.reset()
   }
 
   const flush = async () => {
@@ -59,22 +74,35 @@ function createWriter(rt: Runtime): LogWriter {
     const done = (writing = writing.then(async () => {
       try {
         while (queue.length) await write()
-      } catch {}
+      } catch {
+        // Retried later, off the request path: each attempt blocks at most the server's busy timeout.
+        clearTimeout(timer)
+        timer = undefined
+        schedule(backoff.next())
+      }
     }))
     await done
   }
 
-  const schedule = () => {
-    timer ??= setTimeout(flush, logFlushMs)
+  const schedule = (delay = logFlushMs) => {
+    timer ??= setTimeout(flush, delay)
     timer.unref?.()
   }
 
   return {
     add(row) {
       queue.push(row)
-      if (queue.length >= logBatchSize) void flush()
+      // While the database refuses writes, a full batch waits for the next retry instead of trying at once.
+      if (queue.length >= logBatchSize && !backoff.waiting) void flush()
       else schedule()
     },
     flush,
+    async drain(timeoutMs = SHUTDOWN_RETRY_MS) {
+      const deadline = Date.now() + timeoutMs
+      // Only a lock held elsewhere is worth waiting for: it goes away; a closed database or a full disk does not.
+      for (await flush(); queue.length && isBusy(lastFailure) && Date.now() < deadline; await flush()) await Bun.sleep(50)
+      clearTimeout(timer)
+      if (queue.length) console.error(`request log: ${queue.length} rows were not written (${(lastFailure as Error).message})`)
+    },
   }
 }

@@ -3,6 +3,7 @@
 // threat whose severity grows with the count. A key gets one row per quiet period unless its
 // severity rises, so a flood of events does not become a flood of rows.
 import type { Database } from 'bun:sqlite'
+import { deferredWrites } from '../db/deferred'
 import { insertThreat, type Severity, type ThreatInput, type ThreatType } from './store'
 
 type Policy = { windowMs: number; thresholds: [count: number, severity: Severity][] }
@@ -110,7 +111,9 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
       recorded.set(key, { severity, at: now() })
       const most = count >= highest(policy) ? `${count} or more` : String(count)
       const detail = `${event.detail} (${most} in ${policy.windowMs / MINUTE} min)`
-      insertThreat(db, { ...event, severity, detail }).catch((error) => console.error('threat log write failed:', error))
+      // Written off the request path: kept and retried while another process holds the lock.
+      const at = now()
+      deferredWrites(db).add(() => insertThreat(db, { ...event, severity, detail }, at))
     }
     return count
   }
