@@ -1,6 +1,7 @@
 // What a running server holds: its configuration, its database and the signing key,
 // plus the background work (timers, writers) that must be stopped on shutdown.
 import { randomBytes } from 'node:crypto'
+import { memoryConcurrencyLimiter, type ConcurrencyLimiter } from './concurrency/limiter'
 import type { Config } from './config'
 import { COMMAND_BUSY_TIMEOUT_MS, SERVER_BUSY_TIMEOUT_MS } from './db/busy'
 import { deferredWrites } from './db/deferred'
@@ -15,7 +16,14 @@ export type Runtime = {
   db: Database
   secretKey: string
   limiter: RateLimiter
+  concurrency: ConcurrencyLimiter
   threats: ThreatMonitor
+  /** Set when shutdown begins: new requests are refused with 503 while those in flight finish. */
+  draining: boolean
+  /** Registers how to end the work still in flight when the shutdown deadline passes. */
+  onCutShort(cut: () => void): void
+  /** The shutdown deadline passed: ends what is still in flight (a stream with an error event). */
+  cutShort(): void
   /** Registers work to finish on shutdown; closers run in reverse order before the database closes. */
   onClose(closer: () => unknown): void
   close(): Promise<void>
@@ -37,16 +45,22 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const secretKey = config.secretKey ?? (await ensureSetting(db, 'secret_key', randomBytes(48).toString('base64url')))
   setBusyTimeout(db, options.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS)
   const limiter = memoryLimiter()
+  const concurrency = memoryConcurrencyLimiter()
   const threats = threatMonitor(db)
+  const cutters: (() => void)[] = []
   // Closers run in reverse: the writes kept while the database was busy go last, before it closes.
-  const closers: (() => unknown)[] = [() => deferredWrites(db).drain(), limiter.close, threats.close]
+  const closers: (() => unknown)[] = [() => deferredWrites(db).drain(), limiter.close, concurrency.close, threats.close]
   let closed = false
   return {
     config,
     db,
     secretKey,
     limiter,
+    concurrency,
     threats,
+    draining: false,
+    onCutShort: (cut) => void cutters.push(cut),
+    cutShort: () => cutters.forEach((cut) => cut()),
     onClose: (closer) => void closers.push(closer),
     async close() {
       if (closed) return
