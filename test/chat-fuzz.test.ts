@@ -210,8 +210,8 @@ describe('fuzzing /v1/chat/completions', () => {
     )
   })
 
-  test('a non-JSON content type is refused with 400, not a crash', async () => {
+  test('a non-JSON content type is refused with 415, not a crash', async () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream'])
-      expect(await probe(JSON.stringify(valid), type)).toBe(400)
+      expect(await probe(JSON.stringify(valid), type)).toBe(415)
   })
 })

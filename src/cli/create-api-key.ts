@@ -2,11 +2,10 @@
 // `KEY=$(ai-studio create-api-key --email …)` works; the note about it goes to stderr.
 import { normaliseEmail } from '../auth/accounts'
 import { findUserByEmail } from '../auth/user-store'
-import { loadConfig } from '../config'
 import { InvalidField } from '../http/invalid-field'
 import { createApiKey } from '../keys/service'
-import { startRuntime } from '../runtime'
 import { UsageError, type Command } from './command'
+import { commandRuntime } from './runtime'
 
 export const createApiKeyCommand: Command = {
   name: 'create-api-key',
@@ -16,7 +15,7 @@ export const createApiKeyCommand: Command = {
   async run(flags) {
     const { email: given, name = 'cli' } = flags as { email?: string; name?: string }
     if (given === undefined) throw new UsageError('--email is required')
-    const rt = await startRuntime(loadConfig())
+    const rt = await commandRuntime()
     try {
       const email = normaliseEmail(given)
       const user = await findUserByEmail(rt.db, email)

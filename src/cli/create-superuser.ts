@@ -1,11 +1,10 @@
 // `create-superuser`: creates an admin, or promotes (and re-activates) the account with that
 // email. Missing flags are asked for on a terminal; elsewhere they are a usage error.
 import { createSuperuser } from '../auth/accounts'
-import { loadConfig } from '../config'
 import { InvalidField } from '../http/invalid-field'
-import { startRuntime } from '../runtime'
 import { interactive, withQuestions, type Ask } from './ask'
 import { UsageError, type Command } from './command'
+import { commandRuntime } from './runtime'
 
 async function askPassword(ask: Ask): Promise<string> {
   const password = await ask('Password: ', { secret: true })
@@ -28,7 +27,7 @@ export const createSuperuserCommand: Command = {
         password ?? (await askPassword(ask)),
       ])
     }
-    const rt = await startRuntime(loadConfig())
+    const rt = await commandRuntime()
     try {
       const { user, created, selfRegistered } = await createSuperuser(rt, { email, password, name })
       if (created) console.log(`created admin ${user.email}`)

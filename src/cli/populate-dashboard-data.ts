@@ -1,10 +1,9 @@
 // `populate-dashboard-data`: fills the dashboard with realistic mock traffic (a progress bar
 // on a terminal), or with --clear removes everything it ever generated and nothing else.
-import { loadConfig } from '../config'
 import { deleteGenerated } from '../dashboard/populate-store'
 import { populate, type Progress } from '../dashboard/populate'
-import { startRuntime } from '../runtime'
 import { UsageError, type Command, type Flags } from './command'
+import { commandRuntime } from './runtime'
 
 function count(flags: Flags, name: string, fallback: number, max: number): number {
   const raw = flags[name]
@@ -49,7 +48,7 @@ export const populateDashboardData: Command = {
     const days = count(flags, 'days', 14, 366)
     const users = count(flags, 'users', 3, 10_000)
     const requests = count(flags, 'requests', days * users * 150, 100_000_000)
-    const rt = await startRuntime(loadConfig())
+    const rt = await commandRuntime()
     try {
       if (flags.clear) {
         const removed = await deleteGenerated(rt.db)

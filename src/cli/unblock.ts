@@ -1,11 +1,10 @@
 // `unblock`: lifts the sign-in blocks on an account (from every address) and/or an address (on
 // every account) before their 15 minutes pass. The running server applies it within a second.
 import { canonicalEmail } from '../auth/accounts'
-import { loadConfig } from '../config'
 import { addressKey } from '../http/client-address'
-import { startRuntime } from '../runtime'
 import { requestUnblock } from '../threats/unblocks'
 import { UsageError, type Command } from './command'
+import { commandRuntime } from './runtime'
 
 const addressShape = /^[0-9a-fA-F:.[\]%]+$/
 
@@ -18,7 +17,7 @@ export const unblockCommand: Command = {
     const { email, address } = flags as { email?: string; address?: string }
     if (email === undefined && address === undefined) throw new UsageError('--email or --address is required')
     if (address !== undefined && !addressShape.test(address)) throw new UsageError('--address must be an IPv4 or IPv6 address')
-    const rt = await startRuntime(loadConfig())
+    const rt = await commandRuntime()
     try {
       await requestUnblock(rt.db, { email: email === undefined ? null : canonicalEmail(email), address: address ?? null })
     } finally {
