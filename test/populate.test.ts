@@ -1,5 +1,5 @@
 // populate-dashboard-data: mock traffic written through the real stores shows on the
-// dashboard in exactly the shape of seeds/API.md, and --clear takes out only what it made.
+// dashboard in exactly the shape of docs/dashboard-api.md, and --clear takes out only what it made.
 import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,7 +17,7 @@ const studio = (...args: string[]) =>
   run([process.execPath, join(import.meta.dir, '..', 'src', 'index.ts'), 'populate-dashboard-data', ...args], { cwd: folder, env })
 afterAll(() => rmSync(folder, { recursive: true, force: true }))
 
-/** The dashboard example of seeds/API.md, verbatim. */
+/** The dashboard example of the seed system this project succeeds (its API.md), verbatim. */
 const apiExample = {
   range: '7d',
   generatedAt: '2025-07-20T22:30:00Z',
@@ -140,7 +140,7 @@ describe('populate-dashboard-data', () => {
   })
 
   test(
-    'generates realistic traffic that the dashboard shows, key for key as in API.md; --clear removes only it',
+    'generates realistic traffic that the dashboard shows, key for key as in docs/dashboard-api.md; --clear removes only it',
     async () => {
       const made = await studio('--days', '5', '--users', '3', '--requests', '6000')
       expect(made.code).toBe(0)

@@ -1,4 +1,4 @@
-// The dashboard's request and response schemas: the shape of seeds/API.md, key for key.
+// The dashboard's request and response schemas: the shape docs/dashboard-api.md describes, key for key.
 import { t } from 'elysia'
 import { rangeNames } from './range'
 
