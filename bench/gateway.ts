@@ -121,6 +121,8 @@ async function main() {
       HOST: '127.0.0.1',
       OLLAMA_BASE_URL: fakeUrl,
       RATE_LIMIT_CHAT: '0',
+      // One user is every client here: the cap stays on (its cost counts) but above any scenario's clients.
+      MAX_CONCURRENT_REQUESTS: '1000',
       NODE_ENV: 'production',
     })
     start(['bun', 'node_modules/@portkey-ai/gateway/build/start-server.js', `--port=${portkeyPort}`, '--headless'])
