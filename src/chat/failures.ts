@@ -17,8 +17,9 @@ export function describeFailure(error: unknown): { status?: number; message: str
   return { message: typeof failure?.code === 'string' ? failure.code : message, transport }
 }
 
-export function modelNotFound(model: string) {
-  return new HttpError(404, `The model '${model}' does not exist on any configured Ollama host`, {
+/** The model asked for is on no host. The message names the field, not its value: it is what the client sent. */
+export function modelNotFound() {
+  return new HttpError(404, 'The model named in the request does not exist on any configured Ollama host', {
     param: 'model',
     code: 'model_not_found',
   })
@@ -31,12 +32,12 @@ export function stoppedByGateway(why: 'deadline' | 'shutdown'): HttpError {
 }
 
 /** The error a client sees when a host failed before its first message. */
-export function failureBeforeFirstByte(host: Host, model: string, error: unknown): HttpError {
+export function failureBeforeFirstByte(host: Host, error: unknown): HttpError {
   if (error instanceof Aborted && error.why === 'timeout')
     return new HttpError(504, `Ollama at ${host.url} sent nothing within the upstream timeout`, { code: 'upstream_timeout' })
   const { status, message, transport } = describeFailure(error)
   if (transport) return new HttpError(503, `Ollama is unreachable at ${host.url} (${message})`, { code: 'upstream_unreachable' })
-  if (status === 404) return modelNotFound(model)
+  if (status === 404) return modelNotFound()
   // Ollama judged the request itself. Other refusals (401, 403, 429… from a proxy in front of
   // it) say nothing about the request: another host may take it.
   if (status === 400 || status === 413 || status === 422)

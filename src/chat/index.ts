@@ -18,7 +18,7 @@ function modelIdOf(raw: string): string {
   try {
     return decodeURIComponent(raw).replace(/\/+$/, '')
   } catch {
-    throw new HttpError(400, `The model id '${raw}' is not valid percent-encoding`, { param: 'id', code: 'invalid_value' })
+    throw new HttpError(400, 'The model id is not valid percent-encoding', { param: 'id', code: 'invalid_value' })
   }
 }
 

@@ -82,7 +82,7 @@ export function modelCatalog(pool: Pool) {
       const hosts = (await pool.models()).get(name)
       if (hosts) return toModelObject(shown, name, hosts[0]!)
       if (!pool.hosts.some((host) => host.reachable)) throw noHostReachable(pool)
-      throw modelNotFound(id)
+      throw modelNotFound()
     },
   }
 }

@@ -106,8 +106,8 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
     await freshen()
     if (candidates(model).length > 0) return
     const down = hosts.filter((host) => !host.reachable).map((host) => host.url)
-    if (down.length === 0) throw modelNotFound(model)
-    throw new HttpError(503, `No reachable Ollama host has the model '${model}', and Ollama is unreachable at ${down.join(', ')}`, {
+    if (down.length === 0) throw modelNotFound()
+    throw new HttpError(503, `No reachable Ollama host has the model named in the request, and Ollama is unreachable at ${down.join(', ')}`, {
       code: 'upstream_unreachable',
     })
   }
@@ -135,7 +135,7 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
       } catch (error) {
         // The client left, or the gateway stopped the request: no host is to blame, none is tried next.
         if (error instanceof Aborted && error.why !== 'timeout') throw error.why === 'client' ? error : stoppedByGateway(error.why)
-        last = failureBeforeFirstByte(host, request.model, error)
+        last = failureBeforeFirstByte(host, error)
         switch (last.options.code) {
           case 'model_not_found': // the host's list was stale
             host.models.delete(canonicalModel(request.model))
@@ -164,7 +164,7 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
     }
     if (last?.options.code === 'upstream_unreachable' && unreachable.length > 1)
       throw new HttpError(503, `Ollama is unreachable at ${unreachable.join(', ')}`, { code: 'upstream_unreachable' })
-    throw last ?? modelNotFound(request.model)
+    throw last ?? modelNotFound()
 
     function nextCandidate(): Host | undefined {
       return candidates(request.model).find((host) => !tried.has(host))

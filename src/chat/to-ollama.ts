@@ -116,7 +116,7 @@ function toolsOf(body: ChatRequest): Tool[] | undefined {
   if (!tools?.length || choice === 'none') return undefined
   if (choice && typeof choice === 'object') {
     const chosen = tools.filter((tool) => tool.function.name === choice.function.name)
-    if (!chosen.length) throw invalid('tool_choice.function.name', `no tool named '${choice.function.name}' is in 'tools'`)
+    if (!chosen.length) throw invalid('tool_choice.function.name', "must name one of the tools in 'tools'")
     return chosen as Tool[]
   }
   return tools as Tool[]
