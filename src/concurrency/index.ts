@@ -19,7 +19,7 @@ export const concurrencyLimits = (rt: Runtime) =>
     concurrencyLimit(enabled: boolean) {
       if (!enabled) return
       return {
-        // After validation: only a request that will reach the upstream takes a slot.
+        // After validation: a request its schema refuses takes no slot.
         async beforeHandle(ctx) {
           const limit = rt.config.maxConcurrentRequests
           const principal = (ctx as { principal?: Principal }).principal
