@@ -60,7 +60,7 @@ test('an unknown model is an APICallError with status 404 and the gateway’s me
   const error = await generateText({ model: studio('no-such-model'), prompt: 'Hello', maxRetries: 0 }).catch((error) => error)
   expect(APICallError.isInstance(error)).toBe(true)
   expect(error.statusCode).toBe(404)
-  expect(error.message).toContain('no-such-model')
+  expect(error.message).toBe('The model named in the request does not exist on any configured Ollama host')
 })
 
 test('an upstream dying mid-stream reaches the app as an error part after the text so far', async () => {
