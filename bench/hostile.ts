@@ -1,5 +1,6 @@
 // What hostile bodies cost the real server: deeply nested JSON (the body that used to stall the
-// event loop for seconds and take gigabytes) and a body of the wrong content type, sent by a
+// event loop for seconds and take gigabytes), a wide body just within the nesting limit that fails
+// validation, and a body of the wrong content type, sent by a
 // signed-in user to POST /v1/chat/completions, with and without NODE_ENV=production. Prints the
 // refusal's latency, the latency of health checks sent meanwhile (is the event loop free?) and
 // how much the server's resident memory grew, set against the same run of ordinary invalid
@@ -17,6 +18,7 @@ const bodies: [string, string, string][] = [
   ['schema error (baseline)', 'application/json', JSON.stringify({ model: 'm', messages: 'not a list' })],
   ['nested 30,000 deep (60 KB)', 'application/json', nested(30_000)],
   ['nested 500,000 deep (1 MB, the size limit)', 'application/json', nested(500_000)],
+  ['wide: 200,000 numbers 99 deep in a field (schema error)', 'application/json', `{"model":"m","messages":[],"user":${'['.repeat(98)}${Array(200_000).fill(0).join(',')}${']'.repeat(98)}}`],
   ['a form (415)', 'application/x-www-form-urlencoded', 'model=m&' + 'x=1&'.repeat(20_000)],
 ]
 

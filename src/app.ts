@@ -15,6 +15,7 @@ import { feedback } from './feedback'
 import { bodyLimit } from './http/body-limit'
 import { errors } from './http/errors'
 import { jsonBodies } from './http/json-body'
+import { describeBodyErrors } from './http/schema-errors'
 import { methodsOf } from './http/methods'
 import { requestId } from './http/request-id'
 import { securityHeaders } from './http/security-headers'
@@ -60,6 +61,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(admin(rt))
     .use(adminUi)
     .use(rootRedirect)
+  describeBodyErrors(app)
   return app
 }
 

@@ -39,6 +39,8 @@ function post(url: string, token: string, body: object, signal?: AbortSignal) {
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
     signal,
+    // A connection of its own: a stream cancelled mid-way must not leave its socket for the next request.
+    keepalive: false,
   })
 }
 

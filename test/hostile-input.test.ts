@@ -93,6 +93,20 @@ describe('bodies nested deeper than the limit → 400 before validation', () => 
 })
 
 describe('validation errors name the field and never echo the value', () => {
+  test('a wide body nested just within the limit fails on its field, not by printing the whole value', async () => {
+    // 99 levels and 200,000 numbers: Elysia's own report of it would be hundreds of MB of JSON.
+    const wide = `{"refreshToken":${'['.repeat(98)}${Array(200_000).fill(0).join(',')}${']'.repeat(98)}}`
+    const res = await raw('/api/auth/logout/', wide)
+    expect(res.status).toBe(400)
+    expect((await res.json()).message).toBe("Invalid body field 'refreshToken': must be a string of 1 to 4096 characters")
+  })
+
+  test('a field without a message of its own gets one from its schema', async () => {
+    const res = await call('/v1/chat/completions', { method: 'POST', token: user.apiKey, json: { ...hello, user: { id: 7 } } })
+    expect(res.status).toBe(400)
+    expect((await res.json()).error).toMatchObject({ param: 'user', message: "Invalid body field 'user': must be a string or null" })
+  })
+
   const secret = 'Secret-Value-7f3a'
   const cases: [string, string, unknown, string][] = [
     ['a password sent as an array', '/api/auth/login/', { email: 'a@x.test', password: [secret] }, 'password'],
