@@ -55,6 +55,27 @@ test('a chunked body that stops mid-way → 408 and the connection closes', asyn
   expect(closed).toBe(true)
 })
 
+test('the OAuth callback\'s form body has the same deadline', async () => {
+  const form = 'state=abc&code=def&padding=' + 'x'.repeat(100)
+  const head = `POST /api/auth/oauth/apple/callback HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n`
+  const { answer, closed } = await trickle(head, form.slice(0, 10))
+  expect(answer).toStartWith('HTTP/1.1 408')
+  expect(closed).toBe(true)
+})
+
+test.each([
+  ['an unknown route', 'POST /api/no-such-route HTTP/1.1', 'application/json', 404],
+  ['a method the route does not take', 'PUT /api/auth/login HTTP/1.1', 'application/json', 405],
+  ['a content type the API does not take', 'POST /api/auth/login HTTP/1.1', 'text/plain', 415],
+  ['a GET with a body', 'GET /api/auth/health HTTP/1.1', 'application/json', 200],
+])('%s answered before its trickled body is read: the connection closes', async (_name, requestLine, type, status) => {
+  const head = `${requestLine}\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`
+  const { answer, closed } = await trickle(head, body.slice(0, 10))
+  expect(answer).toStartWith(`HTTP/1.1 ${status}`)
+  expect(answer.toLowerCase()).toContain('connection: close')
+  expect(closed).toBe(true)
+})
+
 test('a body that arrives in time is served as usual', async () => {
   const res = await fetch(`http://127.0.0.1:${port}/api/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
   expect(res.status).toBe(401)

@@ -247,6 +247,32 @@ describe('MAX_REQUEST_SECONDS', () => {
     expect(logRows(limited.rt, 'user_id = ?', user.userId).at(-1)).toMatchObject({ status: 200, error_type: 'request_timeout', outcome: 'server_error' })
   })
 
+  test('a client that stops reading is cut at the limit too: its slot and Ollama are freed', async () => {
+    // Big pieces, sent as fast as possible: the socket's buffers fill and the gateway waits for the client.
+    fake.set({ tokens: Array.from({ length: 2000 }, () => 'x'.repeat(64 * 1024)), chunkDelayMs: 0 })
+    const { port } = new URL(server.url)
+    const body = JSON.stringify({ ...hello, stream: true })
+    const socket = await Bun.connect({
+      hostname: '127.0.0.1',
+      port: Number(port),
+      socket: { data() {}, drain() {} },
+    })
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${user.apiKey}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    )
+    await waitUntil(() => fake.chats.length === 1)
+    // Never read again: the kernel's buffers fill, then the gateway's write waits on the client.
+    socket.pause()
+    await waitUntil(() => fake.aborted.length === 1, 4000)
+    // The one slot (MAX_CONCURRENT_REQUESTS=1) is free again, well before any idle timeout.
+    fake.reset()
+    expect((await post(server.url, user.apiKey, hello)).status).toBe(200)
+    socket.end()
+    await settle(limited.rt)
+    expect(logRows(limited.rt, 'user_id = ? AND status = 200', user.userId).at(-2)).toMatchObject({ error_type: 'request_timeout', outcome: 'server_error' })
+  })
+
   test('a reply past it is a 504, and its slot is free again', async () => {
     fake.set({ chunks: 100_000, chunkDelayMs: 50 })
     const res = await post(server.url, user.apiKey, hello)

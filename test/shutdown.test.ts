@@ -262,3 +262,39 @@ test(
   },
   30_000,
 )
+
+test(
+  'a stream whose client stopped reading does not hold shutdown past SHUTDOWN_TIMEOUT_MS and a second',
+  async () => {
+    // Big pieces as fast as possible: the socket's buffers fill and the gateway waits for its client.
+    const fake = await startFakeOllama({ tokens: Array.from({ length: 2000 }, () => 'x'.repeat(64 * 1024)), chunkDelayMs: 0 })
+    try {
+      const { port, server, apiKey, output, rows, terminate } = await startServer('stalled', {
+        OLLAMA_BASE_URL: fake.url,
+        SHUTDOWN_TIMEOUT_MS: '1500',
+      })
+      const body = JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'Hello' }], stream: true })
+      const socket = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {}, drain() {} } })
+      socket.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${apiKey}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      )
+      await until(() => fake.chats.length === 1, 'the chat reaching Ollama')
+      socket.pause()
+      await Bun.sleep(300)
+      await terminate()
+      const terminatedAt = performance.now()
+      expect(await server.exited).toBe(0)
+      // The deadline, a second for the endings, and the closing: under Docker's 10 s grace period with the default 8 s.
+      expect(performance.now() - terminatedAt).toBeLessThan(1500 + 1000 + 1000)
+      expect(output()).toContain('stopped cleanly')
+      expect(rows().filter((row) => row.path === '/v1/chat/completions')).toEqual([
+        { path: '/v1/chat/completions', status: 200, error_type: 'server_shutting_down', outcome: 'server_error' },
+      ])
+      socket.end()
+    } finally {
+      fake.stop()
+    }
+  },
+  30_000,
+)

@@ -57,9 +57,19 @@ export class UpstreamChat {
    */
   async waitForClient(written: PromiseLike<unknown>) {
     this.watched.lastActivityAt = Infinity
+    // A client that stops reading must not hold the request past MAX_REQUEST_SECONDS or the
+    // shutdown deadline: their abort ends the wait (the stream then ends with its error event).
+    const { signal } = this.watched.controller
+    let stop: (() => void) | undefined
+    const aborted = new Promise<never>((_, reject) => {
+      stop = () => reject(signal.reason)
+      signal.addEventListener('abort', stop, { once: true })
+    })
     try {
-      await written
+      if (signal.aborted) throw signal.reason
+      await Promise.race([written, aborted])
     } finally {
+      signal.removeEventListener('abort', stop!)
       this.watched.lastActivityAt = performance.now()
     }
   }

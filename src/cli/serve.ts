@@ -14,6 +14,8 @@ import type { Command } from './command'
 const POLL_MS = 20
 /** How long the endings of requests cut at the deadline (error events, 503s) get to reach their clients. */
 const ENDINGS_MS = 1000
+/** How long closing the connections may take before the database is closed all the same. */
+const CLOSE_MS = 250
 
 /** True once no request is in flight (streams included), false when `ms` pass first. */
 async function settled(server: Server<unknown>, ms: number): Promise<boolean> {
@@ -23,6 +25,25 @@ async function settled(server: Server<unknown>, ms: number): Promise<boolean> {
     await Bun.sleep(POLL_MS)
   }
   return true
+}
+
+/**
+ * A response sent without reading the request's body (an unknown route, a 405, a 415, a GET with
+ * a body) closes the connection: Bun would otherwise keep reading the body to reach the next
+ * request, for as long as a client cares to trickle it (BODY_TIMEOUT_MS guards only bodies read).
+ */
+function closingUnread(request: Request, response: Response): Response {
+  const sentBody = request.headers.has('transfer-encoding') || (request.headers.get('content-length') ?? '0') !== '0'
+  if (!sentBody || request.bodyUsed) return response
+  try {
+    response.headers.set('connection', 'close')
+    return response
+  } catch {
+    // Headers that cannot change (a Response made elsewhere): the same response, anew.
+    const headers = new Headers(response.headers)
+    headers.set('connection', 'close')
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers })
+  }
 }
 
 /** Bun.serve; an address it cannot listen on is a configuration error naming HOST and PORT. */
@@ -55,7 +76,10 @@ export const serve: Command = {
       maxRequestBodySize: Math.max(config.maxBodyBytes, 64 * 1024 * 1024),
       // Idle connections close; a stream waiting on its model stays open as long as the upstream timeout allows.
       idleTimeout: Math.min(255, Math.ceil(config.upstreamTimeoutMs / 1000) + 10),
-      fetch: async (request, server) => app.fetch(await withDeclaredLength(withRoutableUrl(request, server), config.maxBodyBytes, chunkedBodies, server)),
+      fetch: async (request, server) => {
+        const routed = await withDeclaredLength(withRoutableUrl(request, server), config.maxBodyBytes, chunkedBodies, server)
+        return closingUnread(routed, await app.fetch(routed))
+      },
       error: () => new Response('Internal server error', { status: 500 }),
     })
     // Elysia reads the client address from its server reference.
@@ -73,9 +97,10 @@ export const serve: Command = {
         rt.cutShort()
         await settled(server, ENDINGS_MS)
       }
-      // Closes the idle connections; what a client would not read in time is cut.
-      await Promise.race([server.stop(false), Bun.sleep(ENDINGS_MS)])
-      await server.stop(true)
+      // Nothing is in flight any more, or what is left would not end (a client that stopped
+      // reading): every connection is closed now, so that the whole shutdown stays within
+      // SHUTDOWN_TIMEOUT_MS plus ENDINGS_MS, under Docker's stop grace period.
+      await Promise.race([server.stop(true), Bun.sleep(CLOSE_MS)])
       await rt.close()
       console.log('stopped cleanly')
       process.exit(0)

@@ -4,8 +4,9 @@
 // must arrive within BODY_TIMEOUT_MS (408), nest no deeper than MAX_JSON_DEPTH and be a JSON
 // object (400) — the nesting checked on the bytes as they arrive, before anything is parsed: a
 // body of thousands of nested arrays would otherwise reach schema validation, whose error
-// pretty-prints the value, blocking the event loop for seconds and taking gigabytes. The routes in `formPaths` (Apple's form_post
-// callback) parse their urlencoded bodies themselves.
+// pretty-prints the value, blocking the event loop for seconds and taking gigabytes. The routes
+// in `formPaths` (Apple's form_post callback) take a urlencoded form instead, read here too,
+// within the same deadline.
 import { Elysia } from 'elysia'
 import { BodyDeadline, bodyTimedOut } from './body-deadline'
 import { timedOutBodies } from './chunked-body'
@@ -82,7 +83,8 @@ export const jsonBodies = (rt: Runtime, formPaths: RegExp) => {
     .onParse({ as: 'global' }, async ({ request, path }, contentType) => {
       if (!request.body) return
       const type = contentType.trim().toLowerCase()
-      if (type === 'application/x-www-form-urlencoded' && formPaths.test(path)) return
+      if (type === 'application/x-www-form-urlencoded' && formPaths.test(path))
+        return Object.fromEntries(new URLSearchParams(await deadline.within(request.text())))
       if (!isJson(type)) {
         // A request without a body of its own (an empty POST) is judged by the route's schema.
         if (request.headers.get('content-length') === '0') return
