@@ -1,7 +1,7 @@
 // The accounts commands as real processes against a file database, and their output used
 // over HTTP: the printed API key is accepted as a Bearer token, the admin can sign in.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { testApp } from './support/app'
@@ -197,11 +197,25 @@ describe('unblock', () => {
     }
   })
 
-  test('neither flag, or an address that is not one → exit 2', async () => {
+  test('neither flag, an address that is not one or an email that is not one → exit 2', async () => {
     expect((await studio('unblock')).code).toBe(2)
-    const bad = await studio('unblock', '--address', 'drop table')
+    for (const address of ['drop table', 'b', '1.2.3']) {
+      const bad = await studio('unblock', '--address', address)
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toContain('--address must be an IPv4 or IPv6 address')
+    }
+    const bad = await studio('unblock', '--email', 'a')
     expect(bad.code).toBe(2)
-    expect(bad.stderr).toContain('--address must be an IPv4 or IPv6 address')
+    expect(bad.stderr).toContain('--email must be an email address')
+    expect((await studio('unblock', '--address', '[2001:db8::1]')).code).toBe(0)
+  })
+
+  test('without the server\'s database (run in the wrong folder) → exit 1, and no database is made', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'studio-unblock-'))
+    const { code, stderr } = await run([process.execPath, entry, 'unblock', '--email', 'a@example.com'], { cwd: elsewhere })
+    expect(code).toBe(1)
+    expect(stderr).toContain('no database at')
+    expect(existsSync(join(elsewhere, 'data'))).toBe(false)
   })
 })
 

@@ -353,7 +353,9 @@ describe('faults', () => {
     const { error } = await res.json()
     expect(error).toEqual({ message: expect.any(String), type: 'not_found_error', param: 'model', code: 'model_not_found' })
     expect(error.message).not.toContain('no-such-model')
-    expect(facts).toMatchObject({ model: 'no-such-model', errorType: 'model_not_found', outcome: 'client_error' })
+    expect(facts).toMatchObject({ errorType: 'model_not_found', outcome: 'client_error' })
+    // Whatever a client types as a model stays out of the log and the dashboard's models.
+    expect(facts.model).toBeUndefined()
   })
 
   test('a model pulled after the last check is found by an on-demand refresh', async () => {

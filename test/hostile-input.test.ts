@@ -180,6 +180,13 @@ describe('lookalike accounts', () => {
     ['a NUL', 'lo\u0000ok@x.test'],
     ['a right-to-left override', 'look\u202e@x.test'],
     ['a zero-width joiner', 'lo\u200dok@x.test'],
+    ['a Hangul filler', 'look\u3164@x.test'],
+    ['a blank Braille pattern', 'look\u2800@x.test'],
+    ['a combining grapheme joiner', 'lo\u034fok@x.test'],
+    ['a variation selector', 'look\ufe0f@x.test'],
+    ['a private-use character', 'look\ue000@x.test'],
+    ['a noncharacter', 'look\uffff@x.test'],
+    ['a lone surrogate', 'look\ud800@x.test'],
   ]
   test.each(invisible)('an email with %s → 400 naming the field', async (_name, email) => {
     const res = await call('/api/auth/register/', { method: 'POST', json: { email, password: 'long enough password' } })
@@ -189,7 +196,13 @@ describe('lookalike accounts', () => {
     expect(body.message).toContain('invisible')
   })
 
-  test.each([['a bidi override', 'Eve\u202egnalla'], ['a zero-width space', 'Ad\u200bmin'], ['a control character', 'Bob\u0007']])(
+  test.each([
+    ['a bidi override', 'Eve\u202egnalla'],
+    ['a zero-width space', 'Ad\u200bmin'],
+    ['a control character', 'Bob\u0007'],
+    ['a Hangul filler', 'Admin\u3164'],
+    ['a blank Braille pattern', '\u2800'],
+  ])(
     'a name with %s → 400 naming the field',
     async (_name, name) => {
       const res = await call('/api/auth/register/', { method: 'POST', json: { email: 'named@x.test', password: 'long enough password', name } })
@@ -197,6 +210,21 @@ describe('lookalike accounts', () => {
       expect((await res.json()).message).toContain("'name'")
     },
   )
+
+  test('an email with a ligature or full-width letters → 400 (they look like plain letters)', async () => {
+    for (const email of ['\ufb01le@x.test', '\uff41dmin@x.test']) {
+      const res = await call('/api/auth/register/', { method: 'POST', json: { email, password: 'long enough password' } })
+      expect(res.status).toBe(400)
+      expect((await res.json()).message).toContain("'email'")
+    }
+  })
+
+  test('an API key name with a control character → 400 naming the field', async () => {
+    const owner = await seedUser(rt)
+    const res = await call('/api/keys/', { method: 'POST', token: owner.accessToken, json: { name: 'ci\u0000' } })
+    expect(res.status).toBe(400)
+    expect((await res.json()).message).toContain("'name'")
+  })
 
   test('emails are stored in NFC with a lower-case domain; the decomposed spelling signs in to the same account', async () => {
     const composed = 'jos\u00e9@Example.TEST'

@@ -35,12 +35,26 @@ describe('RATE_LIMIT_ANONYMOUS', () => {
   })
 
   test('the 429 carries Retry-After and the rate-limit headers; another address has its own budget', async () => {
-    for (let i = 0; i < 5; i++) await call('/api/auth/health/', { headers: from('198.51.100.8') })
-    const refused = await call('/api/auth/health/', { headers: from('198.51.100.8') })
+    for (let i = 0; i < 5; i++) await call('/v1/models', { headers: from('198.51.100.8') })
+    const refused = await call('/v1/models', { headers: from('198.51.100.8') })
     expect(refused.status).toBe(429)
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
     expect(refused.headers.get('x-ratelimit-limit')).toBe('5')
-    expect((await call('/api/auth/health/', { headers: from('198.51.100.9') })).status).toBe(200)
+    expect((await call('/v1/models', { headers: from('198.51.100.9') })).status).toBe(401)
+  })
+
+  test('past the limit, sign-in and health checks are still served (a page elsewhere cannot lock an address out), without raw rows', async () => {
+    const address = from('198.51.100.14')
+    // What any web page can make a browser send: form posts the API refuses with 415.
+    for (let i = 0; i < 10; i++)
+      expect((await call('/api/auth/login/', { method: 'POST', headers: { ...address, 'content-type': 'text/plain' }, body: 'x' })).status).toBe(415)
+    await settle(rt)
+    const rowsBefore = logRows(rt).length
+    for (const path of ['/api/auth/health/', '/api/dashboard/health/', '/v1/health']) expect((await call(path, { headers: address })).status).not.toBe(429)
+    const login = await call('/api/auth/login/', { method: 'POST', headers: address, json: { email: 'nobody@x.test', password: 'whatever it is' } })
+    expect(login.status).toBe(401)
+    await settle(rt)
+    expect(logRows(rt).length).toBe(rowsBefore)
   })
 
   test('signed-in users are not anonymous: their requests do not count', async () => {

@@ -2,6 +2,7 @@
 // sign-in that fails the same way (and in the same time) whatever was wrong, and admins.
 import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
+import { hasUnseen, UNSEEN_PROBLEM, withoutUnseen } from '../http/text'
 import type { Runtime } from '../runtime'
 import { recordFailedSignIn, recordSuccessfulSignIn, signInAttempt } from '../threats/brute-force'
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords'
@@ -9,33 +10,28 @@ import { findUserByEmail, findUserById, insertUser, promoteToAdmin, type UserRow
 
 const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/
 
-/**
- * Unicode control (Cc) and format (Cf) characters: NUL, zero-width spaces and joiners, bidi
- * overrides. Invisible, they let `a@x.test\u200b` list like `a@x.test`, or a name read backwards.
- */
-const invisible = /[\p{Cc}\p{Cf}]/u
-const invisibles = /[\p{Cc}\p{Cf}]/gu
-
 /** The one form an email is stored and looked up in: trimmed, NFC, lower-case. */
 export const canonicalEmail = (raw: string) => raw.trim().normalize('NFC').toLowerCase()
 
 /** An email in its canonical form, or a 400 naming the field. */
 export function normaliseEmail(raw: string): string {
   const email = canonicalEmail(raw)
-  if (invisible.test(email)) throw new InvalidField('email', 'must not contain control or invisible formatting characters')
+  if (hasUnseen(email)) throw new InvalidField('email', UNSEEN_PROBLEM)
+  // Ligatures, full-width letters and the like: lookalikes of the plain letters.
+  if (email !== email.normalize('NFKC')) throw new InvalidField('email', 'must not contain compatibility characters (ligatures, full-width letters)')
   if (!emailShape.test(email) || email.length > 254) throw new InvalidField('email', 'must be an email address')
   return email
 }
 
-/** A display name as typed: trimmed, NFC, without control or formatting characters (a 400 naming the field). */
+/** A display name as typed: trimmed, NFC, every character visible (a 400 naming the field). */
 export function normaliseName(raw: string | undefined): string {
   const name = (raw ?? '').trim().normalize('NFC')
-  if (invisible.test(name)) throw new InvalidField('name', 'must not contain control or invisible formatting characters')
+  if (hasUnseen(name)) throw new InvalidField('name', UNSEEN_PROBLEM)
   return name
 }
 
 /** A display name an identity provider gave: the characters a typed name may not have are dropped. */
-export const providerName = (raw: string | null) => (raw === null ? null : raw.replace(invisibles, '').trim().normalize('NFC') || null)
+export const providerName = (raw: string | null) => (raw === null ? null : withoutUnseen(raw).trim().normalize('NFC') || null)
 
 export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH)

@@ -51,6 +51,8 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
       throw clientGone()
     }
     if (error instanceof HttpError) fail(facts, outcomeOf(error), error.options.code ?? undefined)
+    // A model no host has is whatever the client typed: kept out of the log and the dashboard's models.
+    if (error instanceof HttpError && error.options.code === 'model_not_found') facts.model = undefined
     throw error
   }
 }

@@ -1,12 +1,19 @@
 // `unblock`: lifts the sign-in blocks on an account (from every address) and/or an address (on
 // every account) before their 15 minutes pass. The running server applies it within a second.
-import { canonicalEmail } from '../auth/accounts'
+// It never creates a database: run elsewhere, a request no server reads would look like success.
+import { existsSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { resolve } from 'node:path'
+import { normaliseEmail } from '../auth/accounts'
+import { loadConfig } from '../config'
 import { addressKey } from '../http/client-address'
+import { InvalidField } from '../http/invalid-field'
 import { requestUnblock } from '../threats/unblocks'
 import { UsageError, type Command } from './command'
 import { commandRuntime } from './runtime'
 
-const addressShape = /^[0-9a-fA-F:.[\]%]+$/
+/** An IPv4 or IPv6 address, as a client's is written (brackets and an IPv6 zone allowed). */
+const isAddress = (address: string) => isIP(address.replace(/^\[(.*)\]$/, '$1').split('%')[0]!) !== 0
 
 export const unblockCommand: Command = {
   name: 'unblock',
@@ -14,16 +21,28 @@ export const unblockCommand: Command = {
   usage: 'unblock --email E | --address A',
   options: { email: { type: 'string' }, address: { type: 'string' } },
   async run(flags) {
-    const { email, address } = flags as { email?: string; address?: string }
-    if (email === undefined && address === undefined) throw new UsageError('--email or --address is required')
-    if (address !== undefined && !addressShape.test(address)) throw new UsageError('--address must be an IPv4 or IPv6 address')
+    const { email: givenEmail, address } = flags as { email?: string; address?: string }
+    if (givenEmail === undefined && address === undefined) throw new UsageError('--email or --address is required')
+    if (address !== undefined && !isAddress(address)) throw new UsageError('--address must be an IPv4 or IPv6 address')
+    let email: string | undefined
+    try {
+      email = givenEmail === undefined ? undefined : normaliseEmail(givenEmail)
+    } catch (error) {
+      if (error instanceof InvalidField) throw new UsageError(`--email ${error.problem}`)
+      throw error
+    }
+    const { path } = loadConfig().database
+    if (path !== ':memory:' && !existsSync(resolve(path))) {
+      console.error(`no database at ${resolve(path)}: run this where the server runs, with its DATABASE_URL`)
+      return 1
+    }
     const rt = await commandRuntime()
     try {
-      await requestUnblock(rt.db, { email: email === undefined ? null : canonicalEmail(email), address: address ?? null })
+      await requestUnblock(rt.db, { email: email ?? null, address: address ?? null })
     } finally {
       await rt.close()
     }
-    const what = [email && `account ${canonicalEmail(email)}`, address && `address ${addressKey(address)}`].filter(Boolean).join(' and ')
+    const what = [email && `account ${email}`, address && `address ${addressKey(address)}`].filter(Boolean).join(' and ')
     console.log(`sign-in blocks on ${what} are lifted; a running server applies this within a second`)
   },
 }

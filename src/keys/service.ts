@@ -2,6 +2,7 @@
 // revoking a user's own keys.
 import { parseDate } from '../http/dates'
 import { randomToken, sha256 } from '../auth/crypto'
+import { normaliseName } from '../auth/accounts'
 import { API_KEY_PREFIX } from '../auth/principal'
 import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
@@ -14,7 +15,7 @@ const PREFIX_LENGTH = 14
 export const MAX_KEYS = 50
 
 export async function createApiKey(rt: Runtime, userId: string, input: { name: string; expiresAt?: string }, now = Date.now()) {
-  const name = input.name.trim()
+  const name = normaliseName(input.name)
   if (!name) throw new InvalidField('name', 'must not be blank')
   const expiresAt = input.expiresAt === undefined ? null : parseDate(input.expiresAt)
   if (expiresAt !== null && !(expiresAt > now))

@@ -1,33 +1,36 @@
 // Requests that no one signed in for are limited per client address (RATE_LIMIT_ANONYMOUS a
 // minute): anyone can send them, and each would otherwise be a row in the request log. A request
-// without credentials is counted when it arrives, and refused with 429 past the limit; one whose
-// credentials turned out to identify no one (a bad token, an unknown route, a body refused before
-// sign-in was checked) is counted when it is logged. Either way, past the limit the request is
-// still added to the dashboard's rollups, but its raw row is not kept (`rollupOnly`).
+// without credentials is counted when it arrives; one whose credentials turned out to identify no
+// one (a bad token, an unknown route, a body refused before sign-in was checked) is counted when
+// it is logged. Past the limit a request is still added to the dashboard's rollups, but its raw
+// row is not kept (`rollupOnly`), and it is refused with 429 — except sign-in (/api/auth/…) and
+// health checks: any web page can make a victim's browser send anonymous requests, which must not
+// lock that address out of signing in (sign-ins have their own limit, RATE_LIMIT_AUTH), nor make
+// a container's health check fail.
 import { Elysia } from 'elysia'
 import { clientAddress } from '../http/client-address'
-import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import { factsOf, type RequestFacts } from '../telemetry/facts'
-import { callerKey, countRequest, hitLimit } from '.'
+import { callerKey, hitLimit, refuse } from '.'
 
 const counted = new WeakSet<Request>()
 
-const limitedPath = (url: string) => /^https?:\/\/[^/]+\/(api|v1)(\/|$)/.test(url)
+const limitedPath = /^https?:\/\/[^/]+\/(api|v1)(\/|$)/
+/** Served past the limit (without a raw log row): signing in, and health checks. */
+const servedPath = /^https?:\/\/[^/]+\/(api\/auth(\/|$)|api\/dashboard\/health|v1\/health)/
 
 export const anonymousLimit = (rt: Runtime) =>
   new Elysia({ name: 'anonymous-limit' }).onRequest(async ({ request, server, set }) => {
     if (!rt.config.rateLimits.anonymous || request.method === 'OPTIONS' || request.headers.has('authorization')) return
-    if (!limitedPath(request.url)) return
+    if (!limitedPath.test(request.url)) return
     const address = clientAddress(request, server, rt.config.trustProxy)
     if (address === undefined) return
     counted.add(request)
-    try {
-      await countRequest(rt, 'anonymous', callerKey(undefined, address), set.headers, { address })
-    } catch (error) {
-      if (error instanceof HttpError && error.status === 429) factsOf(request).rollupOnly = true
-      throw error
-    }
+    const who = callerKey(undefined, address)
+    const verdict = await hitLimit(rt, 'anonymous', who)
+    if (verdict.allowed) return
+    factsOf(request).rollupOnly = true
+    if (!servedPath.test(request.url)) refuse(rt, 'anonymous', who, verdict, set.headers, { address })
   })
 
 /**

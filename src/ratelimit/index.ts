@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal'
 import { addressKey, clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
+import type { Verdict } from './limiter'
 
 export type RateLimitGroup = 'chat' | 'dashboard' | 'models' | 'auth' | 'anonymous'
 
@@ -24,7 +25,7 @@ export const hitLimit = (rt: Runtime, group: RateLimitGroup, who: string) =>
 
 /**
  * Counts one request of `who` against the group's limit: sets the X-RateLimit-* headers, and past
- * the limit records a rate_limit threat and throws the 429.
+ * the limit refuses it (see `refuse`).
  */
 export async function countRequest(
   rt: Runtime,
@@ -34,24 +35,37 @@ export async function countRequest(
   caller: { principal?: Principal; address?: string },
 ): Promise<void> {
   const verdict = await hitLimit(rt, group, who)
-  const { limit } = verdict
-  const headers = {
-    'x-ratelimit-limit': String(verdict.limit),
-    'x-ratelimit-remaining': String(verdict.remaining),
-    'x-ratelimit-reset': String(Math.ceil(verdict.resetAt / 1000)),
-  }
+  if (verdict.allowed) Object.assign(headersOut, limitHeaders(verdict))
+  else refuse(rt, group, who, verdict, headersOut, caller)
+}
+
+const limitHeaders = (verdict: Verdict) => ({
+  'x-ratelimit-limit': String(verdict.limit),
+  'x-ratelimit-remaining': String(verdict.remaining),
+  'x-ratelimit-reset': String(Math.ceil(verdict.resetAt / 1000)),
+})
+
+/** A request past its limit: records a rate_limit threat and throws the 429 (with Retry-After). */
+export function refuse(
+  rt: Runtime,
+  group: RateLimitGroup,
+  who: string,
+  verdict: Verdict,
+  headersOut: Record<string, unknown>,
+  caller: { principal?: Principal; address?: string },
+): never {
+  const headers = limitHeaders(verdict)
   Object.assign(headersOut, headers)
-  if (verdict.allowed) return
   rt.threats.observe({
     type: 'rate_limit',
     key: `${group}|${who}`,
     userId: caller.principal?.userId,
     apiKeyId: caller.principal?.apiKeyId,
     address: caller.address,
-    detail: `${group} limit of ${limit} requests per minute exceeded by ${who}`,
+    detail: `${group} limit of ${verdict.limit} requests per minute exceeded by ${who}`,
   })
   const retryAfter = Math.max(1, Math.ceil((verdict.resetAt - Date.now()) / 1000))
-  throw new HttpError(429, `Rate limit of ${limit} requests per minute exceeded; retry in ${retryAfter} s`, {
+  throw new HttpError(429, `Rate limit of ${verdict.limit} requests per minute exceeded; retry in ${retryAfter} s`, {
     code: 'rate_limit_exceeded',
     headers: { ...headers, 'retry-after': String(retryAfter) },
   })
