@@ -179,6 +179,22 @@ describe('unblock', () => {
     expect((await signIn('still@example.com', 'long enough')).status).toBe(429)
   })
 
+  test('--email also lifts it for the owner at the address the failures came from', async () => {
+    const proxied = await testApp({ ...env, TRUST_PROXY: 'true' })
+    try {
+      await studio('create-superuser', '--email', 'victim@example.com', '--password', 'long enough')
+      const from = { 'x-forwarded-for': '203.0.113.20' }
+      expect((await blocked(proxied.call, 'victim@example.com', from)).status).toBe(429)
+      expect((await studio('unblock', '--email', 'victim@example.com')).code).toBe(0)
+      const again = await eventually(() =>
+        proxied.call('/api/auth/login/', { method: 'POST', headers: from, json: { email: 'victim@example.com', password: 'long enough' } }),
+      )
+      expect(again.status).toBe(200)
+    } finally {
+      await proxied.close()
+    }
+  })
+
   test('--address lifts the block on a client address', async () => {
     const proxied = await testApp({ ...env, TRUST_PROXY: 'true' })
     try {
@@ -216,6 +232,9 @@ describe('unblock', () => {
     expect(code).toBe(1)
     expect(stderr).toContain('no database at')
     expect(existsSync(join(elsewhere, 'data'))).toBe(false)
+    const memory = await run([process.execPath, entry, 'unblock', '--email', 'a@example.com'], { cwd: elsewhere, env: { DATABASE_URL: 'sqlite://:memory:' } })
+    expect(memory.code).toBe(1)
+    expect(memory.stderr).toContain('in-memory database')
   })
 })
 

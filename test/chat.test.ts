@@ -7,7 +7,7 @@ import { testApp } from './support/app'
 import { startFakeOllama } from './support/fake-ollama'
 import { freePort } from './support/process'
 import { chunksOf, parseSse } from './support/sse'
-import { settle } from './support/log'
+import { logRows, settle } from './support/log'
 import { seedUser } from './support/users'
 
 const fake = await startFakeOllama()
@@ -489,6 +489,9 @@ describe('faults', () => {
     const someone = await seedUser(down.rt)
     const res = await down.call('/v1/chat/completions', { method: 'POST', token: someone.apiKey, json: hello })
     expect(res.status).toBe(503)
+    // No reachable host lists the model: whatever was typed stays out of the log.
+    await settle(down.rt)
+    expect(logRows(down.rt, "path = '/v1/chat/completions'").at(-1)).toMatchObject({ status: 503, model: null })
     const { error } = await res.json()
     expect(error).toMatchObject({ type: 'service_unavailable', code: 'upstream_unreachable' })
     expect(error.message).toContain(`http://127.0.0.1:${port}`)

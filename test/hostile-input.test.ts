@@ -67,7 +67,7 @@ describe('bodies nested deeper than the limit → 400 before validation', () => 
   })
 
   test('the refusal comes before sign-in routes validate anything, on /api too', async () => {
-    const res = await raw('/api/auth/login/', nested(10_000))
+    const res = await raw('/api/auth/login/', nested(2_000))
     expect(res.status).toBe(400)
     expect(await res.json()).toMatchObject({ error: 'Validation error', message: 'The request body nests deeper than 100 levels' })
   })
@@ -95,10 +95,17 @@ describe('bodies nested deeper than the limit → 400 before validation', () => 
 describe('validation errors name the field and never echo the value', () => {
   test('a wide body nested just within the limit fails on its field, not by printing the whole value', async () => {
     // 99 levels and 200,000 numbers: Elysia's own report of it would be hundreds of MB of JSON.
-    const wide = `{"refreshToken":${'['.repeat(98)}${Array(200_000).fill(0).join(',')}${']'.repeat(98)}}`
-    const res = await raw('/api/auth/logout/', wide)
+    const wide = `{"model":"m","messages":[{"role":"user","content":"hi"}],"user":${'['.repeat(98)}${Array(200_000).fill(0).join(',')}${']'.repeat(98)}}`
+    const res = await raw('/v1/chat/completions', wide, { authorization: `Bearer ${user.apiKey}` })
     expect(res.status).toBe(400)
-    expect((await res.json()).message).toBe("Invalid body field 'refreshToken': must be a string of 1 to 4096 characters")
+    expect((await res.json()).error.message).toBe("Invalid body field 'user': must be a string or null")
+  })
+
+  test('sign-in routes, open to anyone, take bodies of at most 16 KB (413 before reading)', async () => {
+    const big = JSON.stringify({ email: 'a@x.test', password: 'x'.repeat(20_000) })
+    const res = await raw('/api/auth/login/', big)
+    expect(res.status).toBe(413)
+    expect((await res.json()).message).toContain('16384 bytes')
   })
 
   test('a field without a message of its own gets one from its schema', async () => {

@@ -285,8 +285,8 @@ test(
       await terminate()
       const terminatedAt = performance.now()
       expect(await server.exited).toBe(0)
-      // The deadline, a second for the endings, and the closing: under Docker's 10 s grace period with the default 8 s.
-      expect(performance.now() - terminatedAt).toBeLessThan(1500 + 1000 + 1000)
+      // The deadline, half a second for the endings, and the closing: under Docker's 10 s grace period with the default 8 s.
+      expect(performance.now() - terminatedAt).toBeLessThan(1500 + 500 + 1000)
       expect(output()).toContain('stopped cleanly')
       expect(rows().filter((row) => row.path === '/v1/chat/completions')).toEqual([
         { path: '/v1/chat/completions', status: 200, error_type: 'server_shutting_down', outcome: 'server_error' },

@@ -184,6 +184,8 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
         if (host.reachable) for (const name of host.models.keys()) byName.set(name, [...(byName.get(name) ?? []), host])
       return byName
     },
+    /** Whether a reachable host lists the model (a name no host lists is whatever a client typed). */
+    lists: (model: string) => hosts.some((host) => host.reachable && host.models.has(canonicalModel(model))),
     /** The shutdown deadline passed: every chat still open ends now (a stream with an error event). */
     cutShort: () => watchdog.abortAll('shutdown'),
     stop() {

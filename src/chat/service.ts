@@ -46,13 +46,13 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
     facts.ttftMs = chat.firstMessageAt - facts.startedAt
     return { chat, translator, request, facts }
   } catch (error) {
+    // A model no reachable host lists is whatever the client typed: kept out of the log and the dashboard's models.
+    if (!pool.lists(body.model)) facts.model = undefined
     if (error instanceof Aborted) {
       fail(facts, 'cancelled')
       throw clientGone()
     }
     if (error instanceof HttpError) fail(facts, outcomeOf(error), error.options.code ?? undefined)
-    // A model no host has is whatever the client typed: kept out of the log and the dashboard's models.
-    if (error instanceof HttpError && error.options.code === 'model_not_found') facts.model = undefined
     throw error
   }
 }

@@ -13,7 +13,7 @@ import type { Command } from './command'
 /** How often shutdown looks whether requests are still in flight: polled, so requests count nothing. */
 const POLL_MS = 20
 /** How long the endings of requests cut at the deadline (error events, 503s) get to reach their clients. */
-const ENDINGS_MS = 1000
+const ENDINGS_MS = 500
 /** How long closing the connections may take before the database is closed all the same. */
 const CLOSE_MS = 250
 

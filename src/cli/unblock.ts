@@ -32,7 +32,11 @@ export const unblockCommand: Command = {
       throw error
     }
     const { path } = loadConfig().database
-    if (path !== ':memory:' && !existsSync(resolve(path))) {
+    if (path === ':memory:') {
+      console.error('DATABASE_URL is an in-memory database, which no running server shares: set the server\'s DATABASE_URL')
+      return 1
+    }
+    if (!existsSync(resolve(path))) {
       console.error(`no database at ${resolve(path)}: run this where the server runs, with its DATABASE_URL`)
       return 1
     }

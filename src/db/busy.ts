@@ -15,10 +15,10 @@ export const COMMAND_BUSY_TIMEOUT_MS = 5_000
 export const SIGN_IN_RETRY_MS = 500
 /**
  * How long shutdown keeps trying to write each queue (the request log, then the deferred
- * writes) while another process holds the lock: both fit in the 2 s that Docker's 10 s stop
- * grace period leaves after SHUTDOWN_TIMEOUT_MS.
+ * writes) while another process holds the lock: both, after SHUTDOWN_TIMEOUT_MS (8 s) and the
+ * streams' endings, fit in Docker's 10 s stop grace period.
  */
-export const SHUTDOWN_RETRY_MS = 1_000
+export const SHUTDOWN_RETRY_MS = 300
 
 /** The database is locked by someone else: 503, try again in a second. */
 export class DatabaseBusyError extends HttpError {

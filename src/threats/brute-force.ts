@@ -54,13 +54,24 @@ export function recordFailedSignIn(rt: Runtime, address: string | undefined, ema
   rt.threats.tally('brute_force', pairKey(address, email))
 }
 
-/** Forgets the failures behind the blocks on an account (from every address) or an address (on every account). */
+/**
+ * Forgets the failures behind the blocks on an account — its own count, and the counts of the
+ * addresses that failed on it (an address blocked by failures on this account blocks its owner
+ * there too) — or on an address, on every account.
+ */
 export function liftSignInBlocks(rt: Runtime, { email, address }: { email: string | null; address: string | null }): void {
-  const addr = address === null ? undefined : addressKey(address)
+  const lifted = address === null ? undefined : addressKey(address)
+  // The addresses whose own count the account's failures went into.
+  const failedOnAccount = new Set<string>()
   rt.threats.forgetWhere('brute_force', (key) => {
-    if (email !== null && (key === `account:${email}` || (key.startsWith('pair:') && key.endsWith(`|${email}`)))) return true
-    return addr !== undefined && (key === `addr:${addr}` || key.startsWith(`pair:${addr}|`))
+    const [, pairAddress, pairEmail] = /^pair:([^|]*)\|(.*)$/.exec(key) ?? []
+    if (email !== null && (key === `account:${email}` || pairEmail === email)) {
+      if (pairAddress !== undefined) failedOnAccount.add(pairAddress)
+      return true
+    }
+    return lifted !== undefined && (key === `addr:${lifted}` || pairAddress === lifted)
   })
+  if (failedOnAccount.size) rt.threats.forgetWhere('brute_force', (key) => key.startsWith('addr:') && failedOnAccount.has(key.slice(5)))
 }
 
 export function recordSuccessfulSignIn(rt: Runtime, address: string | undefined, email: string): void {
