@@ -25,8 +25,8 @@ const rank: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3
 /** The count past which more events change nothing. */
 const highest = (policy: Policy) => policy.thresholds.at(-1)![0]
 
-/** Keys held at most: events from ever new addresses must not grow memory without bound. */
-const MAX_KEYS = 100_000
+/** Counter keys (and recorded threats) held at most: events from ever new addresses must not grow memory without bound. */
+const MAX_TRACKED_KEYS = 100_000
 
 /** The monitor's counter, counts capped at a policy's highest threshold (tests make their own). */
 export { SlidingCounter }
@@ -34,7 +34,7 @@ export { SlidingCounter }
 export type ThreatEvent = Omit<ThreatInput, 'severity'> & { key: string; severity?: Severity }
 
 export function threatMonitor(db: Database, now: () => number = Date.now) {
-  const counter = new SlidingCounter(now, MAX_KEYS)
+  const counter = new SlidingCounter(now, MAX_TRACKED_KEYS)
   const recorded = new Map<string, { severity: Severity; at: number }>()
   const sweep = setInterval(() => {
     counter.sweep(60 * MINUTE)
@@ -57,7 +57,7 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
     const last = recorded.get(key)
     const quiet = !last || last.at + policy.windowMs <= now()
     if (quiet || rank[severity] > rank[last.severity]) {
-      if (!last && recorded.size >= MAX_KEYS) recorded.delete(recorded.keys().next().value!)
+      if (!last && recorded.size >= MAX_TRACKED_KEYS) recorded.delete(recorded.keys().next().value!)
       recorded.set(key, { severity, at: now() })
       const most = count >= highest(policy) ? `${count} or more` : String(count)
       const detail = `${event.detail} (${most} in ${policy.windowMs / MINUTE} min)`
