@@ -1,5 +1,6 @@
 // The rate limiter behind one interface: an exact sliding-window log kept in memory now;
 // a shared (Redis) implementation for several replicas can stand beside it.
+import { MINUTE } from '../http/dates'
 import { SlidingCounter } from '../http/sliding-window'
 
 export type Verdict = {
@@ -22,7 +23,7 @@ export interface RateLimiter {
  */
 export function memoryLimiter(now: () => number = Date.now): RateLimiter {
   const windows = new SlidingCounter(now)
-  const sweep = setInterval(() => windows.sweep(), 60_000)
+  const sweep = setInterval(() => windows.sweep(), MINUTE)
   sweep.unref?.()
 
   return {

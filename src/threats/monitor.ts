@@ -4,12 +4,11 @@
 // severity rises, so a flood of events does not become a flood of rows.
 import type { Database } from 'bun:sqlite'
 import { deferredWrites } from '../db/deferred'
+import { MINUTE } from '../http/dates'
 import { SlidingCounter } from '../http/sliding-window'
 import { insertThreat, type Severity, type ThreatInput, type ThreatType } from './store'
 
 type Policy = { windowMs: number; thresholds: [count: number, severity: Severity][] }
-
-const MINUTE = 60_000
 
 export const policies: Record<ThreatType, Policy> = {
   rate_limit: { windowMs: 60 * MINUTE, thresholds: [[1, 'low'], [3, 'medium'], [10, 'high'], [30, 'critical']] },
