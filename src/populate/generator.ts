@@ -1,5 +1,6 @@
-// Realistic mock analytics for trying the dashboard: diurnal and weekly traffic, a model mix,
-// token and latency distributions, error codes, countries, sessions, ratings and threats.
+// The generator behind `populate-dashboard-data`: realistic mock analytics for trying the
+// dashboard: diurnal and weekly traffic, a model mix, token and latency distributions, error
+// codes, countries, sessions, ratings and threats.
 // Everything is written through the same stores (and so the same rollups) as real traffic,
 // with generated = 1 so that `--clear` removes exactly this.
 import type { Database } from 'bun:sqlite'
@@ -11,7 +12,7 @@ import type { Outcome } from '../telemetry/facts'
 import { pricing } from '../telemetry/prices'
 import { insertLogs, type LogRow } from '../telemetry/store'
 import type { ThreatType } from '../threats/store'
-import { insertMockAccounts, insertMockThreats, type MockSession, type MockThreat, type MockUser } from './populate-store'
+import { insertMockAccounts, insertMockThreats, type MockSession, type MockThreat, type MockUser } from './store'
 
 export type PopulateOptions = { days: number; users: number; requests: number; now?: number }
 
