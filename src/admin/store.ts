@@ -48,7 +48,8 @@ export async function setUserActive(db: Database, id: string, active: boolean, n
   })()
 }
 
-type LogRow = {
+/** A request_logs row as the admin's log view reads it: with its user's email. */
+type AdminLogRow = {
   id: number
   request_id: string
   created_at: number
@@ -75,7 +76,7 @@ type LogRow = {
   outcome: string
 }
 
-const presentLog = (row: LogRow) => ({
+const presentLog = (row: AdminLogRow) => ({
   id: row.id,
   requestId: row.request_id,
   createdAt: iso(row.created_at)!,
@@ -127,17 +128,18 @@ export async function listLogs(db: Database, filter: LogFilter) {
   if (filter.to !== undefined) clauses.push(`l.created_at < ?${args.push(filter.to)}`)
   if (filter.before !== undefined) clauses.push(`l.id < ?${args.push(filter.before)}`)
   const rows = db
-    .query<LogRow, SqlArgs>(`${logSelect} ${whereOf(clauses)} ORDER BY l.id DESC LIMIT ?${args.push(filter.limit)}`)
+    .query<AdminLogRow, SqlArgs>(`${logSelect} ${whereOf(clauses)} ORDER BY l.id DESC LIMIT ?${args.push(filter.limit)}`)
     .all(...args)
   return rows.map(presentLog)
 }
 
 export async function findLog(db: Database, id: number) {
-  const row = db.query<LogRow, [number]>(`${logSelect} WHERE l.id = ?`).get(id)
+  const row = db.query<AdminLogRow, [number]>(`${logSelect} WHERE l.id = ?`).get(id)
   return row ? presentLog(row) : undefined
 }
 
-type FeedbackRow = {
+/** A feedback row as the admin's list reads it: with its user's email and the completion's model. */
+type AdminFeedbackRow = {
   id: number
   completion_id: string
   user_id: string
@@ -156,7 +158,7 @@ export async function listFeedback(db: Database, filter: { rating?: number; befo
   const total = db.query<{ n: number }, SqlArgs>(`SELECT count(*) AS n FROM feedback f ${whereOf(clauses)}`).get(...args)!.n
   if (filter.before !== undefined) clauses.push(`f.id < ?${args.push(filter.before)}`)
   const rows = db
-    .query<FeedbackRow, SqlArgs>(
+    .query<AdminFeedbackRow, SqlArgs>(
       `SELECT f.*, u.email AS user_email,
               (SELECT model FROM request_logs l WHERE l.completion_id = f.completion_id LIMIT 1) AS model
          FROM feedback f LEFT JOIN users u ON u.id = f.user_id

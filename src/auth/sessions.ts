@@ -2,6 +2,7 @@
 // detecting reuse of a spent one (which revokes the whole family), and logging out. Each is
 // one transaction, retried for up to SIGN_IN_RETRY_MS while another process holds the lock.
 import { retryWhileBusy } from '../db/busy'
+import { DAY } from '../http/dates'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import { randomToken, sha256 } from './crypto'
@@ -18,15 +19,13 @@ import {
 } from './session-store'
 import { findUserById, recordLogin, type UserRow } from './user-store'
 
-const DAY_MS = 86_400_000
-
 const refused = () =>
   new HttpError(401, 'The refresh token is invalid, expired or revoked; sign in again', { code: 'invalid_refresh_token' })
 
 /** A new refresh token for the session (inside the caller's transaction); returns the token. */
 function addRefreshToken(rt: Runtime, sessionId: string, now: number): string {
   const refreshToken = randomToken()
-  insertRefreshToken(rt.db, sha256(refreshToken), sessionId, now, now + rt.config.refreshTokenDays * DAY_MS)
+  insertRefreshToken(rt.db, sha256(refreshToken), sessionId, now, now + rt.config.refreshTokenDays * DAY)
   return refreshToken
 }
 

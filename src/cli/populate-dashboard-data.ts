@@ -1,7 +1,7 @@
 // `populate-dashboard-data`: fills the dashboard with realistic mock traffic (a progress bar
 // on a terminal), or with --clear removes everything it ever generated and nothing else.
-import { deleteGenerated } from '../dashboard/populate-store'
-import { populate, type Progress } from '../dashboard/populate'
+import { populate, type Progress } from '../populate/generator'
+import { deleteGenerated } from '../populate/store'
 import { UsageError, type Command, type Flags } from './command'
 import { commandRuntime } from './runtime'
 

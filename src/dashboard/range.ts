@@ -1,9 +1,8 @@
 // Turns the dashboard's `range` (and `start`/`end` for custom) into the window it reads:
 // 24h = the last 24 hours in hourly buckets; 7d, 1m, 3m = the last 7, 30, 90 UTC days in
 // daily buckets; custom = [start, end) widened to whole hours, in daily buckets.
-import { parseDate } from '../http/dates'
+import { ceilTo, DAY, floorTo, HOUR, parseDate } from '../http/dates'
 import { HttpError } from '../http/errors'
-import { DAY, HOUR } from '../telemetry/rollups'
 
 export const rangeNames = ['24h', '7d', '1m', '3m', 'custom'] as const
 export type RangeName = (typeof rangeNames)[number]
@@ -32,30 +31,28 @@ function parseBound(name: 'start' | 'end', value: string | undefined): number {
   return time
 }
 
-const floor = (time: number, step: number) => time - (((time % step) + step) % step)
-
 export function resolveWindow(query: { range?: RangeName; start?: string; end?: string }, now = Date.now()): Window {
   const range = query.range ?? '24h'
   if (range === '24h') {
-    const to = floor(now, HOUR) + HOUR
+    const to = floorTo(now, HOUR) + HOUR
     return { range, from: to - 24 * HOUR, to, step: HOUR }
   }
   if (range !== 'custom') {
-    const to = floor(now, DAY) + DAY
+    const to = floorTo(now, DAY) + DAY
     return { range, from: to - days[range]! * DAY, to, step: DAY }
   }
   const start = parseBound('start', query.start)
   const end = parseBound('end', query.end)
   if (start >= end) throw invalid(`'start' must be before 'end'`, 'start')
   if (end - start > maxSpan) throw invalid('A custom range may span at most one year (366 days)', 'end')
-  const from = floor(start, HOUR)
-  const to = floor(end + HOUR - 1, HOUR)
+  const from = floorTo(start, HOUR)
+  const to = ceilTo(end, HOUR)
   return { range, from, to, step: DAY }
 }
 
 /** The start of every bucket of the window, so that empty buckets show as zeros. */
 export function bucketsOf(window: Window): number[] {
   const buckets: number[] = []
-  for (let time = floor(window.from, window.step); time < window.to; time += window.step) buckets.push(time)
+  for (let time = floorTo(window.from, window.step); time < window.to; time += window.step) buckets.push(time)
   return buckets
 }

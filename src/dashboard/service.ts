@@ -2,6 +2,7 @@
 // and the users, feedback and threats sections. Admins see everyone; a user sees their own.
 import type { Database } from 'bun:sqlite'
 import type { Principal } from '../auth/principal'
+import { HOUR } from '../http/dates'
 import type { Dashboard } from './model'
 import { bucketsOf, type Window } from './range'
 import { activeUsers, logCounts, ratingCounts, sessionStats, threatStats, topValues, trafficSeries, type Slice } from './store'
@@ -97,7 +98,7 @@ async function threats(db: Database, slice: Slice): Promise<Dashboard['threats']
 export async function dashboardHealth(db: Database, now = Date.now()) {
   const timestamp = isoTime(now)
   try {
-    const { total, recent } = await logCounts(db, now - 24 * 3_600_000)
+    const { total, recent } = await logCounts(db, now - 24 * HOUR)
     return { status: 'healthy' as const, timestamp, database: { connected: true, totalLogs: total, recentLogs: recent } }
   } catch (error) {
     console.error('dashboard health: the database did not answer:', (error as Error).message)

@@ -3,7 +3,7 @@
 // around them (and everything, for hourly buckets) from the hourly one. `scope` is a user id,
 // or '' for everyone together.
 import type { Database } from 'bun:sqlite'
-import { DAY, HOUR } from '../telemetry/rollups'
+import { ceilTo, DAY, floorTo, HOUR } from '../http/dates'
 
 export type Slice = { scope: string; from: number; to: number; step: number }
 
@@ -25,8 +25,8 @@ type Stretch = [grain: number, from: number, to: number]
  * days from the daily rollup and the hours around them from the hourly one; else all hours.
  */
 function stretches({ from, to, step }: Slice): Stretch[] {
-  const firstDay = Math.ceil(from / DAY) * DAY
-  const lastDay = Math.floor(to / DAY) * DAY
+  const firstDay = ceilTo(from, DAY)
+  const lastDay = floorTo(to, DAY)
   if (step < DAY || firstDay >= lastDay) return [[HOUR, from, to]]
   const all: Stretch[] = [
     [HOUR, from, firstDay],

@@ -7,13 +7,14 @@ import { Elysia } from 'elysia'
 import { principalOf } from '../auth/guard'
 import type { Principal } from '../auth/principal'
 import { addressKey, clientAddress } from '../http/client-address'
+import { MINUTE } from '../http/dates'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import type { Verdict } from './limiter'
 
 export type RateLimitGroup = 'chat' | 'dashboard' | 'models' | 'auth' | 'anonymous'
 
-const WINDOW_MS = 60_000
+const WINDOW_MS = MINUTE
 
 /** The limiter's key for a caller: the user, or the address (IPv6 by its /64) of an anonymous one. */
 export const callerKey = (principal: Principal | undefined, address: string) =>

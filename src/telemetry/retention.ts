@@ -3,10 +3,10 @@
 // for long. The dashboard reads the rollups, which keep every total: pruning changes no figure
 // it shows; what goes is the row-by-row detail (the admin's log view, ratings of old completions).
 import type { Database } from 'bun:sqlite'
+import { DAY, HOUR } from '../http/dates'
 import type { Runtime } from '../runtime'
 
-const DAY_MS = 86_400_000
-const EVERY_MS = 3_600_000
+const EVERY_MS = HOUR
 /** Rows deleted per statement: a few milliseconds of work. */
 const BATCH = 2_000
 
@@ -23,7 +23,7 @@ export function pruneOldLogs(rt: Runtime): void {
   let timer: Timer | undefined
   let stopped = false
   const round = async () => {
-    const before = Date.now() - days * DAY_MS
+    const before = Date.now() - days * DAY
     try {
       while (!stopped && pruneBatch(rt.db, before) === BATCH) await Bun.sleep(10)
     } catch (error) {

@@ -2,10 +2,9 @@
 // memory, so that a batch costs one upsert per cell rather than per row. Every row counts in
 // an hourly and a daily bucket, once for its user and once for everyone (user_id ''). Adding
 // with sign -1 takes rows back out (populate-dashboard-data --clear).
+import { DAY, floorTo, HOUR } from '../http/dates'
 import type { LogRow } from './store'
 
-export const HOUR = 3_600_000
-export const DAY = 86_400_000
 export const GRAINS = [HOUR, DAY]
 
 export type Totals = {
@@ -65,7 +64,7 @@ export class RequestRollup {
 
   add(row: Countable, sign: 1 | -1 = 1) {
     const userId = row.userId ?? ''
-    const bucket = row.createdAt - (row.createdAt % HOUR)
+    const bucket = floorTo(row.createdAt, HOUR)
     const key = `${userId}\0${bucket}`
     let cell = this.hours.get(key)
     if (!cell) this.hours.set(key, (cell = emptyCell(HOUR, userId, bucket)))
@@ -85,7 +84,7 @@ export class RequestRollup {
     for (const hour of this.hours.values())
       for (const grain of GRAINS)
         for (const userId of hour.userId ? [hour.userId, ''] : ['']) {
-          const bucket = hour.bucket - (hour.bucket % grain)
+          const bucket = floorTo(hour.bucket, grain)
           const key = `${grain}\0${userId}\0${bucket}`
           let cell = cells.get(key)
           if (!cell) cells.set(key, (cell = emptyCell(grain, userId, bucket)))
@@ -131,7 +130,7 @@ export class FeedbackRollup {
 
   add(row: { userId: string; rating: number; createdAt: number }, sign: 1 | -1 = 1) {
     for (const grain of GRAINS) {
-      const bucket = row.createdAt - (row.createdAt % grain)
+      const bucket = floorTo(row.createdAt, grain)
       for (const userId of ['', row.userId]) {
         const key = `${grain}\0${userId}\0${bucket}\0${row.rating}`
         const cell = this.cells.get(key)

@@ -2,7 +2,8 @@
 // batch's rollup cells and its sessions' totals.
 import type { Database } from 'bun:sqlite'
 import type { Outcome } from './facts'
-import { DAY, RequestRollup, type Countable } from './rollups'
+import { DAY } from '../http/dates'
+import { RequestRollup, type Countable } from './rollups'
 
 export type LogRow = {
   requestId: string

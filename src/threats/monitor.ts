@@ -4,11 +4,11 @@
 // severity rises, so a flood of events does not become a flood of rows.
 import type { Database } from 'bun:sqlite'
 import { deferredWrites } from '../db/deferred'
+import { MINUTE } from '../http/dates'
+import { SlidingCounter } from '../http/sliding-window'
 import { insertThreat, type Severity, type ThreatInput, type ThreatType } from './store'
 
 type Policy = { windowMs: number; thresholds: [count: number, severity: Severity][] }
-
-const MINUTE = 60_000
 
 export const policies: Record<ThreatType, Policy> = {
   rate_limit: { windowMs: 60 * MINUTE, thresholds: [[1, 'low'], [3, 'medium'], [10, 'high'], [30, 'critical']] },
@@ -24,67 +24,16 @@ const rank: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3
 /** The count past which more events change nothing. */
 const highest = (policy: Policy) => policy.thresholds.at(-1)![0]
 
-/** Keys held at most: events from ever new addresses must not grow memory without bound. */
-const MAX_KEYS = 100_000
+/** Counter keys (and recorded threats) held at most: events from ever new addresses must not grow memory without bound. */
+const MAX_TRACKED_KEYS = 100_000
 
-/**
- * Counts events per key over a sliding window, remembering at most `cap` of them per key
- * (counts past the highest threshold change nothing), so a flood costs O(1) per event. Past
- * `maxKeys` keys, the oldest key is dropped for each new one.
- */
-export class SlidingCounter {
-  private readonly events = new Map<string, { times: number[]; head: number }>()
-  constructor(
-    private readonly now: () => number = Date.now,
-    private readonly maxKeys = MAX_KEYS,
-  ) {}
-
-  private live(key: string, windowMs: number) {
-    const entry = this.events.get(key)
-    if (!entry) return undefined
-    const t = this.now()
-    while (entry.head < entry.times.length && entry.times[entry.head]! + windowMs <= t) entry.head++
-    if (entry.head > 64 && entry.head * 2 > entry.times.length) {
-      entry.times.splice(0, entry.head)
-      entry.head = 0
-    }
-    return entry
-  }
-
-  add(key: string, windowMs: number, cap: number): number {
-    let entry = this.live(key, windowMs)
-    if (!entry) {
-      if (this.events.size >= this.maxKeys) this.events.delete(this.events.keys().next().value!)
-      this.events.set(key, (entry = { times: [], head: 0 }))
-    }
-    entry.times.push(this.now())
-    if (entry.times.length - entry.head > cap) entry.head++
-    return entry.times.length - entry.head
-  }
-
-  count(key: string, windowMs: number): number {
-    const entry = this.live(key, windowMs)
-    return entry ? entry.times.length - entry.head : 0
-  }
-
-  forget(key: string) {
-    this.events.delete(key)
-  }
-
-  forgetWhere(matches: (key: string) => boolean) {
-    for (const key of this.events.keys()) if (matches(key)) this.events.delete(key)
-  }
-
-  sweep(windowMs: number) {
-    const t = this.now()
-    for (const [key, { times }] of this.events) if ((times.at(-1) ?? 0) + windowMs <= t) this.events.delete(key)
-  }
-}
+/** The monitor's counter, counts capped at a policy's highest threshold (tests make their own). */
+export { SlidingCounter }
 
 export type ThreatEvent = Omit<ThreatInput, 'severity'> & { key: string; severity?: Severity }
 
 export function threatMonitor(db: Database, now: () => number = Date.now) {
-  const counter = new SlidingCounter(now)
+  const counter = new SlidingCounter(now, MAX_TRACKED_KEYS)
   const recorded = new Map<string, { severity: Severity; at: number }>()
   const sweep = setInterval(() => {
     counter.sweep(60 * MINUTE)
@@ -107,7 +56,7 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
     const last = recorded.get(key)
     const quiet = !last || last.at + policy.windowMs <= now()
     if (quiet || rank[severity] > rank[last.severity]) {
-      if (!last && recorded.size >= MAX_KEYS) recorded.delete(recorded.keys().next().value!)
+      if (!last && recorded.size >= MAX_TRACKED_KEYS) recorded.delete(recorded.keys().next().value!)
       recorded.set(key, { severity, at: now() })
       const most = count >= highest(policy) ? `${count} or more` : String(count)
       const detail = `${event.detail} (${most} in ${policy.windowMs / MINUTE} min)`

@@ -2,6 +2,7 @@
 // the server's memory, so the command leaves its request in the database and every running
 // server applies the requests it has not seen yet, polling once a second (a read of an index).
 import type { Database } from 'bun:sqlite'
+import { DAY } from '../http/dates'
 import type { Runtime } from '../runtime'
 import { liftSignInBlocks } from './brute-force'
 
@@ -9,7 +10,7 @@ export type Unblock = { email: string | null; address: string | null }
 
 const POLL_MS = 1000
 /** Requests are kept a day, for servers that were starting while they were made. */
-const KEEP_MS = 86_400_000
+const KEEP_MS = DAY
 
 export async function requestUnblock(db: Database, unblock: Unblock, now = Date.now()): Promise<void> {
   db.transaction(() => {

@@ -1,6 +1,7 @@
 // OpenID Connect pieces shared by Google, Apple and any issuer: the discovery document,
 // ID-token verification against the provider's published keys, and reading a profile from claims.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose'
+import { HOUR } from '../../http/dates'
 import { sameHash } from '../crypto'
 import { OAuthFailure, type Profile } from './provider'
 
@@ -14,7 +15,7 @@ export type OidcMetadata = {
 }
 
 export const PROVIDER_TIMEOUT_MS = 10_000
-const DISCOVERY_TTL_MS = 3_600_000
+const DISCOVERY_TTL_MS = HOUR
 const trimSlash = (url: string) => url.replace(/\/+$/, '')
 
 async function fetchMetadata(issuer: string): Promise<OidcMetadata> {

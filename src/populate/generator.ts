@@ -1,17 +1,18 @@
-// Realistic mock analytics for trying the dashboard: diurnal and weekly traffic, a model mix,
-// token and latency distributions, error codes, countries, sessions, ratings and threats.
+// The generator behind `populate-dashboard-data`: realistic mock analytics for trying the
+// dashboard: diurnal and weekly traffic, a model mix, token and latency distributions, error
+// codes, countries, sessions, ratings and threats.
 // Everything is written through the same stores (and so the same rollups) as real traffic,
 // with generated = 1 so that `--clear` removes exactly this.
 import type { Database } from 'bun:sqlite'
 import type { ModelPrice } from '../config'
 import { insertGeneratedFeedback } from '../feedback/store'
+import { DAY, floorTo, HOUR, MINUTE } from '../http/dates'
 import { countryName } from '../telemetry/country'
 import type { Outcome } from '../telemetry/facts'
 import { pricing } from '../telemetry/prices'
-import { HOUR } from '../telemetry/rollups'
 import { insertLogs, type LogRow } from '../telemetry/store'
 import type { ThreatType } from '../threats/store'
-import { insertMockAccounts, insertMockThreats, type MockSession, type MockThreat, type MockUser } from './populate-store'
+import { insertMockAccounts, insertMockThreats, type MockSession, type MockThreat, type MockUser } from './store'
 
 export type PopulateOptions = { days: number; users: number; requests: number; now?: number }
 
@@ -113,7 +114,7 @@ function hourWeight(time: number): number {
 /** Splits `total` over the hours of the window in proportion to their weights. */
 function hourlyCounts(from: number, to: number, total: number): { start: number; end: number; count: number }[] {
   const hours: { start: number; end: number; weight: number }[] = []
-  for (let start = from - (from % HOUR); start < to; start += HOUR) {
+  for (let start = floorTo(from, HOUR); start < to; start += HOUR) {
     const end = Math.min(start + HOUR, to)
     hours.push({ start: Math.max(start, from), end, weight: (hourWeight(start) * (end - Math.max(start, from))) / HOUR })
   }
@@ -132,7 +133,7 @@ export type Progress = (done: number, total: number) => void
 
 export async function populate(db: Database, prices: ModelPrice[], options: PopulateOptions, progress: Progress = () => {}) {
   const now = options.now ?? Date.now()
-  const from = now - options.days * 24 * HOUR
+  const from = now - options.days * DAY
   const costOf = pricing([...prices, ...demoPrices])
   const pickModel = picker(models, ([, w]) => w)
   const pickCountry = picker(countries, ([, w]) => w)
@@ -154,7 +155,7 @@ export async function populate(db: Database, prices: ModelPrice[], options: Popu
   for (let i = 0; i < options.users; i++) {
     const id = Bun.randomUUIDv7()
     const name = names[i % names.length]!
-    users.push({ id, email: `demo-${i + 1}-${randomId().slice(0, 6)}@example.com`, name, createdAt: from - 7 * 24 * HOUR })
+    users.push({ id, email: `demo-${i + 1}-${randomId().slice(0, 6)}@example.com`, name, createdAt: from - 7 * DAY })
     homes.set(id, pickCountry()[0])
     const own: MockSession[] = []
     for (let time = from - Math.random() * 24 * HOUR; time < now; time += (12 + Math.random() * 36) * HOUR) {
@@ -268,7 +269,7 @@ export async function populate(db: Database, prices: ModelPrice[], options: Popu
         userId: row.userId,
         rating: pickRating(),
         comment: Math.random() < 0.3 ? 'generated comment' : null,
-        createdAt: Math.min(now - 1, row.createdAt + Math.round(Math.random() * 10 * 60_000)),
+        createdAt: Math.min(now - 1, row.createdAt + Math.round(Math.random() * 10 * MINUTE)),
       })
   }
 
@@ -295,7 +296,7 @@ export async function populate(db: Database, prices: ModelPrice[], options: Popu
       address: row.ip ?? testNetAddress(),
       detail,
       createdAt: row.createdAt,
-      resolvedAt: age > 24 * HOUR && Math.random() < 0.7 ? row.createdAt + Math.round(Math.random() * age) : null,
+      resolvedAt: age > DAY && Math.random() < 0.7 ? row.createdAt + Math.round(Math.random() * age) : null,
     })
   }
 }
