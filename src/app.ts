@@ -41,7 +41,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(anonymousLimit(rt))
     .use(floodWatch(rt))
     .use(bodyLimit(rt.config.maxBodyBytes))
-    .use(jsonBodies(rt, formPostPaths))
+    .use(jsonBodies(rt.config.bodyTimeoutMs, formPostPaths, rt.onClose))
     .use(
       cors({
         origin: rt.config.corsOrigins,
