@@ -1,13 +1,12 @@
-// The admin API's routes (admin role only): users, request logs, feedback; the threat log is
-// composed in from the threats feature. What the routes do is in ./service.ts; every list is
-// bounded and keyset-paged.
+// The admin API's routes (admin role only): users, request logs, feedback, and the threat log
+// (./threats.ts). What the routes do is in ./service.ts; every list is bounded and keyset-paged.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { integerCursor, oneOf, pageLimit } from '../http/schema'
 import type { Runtime } from '../runtime'
 import { OUTCOMES } from '../telemetry/facts'
-import { threatRoutes } from '../threats/routes'
 import { changeUser, feedbackPage, logById, logsPage, usersPage } from './service'
+import { threatRoutes } from './threats'
 
 const isoDate = t.String({ format: 'date-time' })
 
