@@ -25,9 +25,6 @@ async function expiredOnly(token: string, verify: (token: string, options: objec
 
 const principals = new WeakMap<Request, Principal>()
 
-/** The caller the guard identified, from its `transform` on (its `resolve` comes only after validation). */
-export const principalOf = (request: Request): Principal | undefined => principals.get(request)
-
 export const authGuard = (rt: Runtime) =>
   new Elysia({ name: 'auth-guard' })
     .use(accessTokens(rt.secretKey, rt.config.accessTokenMinutes))
