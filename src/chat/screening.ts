@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal'
 import { clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
+import { threatMonitorOf } from '../threats'
 import { findSuspicious, type Message } from '../threats/content'
 
 /**
@@ -19,7 +20,7 @@ export function screenMessages(
   const finding = findSuspicious(messages)
   if (!finding) return
   const { userId, apiKeyId } = who.principal
-  rt.threats.observe({
+  threatMonitorOf(rt).observe({
     type: 'suspicious_content',
     key: apiKeyId ?? userId,
     severity: finding.severity,

@@ -6,9 +6,10 @@
 import { Elysia } from 'elysia'
 import { addressKey, clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
-import type { Runtime } from '../runtime'
+import { perRuntime, type Runtime } from '../runtime'
 import { factsOf } from '../telemetry/facts'
-import type { Verdict } from './limiter'
+import { threatMonitorOf } from '../threats'
+import { memoryLimiter, type Verdict } from './limiter'
 
 export type RateLimitGroup = 'chat' | 'dashboard' | 'models' | 'auth' | 'anonymous'
 
@@ -20,9 +21,12 @@ type Caller = { userId?: string; apiKeyId?: string; address?: string }
 /** The limiter's key for a caller: the user, or the address (IPv6 by its /64) of an anonymous one. */
 export const callerKey = (userId: string | undefined, address: string) => (userId ? `user:${userId}` : `addr:${addressKey(address)}`)
 
+/** The runtime's one rate limiter, shared by every group. */
+export const limiterOf = perRuntime(() => memoryLimiter())
+
 /** Counts one request of `who` against the group's limit, unless it is refused. */
 export const hitLimit = (rt: Runtime, group: RateLimitGroup, who: string) =>
-  rt.limiter.hit(`${group}|${who}`, rt.config.rateLimits[group], WINDOW_MS)
+  limiterOf(rt).hit(`${group}|${who}`, rt.config.rateLimits[group], WINDOW_MS)
 
 /**
  * Counts one request of `who` against the group's limit: sets the X-RateLimit-* headers, and past
@@ -57,7 +61,7 @@ export function refuse(
 ): never {
   const headers = limitHeaders(verdict)
   Object.assign(headersOut, headers)
-  rt.threats.observe({
+  threatMonitorOf(rt).observe({
     type: 'rate_limit',
     key: `${group}|${who}`,
     userId: caller.userId,
