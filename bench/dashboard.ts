@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config'
 import { populate } from '../src/populate/generator'
 import { errors } from '../src/http/errors'
 import { requestId } from '../src/http/request-id'
+import { keepAnonymousRow } from '../src/ratelimit/anonymous'
 import { startRuntime, type Runtime } from '../src/runtime'
 import { telemetry } from '../src/telemetry'
 import { factsOf, markStreaming, streamEnded } from '../src/telemetry/facts'
@@ -76,7 +77,7 @@ export async function dashboardAtSizes(sizes = [10_000, 100_000, 1_000_000], run
 /** The gateway's own plugins with a chat-like route, with or without the request log. */
 function gateway(rt: Runtime, logging: boolean) {
   const app = new Elysia().use(errors(() => []))
-  if (logging) app.use(telemetry(rt))
+  if (logging) app.use(telemetry(rt, (request, facts, address) => keepAnonymousRow(rt, request, facts, address)))
   return app
     .use(requestId)
     .get('/v1/bench/json', ({ request }) => {

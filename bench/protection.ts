@@ -4,6 +4,7 @@
 // the chat limit on vs off, in alternating rounds.
 import { createApp } from '../src/app'
 import { loadConfig } from '../src/config'
+import { limiterOf } from '../src/ratelimit'
 import { startRuntime } from '../src/runtime'
 import { findSuspicious } from '../src/threats/content'
 import { startFakeOllama } from '../test/support/fake-ollama'
@@ -63,7 +64,7 @@ export async function protectionBench() {
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
   const request = median(samples.off)
 
-  const limiter = on.rt.limiter
+  const limiter = limiterOf(on.rt)
   let key = 0
   const limiterUs = perOp(() => void limiter.hit(`chat|key:${key++ % 1000}`, 60, 60_000), 200_000)
   const benign = [{ role: 'system', content: prose(200) }, { role: 'user', content: prose(1024) }]

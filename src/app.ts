@@ -20,7 +20,7 @@ import { methodsOf } from './http/methods'
 import { requestId } from './http/request-id'
 import { securityHeaders } from './http/security-headers'
 import { keys } from './keys'
-import { anonymousLimit } from './ratelimit/anonymous'
+import { anonymousLimit, keepAnonymousRow } from './ratelimit/anonymous'
 import type { Runtime } from './runtime'
 import { telemetry } from './telemetry'
 import { floodWatch } from './threats/floods'
@@ -34,14 +34,14 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
   const app: Elysia = new Elysia()
   app
     .use(errors((method, path) => methodsOf(app, method, path)))
-    .use(telemetry(rt))
+    .use(telemetry(rt, (request, facts, address) => keepAnonymousRow(rt, request, facts, address)))
     .use(requestId)
     .use(securityHeaders(rt.config.trustProxy))
     .use(draining(rt))
     .use(anonymousLimit(rt))
     .use(floodWatch(rt))
     .use(bodyLimit(rt.config.maxBodyBytes))
-    .use(jsonBodies(rt, formPostPaths))
+    .use(jsonBodies(rt.config.bodyTimeoutMs, formPostPaths, rt.onClose))
     .use(
       cors({
         origin: rt.config.corsOrigins,

@@ -1,23 +1,19 @@
 // What a running server holds: its configuration, its database and the signing key,
-// plus the background work (timers, writers) that must be stopped on shutdown.
+// plus the background work (timers, writers) that must be stopped on shutdown. It knows no
+// feature: each keeps its own in-memory state per runtime (perRuntime), so features may take
+// the runtime without the runtime importing them back.
 import { randomBytes } from 'node:crypto'
-import { memoryConcurrencyLimiter, type ConcurrencyLimiter } from './concurrency/limiter'
 import type { Config } from './config'
 import { COMMAND_BUSY_TIMEOUT_MS, SERVER_BUSY_TIMEOUT_MS } from './db/busy'
 import { deferredWrites } from './db/deferred'
 import { migrate } from './db/migrate'
 import { ensureSetting } from './db/settings'
 import { openDatabase, setBusyTimeout, type Database } from './db/sqlite'
-import { memoryLimiter, type RateLimiter } from './ratelimit/limiter'
-import { threatMonitor, type ThreatMonitor } from './threats/monitor'
 
 export type Runtime = {
   config: Config
   db: Database
   secretKey: string
-  limiter: RateLimiter
-  concurrency: ConcurrencyLimiter
-  threats: ThreatMonitor
   /** Set when shutdown begins: new requests are refused with 503 while those in flight finish. */
   draining: boolean
   /** Registers how to end the work still in flight when the shutdown deadline passes. */
@@ -44,20 +40,14 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   migrate(db)
   const secretKey = config.secretKey ?? (await ensureSetting(db, 'secret_key', randomBytes(48).toString('base64url')))
   setBusyTimeout(db, options.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS)
-  const limiter = memoryLimiter()
-  const concurrency = memoryConcurrencyLimiter()
-  const threats = threatMonitor(db)
   const cutters: (() => void)[] = []
   // Closers run in reverse: the writes kept while the database was busy go last, before it closes.
-  const closers: (() => unknown)[] = [() => deferredWrites(db).drain(), limiter.close, concurrency.close, threats.close]
+  const closers: (() => unknown)[] = [() => deferredWrites(db).drain()]
   let closed = false
   return {
     config,
     db,
     secretKey,
-    limiter,
-    concurrency,
-    threats,
     draining: false,
     onCutShort: (cut) => void cutters.push(cut),
     cutShort: () => cutters.forEach((cut) => cut()),
@@ -68,5 +58,21 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       for (const closer of closers.reverse()) await closer()
       db.close()
     },
+  }
+}
+
+/**
+ * A feature's in-memory state for each runtime (a limiter, the threat monitor): made on the
+ * first call for a runtime, closed with it.
+ */
+export function perRuntime<T extends { close(): unknown }>(make: (rt: Runtime) => T): (rt: Runtime) => T {
+  const made = new WeakMap<Runtime, T>()
+  return (rt) => {
+    const known = made.get(rt)
+    if (known) return known
+    const state = make(rt)
+    made.set(rt, state)
+    rt.onClose(() => state.close())
+    return state
   }
 }

@@ -87,6 +87,14 @@ describe('users', () => {
     expect((await call('/api/admin/logs/', { token: carol.accessToken })).status).toBe(401)
   })
 
+  test('a role and a deactivation in one change: both apply, and the tokens and keys are revoked', async () => {
+    const dave = await seedUser(rt)
+    const res = await call(`/api/admin/users/${dave.userId}/`, { method: 'PATCH', json: { role: 'admin', isActive: false }, token: admin.accessToken })
+    expect(await res.json()).toMatchObject({ role: 'admin', isActive: false })
+    expect((await call('/api/admin/logs/', { token: dave.accessToken })).status).toBe(401)
+    expect((await call('/api/admin/logs/', { token: dave.apiKey })).status).toBe(401)
+  })
+
   test('bad changes are refused', async () => {
     const self = await call(`/api/admin/users/${admin.userId}/`, { method: 'PATCH', json: { isActive: false }, token: admin.accessToken })
     expect(self.status).toBe(409)

@@ -2,6 +2,7 @@
 // other content types refused (a cross-site form cannot sign in or register), validation errors
 // that never echo what was sent, lookalike emails and names, and uncacheable token responses.
 import { afterAll, describe, expect, test } from 'bun:test'
+import { threatMonitorOf } from '../src/threats'
 import { startFakeOllama } from './support/fake-ollama'
 import { testApp } from './support/app'
 import { seedUser } from './support/users'
@@ -152,7 +153,7 @@ describe('JSON routes refuse other content types → 415', () => {
       expect(res.status).toBe(415)
       expect(await res.json()).toMatchObject({ error: 'Unsupported media type', message: expect.stringContaining('application/json') })
     }
-    expect(rt.threats.count('brute_force', 'account:victim@x.test')).toBe(0)
+    expect(threatMonitorOf(rt).count('brute_force', 'account:victim@x.test')).toBe(0)
   })
 
   test('register with a form creates no account', async () => {

@@ -1,33 +1,21 @@
-// The admin API (admin role only): users, request logs, feedback; the threat log is
-// composed in from the threats feature. Every list is bounded and keyset-paged.
+// The admin API's routes (admin role only): users, request logs, feedback, and the threat log
+// (./threats.ts). What the routes do is in ./service.ts; every list is bounded and keyset-paged.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
-import { parseDate } from '../http/dates'
-import { HttpError } from '../http/errors'
-import { integerCursor, oneOf, pageLimit, withCursor } from '../http/schema'
+import { integerCursor, oneOf, pageLimit } from '../http/schema'
 import type { Runtime } from '../runtime'
 import { OUTCOMES } from '../telemetry/facts'
-import { threatRoutes } from '../threats/routes'
-import { findLog, findUser, listFeedback, listLogs, listUsers, setUserActive, setUserRole } from './store'
+import { changeUser, feedbackPage, logById, logsPage, usersPage } from './service'
+import { threatRoutes } from './threats'
 
 const isoDate = t.String({ format: 'date-time' })
-
-function millis(value: string | undefined, field: string): number | undefined {
-  if (value === undefined) return undefined
-  const ms = parseDate(value)
-  if (Number.isNaN(ms)) throw new HttpError(400, `Invalid query field '${field}': expected an ISO date`)
-  return ms
-}
 
 export const admin = (rt: Runtime) =>
   new Elysia({ name: 'admin', prefix: '/api/admin' })
     .use(authGuard(rt))
     .get(
       '/users',
-      async ({ query }) => {
-        const size = query.limit ?? 50
-        return withCursor(await listUsers(rt.db, { ...query, before: query.cursor, limit: size }), size)
-      },
+      ({ query }) => usersPage(rt.db, query),
       {
         auth: 'admin',
         query: t.Object({
@@ -42,15 +30,7 @@ export const admin = (rt: Runtime) =>
     )
     .patch(
       '/users/:id',
-      async ({ params, body, principal }) => {
-        const user = await findUser(rt.db, params.id)
-        if (!user) throw new HttpError(404, 'No user has this id')
-        if (user.id === principal.userId && (body.role === 'user' || body.isActive === false))
-          throw new HttpError(409, 'Admins cannot demote or deactivate themselves')
-        if (body.role) await setUserRole(rt.db, user.id, body.role)
-        if (body.isActive !== undefined) await setUserActive(rt.db, user.id, body.isActive)
-        return (await findUser(rt.db, user.id))!
-      },
+      ({ params, body, principal }) => changeUser(rt.db, principal.userId, params.id, body),
       {
         auth: 'admin',
         params: t.Object({ id: t.String() }),
@@ -66,20 +46,7 @@ export const admin = (rt: Runtime) =>
     )
     .get(
       '/logs',
-      async ({ query }) => {
-        const size = query.limit ?? 50
-        const items = await listLogs(rt.db, {
-          userId: query.userId,
-          model: query.model,
-          status: query.status,
-          outcome: query.outcome,
-          from: millis(query.from, 'from'),
-          to: millis(query.to, 'to'),
-          before: query.cursor,
-          limit: size,
-        })
-        return withCursor({ items }, size)
-      },
+      ({ query }) => logsPage(rt.db, query),
       {
         auth: 'admin',
         query: t.Object({
@@ -97,19 +64,12 @@ export const admin = (rt: Runtime) =>
     )
     .get(
       '/logs/:id',
-      async ({ params }) => {
-        const log = await findLog(rt.db, params.id)
-        if (!log) throw new HttpError(404, 'No request log has this id')
-        return log
-      },
+      ({ params }) => logById(rt.db, params.id),
       { auth: 'admin', params: t.Object({ id: t.Integer({ minimum: 1, error: 'id must be a positive integer' }) }), detail: { summary: 'One request log (admin)', tags: ['admin'] } },
     )
     .get(
       '/feedback',
-      async ({ query }) => {
-        const size = query.limit ?? 50
-        return withCursor(await listFeedback(rt.db, { rating: query.rating, before: query.cursor, limit: size }), size)
-      },
+      ({ query }) => feedbackPage(rt.db, query),
       {
         auth: 'admin',
         query: t.Object({

@@ -1,9 +1,10 @@
-// The admin views' SQL: users, request logs and feedback, each read in bounded, keyset-paged slices.
+// The admin views' SQL: users, request logs and feedback, each read in bounded, keyset-paged
+// slices, and the one change an admin makes to a user, in a transaction.
 import type { Database } from 'bun:sqlite'
 import { userView } from '../auth/model'
 import { iso } from '../http/schema'
 import type { Role } from '../auth/principal'
-import type { UserRow } from '../auth/user-store'
+import { revokeCredentials, type UserRow } from '../auth/user-store'
 import { whereOf, type SqlArgs } from '../db/where'
 
 /** What the /me endpoint shows, plus whether the account is active. */
@@ -29,22 +30,29 @@ export async function listUsers(db: Database, filter: UserFilter) {
   return { total, items: rows.map(presentUser) }
 }
 
+const userById = (db: Database, id: string) => db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id)
+
 export async function findUser(db: Database, id: string): Promise<AdminUser | undefined> {
-  const row = db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id)
+  const row = userById(db, id)
   return row ? presentUser(row) : undefined
 }
 
-export async function setUserRole(db: Database, id: string, role: Role): Promise<void> {
-  db.query('UPDATE users SET role = ? WHERE id = ?').run(role, id)
-}
+export type UserChange = { role?: Role; isActive?: boolean }
 
-/** Deactivating also revokes every session and API key of the user, at once and for good. */
-export async function setUserActive(db: Database, id: string, active: boolean, now = Date.now()): Promise<void> {
-  db.transaction(() => {
-    db.query('UPDATE users SET is_active = ? WHERE id = ?').run(active ? 1 : 0, id)
-    if (active) return
-    db.query('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, id)
-    db.query('UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, id)
+/**
+ * Changes a user's role and active flag in one transaction; deactivating also revokes every
+ * session and API key of the user, at once and for good. Returns the user as changed.
+ */
+export async function updateUser(db: Database, id: string, change: UserChange, now = Date.now()): Promise<AdminUser | undefined> {
+  return db.transaction(() => {
+    db.query('UPDATE users SET role = coalesce(?, role), is_active = coalesce(?, is_active) WHERE id = ?').run(
+      change.role ?? null,
+      change.isActive === undefined ? null : Number(change.isActive),
+      id,
+    )
+    if (change.isActive === false) revokeCredentials(db, id, now)
+    const row = userById(db, id)
+    return row ? presentUser(row) : undefined
   })()
 }
 

@@ -6,6 +6,7 @@ import { addressKey, clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import { factsOf } from '../telemetry/facts'
+import { threatMonitorOf } from '../threats'
 import { accessTokens } from './jwt'
 import { API_KEY_PREFIX, principalForApiKey, principalForSession, type Principal, type Role } from './principal'
 
@@ -25,9 +26,6 @@ async function expiredOnly(token: string, verify: (token: string, options: objec
 
 const principals = new WeakMap<Request, Principal>()
 
-/** The caller the guard identified, from its `transform` on (its `resolve` comes only after validation). */
-export const principalOf = (request: Request): Principal | undefined => principals.get(request)
-
 export const authGuard = (rt: Runtime) =>
   new Elysia({ name: 'auth-guard' })
     .use(accessTokens(rt.secretKey, rt.config.accessTokenMinutes))
@@ -40,7 +38,7 @@ export const authGuard = (rt: Runtime) =>
           async transform({ headers, accessToken, request, server }) {
             const suspect = (detail: string) => {
               const address = clientAddress(request, server, rt.config.trustProxy)
-              rt.threats.observe({ type: 'invalid_token', key: address ? addressKey(address) : 'unknown', address, detail })
+              threatMonitorOf(rt).observe({ type: 'invalid_token', key: address ? addressKey(address) : 'unknown', address, detail })
             }
             if (required === 'optional' && headers.authorization === undefined) return
             const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')

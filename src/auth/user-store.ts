@@ -86,7 +86,7 @@ export async function promoteToAdmin(db: Database, userId: string, passwordHash:
 }
 
 /** Revokes every session and API key of the user; called inside a transaction. */
-function revokeCredentials(db: Database, userId: string, now: number) {
+export function revokeCredentials(db: Database, userId: string, now: number) {
   db.query('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId)
   db.query('UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId)
 }

@@ -6,11 +6,11 @@ import { concurrencyLimits } from '../concurrency'
 import { HttpError } from '../http/errors'
 import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
-import { screenMessages } from '../threats/content'
 import { healthOf } from './health'
 import { modelCatalog } from './models'
 import { createPool } from './pool'
 import { chatRequest, health, modelList, modelObject } from './schemas'
+import { screenMessages } from './screening'
 import { collectCompletion, startCompletion, streamCompletion } from './service'
 
 /** The id in /v1/models/{id}: still percent-encoded (it may contain "/"), without a trailing slash. */

@@ -6,16 +6,21 @@
 import { Elysia } from 'elysia'
 import type { Principal } from '../auth/principal'
 import { HttpError } from '../http/errors'
-import type { Runtime } from '../runtime'
+import { perRuntime, type Runtime } from '../runtime'
 import { whenOver } from '../telemetry/facts'
+import { memoryConcurrencyLimiter } from './limiter'
 
 /** Nobody can tell when a slot frees up; a second is what an SDK's own backoff would wait. */
 const RETRY_AFTER_SECONDS = 1
 
 const slots = new WeakMap<Request, () => void>()
 
-export const concurrencyLimits = (rt: Runtime) =>
-  new Elysia({ name: 'concurrency-limits' }).macro({
+/** The runtime's one concurrency limiter. */
+const concurrencyLimiterOf = perRuntime(() => memoryConcurrencyLimiter())
+
+export const concurrencyLimits = (rt: Runtime) => {
+  const limiter = concurrencyLimiterOf(rt)
+  return new Elysia({ name: 'concurrency-limits' }).macro({
     concurrencyLimit(enabled: boolean) {
       if (!enabled) return
       return {
@@ -24,7 +29,7 @@ export const concurrencyLimits = (rt: Runtime) =>
           const limit = rt.config.maxConcurrentRequests
           const principal = (ctx as { principal?: Principal }).principal
           if (!limit || !principal) return
-          const admission = await rt.concurrency.acquire(`user:${principal.userId}`, limit)
+          const admission = await limiter.acquire(`user:${principal.userId}`, limit)
           if (admission.allowed) return void slots.set(ctx.request, admission.release)
           throw new HttpError(429, `Too many requests in progress: at most ${limit} at a time per user; retry when one has ended`, {
             code: 'too_many_concurrent_requests',
@@ -41,3 +46,4 @@ export const concurrencyLimits = (rt: Runtime) =>
       }
     },
   })
+}

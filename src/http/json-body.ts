@@ -11,7 +11,6 @@ import { Elysia } from 'elysia'
 import { BodyDeadline, bodyTimedOut } from './body-deadline'
 import { timedOutBodies } from './chunked-body'
 import { HttpError } from './errors'
-import type { Runtime } from '../runtime'
 
 /** Deeper than any body the API takes (a tool's JSON Schema, itself limited to 64 levels, sits 5 deep). */
 export const MAX_JSON_DEPTH = 100
@@ -73,9 +72,10 @@ const decoder = new TextDecoder()
 
 const isJson = (type: string) => type === 'application/json' || type.endsWith('+json')
 
-export const jsonBodies = (rt: Runtime, formPaths: RegExp) => {
-  const deadline = new BodyDeadline(rt.config.bodyTimeoutMs)
-  rt.onClose(() => deadline.stop())
+/** `onClose` registers how to stop the body deadline's timer when the server closes. */
+export const jsonBodies = (bodyTimeoutMs: number, formPaths: RegExp, onClose: (stop: () => void) => void) => {
+  const deadline = new BodyDeadline(bodyTimeoutMs)
+  onClose(() => deadline.stop())
   return new Elysia({ name: 'json-bodies' })
     .onRequest(({ request }) => {
       if (timedOutBodies.has(request)) throw bodyTimedOut()

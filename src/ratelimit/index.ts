@@ -4,25 +4,30 @@
 // in for count against the `anonymous` limit of their address (./anonymous.ts).
 // Every limited response carries X-RateLimit-*; a refusal is a 429 and a rate_limit threat.
 import { Elysia } from 'elysia'
-import { principalOf } from '../auth/guard'
-import type { Principal } from '../auth/principal'
 import { addressKey, clientAddress } from '../http/client-address'
 import { MINUTE } from '../http/dates'
 import { HttpError } from '../http/errors'
-import type { Runtime } from '../runtime'
-import type { Verdict } from './limiter'
+import { perRuntime, type Runtime } from '../runtime'
+import { factsOf } from '../telemetry/facts'
+import { threatMonitorOf } from '../threats'
+import { memoryLimiter, type Verdict } from './limiter'
 
 export type RateLimitGroup = 'chat' | 'dashboard' | 'models' | 'auth' | 'anonymous'
 
 const WINDOW_MS = MINUTE
 
+/** Who is counted: the signed-in user (and the API key used, if any), or the client address. */
+type Caller = { userId?: string; apiKeyId?: string; address?: string }
+
 /** The limiter's key for a caller: the user, or the address (IPv6 by its /64) of an anonymous one. */
-export const callerKey = (principal: Principal | undefined, address: string) =>
-  principal ? `user:${principal.userId}` : `addr:${addressKey(address)}`
+export const callerKey = (userId: string | undefined, address: string) => (userId ? `user:${userId}` : `addr:${addressKey(address)}`)
+
+/** The runtime's one rate limiter, shared by every group. */
+export const limiterOf = perRuntime(() => memoryLimiter())
 
 /** Counts one request of `who` against the group's limit, unless it is refused. */
 export const hitLimit = (rt: Runtime, group: RateLimitGroup, who: string) =>
-  rt.limiter.hit(`${group}|${who}`, rt.config.rateLimits[group], WINDOW_MS)
+  limiterOf(rt).hit(`${group}|${who}`, rt.config.rateLimits[group], WINDOW_MS)
 
 /**
  * Counts one request of `who` against the group's limit: sets the X-RateLimit-* headers, and past
@@ -33,7 +38,7 @@ export async function countRequest(
   group: RateLimitGroup,
   who: string,
   headersOut: Record<string, unknown>,
-  caller: { principal?: Principal; address?: string },
+  caller: Caller,
 ): Promise<void> {
   const verdict = await hitLimit(rt, group, who)
   if (verdict.allowed) Object.assign(headersOut, limitHeaders(verdict))
@@ -53,15 +58,15 @@ export function refuse(
   who: string,
   verdict: Verdict,
   headersOut: Record<string, unknown>,
-  caller: { principal?: Principal; address?: string },
+  caller: Caller,
 ): never {
   const headers = limitHeaders(verdict)
   Object.assign(headersOut, headers)
-  rt.threats.observe({
+  threatMonitorOf(rt).observe({
     type: 'rate_limit',
     key: `${group}|${who}`,
-    userId: caller.principal?.userId,
-    apiKeyId: caller.principal?.apiKeyId,
+    userId: caller.userId,
+    apiKeyId: caller.apiKeyId,
     address: caller.address,
     detail: `${group} limit of ${verdict.limit} requests per minute exceeded by ${who}`,
   })
@@ -80,13 +85,14 @@ export const rateLimits = (rt: Runtime) =>
         // validated: invalid requests count against the limit too.
         async transform(ctx) {
           if (!rt.config.rateLimits[group]) return
-          const principal = principalOf(ctx.request)
+          // The guard, whose transform came first, has recorded the signed-in caller in the facts.
+          const { userId, apiKeyId } = factsOf(ctx.request)
           // Only sign-in endpoints count anonymous callers here (the anonymous limit counts the rest).
-          if (!principal && group !== 'auth') return
+          if (!userId && group !== 'auth') return
           const address = clientAddress(ctx.request, ctx.server, rt.config.trustProxy)
           // An address-keyed limit needs an address; in-process calls (app.handle) have none.
-          if (!principal && address === undefined) return
-          await countRequest(rt, group, callerKey(principal, address!), ctx.set.headers, { principal, address })
+          if (!userId && address === undefined) return
+          await countRequest(rt, group, callerKey(userId, address!), ctx.set.headers, { userId, apiKeyId, address })
         },
       }
     },

@@ -5,7 +5,6 @@ import type { Server } from 'bun'
 import { Elysia, StatusMap } from 'elysia'
 import { rememberPeer } from '../http/client-address'
 import { HttpError } from '../http/errors'
-import { keepAnonymousRow } from '../ratelimit/anonymous'
 import type { Runtime } from '../runtime'
 import { clientInfo } from './country'
 import { factsOf, tokenCount, whenOver, type Outcome, type RequestFacts } from './facts'
@@ -38,7 +37,14 @@ function errorTypeOf(error: unknown, code: unknown, status: number): string | nu
   return typeof code === 'string' ? code.toLowerCase() : null
 }
 
-export const telemetry = (rt: Runtime) => {
+/**
+ * Whether the raw row of a request that turned out anonymous is kept (past the anonymous limit
+ * only the rollups count it). The anonymous limit (src/ratelimit/anonymous.ts) answers; the app
+ * passes it in, since the limit itself writes the facts this plugin reads.
+ */
+export type KeepAnonymousRow = (request: Request, facts: RequestFacts, address: string | undefined) => Promise<boolean>
+
+export const telemetry = (rt: Runtime, keepAnonymousRow: KeepAnonymousRow) => {
   const writer = logWriter(rt)
   pruneOldLogs(rt)
   const costOf = pricing(rt.config.modelPrices)
@@ -73,7 +79,7 @@ export const telemetry = (rt: Runtime) => {
         const entry = row(base, facts, request, costOf)
         if (entry.userId !== null) writer.add(entry)
         else
-          void keepAnonymousRow(rt, request, facts, entry.ip ?? undefined).then((keep) => {
+          void keepAnonymousRow(request, facts, entry.ip ?? undefined).then((keep) => {
             entry.rollupOnly = !keep
             writer.add(entry)
           })

@@ -6,6 +6,7 @@
 import { addressKey } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
+import { threatMonitorOf } from '.'
 import { policies } from './monitor'
 
 const threshold = policies.brute_force.thresholds[0]![0]
@@ -28,7 +29,8 @@ export async function signInAttempt<T>(rt: Runtime, address: string | undefined,
   let pending = checking.get(rt)
   if (!pending) checking.set(rt, (pending = new Map()))
   const keys = blockingKeys(address, email)
-  if (keys.some((key) => rt.threats.count('brute_force', key) + (pending.get(key) ?? 0) >= threshold))
+  const threats = threatMonitorOf(rt)
+  if (keys.some((key) => threats.count('brute_force', key) + (pending.get(key) ?? 0) >= threshold))
     throw new HttpError(429, 'Too many failed sign-in attempts; try again later', {
       code: 'too_many_attempts',
       headers: { 'retry-after': String(policies.brute_force.windowMs / 1000) },
@@ -46,12 +48,13 @@ export async function signInAttempt<T>(rt: Runtime, address: string | undefined,
 }
 
 export function recordFailedSignIn(rt: Runtime, address: string | undefined, email: string): void {
-  const observe = (key: string, detail: string) => rt.threats.observe({ type: 'brute_force', key, address, detail })
+  const threats = threatMonitorOf(rt)
+  const observe = (key: string, detail: string) => threats.observe({ type: 'brute_force', key, address, detail })
   observe(`account:${email}`, `failed sign-ins on account ${email}`)
   if (address === undefined) return
   observe(addrKey(address), `failed sign-ins from ${address}`)
   // The pair only throttles; the account's own count already records the threat.
-  rt.threats.tally('brute_force', pairKey(address, email))
+  threats.tally('brute_force', pairKey(address, email))
 }
 
 /**
@@ -63,7 +66,8 @@ export function liftSignInBlocks(rt: Runtime, { email, address }: { email: strin
   const lifted = address === null ? undefined : addressKey(address)
   // The addresses whose own count the account's failures went into.
   const failedOnAccount = new Set<string>()
-  rt.threats.forgetWhere('brute_force', (key) => {
+  const threats = threatMonitorOf(rt)
+  threats.forgetWhere('brute_force', (key) => {
     const [, pairAddress, pairEmail] = /^pair:([^|]*)\|(.*)$/.exec(key) ?? []
     if (email !== null && (key === `account:${email}` || pairEmail === email)) {
       if (pairAddress !== undefined) failedOnAccount.add(pairAddress)
@@ -71,10 +75,11 @@ export function liftSignInBlocks(rt: Runtime, { email, address }: { email: strin
     }
     return lifted !== undefined && (key === `addr:${lifted}` || pairAddress === lifted)
   })
-  if (failedOnAccount.size) rt.threats.forgetWhere('brute_force', (key) => key.startsWith('addr:') && failedOnAccount.has(key.slice(5)))
+  if (failedOnAccount.size) threats.forgetWhere('brute_force', (key) => key.startsWith('addr:') && failedOnAccount.has(key.slice(5)))
 }
 
 export function recordSuccessfulSignIn(rt: Runtime, address: string | undefined, email: string): void {
-  rt.threats.forget('brute_force', `account:${email}`)
-  if (address !== undefined) rt.threats.forget('brute_force', pairKey(address, email))
+  const threats = threatMonitorOf(rt)
+  threats.forget('brute_force', `account:${email}`)
+  if (address !== undefined) threats.forget('brute_force', pairKey(address, email))
 }

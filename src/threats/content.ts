@@ -1,10 +1,6 @@
 // Prompt-injection and jailbreak patterns looked for in chat messages. The set is small on
-// purpose: each pattern names a well-known attack phrasing, and each is tested. A match is
-// flagged as a suspicious_content threat; it is refused only when BLOCK_SUSPICIOUS is on.
-import type { Principal } from '../auth/principal'
-import { clientAddress } from '../http/client-address'
-import { HttpError } from '../http/errors'
-import type { Runtime } from '../runtime'
+// purpose: each pattern names a well-known attack phrasing, and each is tested. The chat route
+// flags a match as a suspicious_content threat (src/chat/screening.ts).
 import type { Severity } from './store'
 
 export type ContentPattern = { name: string; severity: Severity; pattern: RegExp }
@@ -47,7 +43,7 @@ export const contentPatterns: ContentPattern[] = [
 
 export type ContentFinding = { pattern: string; severity: Severity; messageIndex: number }
 
-type Message = { role: string; content?: unknown }
+export type Message = { role: string; content?: unknown }
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content
@@ -75,32 +71,4 @@ export function findSuspicious(messages: Message[]): ContentFinding | undefined 
       if (pattern.test(text)) return { pattern: name, severity, messageIndex: index }
   }
   return undefined
-}
-
-/**
- * Looks at a chat request's messages: a match is a suspicious_content threat, and with
- * BLOCK_SUSPICIOUS the request is refused with 400 before it reaches a model.
- */
-export function screenMessages(
-  rt: Runtime,
-  who: { principal: Principal; request: Request; server: Parameters<typeof clientAddress>[1] },
-  messages: Message[],
-): void {
-  const finding = findSuspicious(messages)
-  if (!finding) return
-  const { userId, apiKeyId } = who.principal
-  rt.threats.observe({
-    type: 'suspicious_content',
-    key: apiKeyId ?? userId,
-    severity: finding.severity,
-    userId,
-    apiKeyId,
-    address: clientAddress(who.request, who.server, rt.config.trustProxy),
-    detail: `${finding.pattern} in messages[${finding.messageIndex}]`,
-  })
-  if (rt.config.blockSuspicious)
-    throw new HttpError(400, `messages[${finding.messageIndex}] matches a prompt-injection pattern (${finding.pattern}) and was refused`, {
-      param: `messages.${finding.messageIndex}`,
-      code: 'content_blocked',
-    })
 }

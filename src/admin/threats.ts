@@ -1,10 +1,11 @@
-// Admin endpoints of the threat log (mounted under /api/admin): list, filtered and paged newest first; resolve.
+// The admin's routes for the threat log (mounted under /api/admin): list, filtered and paged
+// newest first; resolve. Admin routes, so they live here: the threats feature knows no guard.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
-import { HttpError } from '../http/errors'
-import { integerCursor, oneOf, pageLimit, withCursor } from '../http/schema'
+import { integerCursor, oneOf, pageLimit } from '../http/schema'
 import type { Runtime } from '../runtime'
-import { listThreats, resolveThreat, SEVERITIES, THREAT_TYPES } from './store'
+import { SEVERITIES, THREAT_TYPES } from '../threats/store'
+import { resolveThreatAs, threatsPage } from './service'
 
 const threat = t.Object({
   id: t.Integer(),
@@ -24,17 +25,7 @@ export const threatRoutes = (rt: Runtime) =>
     .use(authGuard(rt))
     .get(
       '',
-      async ({ query }) => {
-        const limit = query.limit ?? 50
-        const page = await listThreats(rt.db, {
-          type: query.type,
-          severity: query.severity,
-          resolved: query.resolved,
-          beforeId: query.cursor,
-          limit,
-        })
-        return withCursor(page, limit)
-      },
+      ({ query }) => threatsPage(rt.db, query),
       {
         auth: 'admin',
         query: t.Object({
@@ -50,11 +41,7 @@ export const threatRoutes = (rt: Runtime) =>
     )
     .post(
       '/:id/resolve',
-      async ({ params, principal }) => {
-        const resolved = await resolveThreat(rt.db, params.id, principal.email)
-        if (!resolved) throw new HttpError(404, 'No threat has this id')
-        return resolved
-      },
+      ({ params, principal }) => resolveThreatAs(rt.db, params.id, principal.email),
       {
         auth: 'admin',
         params: t.Object({ id: t.Integer({ minimum: 1, error: 'id must be a positive integer' }) }),
