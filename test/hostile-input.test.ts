@@ -227,6 +227,25 @@ describe('lookalike accounts', () => {
     }
   })
 
+  test.each([
+    ['Cyrillic letters among Latin ones', '\u0430dmin@x.test'],
+    ['a Greek letter among Latin ones', 'r\u03bfot@x.test'],
+    ['a dotted capital I (a combining dot once lower-cased)', 'adm\u0130n@x.test'],
+    ['a combining mark', 'admin\u0332@x.test'],
+    ['an ideographic full stop', 'admin@x\u3002test.com'],
+    ['an object replacement character', 'admin\ufffc@x.test'],
+  ])('an email with %s → 400 (it passes for another)', async (_name, email) => {
+    const res = await call('/api/auth/register/', { method: 'POST', json: { email, password: 'long enough password' } })
+    expect(res.status).toBe(400)
+    expect((await res.json()).message).toContain("'email'")
+  })
+
+  test('a name with other spaces is stored with plain ones', async () => {
+    const res = await call('/api/auth/register/', { method: 'POST', json: { email: 'ada@x.test', password: 'long enough password', name: 'Ada\u00a0\u3000Lovelace' } })
+    expect(res.status).toBe(201)
+    expect((await res.json()).user.name).toBe('Ada Lovelace')
+  })
+
   test('an API key name with a control character → 400 naming the field', async () => {
     const owner = await seedUser(rt)
     const res = await call('/api/keys/', { method: 'POST', token: owner.accessToken, json: { name: 'ci\u0000' } })

@@ -92,6 +92,22 @@ describe('RATE_LIMIT_ANONYMOUS', () => {
     expect(logRows(rt).length - rowsBefore).toBe(5)
   })
 
+  test('a forwarded address that is not one is neither believed nor stored', async () => {
+    const junk = 'x'.repeat(12_000)
+    await call('/api/auth/health/', { headers: { 'x-forwarded-for': junk, 'user-agent': 'junk-forwarder' } })
+    await settle(rt)
+    expect(logRows(rt, "user_agent = 'junk-forwarder'").at(-1)).toMatchObject({ ip: null })
+  })
+
+  test('what was typed as an email is not kept in a threat unless it is one (it may be a password)', async () => {
+    for (let i = 0; i < 5; i++)
+      await call('/api/auth/login/', { method: 'POST', headers: from('198.51.100.15'), json: { email: 'MySecretPassw0rd!', password: 'whatever it is' } })
+    await settle(rt)
+    const details = rt.db.query<{ detail: string }, []>("SELECT detail FROM threats WHERE type = 'brute_force'").all()
+    expect(details.length).toBeGreaterThan(0)
+    expect(JSON.stringify(details).toLowerCase()).not.toContain('mysecretpassw0rd')
+  })
+
   test('0 turns the limit off', async () => {
     const open = await testApp({ TRUST_PROXY: 'true', RATE_LIMIT_ANONYMOUS: '0' })
     try {

@@ -2,13 +2,11 @@
 // sign-in that fails the same way (and in the same time) whatever was wrong, and admins.
 import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
-import { hasUnseen, UNSEEN_PROBLEM, withoutUnseen } from '../http/text'
+import { hasUnseen, lookalikeProblem, looksLikeEmail, plainSpaces, UNSEEN_PROBLEM, withoutUnseen } from '../http/text'
 import type { Runtime } from '../runtime'
 import { recordFailedSignIn, recordSuccessfulSignIn, signInAttempt } from '../threats/brute-force'
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords'
 import { findUserByEmail, findUserById, insertUser, promoteToAdmin, type UserRow } from './user-store'
-
-const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/
 
 /** The one form an email is stored and looked up in: trimmed, NFC, lower-case. */
 export const canonicalEmail = (raw: string) => raw.trim().normalize('NFC').toLowerCase()
@@ -19,19 +17,21 @@ export function normaliseEmail(raw: string): string {
   if (hasUnseen(email)) throw new InvalidField('email', UNSEEN_PROBLEM)
   // Ligatures, full-width letters and the like: lookalikes of the plain letters.
   if (email !== email.normalize('NFKC')) throw new InvalidField('email', 'must not contain compatibility characters (ligatures, full-width letters)')
-  if (!emailShape.test(email) || email.length > 254) throw new InvalidField('email', 'must be an email address')
+  const lookalike = lookalikeProblem(email)
+  if (lookalike) throw new InvalidField('email', lookalike)
+  if (!looksLikeEmail(email)) throw new InvalidField('email', 'must be an email address')
   return email
 }
 
 /** A display name as typed: trimmed, NFC, every character visible (a 400 naming the field). */
 export function normaliseName(raw: string | undefined): string {
-  const name = (raw ?? '').trim().normalize('NFC')
+  const name = plainSpaces(raw ?? '').trim().normalize('NFC')
   if (hasUnseen(name)) throw new InvalidField('name', UNSEEN_PROBLEM)
   return name
 }
 
 /** A display name an identity provider gave: the characters a typed name may not have are dropped. */
-export const providerName = (raw: string | null) => (raw === null ? null : withoutUnseen(raw).trim().normalize('NFC') || null)
+export const providerName = (raw: string | null) => (raw === null ? null : plainSpaces(withoutUnseen(raw)).trim().normalize('NFC') || null)
 
 export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH)

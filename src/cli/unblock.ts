@@ -2,18 +2,14 @@
 // every account) before their 15 minutes pass. The running server applies it within a second.
 // It never creates a database: run elsewhere, a request no server reads would look like success.
 import { existsSync } from 'node:fs'
-import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { normaliseEmail } from '../auth/accounts'
 import { loadConfig } from '../config'
-import { addressKey } from '../http/client-address'
+import { addressKey, isAddress } from '../http/client-address'
 import { InvalidField } from '../http/invalid-field'
 import { requestUnblock } from '../threats/unblocks'
 import { UsageError, type Command } from './command'
 import { commandRuntime } from './runtime'
-
-/** An IPv4 or IPv6 address, as a client's is written (brackets and an IPv6 zone allowed). */
-const isAddress = (address: string) => isIP(address.replace(/^\[(.*)\]$/, '$1').split('%')[0]!) !== 0
 
 export const unblockCommand: Command = {
   name: 'unblock',

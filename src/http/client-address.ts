@@ -2,6 +2,7 @@
 // the outermost of them saw. Each proxy appends the address it saw to X-Forwarded-For, so with
 // N proxies that is the N-th entry from the end; entries before it come from the client and
 // prove nothing. Without the setting nothing is believed.
+import { isIP } from 'node:net'
 
 type AddressSource = { requestIP(request: Request): { address: string } | null } | null | undefined
 
@@ -21,13 +22,23 @@ export function rememberPeer(request: Request, server: AddressSource) {
   if (address) peers.set(request, address)
 }
 
+/**
+ * An IPv4 or IPv6 address as proxies write them (with a port, IPv6 in brackets, a zone): what a
+ * proxy passed on unchecked from its client is not taken for one, nor stored.
+ */
+export function isAddress(value: string): boolean {
+  if (value.length > 64) return false
+  const bare = /^\[(.+)\](?::\d+)?$/.exec(value)?.[1] ?? /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(value)?.[1] ?? value
+  return isIP(bare.split('%')[0]!) !== 0
+}
+
 export function clientAddress(request: Request, server: AddressSource, trustProxy: number): string | undefined {
   if (trustProxy) {
     const hops = request.headers.get('x-forwarded-for')?.split(',')
     const forwarded = hops?.[Math.max(0, hops.length - trustProxy)]?.trim()
-    if (forwarded) return forwarded
+    if (forwarded && isAddress(forwarded)) return forwarded
     const real = request.headers.get('x-real-ip')?.trim()
-    if (real) return real
+    if (real && isAddress(real)) return real
   }
   return peers.get(request) ?? server?.requestIP(request)?.address ?? undefined
 }

@@ -15,5 +15,25 @@ export const UNSEEN_PROBLEM = 'must not contain control, invisible or unassigned
 
 export const hasUnseen = (text: string) => unseen.test(text)
 
+/**
+ * What makes an email pass for another though every character shows: letters of two of the
+ * scripts that share lookalikes (Latin `a`, Cyrillic `а`, Greek `ο`), combining marks left over
+ * after NFC (`İ` lower-cases to `i` and a dot above), dots other than the full stop, and the
+ * object replacement character.
+ */
+export function lookalikeProblem(email: string): string | undefined {
+  const scripts = [/\p{Script=Latin}/u, /\p{Script=Cyrillic}/u, /\p{Script=Greek}/u].filter((script) => script.test(email))
+  if (scripts.length > 1) return 'must not mix Latin, Cyrillic and Greek letters'
+  if (/\p{M}/u.test(email)) return 'must not contain combining marks'
+  if (/[\u3002\uff0e\uff61\ufffc]/u.test(email)) return 'must not contain dots other than "."'
+  return undefined
+}
+
+/** Every run of spaces and line or paragraph separators (a no-break space, an ideographic space…) as one plain space. */
+export const plainSpaces = (text: string) => text.replace(/[\p{Zs}\p{Zl}\p{Zp}]+/gu, ' ')
+
 /** The text without those characters (for what an identity provider sends, which cannot be refused). */
 export const withoutUnseen = (text: string) => text.replace(unseenEverywhere, '')
+
+/** The shape of an email address: something, @, a domain with a dot. */
+export const looksLikeEmail = (text: string) => /^[^\s@]+@[^\s@]+\.[^\s@.]+$/.test(text) && text.length <= 254

@@ -5,6 +5,7 @@
 // a known address (in-process calls) the account alone is counted.
 import { addressKey } from '../http/client-address'
 import { HttpError } from '../http/errors'
+import { looksLikeEmail } from '../http/text'
 import type { Runtime } from '../runtime'
 import { threatMonitorOf } from '.'
 import { policies } from './monitor'
@@ -50,7 +51,8 @@ export async function signInAttempt<T>(rt: Runtime, address: string | undefined,
 export function recordFailedSignIn(rt: Runtime, address: string | undefined, email: string): void {
   const threats = threatMonitorOf(rt)
   const observe = (key: string, detail: string) => threats.observe({ type: 'brute_force', key, address, detail })
-  observe(`account:${email}`, `failed sign-ins on account ${email}`)
+  // What was typed as an email may be a password typed in the wrong box: the log shows only an email.
+  observe(`account:${email}`, `failed sign-ins on account ${looksLikeEmail(email) ? email : '(not an email address)'}`)
   if (address === undefined) return
   observe(addrKey(address), `failed sign-ins from ${address}`)
   // The pair only throttles; the account's own count already records the threat.
