@@ -7,12 +7,16 @@ import type { Config } from './config'
 import { COMMAND_BUSY_TIMEOUT_MS, SERVER_BUSY_TIMEOUT_MS } from './db/busy'
 import { deferredWrites } from './db/deferred'
 import { migrate } from './db/migrate'
-import { ensureSetting } from './db/settings'
-import { openDatabase, setBusyTimeout, type Database } from './db/sqlite'
+import { sqliteStore } from './db/sqlite'
+import type { Store } from './db/store'
+import { openDatabase, setBusyTimeout, type Database } from './db/sqlite/database'
 
 export type Runtime = {
   config: Config
+  /** The SQLite handle, for the features not yet behind `store`. */
   db: Database
+  /** The storage of every feature moved behind its store interface (src/db/store.ts). */
+  store: Store
   secretKey: string
   /** Set when shutdown begins: new requests are refused with 503 while those in flight finish. */
   draining: boolean
@@ -38,7 +42,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   // Start-up serves no one yet: it may wait for a lock as long as a command-line tool.
   const db = openDatabase(config.database, { busyTimeoutMs: COMMAND_BUSY_TIMEOUT_MS })
   migrate(db)
-  const secretKey = config.secretKey ?? (await ensureSetting(db, 'secret_key', randomBytes(48).toString('base64url')))
+  const store = sqliteStore(db)
+  const secretKey = config.secretKey ?? (await store.settings.ensure('secret_key', randomBytes(48).toString('base64url')))
   setBusyTimeout(db, options.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS)
   const cutters: (() => void)[] = []
   // Closers run in reverse: the writes kept while the database was busy go last, before it closes.
@@ -47,6 +52,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   return {
     config,
     db,
+    store,
     secretKey,
     draining: false,
     onCutShort: (cut) => void cutters.push(cut),

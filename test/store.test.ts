@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../src/config'
 import { migrate } from '../src/db/migrate'
 import { migrations } from '../src/db/migrations'
-import { openDatabase } from '../src/db/sqlite'
+import { openDatabase } from '../src/db/sqlite/database'
 import { startRuntime } from '../src/runtime'
 
 const dirs: string[] = []

@@ -1,7 +1,7 @@
 // `migrate`: apply pending migrations and exit.
 import { loadConfig } from '../config'
 import { migrate as applyMigrations } from '../db/migrate'
-import { openDatabase } from '../db/sqlite'
+import { openDatabase } from '../db/sqlite/database'
 import type { Command } from './command'
 
 export const migrate: Command = {

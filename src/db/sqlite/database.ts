@@ -4,9 +4,9 @@
 import type { Database } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { ConfigError, type DatabaseLocation } from '../config'
-import { COMMAND_BUSY_TIMEOUT_MS, isBusy } from './busy'
-import { BusyAwareDatabase } from './busy-aware-database'
+import { ConfigError, type DatabaseLocation } from '../../config'
+import { COMMAND_BUSY_TIMEOUT_MS, isBusy } from '../busy'
+import { BusyAwareDatabase } from '../busy-aware-database'
 
 export type { Database }
 

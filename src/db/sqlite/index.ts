@@ -1,0 +1,10 @@
+// The whole Store on one SQLite database (bun:sqlite, the embedded default).
+import type { Database } from 'bun:sqlite'
+import type { Store } from '../store'
+import { sqliteSettings } from './settings'
+
+export function sqliteStore(db: Database): Store {
+  return {
+    settings: sqliteSettings(db),
+  }
+}
