@@ -62,7 +62,7 @@ export async function dashboardAtSizes(sizes = [10_000, 100_000, 1_000_000], run
     let rows = 0
     for (const size of sizes) {
       const started = performance.now()
-      await populate(rt.db, [], { days: 90, users: 3, requests: size - rows })
+      await populate(rt, [], { days: 90, users: 3, requests: size - rows })
       const populateS = (performance.now() - started) / 1000
       rows = size
       for (const [range, query] of ranges) results.push({ rows, populateS, range, ...(await timeDashboard(app, accessToken, query, runs)) })

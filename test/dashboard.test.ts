@@ -5,6 +5,7 @@ import { insertLogs } from '../src/telemetry/store'
 import { testApp } from './support/app'
 import { withFakeChat } from './support/fake-chat'
 import { settle } from './support/log'
+import { countRows, insertThreatRows, threatsOfSeverity } from './support/tables'
 import { seedUser } from './support/users'
 
 const { rt, app, call, close } = await testApp({ MODEL_PRICES: '{"priced": {"input": 3, "output": 15}}' })
@@ -104,7 +105,7 @@ describe('figures match what was sent', () => {
 
   test('an admin sees everyone, anonymous requests and their own dashboard calls included', async () => {
     await settle(rt)
-    const logged = rt.db.query<{ n: number }, []>('SELECT count(*) AS n FROM request_logs').get()!.n
+    const logged = countRows(rt, 'request_logs')
     const body = await dashboard(admin.accessToken, '?range=24h')
     expect(body.summary.totalRequests).toBe(logged)
     expect(body.summary.totalTokens).toBe(sent.alice.tokens + sent.bob.tokens)
@@ -144,11 +145,12 @@ describe('figures match what was sent', () => {
 
   test('threats (from the protection feature\'s table) are shown to admins only', async () => {
     const now = Date.now()
-    const insert = rt.db.query('INSERT INTO threats (type, severity, user_id, created_at, resolved) VALUES (?, ?, ?, ?, ?)')
-    insert.run('rate_limit', 'medium', alice.userId, now - 1000, 0)
-    insert.run('rate_limit', 'high', alice.userId, now - 2000, 1)
-    insert.run('suspicious_content', 'critical', bob.userId, now - 3000, 0)
-    insert.run('rate_limit', 'low', null, now - 40 * DAY, 0)
+    insertThreatRows(rt, [
+      { type: 'rate_limit', severity: 'medium', userId: alice.userId, createdAt: now - 1000, resolved: false },
+      { type: 'rate_limit', severity: 'high', userId: alice.userId, createdAt: now - 2000, resolved: true },
+      { type: 'suspicious_content', severity: 'critical', userId: bob.userId, createdAt: now - 3000, resolved: false },
+      { type: 'rate_limit', severity: 'low', userId: null, createdAt: now - 40 * DAY, resolved: false },
+    ])
     const body = await dashboard(admin.accessToken, '?range=7d')
     expect(body.threats).toEqual({
       totalThreats: 3,
@@ -164,9 +166,9 @@ describe('figures match what was sent', () => {
     expect((await dashboard(alice.accessToken, '?range=7d')).threats.totalThreats).toBe(0)
 
     // Resolving, reclassifying and deleting (as the protection feature and admins do) show at once.
-    rt.db.query("UPDATE threats SET resolved = 1, resolved_at = ? WHERE severity = 'critical'").run(now)
-    rt.db.query("UPDATE threats SET type = 'payload_flood' WHERE severity = 'medium'").run()
-    rt.db.query("DELETE FROM threats WHERE severity = 'high'").run()
+    threatsOfSeverity(rt, 'critical').resolve(now)
+    threatsOfSeverity(rt, 'medium').retype('payload_flood')
+    threatsOfSeverity(rt, 'high').delete()
     expect((await dashboard(admin.accessToken, '?range=7d')).threats).toEqual({
       totalThreats: 2,
       unresolvedThreats: 1,
@@ -299,7 +301,7 @@ describe('ranges and buckets', () => {
 describe('GET /api/dashboard/health/', () => {
   test('public; counts logged requests in all and in the last 24 hours', async () => {
     await settle(rt)
-    const logged = rt.db.query<{ n: number }, []>('SELECT count(*) AS n FROM request_logs').get()!.n
+    const logged = countRows(rt, 'request_logs')
     for (const path of ['/api/dashboard/health/', '/api/dashboard/health']) {
       const res = await call(path)
       expect(res.status).toBe(200)

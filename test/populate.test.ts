@@ -8,6 +8,7 @@ import { createApiKey } from '../src/keys/service'
 import { THREAT_TYPES } from '../src/threats/store'
 import { testApp } from './support/app'
 import { settle } from './support/log'
+import { countRows, distinctValues, rollupsDisagreeingWithTheLog, someGeneratedUserId, sumColumn } from './support/tables'
 import { run } from './support/process'
 import { seedUser } from './support/users'
 
@@ -67,56 +68,6 @@ function shape(value: unknown): unknown {
   return typeof value
 }
 
-const logged = (rt: Awaited<ReturnType<typeof testApp>>['rt'], table: string, where = '1 = 1') =>
-  rt.db.query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get()!.n
-
-/** Every rollup row recomputed from request_logs with GROUP BY; returns the rows that differ. */
-function rollupsDisagreeingWithTheLog(rt: Awaited<ReturnType<typeof testApp>>['rt']) {
-  const differences: unknown[] = []
-  const compare = (label: string, rollup: string, raw: string) => {
-    // Sums of floats in another order (and minus generated rows) differ in the last digits.
-    const round = (v: unknown) => (typeof v !== 'number' ? v : Math.abs(v) < 1e-9 ? 0 : Number(v.toPrecision(9)))
-    const key = (row: Record<string, unknown>) => JSON.stringify(Object.values(row).map(round))
-    const stored = new Set(rt.db.query<Record<string, unknown>, []>(rollup).all().map(key))
-    const computed = rt.db.query<Record<string, unknown>, []>(raw).all().map(key)
-    if (stored.size !== computed.length) differences.push(`${label}: ${stored.size} rollup rows, ${computed.length} computed`)
-    for (const row of computed) if (!stored.has(row)) differences.push(`${label}: ${row}`)
-  }
-  for (const grain of [3_600_000, 86_400_000])
-    for (const user of ['r.user_id', "''"]) {
-      const from = `FROM request_logs r WHERE ${user === "''" ? '1 = 1' : 'r.user_id IS NOT NULL'}`
-      const bucket = `r.created_at - r.created_at % ${grain}`
-      const where = `WHERE grain = ${grain} AND ${user === "''" ? "user_id = ''" : "user_id <> ''"}`
-      compare(
-        `traffic ${grain} ${user}`,
-        `SELECT user_id, bucket, requests, successes, prompt_tokens, completion_tokens, cost, latency_ms_sum FROM rollup_traffic ${where} ORDER BY 1, 2`,
-        `SELECT ${user}, ${bucket}, count(*), sum(r.outcome = 'ok'), sum(r.prompt_tokens), sum(r.completion_tokens), sum(r.cost), sum(r.latency_ms) ${from} GROUP BY 1, 2`,
-      )
-      compare(
-        `models ${grain} ${user}`,
-        `SELECT user_id, bucket, model, requests FROM rollup_models ${where}`,
-        `SELECT ${user}, ${bucket}, r.model, count(*) ${from} AND r.model IS NOT NULL GROUP BY 1, 2, 3`,
-      )
-      compare(
-        `countries ${grain} ${user}`,
-        `SELECT user_id, bucket, country, requests FROM rollup_countries ${where}`,
-        `SELECT ${user}, ${bucket}, r.country, count(*) ${from} AND r.country IS NOT NULL GROUP BY 1, 2, 3`,
-      )
-      compare(
-        `errors ${grain} ${user}`,
-        `SELECT user_id, bucket, label, requests FROM rollup_errors ${where}`,
-        `SELECT ${user}, ${bucket}, CASE WHEN r.status >= 400 THEN CAST(r.status AS TEXT) ELSE coalesce(r.error_type, r.outcome) END,
-                count(*) ${from} AND r.outcome <> 'ok' GROUP BY 1, 2, 3`,
-      )
-    }
-  compare(
-    'model_usage_daily',
-    'SELECT day, model, requests, errors, prompt_tokens, completion_tokens, cost, latency_ms_sum FROM model_usage_daily',
-    `SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), model, count(*), sum(outcome <> 'ok'), sum(prompt_tokens),
-            sum(completion_tokens), sum(cost), sum(latency_ms) FROM request_logs WHERE model IS NOT NULL GROUP BY 1, 2`,
-  )
-  return differences.slice(0, 10)
-}
 
 describe('populate-dashboard-data', () => {
   test('bad flags exit 2 naming them', async () => {
@@ -150,7 +101,7 @@ describe('populate-dashboard-data', () => {
       let kinds: string[] = []
       try {
         const admin = await seedUser(rt, { role: 'admin' })
-        expect(logged(rt, 'request_logs', 'generated = 1')).toBe(6000)
+        expect(countRows(rt, 'request_logs', 'generated = 1')).toBe(6000)
         const res = await call('/api/dashboard/?range=7d', { token: admin.accessToken })
         const body = await res.json()
 
@@ -161,16 +112,16 @@ describe('populate-dashboard-data', () => {
         // The figures add up to what was generated.
         expect(body.summary.totalRequests).toBe(6000)
         expect(body.requests.reduce((sum: number, p: { success: number; error: number }) => sum + p.success + p.error, 0)).toBe(6000)
-        expect(body.summary.successfulRequests).toBe(logged(rt, 'request_logs', "outcome = 'ok'"))
-        const tokens = rt.db.query<{ n: number }, []>('SELECT sum(total_tokens) AS n FROM request_logs').get()!.n
+        expect(body.summary.successfulRequests).toBe(countRows(rt, 'request_logs', "outcome = 'ok'"))
+        const tokens = sumColumn(rt, 'request_logs', 'total_tokens')
         expect(body.summary.totalTokens).toBe(tokens)
         expect(body.summary.totalCost).toBeGreaterThan(0)
         expect(body.users.activeUsers).toBe(3)
         expect(body.users.totalSessions).toBeGreaterThan(0)
-        expect(body.feedback.totalFeedback).toBe(logged(rt, 'feedback'))
-        expect(body.threats.totalThreats).toBe(logged(rt, 'threats'))
+        expect(body.feedback.totalFeedback).toBe(countRows(rt, 'feedback'))
+        expect(body.threats.totalThreats).toBe(countRows(rt, 'threats'))
         // Generated threats are of the kinds the protection feature raises, so the admin filter finds them.
-        kinds = rt.db.query<{ type: string }, []>('SELECT DISTINCT type FROM threats').all().map((row) => row.type)
+        kinds = distinctValues(rt, 'threats', 'type')
         for (const kind of kinds) expect(THREAT_TYPES as readonly string[]).toContain(kind)
         for (const kind of kinds) {
           const listed = await call(`/api/admin/threats/?type=${kind}&limit=1`, { token: admin.accessToken })
@@ -181,8 +132,8 @@ describe('populate-dashboard-data', () => {
         for (const country of body.topCountries) expect(country.name).toMatch(/^.+ \([A-Z]{2}\)$/)
         expect(body.errorsBreakdown.map((e: { label: string }) => e.label)).toContain('401')
         // Sessions accumulated through the same writer as real traffic.
-        const sessions = rt.db.query<{ n: number }, []>('SELECT sum(request_count) AS n FROM sessions').get()!.n
-        expect(sessions).toBe(logged(rt, 'request_logs', 'session_id IS NOT NULL'))
+        const sessions = sumColumn(rt, 'sessions', 'request_count')
+        expect(sessions).toBe(countRows(rt, 'request_logs', 'session_id IS NOT NULL'))
 
         expect(rollupsDisagreeingWithTheLog(rt)).toEqual([])
 
@@ -190,11 +141,11 @@ describe('populate-dashboard-data', () => {
         await call('/api/auth/health/')
         await call('/api/dashboard/', { token: admin.accessToken })
         // A generated user put to real use (an API key, a request with it) is kept, with its key.
-        const demo = rt.db.query<{ id: string }, []>('SELECT id FROM users WHERE generated = 1 LIMIT 1').get()!.id
+        const demo = someGeneratedUserId(rt)
         const { key } = await createApiKey(rt, demo, { name: 'real use' })
         expect((await call('/api/keys/', { token: key })).status).toBe(200)
         await settle(rt)
-        const real = logged(rt, 'request_logs', 'generated = 0')
+        const real = countRows(rt, 'request_logs', 'generated = 0')
         expect(real).toBe(4 + kinds.length) // three above, the dashboard read before them, the threat lists
 
         const cleared = await studio('--clear')
@@ -210,10 +161,10 @@ describe('populate-dashboard-data', () => {
         expect(after.topModels).toEqual([])
         expect(after.errorsBreakdown).toEqual([])
         for (const table of ['feedback', 'threats', 'rollup_models', 'rollup_errors', 'rollup_feedback', 'model_usage_daily'])
-          expect(logged(rt, table)).toBe(0)
-        expect(logged(rt, 'users')).toBe(2)
-        expect(logged(rt, 'api_keys', `user_id = '${demo}'`)).toBe(1)
-        expect(logged(rt, 'request_logs')).toBe(real)
+          expect(countRows(rt, table)).toBe(0)
+        expect(countRows(rt, 'users')).toBe(2)
+        expect(countRows(rt, 'api_keys', `user_id = '${demo}'`)).toBe(1)
+        expect(countRows(rt, 'request_logs')).toBe(real)
         expect(rollupsDisagreeingWithTheLog(rt)).toEqual([])
       } finally {
         await close()

@@ -1,7 +1,7 @@
 // `populate-dashboard-data`: fills the dashboard with realistic mock traffic (a progress bar
 // on a terminal), or with --clear removes everything it ever generated and nothing else.
 import { populate, type Progress } from '../populate/generator'
-import { deleteGenerated } from '../populate/store'
+import { clearGenerated } from '../populate/clear'
 import { UsageError, type Command, type Flags } from './command'
 import { commandRuntime } from './runtime'
 
@@ -51,7 +51,7 @@ export const populateDashboardData: Command = {
     const rt = await commandRuntime()
     try {
       if (flags.clear) {
-        const removed = await deleteGenerated(rt.db)
+        const removed = await clearGenerated(rt)
         console.log(
           `removed generated data: ${removed.requests} requests, ${removed.feedback} ratings, ${removed.threats} threats, ` +
             `${removed.sessions} sessions, ${removed.users} users` +
@@ -60,7 +60,7 @@ export const populateDashboardData: Command = {
         return
       }
       const started = performance.now()
-      const made = await populate(rt.db, rt.config.modelPrices, { days, users, requests }, progressBar())
+      const made = await populate(rt, rt.config.modelPrices, { days, users, requests }, progressBar())
       const seconds = ((performance.now() - started) / 1000).toFixed(1)
       console.log(
         `generated ${made.requests} requests over ${days} days for ${made.users} users (${made.sessions} sessions) in ${seconds}s`,

@@ -19,7 +19,7 @@ export const dashboard = (rt: Runtime) => {
       async ({ query, principal }) => {
         const window = resolveWindow(query)
         await log.flush()
-        return buildDashboard(rt.db, principal, window)
+        return buildDashboard(rt.store.dashboard, principal, window)
       },
       {
         auth: true,
@@ -37,7 +37,7 @@ export const dashboard = (rt: Runtime) => {
     .get(
       '/health',
       async ({ set }) => {
-        const health = await dashboardHealth(rt.db)
+        const health = await dashboardHealth(rt.store.dashboard)
         if (health.status !== 'healthy') set.status = 503
         return health
       },

@@ -1,11 +1,10 @@
 // Builds the dashboard from the rollups: continuous series (empty buckets are zeros), totals,
 // and the users, feedback and threats sections. Admins see everyone; a user sees their own.
-import type { Database } from 'bun:sqlite'
 import type { Principal } from '../auth/principal'
+import type { DashboardStore, Slice } from '../db/stores/dashboard'
 import { HOUR } from '../http/dates'
 import type { Dashboard } from './model'
 import { bucketsOf, type Window } from './range'
-import { activeUsers, logCounts, ratingCounts, sessionStats, threatStats, topValues, trafficSeries, type Slice } from './store'
 
 const TOP = 10
 
@@ -14,17 +13,17 @@ const ratio = (part: number, whole: number, digits: number) => (whole ? round(pa
 /** ISO 8601 without milliseconds, as the seed shows it: 2025-07-14T00:00:00Z. */
 export const isoTime = (time: number) => new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z')
 
-export async function buildDashboard(db: Database, principal: Principal, window: Window, now = Date.now()): Promise<Dashboard> {
+export async function buildDashboard(store: DashboardStore, principal: Principal, window: Window, now = Date.now()): Promise<Dashboard> {
   const admin = principal.role === 'admin'
   const slice: Slice = { scope: admin ? '' : principal.userId, ...window }
   const [series, errors, models, countries, users, sessions, ratings] = await Promise.all([
-    trafficSeries(db, slice),
-    topValues(db, 'rollup_errors.label', slice, TOP),
-    topValues(db, 'rollup_models.model', slice, TOP),
-    topValues(db, 'rollup_countries.country', slice, TOP),
-    activeUsers(db, slice),
-    sessionStats(db, slice),
-    ratingCounts(db, slice),
+    store.trafficSeries(slice),
+    store.topValues('errors', slice, TOP),
+    store.topValues('models', slice, TOP),
+    store.topValues('countries', slice, TOP),
+    store.activeUsers(slice),
+    store.sessionStats(slice),
+    store.ratingCounts(slice),
   ])
 
   const byBucket = new Map(series.map((row) => [row.bucket, row]))
@@ -33,7 +32,7 @@ export async function buildDashboard(db: Database, principal: Principal, window:
   for (const row of series) {
     total.requests += row.requests
     total.successes += row.successes
-    total.latency += row.latency_ms_sum
+    total.latency += row.latencyMsSum
     total.tokens += row.tokens
     total.cost += row.cost
   }
@@ -60,7 +59,7 @@ export async function buildDashboard(db: Database, principal: Principal, window:
     topCountries: countries.map(({ value, requests }) => ({ name: value, requests })),
     latency: buckets.map(({ timestamp, row }) => ({
       timestamp,
-      latency: row ? ratio(row.latency_ms_sum / 1000, row.requests, 3) : 0,
+      latency: row ? ratio(row.latencyMsSum / 1000, row.requests, 3) : 0,
     })),
     summary: {
       totalRequests: total.requests,
@@ -78,14 +77,14 @@ export async function buildDashboard(db: Database, principal: Principal, window:
       avgSessionRequests: round(sessions.requests ?? 0, 2),
     },
     feedback: { totalFeedback, avgRating: ratio(ratingSum, totalFeedback, 2), ratingDistribution: distribution },
-    threats: admin ? await threats(db, slice) : noThreats,
+    threats: admin ? await threats(store, slice) : noThreats,
   }
 }
 
 const noThreats = { totalThreats: 0, unresolvedThreats: 0, criticalThreats: 0, highThreats: 0, topThreatTypes: [] }
 
-async function threats(db: Database, slice: Slice): Promise<Dashboard['threats']> {
-  const stats = await threatStats(db, slice, 5)
+async function threats(store: DashboardStore, slice: Slice): Promise<Dashboard['threats']> {
+  const stats = await store.threatStats(slice, 5)
   return {
     totalThreats: stats.total ?? 0,
     unresolvedThreats: stats.unresolved ?? 0,
@@ -95,10 +94,10 @@ async function threats(db: Database, slice: Slice): Promise<Dashboard['threats']
   }
 }
 
-export async function dashboardHealth(db: Database, now = Date.now()) {
+export async function dashboardHealth(store: DashboardStore, now = Date.now()) {
   const timestamp = isoTime(now)
   try {
-    const { total, recent } = await logCounts(db, now - 24 * HOUR)
+    const { total, recent } = await store.logCounts(now - 24 * HOUR)
     return { status: 'healthy' as const, timestamp, database: { connected: true, totalLogs: total, recentLogs: recent } }
   } catch (error) {
     console.error('dashboard health: the database did not answer:', (error as Error).message)

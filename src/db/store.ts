@@ -3,6 +3,10 @@
 // above it knows which database holds the data. The runtime holds the chosen implementation
 // (src/db/sqlite/ today). Features move behind it one at a time; those not moved yet still
 // take the SQLite handle (`rt.db`).
+// A feature's interface lives in src/db/stores/ when keeping it in the feature's folder would
+// make an import cycle (the feature imports the runtime, which imports this file).
+import type { DashboardStore } from './stores/dashboard'
+import type { PopulateStore } from './stores/populate'
 
 /** Server-wide values, such as the generated signing key. */
 export interface SettingsStore {
@@ -13,4 +17,6 @@ export interface SettingsStore {
 
 export type Store = {
   settings: SettingsStore
+  dashboard: DashboardStore
+  populate: PopulateStore
 }

@@ -3,16 +3,16 @@
 // codes, countries, sessions, ratings and threats.
 // Everything is written through the same stores (and so the same rollups) as real traffic,
 // with generated = 1 so that `--clear` removes exactly this.
-import type { Database } from 'bun:sqlite'
 import type { ModelPrice } from '../config'
+import type { MockSession, MockThreat, MockUser } from '../db/stores/populate'
 import { insertGeneratedFeedback } from '../feedback/store'
 import { DAY, floorTo, HOUR, MINUTE } from '../http/dates'
 import { countryName } from '../telemetry/country'
 import type { Outcome } from '../telemetry/facts'
 import { pricing } from '../telemetry/prices'
 import { insertLogs, type LogRow } from '../telemetry/store'
-import type { ThreatType } from '../threats/store'
-import { insertMockAccounts, insertMockThreats, type MockSession, type MockThreat, type MockUser } from './store'
+import type { Runtime } from '../runtime'
+import type { Severity, ThreatType } from '../threats/store'
 
 export type PopulateOptions = { days: number; users: number; requests: number; now?: number }
 
@@ -66,7 +66,7 @@ const otherRoutes: [string, string, number][] = [
 ]
 // Types and severities as the protection feature raises them (src/threats/monitor.ts), the
 // escalated ones rarer.
-const threatKinds: [ThreatType, MockThreat['severity'], string, number][] = [
+const threatKinds: [ThreatType, Severity, string, number][] = [
   ['rate_limit', 'medium', 'chat limit of 60 requests per minute exceeded (3 in 60 min)', 30],
   ['rate_limit', 'high', 'chat limit of 60 requests per minute exceeded (10 in 60 min)', 8],
   ['rate_limit', 'critical', 'chat limit of 60 requests per minute exceeded (30 or more in 60 min)', 2],
@@ -131,7 +131,7 @@ function hourlyCounts(from: number, to: number, total: number): { start: number;
 
 export type Progress = (done: number, total: number) => void
 
-export async function populate(db: Database, prices: ModelPrice[], options: PopulateOptions, progress: Progress = () => {}) {
+export async function populate(rt: Runtime, prices: ModelPrice[], options: PopulateOptions, progress: Progress = () => {}) {
   const now = options.now ?? Date.now()
   const from = now - options.days * DAY
   const costOf = pricing([...prices, ...demoPrices])
@@ -173,7 +173,7 @@ export async function populate(db: Database, prices: ModelPrice[], options: Popu
     }
     signIns.set(id, own)
   }
-  await insertMockAccounts(db, users, sessions)
+  await rt.store.populate.insertAccounts(users, sessions)
   // Requests are made in time order, so each user's current sign-in only moves forward.
   const current = new Map<string, number>()
   const sessionAt = (userId: string, time: number) => {
@@ -189,9 +189,10 @@ export async function populate(db: Database, prices: ModelPrice[], options: Popu
   const threats: MockThreat[] = []
   let done = 0
   const flush = async () => {
-    await insertLogs(db, chunk)
-    await insertGeneratedFeedback(db, ratings)
-    await insertMockThreats(db, threats)
+    // Requests and ratings are not behind rt.store yet (telemetry and feedback move later).
+    await insertLogs(rt.db, chunk)
+    await insertGeneratedFeedback(rt.db, ratings)
+    await rt.store.populate.insertThreats(threats)
     done += chunk.length
     chunk.length = ratings.length = threats.length = 0
     progress(done, options.requests)

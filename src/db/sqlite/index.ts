@@ -1,10 +1,14 @@
 // The whole Store on one SQLite database (bun:sqlite, the embedded default).
 import type { Database } from 'bun:sqlite'
 import type { Store } from '../store'
+import { sqliteDashboard } from './dashboard'
+import { sqlitePopulate } from './populate'
 import { sqliteSettings } from './settings'
 
 export function sqliteStore(db: Database): Store {
   return {
     settings: sqliteSettings(db),
+    dashboard: sqliteDashboard(db),
+    populate: sqlitePopulate(db),
   }
 }
