@@ -5,7 +5,8 @@
 // with generated = 1 so that `--clear` removes exactly this.
 import type { Database } from 'bun:sqlite'
 import type { ModelPrice } from '../config'
-import { insertGeneratedFeedback } from '../feedback/store'
+import { sqliteFeedback } from '../db/sqlite/feedback'
+import type { GeneratedRating } from '../feedback/store'
 import { DAY, floorTo, HOUR, MINUTE } from '../http/dates'
 import { countryName } from '../telemetry/country'
 import type { Outcome } from '../telemetry/facts'
@@ -185,12 +186,14 @@ export async function populate(db: Database, prices: ModelPrice[], options: Popu
   }
 
   const chunk: LogRow[] = []
-  const ratings: Parameters<typeof insertGeneratedFeedback>[1] = []
+  const ratings: GeneratedRating[] = []
+  // Populate still takes the SQLite handle: the feedback store on it, until populate moves behind the Store.
+  const feedback = sqliteFeedback(db)
   const threats: MockThreat[] = []
   let done = 0
   const flush = async () => {
     await insertLogs(db, chunk)
-    await insertGeneratedFeedback(db, ratings)
+    await feedback.addGenerated(ratings)
     await insertMockThreats(db, threats)
     done += chunk.length
     chunk.length = ratings.length = threats.length = 0

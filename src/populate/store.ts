@@ -2,7 +2,7 @@
 // everything it made (rows with generated = 1) while leaving real data alone.
 import type { Database } from 'bun:sqlite'
 import type { Severity, ThreatType } from '../threats/store'
-import { deleteGeneratedFeedback } from '../feedback/store'
+import { sqliteFeedback } from '../db/sqlite/feedback'
 import { deleteGeneratedLogs } from '../telemetry/store'
 
 export type MockUser = { id: string; email: string; name: string; createdAt: number }
@@ -58,7 +58,7 @@ export async function insertMockThreats(db: Database, threats: MockThreat[]): Pr
  */
 export async function deleteGenerated(db: Database) {
   const requests = await deleteGeneratedLogs(db)
-  const feedback = await deleteGeneratedFeedback(db)
+  const feedback = await sqliteFeedback(db).deleteGenerated()
   return db.transaction(() => {
     const threats = db.query('DELETE FROM threats WHERE generated = 1').run().changes
     const sessions = db.query('DELETE FROM sessions WHERE generated = 1').run().changes

@@ -1,10 +1,14 @@
 // The whole Store on one SQLite database (bun:sqlite, the embedded default).
 import type { Database } from 'bun:sqlite'
 import type { Store } from '../store'
+import { sqliteFeedback } from './feedback'
 import { sqliteSettings } from './settings'
+import { sqliteThreats } from './threats'
 
 export function sqliteStore(db: Database): Store {
   return {
     settings: sqliteSettings(db),
+    feedback: sqliteFeedback(db),
+    threats: sqliteThreats(db),
   }
 }
