@@ -1,5 +1,5 @@
-// What the admin API does, between its routes (./index.ts, ./threats.ts) and its SQL (./store.ts,
-// and the threats feature's for the threat log): pages of users, request logs, feedback and
+// What the admin API does, between its routes (./index.ts, ./threats.ts) and its storage (its SQL
+// in ./store.ts, and the threat store, rt.store.threats, for the threat log): pages of users, request logs, feedback and
 // threats, resolving a threat, and the one change an admin makes to a user, with its rules.
 import type { Database } from 'bun:sqlite'
 import { parseDate } from '../http/dates'
