@@ -169,9 +169,7 @@ describe('feedback', () => {
   test('lists ratings and comments with the completion’s model', async () => {
     insertLog({ userId: alice.userId, model: 'mistral', completionId: 'chatcmpl-fb1' })
     const now = Date.now()
-    rt.db
-      .query('INSERT INTO feedback (completion_id, user_id, rating, comment, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run('chatcmpl-fb1', alice.userId, 4, 'good answer', now, now)
+    await rt.store.feedback.save({ completionId: 'chatcmpl-fb1', userId: alice.userId, rating: 4, comment: 'good answer', now })
     const page = await (await call('/api/admin/feedback/', { token: admin.accessToken })).json()
     expect(page.total).toBe(1)
     expect(page.items[0]).toMatchObject({ completionId: 'chatcmpl-fb1', rating: 4, comment: 'good answer', model: 'mistral', userEmail: 'alice@example.com' })

@@ -12,6 +12,7 @@ import { TEST_SECRET, testApp } from './support/app'
 import { withFakeChat } from './support/fake-chat'
 import { browserSignIn, startFakeIdp } from './support/fake-idp'
 import { settle } from './support/log'
+import { recordedThreats } from './support/threats'
 import { seedUser } from './support/users'
 import { holdWriteLock, type WriteLock } from './support/write-lock'
 
@@ -77,9 +78,9 @@ async function longestStall(work: () => Promise<void>): Promise<number> {
   return Math.max(longest, performance.now() - last)
 }
 
-async function eventually(check: () => boolean, timeoutMs = 5_000) {
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5_000) {
   const deadline = Date.now() + timeoutMs
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) return false
     await Bun.sleep(25)
   }
@@ -177,11 +178,10 @@ describe('while another process holds the write lock', () => {
     await expectBusy(await call(`/api/admin/users/${user.userId}/`, { method: 'PATCH', token: admin.accessToken, json: { role: 'admin' } }))
     const forged = await call('/api/auth/me/', { token: 'sk-studio-not-a-key-at-all-0123456789abcdefghijklmnop' })
     expect(forged.status).toBe(401)
-    const threats = () =>
-      rt.db.query<{ n: number }, []>("SELECT count(*) AS n FROM threats WHERE type = 'invalid_token'").get()!.n
-    expect(threats()).toBe(0)
+    const threats = async () => (await recordedThreats(rt, { type: 'invalid_token' })).length
+    expect(await threats()).toBe(0)
     await release()
-    expect(await eventually(() => threats() === 1)).toBe(true)
+    expect(await eventually(async () => (await threats()) === 1)).toBe(true)
     const listed = await call('/api/admin/threats/?type=invalid_token', { token: admin.accessToken })
     expect(((await listed.json()) as { total: number }).total).toBe(1)
     expect((await call('/api/keys/', { method: 'POST', token: user.accessToken, json: { name: 'after the lock' } })).status).toBe(201)

@@ -50,7 +50,8 @@ describe('POST /api/feedback/', () => {
     const res = await rate(bob.apiKey, { completionId: id, rating: 5, comment: 'better on reflection' })
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ completionId: id, rating: 5, comment: 'better on reflection' })
-    expect(rt.db.query('SELECT count(*) AS n FROM feedback WHERE completion_id = ?').get(id)).toEqual({ n: 1 })
+    const listed = await (await call('/api/admin/feedback/?limit=200', { token: admin.accessToken })).json()
+    expect(listed.items.filter((item: { completionId: string }) => item.completionId === id)).toHaveLength(1)
     expect(await feedbackOf(bob.apiKey)).toEqual({
       totalFeedback: 1,
       avgRating: 5,

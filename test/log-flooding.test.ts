@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { pruneBatch } from '../src/telemetry/retention'
 import { testApp } from './support/app'
 import { logRows, settle } from './support/log'
+import { recordedThreats } from './support/threats'
 import { seedUser } from './support/users'
 
 const { rt, call, close } = await testApp({ TRUST_PROXY: 'true', RATE_LIMIT_ANONYMOUS: '5', LOG_FLUSH_MS: '60000' })
@@ -103,7 +104,7 @@ describe('RATE_LIMIT_ANONYMOUS', () => {
     for (let i = 0; i < 5; i++)
       await call('/api/auth/login/', { method: 'POST', headers: from('198.51.100.15'), json: { email: 'MySecretPassw0rd!', password: 'whatever it is' } })
     await settle(rt)
-    const details = rt.db.query<{ detail: string }, []>("SELECT detail FROM threats WHERE type = 'brute_force'").all()
+    const details = (await recordedThreats(rt, { type: 'brute_force' })).map(({ detail }) => detail)
     expect(details.length).toBeGreaterThan(0)
     expect(JSON.stringify(details).toLowerCase()).not.toContain('mysecretpassw0rd')
   })

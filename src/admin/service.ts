@@ -1,11 +1,12 @@
-// What the admin API does, between its routes (./index.ts, ./threats.ts) and its SQL (./store.ts,
-// and the threats feature's for the threat log): pages of users, request logs, feedback and
+// What the admin API does, between its routes (./index.ts, ./threats.ts) and its storage (its SQL
+// in ./store.ts, and the threat store, rt.store.threats, for the threat log): pages of users, request logs, feedback and
 // threats, resolving a threat, and the one change an admin makes to a user, with its rules.
 import type { Database } from 'bun:sqlite'
 import { parseDate } from '../http/dates'
 import { HttpError } from '../http/errors'
 import { withCursor } from '../http/schema'
-import { listThreats, resolveThreat, type ThreatFilter } from '../threats/store'
+import { presentThreat } from '../threats/present'
+import type { ThreatFilter, ThreatStore } from '../threats/store'
 import { findLog, findUser, listFeedback, listLogs, listUsers, updateUser, type LogFilter, type UserChange, type UserFilter } from './store'
 
 const PAGE_SIZE = 50
@@ -64,15 +65,16 @@ export async function feedbackPage(db: Database, query: Page & { rating?: number
   return withCursor(await listFeedback(db, { rating: query.rating, before: query.cursor, limit: size }), size)
 }
 
-export async function threatsPage(db: Database, query: Omit<ThreatFilter, 'beforeId' | 'limit'> & Page & { cursor?: number }) {
+export async function threatsPage(threats: ThreatStore, query: Omit<ThreatFilter, 'beforeId' | 'limit'> & Page & { cursor?: number }) {
   const size = query.limit ?? PAGE_SIZE
   const { type, severity, resolved, cursor } = query
-  return withCursor(await listThreats(db, { type, severity, resolved, beforeId: cursor, limit: size }), size)
+  const { total, items } = await threats.list({ type, severity, resolved, beforeId: cursor, limit: size })
+  return withCursor({ total, items: items.map(presentThreat) }, size)
 }
 
 /** Marks the threat resolved by the admin with this email. */
-export async function resolveThreatAs(db: Database, id: number, adminEmail: string) {
-  const resolved = await resolveThreat(db, id, adminEmail)
+export async function resolveThreatAs(threats: ThreatStore, id: number, adminEmail: string) {
+  const resolved = await threats.resolve(id, adminEmail, Date.now())
   if (!resolved) throw new HttpError(404, 'No threat has this id')
-  return resolved
+  return presentThreat(resolved)
 }

@@ -38,7 +38,7 @@ export const unblockCommand: Command = {
     }
     const rt = await commandRuntime()
     try {
-      await requestUnblock(rt.db, { email: email ?? null, address: address ?? null })
+      await requestUnblock(rt, { email: email ?? null, address: address ?? null })
     } finally {
       await rt.close()
     }

@@ -7,6 +7,8 @@
 // make an import cycle (the feature imports the runtime, which imports this file).
 import type { DashboardStore } from './stores/dashboard'
 import type { PopulateStore } from './stores/populate'
+import type { FeedbackStore } from './stores/feedback'
+import type { ThreatStore } from './stores/threats'
 
 /** Server-wide values, such as the generated signing key. */
 export interface SettingsStore {
@@ -19,4 +21,6 @@ export type Store = {
   settings: SettingsStore
   dashboard: DashboardStore
   populate: PopulateStore
+  feedback: FeedbackStore
+  threats: ThreatStore
 }

@@ -13,7 +13,7 @@ export const feedback = (rt: Runtime) => {
     async ({ body, principal, set }) => {
       // The completion's log row may still be waiting in the current batch.
       await log.flush()
-      const { created, feedback } = await rateCompletion(rt.db, principal.userId, body)
+      const { created, feedback } = await rateCompletion(rt.store.feedback, principal.userId, body)
       set.status = created ? 201 : 200
       return feedback
     },

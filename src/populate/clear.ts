@@ -2,13 +2,12 @@
 // The generated requests and ratings go first (taken out of their rollups by telemetry and
 // feedback), then the threats, sessions and the generated users no real data refers to.
 import type { Runtime } from '../runtime'
-import { deleteGeneratedFeedback } from '../feedback/store'
 import { deleteGeneratedLogs } from '../telemetry/store'
 
 export async function clearGenerated(rt: Runtime) {
-  // Requests and ratings are not behind rt.store yet (telemetry and feedback move later).
+  // Requests are not behind rt.store yet (telemetry moves later).
   const requests = await deleteGeneratedLogs(rt.db)
-  const feedback = await deleteGeneratedFeedback(rt.db)
+  const feedback = await rt.store.feedback.deleteGenerated()
   const accounts = await rt.store.populate.deleteGeneratedAccounts()
   return { requests, feedback, ...accounts }
 }

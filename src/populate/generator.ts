@@ -5,7 +5,7 @@
 // with generated = 1 so that `--clear` removes exactly this.
 import type { ModelPrice } from '../config'
 import type { MockSession, MockThreat, MockUser } from '../db/stores/populate'
-import { insertGeneratedFeedback } from '../feedback/store'
+import type { GeneratedRating } from '../feedback/store'
 import { DAY, floorTo, HOUR, MINUTE } from '../http/dates'
 import { countryName } from '../telemetry/country'
 import type { Outcome } from '../telemetry/facts'
@@ -185,13 +185,13 @@ export async function populate(rt: Runtime, prices: ModelPrice[], options: Popul
   }
 
   const chunk: LogRow[] = []
-  const ratings: Parameters<typeof insertGeneratedFeedback>[1] = []
+  const ratings: GeneratedRating[] = []
   const threats: MockThreat[] = []
   let done = 0
   const flush = async () => {
-    // Requests and ratings are not behind rt.store yet (telemetry and feedback move later).
+    // Requests are not behind rt.store yet (telemetry moves later).
     await insertLogs(rt.db, chunk)
-    await insertGeneratedFeedback(rt.db, ratings)
+    await rt.store.feedback.addGenerated(ratings)
     await rt.store.populate.insertThreats(threats)
     done += chunk.length
     chunk.length = ratings.length = threats.length = 0

@@ -1,11 +1,11 @@
 // Folds request rows into the cells of the rollup tables (db/migrations/0003_rollups.sql), in
 // memory, so that a batch costs one upsert per cell rather than per row. Every row counts in
 // an hourly and a daily bucket, once for its user and once for everyone (user_id ''). Adding
-// with sign -1 takes rows back out (populate-dashboard-data --clear).
-import { DAY, floorTo, HOUR } from '../http/dates'
+// with sign -1 takes rows back out (populate-dashboard-data --clear). Ratings' fold is in
+// src/db/rollups.ts.
+import { GRAINS } from '../db/rollups'
+import { floorTo, HOUR } from '../http/dates'
 import type { LogRow } from './store'
-
-export const GRAINS = [HOUR, DAY]
 
 export type Totals = {
   requests: number
@@ -122,21 +122,4 @@ function merge(into: Cell, from: Cell) {
   }
   for (const [country, n] of from.countries) bump(into.countries, country, n)
   for (const [label, n] of from.errors) bump(into.errors, label, n)
-}
-
-/** Ratings per (grain, user, bucket, rating), keyed by the time the rating was given. */
-export class FeedbackRollup {
-  readonly cells = new Map<string, { grain: number; userId: string; bucket: number; rating: number; ratings: number }>()
-
-  add(row: { userId: string; rating: number; createdAt: number }, sign: 1 | -1 = 1) {
-    for (const grain of GRAINS) {
-      const bucket = floorTo(row.createdAt, grain)
-      for (const userId of ['', row.userId]) {
-        const key = `${grain}\0${userId}\0${bucket}\0${row.rating}`
-        const cell = this.cells.get(key)
-        if (cell) cell.ratings += sign
-        else this.cells.set(key, { grain, userId, bucket, rating: row.rating, ratings: sign })
-      }
-    }
-  }
 }

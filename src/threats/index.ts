@@ -3,4 +3,4 @@
 import { perRuntime } from '../runtime'
 import { threatMonitor } from './monitor'
 
-export const threatMonitorOf = perRuntime((rt) => threatMonitor(rt.db))
+export const threatMonitorOf = perRuntime((rt) => threatMonitor(rt.store.threats))

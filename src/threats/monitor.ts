@@ -2,11 +2,9 @@
 // (an address, an account, a principal) in a sliding window; crossing a threshold records a
 // threat whose severity grows with the count. A key gets one row per quiet period unless its
 // severity rises, so a flood of events does not become a flood of rows.
-import type { Database } from 'bun:sqlite'
-import { deferredWrites } from '../db/deferred'
 import { MINUTE } from '../http/dates'
 import { SlidingCounter } from '../http/sliding-window'
-import { insertThreat, type Severity, type ThreatInput, type ThreatType } from './store'
+import type { Severity, ThreatInput, ThreatStore, ThreatType } from './store'
 
 type Policy = { windowMs: number; thresholds: [count: number, severity: Severity][] }
 
@@ -32,7 +30,7 @@ export { SlidingCounter }
 
 export type ThreatEvent = Omit<ThreatInput, 'severity'> & { key: string; severity?: Severity }
 
-export function threatMonitor(db: Database, now: () => number = Date.now) {
+export function threatMonitor(store: Pick<ThreatStore, 'record'>, now: () => number = Date.now) {
   const counter = new SlidingCounter(now, MAX_TRACKED_KEYS)
   const recorded = new Map<string, { severity: Severity; at: number }>()
   const sweep = setInterval(() => {
@@ -60,9 +58,8 @@ export function threatMonitor(db: Database, now: () => number = Date.now) {
       recorded.set(key, { severity, at: now() })
       const most = count >= highest(policy) ? `${count} or more` : String(count)
       const detail = `${event.detail} (${most} in ${policy.windowMs / MINUTE} min)`
-      // Written off the request path: kept and retried while another process holds the lock.
-      const at = now()
-      deferredWrites(db).add(() => insertThreat(db, { ...event, severity, detail }, at))
+      // Written off the request path: the store keeps and retries it while the database is busy.
+      store.record({ ...event, severity, detail }, now())
     }
     return count
   }

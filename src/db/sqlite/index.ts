@@ -3,12 +3,16 @@ import type { Database } from 'bun:sqlite'
 import type { Store } from '../store'
 import { sqliteDashboard } from './dashboard'
 import { sqlitePopulate } from './populate'
+import { sqliteFeedback } from './feedback'
 import { sqliteSettings } from './settings'
+import { sqliteThreats } from './threats'
 
 export function sqliteStore(db: Database): Store {
   return {
     settings: sqliteSettings(db),
     dashboard: sqliteDashboard(db),
     populate: sqlitePopulate(db),
+    feedback: sqliteFeedback(db),
+    threats: sqliteThreats(db),
   }
 }
