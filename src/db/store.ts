@@ -3,6 +3,7 @@
 // above it knows which database holds the data. The runtime holds the chosen implementation
 // (src/db/sqlite/ today). Features move behind it one at a time; those not moved yet still
 // take the SQLite handle (`rt.db`).
+import type { KeyStore } from './keys-store'
 
 /** Server-wide values, such as the generated signing key. */
 export interface SettingsStore {
@@ -13,4 +14,5 @@ export interface SettingsStore {
 
 export type Store = {
   settings: SettingsStore
+  keys: KeyStore
 }

@@ -2,9 +2,11 @@
 import type { Database } from 'bun:sqlite'
 import type { Store } from '../store'
 import { sqliteSettings } from './settings'
+import { sqliteKeys } from './keys'
 
 export function sqliteStore(db: Database): Store {
   return {
     settings: sqliteSettings(db),
+    keys: sqliteKeys(db),
   }
 }
