@@ -184,7 +184,7 @@ describe('admin API logging', () => {
   test('a refused non-admin is still attributed to its user in the request log', async () => {
     await call('/api/admin/users/', { token: alice.accessToken, headers: { 'x-request-id': 'refused-alice' } })
     await settle(rt)
-    const row = rt.db.query<{ user_id: string; status: number }, []>("SELECT user_id, status FROM request_logs WHERE request_id = 'refused-alice'").get()
-    expect(row).toEqual({ user_id: alice.userId, status: 403 })
+    const [latest] = await rt.store.admin.listLogs({ userId: alice.userId, limit: 1 })
+    expect(latest).toMatchObject({ requestId: 'refused-alice', userId: alice.userId, status: 403 })
   })
 })

@@ -3,6 +3,7 @@
 // above it knows which database holds the data. The runtime holds the chosen implementation
 // (src/db/sqlite/ today). Features move behind it one at a time; those not moved yet still
 // take the SQLite handle (`rt.db`).
+import type { AdminStore } from './admin-store'
 import type { KeyStore } from './keys-store'
 
 /** Server-wide values, such as the generated signing key. */
@@ -15,4 +16,5 @@ export interface SettingsStore {
 export type Store = {
   settings: SettingsStore
   keys: KeyStore
+  admin: AdminStore
 }

@@ -3,10 +3,12 @@ import type { Database } from 'bun:sqlite'
 import type { Store } from '../store'
 import { sqliteSettings } from './settings'
 import { sqliteKeys } from './keys'
+import { sqliteAdmin } from './admin'
 
 export function sqliteStore(db: Database): Store {
   return {
     settings: sqliteSettings(db),
     keys: sqliteKeys(db),
+    admin: sqliteAdmin(db),
   }
 }
