@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { testApp } from './support/app'
-import { settle } from './support/log'
+import { insertRequestLog, settle, type RequestLogValues } from './support/log'
 import { seedUser } from './support/users'
 
 const { rt, call, close } = await testApp()
@@ -10,22 +10,7 @@ const admin = await seedUser(rt, { role: 'admin', email: 'root@example.com', nam
 const alice = await seedUser(rt, { email: 'alice@example.com', name: 'Alice Liddell' })
 const bob = await seedUser(rt, { email: 'bob_smith@example.com', name: 'Bob' })
 
-function insertLog(values: { userId?: string; model?: string; status?: number; outcome?: string; createdAt?: number; completionId?: string }) {
-  rt.db
-    .query(
-      `INSERT INTO request_logs (request_id, created_at, method, path, status, latency_ms, user_id, model, completion_id, outcome, total_tokens)
-       VALUES (?, ?, 'POST', '/v1/chat/completions', ?, 12.5, ?, ?, ?, ?, 42)`,
-    )
-    .run(
-      Bun.randomUUIDv7(),
-      values.createdAt ?? Date.now(),
-      values.status ?? 200,
-      values.userId ?? null,
-      values.model ?? 'llama3.2',
-      values.completionId ?? null,
-      values.outcome ?? 'ok',
-    )
-}
+const insertLog = (values: RequestLogValues) => insertRequestLog(rt, values)
 
 describe('admin API access', () => {
   test.each([
@@ -182,7 +167,7 @@ describe('admin API logging', () => {
   test('a refused non-admin is still attributed to its user in the request log', async () => {
     await call('/api/admin/users/', { token: alice.accessToken, headers: { 'x-request-id': 'refused-alice' } })
     await settle(rt)
-    const row = rt.db.query<{ user_id: string; status: number }, []>("SELECT user_id, status FROM request_logs WHERE request_id = 'refused-alice'").get()
-    expect(row).toEqual({ user_id: alice.userId, status: 403 })
+    const [latest] = await rt.store.admin.listLogs({ userId: alice.userId, limit: 1 })
+    expect(latest).toMatchObject({ requestId: 'refused-alice', userId: alice.userId, status: 403 })
   })
 })

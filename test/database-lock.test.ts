@@ -155,11 +155,10 @@ describe('while another process holds the write lock', () => {
     const { res, ms } = await timed('/api/auth/me/', { token: fresh.apiKey })
     expect(res.status).toBe(200)
     expect(ms).toBeLessThan(STALL_MS)
-    const lastUsed = () =>
-      rt.db.query<{ last_used_at: number | null }, [string]>('SELECT last_used_at FROM api_keys WHERE id = ?').get(fresh.apiKeyId)!.last_used_at
-    expect(lastUsed()).toBeNull()
+    const lastUsed = async () => (await rt.store.keys.listLive(fresh.userId)).find((key) => key.id === fresh.apiKeyId)!.lastUsedAt
+    expect(await lastUsed()).toBeNull()
     await release()
-    expect(await eventually(() => lastUsed() !== null)).toBe(true)
+    expect(await eventually(async () => (await lastUsed()) !== null)).toBe(true)
   }, 15_000)
 
   test('a second server starts on the same database meanwhile: an up-to-date database needs no write to start', async () => {

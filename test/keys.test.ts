@@ -1,8 +1,10 @@
 // API keys through HTTP: created with the secret shown once, listed without it, usable as
 // a Bearer token everywhere, revocable by their owner only.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { MAX_KEYS } from '../src/keys/service'
+import { createApiKey, MAX_KEYS } from '../src/keys/service'
 import { testApp } from './support/app'
+import { expireKey, storedKeyHash } from './support/keys'
+import { seedUser } from './support/users'
 
 const { rt, call, close } = await testApp()
 afterAll(close)
@@ -31,8 +33,7 @@ describe('create', () => {
       lastUsedAt: null,
       expiresAt,
     })
-    const stored = rt.db.query<{ key_hash: string }, [string]>('SELECT key_hash FROM api_keys WHERE id = ?').get(key.id)!
-    expect(stored.key_hash).toMatch(/^[0-9a-f]{64}$/)
+    expect(storedKeyHash(rt, key.id)).toMatch(/^[0-9a-f]{64}$/)
     expect(JSON.stringify(await list(alice))).not.toContain(key.key)
   })
 
@@ -80,6 +81,18 @@ describe('create', () => {
     expect(await list(carol)).toHaveLength(MAX_KEYS)
   })
 
+  test(`${MAX_KEYS + 10} creations at once for one user → exactly ${MAX_KEYS} made, the rest refused`, async () => {
+    // Started together, every creation would see room if the limit were counted before the insert.
+    const { userId, apiKeyId } = await seedUser(rt)
+    expect(await rt.store.keys.revoke(userId, apiKeyId, Date.now())).toBe(true)
+    const results = await Promise.allSettled(Array.from({ length: MAX_KEYS + 10 }, (_, i) => createApiKey(rt, userId, { name: `k${i}` })))
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(MAX_KEYS)
+    const refused = results.filter((result) => result.status === 'rejected')
+    expect(refused).toHaveLength(10)
+    for (const { reason } of refused) expect(reason).toMatchObject({ status: 409 })
+    expect(await rt.store.keys.countLive(userId)).toBe(MAX_KEYS)
+  })
+
   test('needs a signed-in user', async () => {
     expect((await call('/api/keys/', { method: 'POST', json: { name: 'x' } })).status).toBe(401)
     expect((await call('/api/keys/')).status).toBe(401)
@@ -120,7 +133,7 @@ describe('list and revoke', () => {
 
   test('an expired key is refused but still listed', async () => {
     const { id, key } = await (await create(alice, { name: 'short-lived', expiresAt: new Date(Date.now() + 60_000).toISOString() })).json()
-    rt.db.query('UPDATE api_keys SET expires_at = ? WHERE id = ?').run(Date.now() - 1, id)
+    expireKey(rt, id)
     expect((await call('/api/auth/me', { token: key })).status).toBe(401)
     expect((await list(alice)).some((entry) => entry.id === id)).toBe(true)
   })

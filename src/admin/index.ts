@@ -15,7 +15,7 @@ export const admin = (rt: Runtime) =>
     .use(authGuard(rt))
     .get(
       '/users',
-      ({ query }) => usersPage(rt.db, query),
+      ({ query }) => usersPage(rt, query),
       {
         auth: 'admin',
         query: t.Object({
@@ -30,7 +30,7 @@ export const admin = (rt: Runtime) =>
     )
     .patch(
       '/users/:id',
-      ({ params, body, principal }) => changeUser(rt.db, principal.userId, params.id, body),
+      ({ params, body, principal }) => changeUser(rt, principal.userId, params.id, body),
       {
         auth: 'admin',
         params: t.Object({ id: t.String() }),
@@ -46,7 +46,7 @@ export const admin = (rt: Runtime) =>
     )
     .get(
       '/logs',
-      ({ query }) => logsPage(rt.db, query),
+      ({ query }) => logsPage(rt, query),
       {
         auth: 'admin',
         query: t.Object({
@@ -64,12 +64,12 @@ export const admin = (rt: Runtime) =>
     )
     .get(
       '/logs/:id',
-      ({ params }) => logById(rt.db, params.id),
+      ({ params }) => logById(rt, params.id),
       { auth: 'admin', params: t.Object({ id: t.Integer({ minimum: 1, error: 'id must be a positive integer' }) }), detail: { summary: 'One request log (admin)', tags: ['admin'] } },
     )
     .get(
       '/feedback',
-      ({ query }) => feedbackPage(rt.db, query),
+      ({ query }) => feedbackPage(rt, query),
       {
         auth: 'admin',
         query: t.Object({

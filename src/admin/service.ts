@@ -1,32 +1,42 @@
-// What the admin API does, between its routes (./index.ts, ./threats.ts) and its storage (its SQL
-// in ./store.ts, and the threat store, rt.store.threats, for the threat log): pages of users, request logs, feedback and
-// threats, resolving a threat, and the one change an admin makes to a user, with its rules.
-import type { Database } from 'bun:sqlite'
+// What the admin API does, between its routes (./index.ts, ./threats.ts) and its store
+// (rt.store.admin, and rt.store.threats for the threat log): pages of users, request logs,
+// feedback and threats, resolving a threat, and the one change an admin makes to a user, with
+// its rules. The store's times are ms; the API's are ISO strings.
+import type { AdminFeedback, AdminLog, AdminUser, LogFilter, UserChange, UserFilter } from '../db/stores/admin'
 import { parseDate } from '../http/dates'
 import { HttpError } from '../http/errors'
-import { withCursor } from '../http/schema'
+import { iso, withCursor } from '../http/schema'
+import type { Runtime } from '../runtime'
 import { presentThreat } from '../threats/present'
-import type { ThreatFilter, ThreatStore } from '../threats/store'
-import { findLog, findUser, listFeedback, listLogs, listUsers, updateUser, type LogFilter, type UserChange, type UserFilter } from './store'
+import type { ThreatFilter } from '../threats/store'
 
 const PAGE_SIZE = 50
 
 type Page = { limit?: number }
 
-export async function usersPage(db: Database, query: Omit<UserFilter, 'before' | 'limit'> & Page & { cursor?: string }) {
+const userView = (user: AdminUser) => ({ ...user, createdAt: iso(user.createdAt)!, lastLoginAt: iso(user.lastLoginAt) })
+const logView = (log: AdminLog) => ({ ...log, createdAt: iso(log.createdAt)! })
+const feedbackView = (feedback: AdminFeedback) => ({
+  ...feedback,
+  createdAt: iso(feedback.createdAt)!,
+  updatedAt: iso(feedback.updatedAt)!,
+})
+
+export async function usersPage(rt: Runtime, query: Omit<UserFilter, 'before' | 'limit'> & Page & { cursor?: string }) {
   const size = query.limit ?? PAGE_SIZE
-  return withCursor(await listUsers(db, { ...query, before: query.cursor, limit: size }), size)
+  const { total, items } = await rt.store.admin.listUsers({ ...query, before: query.cursor, limit: size })
+  return withCursor({ total, items: items.map(userView) }, size)
 }
 
 /**
  * Changes a user's role or active flag. Admins cannot demote or deactivate themselves;
  * deactivation revokes the user's sessions and API keys (in the same transaction).
  */
-export async function changeUser(db: Database, adminId: string, userId: string, change: UserChange) {
-  if (!(await findUser(db, userId))) throw new HttpError(404, 'No user has this id')
+export async function changeUser(rt: Runtime, adminId: string, userId: string, change: UserChange) {
+  if (!(await rt.store.admin.findUser(userId))) throw new HttpError(404, 'No user has this id')
   if (userId === adminId && (change.role === 'user' || change.isActive === false))
     throw new HttpError(409, 'Admins cannot demote or deactivate themselves')
-  return (await updateUser(db, userId, change))!
+  return userView((await rt.store.admin.updateUser(userId, change, Date.now()))!)
 }
 
 function millis(value: string | undefined, field: string): number | undefined {
@@ -39,9 +49,9 @@ function millis(value: string | undefined, field: string): number | undefined {
 type LogQuery = Omit<LogFilter, 'from' | 'to' | 'before' | 'limit'> & Page & { from?: string; to?: string; cursor?: number }
 
 /** Request logs between the ISO dates `from` (inclusive) and `to`, newest first. */
-export async function logsPage(db: Database, query: LogQuery) {
+export async function logsPage(rt: Runtime, query: LogQuery) {
   const size = query.limit ?? PAGE_SIZE
-  const items = await listLogs(db, {
+  const logs = await rt.store.admin.listLogs({
     userId: query.userId,
     model: query.model,
     status: query.status,
@@ -51,30 +61,31 @@ export async function logsPage(db: Database, query: LogQuery) {
     before: query.cursor,
     limit: size,
   })
-  return withCursor({ items }, size)
+  return withCursor({ items: logs.map(logView) }, size)
 }
 
-export async function logById(db: Database, id: number) {
-  const log = await findLog(db, id)
+export async function logById(rt: Runtime, id: number) {
+  const log = await rt.store.admin.findLog(id)
   if (!log) throw new HttpError(404, 'No request log has this id')
-  return log
+  return logView(log)
 }
 
-export async function feedbackPage(db: Database, query: Page & { rating?: number; cursor?: number }) {
+export async function feedbackPage(rt: Runtime, query: Page & { rating?: number; cursor?: number }) {
   const size = query.limit ?? PAGE_SIZE
-  return withCursor(await listFeedback(db, { rating: query.rating, before: query.cursor, limit: size }), size)
+  const { total, items } = await rt.store.admin.listFeedback({ rating: query.rating, before: query.cursor, limit: size })
+  return withCursor({ total, items: items.map(feedbackView) }, size)
 }
 
-export async function threatsPage(threats: ThreatStore, query: Omit<ThreatFilter, 'beforeId' | 'limit'> & Page & { cursor?: number }) {
+export async function threatsPage(rt: Runtime, query: Omit<ThreatFilter, 'beforeId' | 'limit'> & Page & { cursor?: number }) {
   const size = query.limit ?? PAGE_SIZE
   const { type, severity, resolved, cursor } = query
-  const { total, items } = await threats.list({ type, severity, resolved, beforeId: cursor, limit: size })
+  const { total, items } = await rt.store.threats.list({ type, severity, resolved, beforeId: cursor, limit: size })
   return withCursor({ total, items: items.map(presentThreat) }, size)
 }
 
 /** Marks the threat resolved by the admin with this email. */
-export async function resolveThreatAs(threats: ThreatStore, id: number, adminEmail: string) {
-  const resolved = await threats.resolve(id, adminEmail, Date.now())
+export async function resolveThreatAs(rt: Runtime, id: number, adminEmail: string) {
+  const resolved = await rt.store.threats.resolve(id, adminEmail, Date.now())
   if (!resolved) throw new HttpError(404, 'No threat has this id')
   return presentThreat(resolved)
 }

@@ -25,7 +25,7 @@ export const threatRoutes = (rt: Runtime) =>
     .use(authGuard(rt))
     .get(
       '',
-      ({ query }) => threatsPage(rt.store.threats, query),
+      ({ query }) => threatsPage(rt, query),
       {
         auth: 'admin',
         query: t.Object({
@@ -41,7 +41,7 @@ export const threatRoutes = (rt: Runtime) =>
     )
     .post(
       '/:id/resolve',
-      ({ params, principal }) => resolveThreatAs(rt.store.threats, params.id, principal.email),
+      ({ params, principal }) => resolveThreatAs(rt, params.id, principal.email),
       {
         auth: 'admin',
         params: t.Object({ id: t.Integer({ minimum: 1, error: 'id must be a positive integer' }) }),

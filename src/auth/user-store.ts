@@ -1,6 +1,7 @@
 // SQL for accounts: users and the identity-provider accounts linked to them.
 import type { Database } from 'bun:sqlite'
 import { retryWhileBusy } from '../db/busy'
+import { revokeCredentials } from '../db/sqlite/credentials'
 import type { Role } from './principal'
 
 export type UserRow = {
@@ -83,12 +84,6 @@ export async function promoteToAdmin(db: Database, userId: string, passwordHash:
     ).run(passwordHash, name ?? null, userId)
     revokeCredentials(db, userId, now)
   })()
-}
-
-/** Revokes every session and API key of the user; called inside a transaction. */
-export function revokeCredentials(db: Database, userId: string, now: number) {
-  db.query('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId)
-  db.query('UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(now, userId)
 }
 
 export async function findUserByIdentity(db: Database, provider: string, subject: string): Promise<UserRow | undefined> {

@@ -2,12 +2,14 @@
 // that takes and returns that feature's own types (times in ms since the epoch), so that nothing
 // above it knows which database holds the data. The runtime holds the chosen implementation
 // (src/db/sqlite/ today). Features move behind it one at a time; those not moved yet still
-// take the SQLite handle (`rt.db`).
-// A feature's interface lives in src/db/stores/ when keeping it in the feature's folder would
-// make an import cycle (the feature imports the runtime, which imports this file).
+// take the SQLite handle (`rt.db`). Each feature's interface lives in src/db/stores/: in the
+// feature's own folder it would make an import cycle (the feature imports the runtime, which
+// imports this file).
+import type { AdminStore } from './stores/admin'
 import type { DashboardStore } from './stores/dashboard'
-import type { PopulateStore } from './stores/populate'
 import type { FeedbackStore } from './stores/feedback'
+import type { KeyStore } from './stores/keys'
+import type { PopulateStore } from './stores/populate'
 import type { ThreatStore } from './stores/threats'
 
 /** Server-wide values, such as the generated signing key. */
@@ -23,4 +25,6 @@ export type Store = {
   populate: PopulateStore
   feedback: FeedbackStore
   threats: ThreatStore
+  keys: KeyStore
+  admin: AdminStore
 }

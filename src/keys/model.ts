@@ -2,7 +2,7 @@
 import { t } from 'elysia'
 import { isoTime } from '../auth/model'
 import { iso } from '../http/schema'
-import type { ApiKeyRow } from './store'
+import type { StoredApiKey } from '../db/stores/keys'
 
 export const NewKeyRequest = t.Object({
   name: t.String({ minLength: 1, maxLength: 100, description: 'What the key is for' }),
@@ -29,11 +29,11 @@ export const CreatedApiKey = t.Composite([
 
 export const ApiKeyList = t.Object({ data: t.Array(ApiKey) })
 
-export const apiKeyView = (row: ApiKeyRow): typeof ApiKey.static => ({
-  id: row.id,
-  name: row.name,
-  prefix: row.prefix,
-  createdAt: iso(row.created_at)!,
-  lastUsedAt: iso(row.last_used_at),
-  expiresAt: iso(row.expires_at),
+export const apiKeyView = (key: StoredApiKey): typeof ApiKey.static => ({
+  id: key.id,
+  name: key.name,
+  prefix: key.prefix,
+  createdAt: iso(key.createdAt)!,
+  lastUsedAt: iso(key.lastUsedAt),
+  expiresAt: iso(key.expiresAt),
 })

@@ -8,7 +8,6 @@ import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
 import type { Runtime } from '../runtime'
 import { apiKeyView } from './model'
-import { countApiKeys, insertApiKey, listApiKeys, revokeApiKey } from './store'
 
 const PREFIX_LENGTH = 14
 /** Keys that are not revoked, per user: the list stays short. */
@@ -20,18 +19,22 @@ export async function createApiKey(rt: Runtime, userId: string, input: { name: s
   const expiresAt = input.expiresAt === undefined ? null : parseDate(input.expiresAt)
   if (expiresAt !== null && !(expiresAt > now))
     throw new InvalidField('expiresAt', 'must be a time in the future')
-  if ((await countApiKeys(rt.db, userId)) >= MAX_KEYS)
-    throw new HttpError(409, `A user can have at most ${MAX_KEYS} API keys; revoke one to make another`, { code: 'too_many_keys' })
   const key = `${API_KEY_PREFIX}${randomToken()}`
-  const row = await insertApiKey(rt.db, { userId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: sha256(key), expiresAt }, now)
-  return { ...apiKeyView(row), key }
+  const stored = await rt.store.keys.insertBelowLimit(
+    { userId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: sha256(key), expiresAt },
+    MAX_KEYS,
+    now,
+  )
+  if (!stored)
+    throw new HttpError(409, `A user can have at most ${MAX_KEYS} API keys; revoke one to make another`, { code: 'too_many_keys' })
+  return { ...apiKeyView(stored), key }
 }
 
 export async function listKeys(rt: Runtime, userId: string) {
-  return { data: (await listApiKeys(rt.db, userId)).map(apiKeyView) }
+  return { data: (await rt.store.keys.listLive(userId)).map(apiKeyView) }
 }
 
 export async function revokeKey(rt: Runtime, userId: string, id: string): Promise<void> {
-  if (!(await revokeApiKey(rt.db, userId, id, Date.now())))
+  if (!(await rt.store.keys.revoke(userId, id, Date.now())))
     throw new HttpError(404, 'You have no API key with this id', { code: 'api_key_not_found' })
 }

@@ -4,6 +4,7 @@ import { Elysia } from 'elysia'
 import { randomToken, sha256 } from '../../src/auth/crypto'
 import { accessTokens } from '../../src/auth/jwt'
 import { API_KEY_PREFIX, type Role } from '../../src/auth/principal'
+import { MAX_KEYS } from '../../src/keys/service'
 import type { Runtime } from '../../src/runtime'
 
 export async function seedUser(rt: Runtime, options: { email?: string; role?: Role; name?: string } = {}) {
@@ -19,10 +20,12 @@ export async function seedUser(rt: Runtime, options: { email?: string; role?: Ro
     .query('INSERT INTO sessions (id, user_id, provider, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)')
     .run(sessionId, userId, 'email', now, now)
   const apiKey = `${API_KEY_PREFIX}${randomToken()}`
-  const apiKeyId = Bun.randomUUIDv7()
-  rt.db
-    .query('INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(apiKeyId, userId, 'test', apiKey.slice(0, 14), sha256(apiKey), now)
+  const storedKey = await rt.store.keys.insertBelowLimit(
+    { userId, name: 'test', prefix: apiKey.slice(0, 14), keyHash: sha256(apiKey), expiresAt: null },
+    MAX_KEYS,
+    now,
+  )
+  const apiKeyId = storedKey!.id
   const signer = new Elysia().use(accessTokens(rt.secretKey, rt.config.accessTokenMinutes)).decorator.accessToken
   const accessToken = await signer.sign({ sub: userId, role, sid: sessionId, jti: Bun.randomUUIDv7(), typ: 'access' })
   return { userId, sessionId, email, role, apiKey, apiKeyId, accessToken }

@@ -1,9 +1,11 @@
 // The whole Store on one SQLite database (bun:sqlite, the embedded default).
 import type { Database } from 'bun:sqlite'
 import type { Store } from '../store'
+import { sqliteAdmin } from './admin'
 import { sqliteDashboard } from './dashboard'
-import { sqlitePopulate } from './populate'
 import { sqliteFeedback } from './feedback'
+import { sqliteKeys } from './keys'
+import { sqlitePopulate } from './populate'
 import { sqliteSettings } from './settings'
 import { sqliteThreats } from './threats'
 
@@ -14,5 +16,7 @@ export function sqliteStore(db: Database): Store {
     populate: sqlitePopulate(db),
     feedback: sqliteFeedback(db),
     threats: sqliteThreats(db),
+    keys: sqliteKeys(db),
+    admin: sqliteAdmin(db),
   }
 }

@@ -1,0 +1,192 @@
+// The admin lists' store on SQLite: users, request logs and feedback, keyset-paged by id.
+import type { Database } from 'bun:sqlite'
+import type { AdminFeedback, AdminLog, AdminStore, AdminUser, UserChange } from '../stores/admin'
+import { whereOf, type SqlArgs } from '../where'
+import { revokeCredentials } from './credentials'
+
+type UserRow = {
+  id: string
+  email: string
+  name: string
+  avatar_url: string | null
+  role: 'admin' | 'user'
+  provider: string
+  is_active: number
+  created_at: number
+  last_login_at: number | null
+}
+
+const adminUser = (row: UserRow): AdminUser => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  avatarUrl: row.avatar_url,
+  role: row.role,
+  provider: row.provider,
+  createdAt: row.created_at,
+  lastLoginAt: row.last_login_at,
+  isActive: row.is_active === 1,
+})
+
+/** A request_logs row with its user's email. */
+type LogRow = {
+  id: number
+  request_id: string
+  created_at: number
+  method: string
+  path: string
+  status: number
+  latency_ms: number
+  user_id: string | null
+  user_email: string | null
+  api_key_id: string | null
+  session_id: string | null
+  model: string | null
+  upstream: string | null
+  completion_id: string | null
+  prompt_tokens: number
+  completion_tokens: number
+  total_tokens: number
+  ttft_ms: number | null
+  cost: number
+  country: string | null
+  ip: string | null
+  user_agent: string | null
+  error_type: string | null
+  outcome: string
+}
+
+const adminLog = (row: LogRow): AdminLog => ({
+  id: row.id,
+  requestId: row.request_id,
+  createdAt: row.created_at,
+  method: row.method,
+  path: row.path,
+  status: row.status,
+  latencyMs: row.latency_ms,
+  userId: row.user_id,
+  userEmail: row.user_email,
+  apiKeyId: row.api_key_id,
+  sessionId: row.session_id,
+  model: row.model,
+  upstream: row.upstream,
+  completionId: row.completion_id,
+  promptTokens: row.prompt_tokens,
+  completionTokens: row.completion_tokens,
+  totalTokens: row.total_tokens,
+  ttftMs: row.ttft_ms,
+  cost: row.cost,
+  country: row.country,
+  ip: row.ip,
+  userAgent: row.user_agent,
+  errorType: row.error_type,
+  outcome: row.outcome,
+})
+
+/** A feedback row with its user's email and the completion's model. */
+type FeedbackRow = {
+  id: number
+  completion_id: string
+  user_id: string
+  user_email: string | null
+  model: string | null
+  rating: number
+  comment: string | null
+  created_at: number
+  updated_at: number
+}
+
+const adminFeedback = (row: FeedbackRow): AdminFeedback => ({
+  id: row.id,
+  completionId: row.completion_id,
+  userId: row.user_id,
+  userEmail: row.user_email,
+  model: row.model,
+  rating: row.rating,
+  comment: row.comment,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+})
+
+const logSelect = `SELECT l.*, u.email AS user_email FROM request_logs l LEFT JOIN users u ON u.id = l.user_id`
+
+export function sqliteAdmin(db: Database): AdminStore {
+  const userById = (id: string) => {
+    const row = db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id)
+    return row ? adminUser(row) : undefined
+  }
+  const updateUser = db.transaction((id: string, change: UserChange, now: number) => {
+    db.query('UPDATE users SET role = coalesce(?, role), is_active = coalesce(?, is_active) WHERE id = ?').run(
+      change.role ?? null,
+      change.isActive === undefined ? null : Number(change.isActive),
+      id,
+    )
+    if (change.isActive === false) revokeCredentials(db, id, now)
+    return userById(id)
+  })
+
+  return {
+    async listUsers(filter) {
+      const clauses: string[] = []
+      const args: SqlArgs = []
+      if (filter.search) {
+        const n = args.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+        clauses.push(`(email LIKE ?${n} ESCAPE '\\' OR name LIKE ?${n} ESCAPE '\\')`)
+      }
+      if (filter.role) clauses.push(`role = ?${args.push(filter.role)}`)
+      if (filter.active !== undefined) clauses.push(`is_active = ?${args.push(filter.active ? 1 : 0)}`)
+      const total = db.query<{ n: number }, SqlArgs>(`SELECT count(*) AS n FROM users ${whereOf(clauses)}`).get(...args)!.n
+      if (filter.before) clauses.push(`id < ?${args.push(filter.before)}`)
+      const rows = db
+        .query<UserRow, SqlArgs>(`SELECT * FROM users ${whereOf(clauses)} ORDER BY id DESC LIMIT ?${args.push(filter.limit)}`)
+        .all(...args)
+      return { total, items: rows.map(adminUser) }
+    },
+
+    async findUser(id) {
+      return userById(id)
+    },
+
+    async updateUser(id, change, now) {
+      return updateUser(id, change, now)
+    },
+
+    async listLogs(filter) {
+      const clauses: string[] = []
+      const args: SqlArgs = []
+      if (filter.userId) clauses.push(`l.user_id = ?${args.push(filter.userId)}`)
+      if (filter.model) clauses.push(`l.model = ?${args.push(filter.model)}`)
+      if (filter.status !== undefined) clauses.push(`l.status = ?${args.push(filter.status)}`)
+      if (filter.outcome) clauses.push(`l.outcome = ?${args.push(filter.outcome)}`)
+      if (filter.from !== undefined) clauses.push(`l.created_at >= ?${args.push(filter.from)}`)
+      if (filter.to !== undefined) clauses.push(`l.created_at < ?${args.push(filter.to)}`)
+      if (filter.before !== undefined) clauses.push(`l.id < ?${args.push(filter.before)}`)
+      return db
+        .query<LogRow, SqlArgs>(`${logSelect} ${whereOf(clauses)} ORDER BY l.id DESC LIMIT ?${args.push(filter.limit)}`)
+        .all(...args)
+        .map(adminLog)
+    },
+
+    async findLog(id) {
+      const row = db.query<LogRow, [number]>(`${logSelect} WHERE l.id = ?`).get(id)
+      return row ? adminLog(row) : undefined
+    },
+
+    async listFeedback(filter) {
+      const clauses: string[] = []
+      const args: SqlArgs = []
+      if (filter.rating !== undefined) clauses.push(`f.rating = ?${args.push(filter.rating)}`)
+      const total = db.query<{ n: number }, SqlArgs>(`SELECT count(*) AS n FROM feedback f ${whereOf(clauses)}`).get(...args)!.n
+      if (filter.before !== undefined) clauses.push(`f.id < ?${args.push(filter.before)}`)
+      const rows = db
+        .query<FeedbackRow, SqlArgs>(
+          `SELECT f.*, u.email AS user_email,
+                  (SELECT model FROM request_logs l WHERE l.completion_id = f.completion_id LIMIT 1) AS model
+             FROM feedback f LEFT JOIN users u ON u.id = f.user_id
+             ${whereOf(clauses)} ORDER BY f.id DESC LIMIT ?${args.push(filter.limit)}`,
+        )
+        .all(...args)
+      return { total, items: rows.map(adminFeedback) }
+    },
+  }
+}

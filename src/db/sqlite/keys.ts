@@ -1,0 +1,64 @@
+// The API-keys store on SQLite.
+import type { Database } from 'bun:sqlite'
+import type { KeyStore, NewApiKey, StoredApiKey } from '../stores/keys'
+
+type ApiKeyRow = {
+  id: string
+  user_id: string
+  name: string
+  prefix: string
+  created_at: number
+  last_used_at: number | null
+  expires_at: number | null
+}
+
+const columns = 'id, user_id, name, prefix, created_at, last_used_at, expires_at'
+
+const stored = (row: ApiKeyRow): StoredApiKey => ({
+  id: row.id,
+  userId: row.user_id,
+  name: row.name,
+  prefix: row.prefix,
+  createdAt: row.created_at,
+  lastUsedAt: row.last_used_at,
+  expiresAt: row.expires_at,
+})
+
+export function sqliteKeys(db: Database): KeyStore {
+  const countLive = (userId: string) =>
+    db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL').get(userId)!.n
+  const insert = (key: NewApiKey, now: number) =>
+    db
+      .query<ApiKeyRow, [string, string, string, string, string, number, number | null]>(
+        `INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         RETURNING ${columns}`,
+      )
+      .get(Bun.randomUUIDv7(), key.userId, key.name, key.prefix, key.keyHash, now, key.expiresAt)!
+  // IMMEDIATE takes the write lock before the count: another process cannot insert in between.
+  const insertBelowLimit = db.transaction((key: NewApiKey, limit: number, now: number) =>
+    countLive(key.userId) >= limit ? undefined : stored(insert(key, now)),
+  ).immediate
+
+  return {
+    async insertBelowLimit(key, limit, now) {
+      return insertBelowLimit(key, limit, now)
+    },
+    async listLive(userId) {
+      return db
+        .query<ApiKeyRow, [string]>(
+          `SELECT ${columns} FROM api_keys WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`,
+        )
+        .all(userId)
+        .map(stored)
+    },
+    async countLive(userId) {
+      return countLive(userId)
+    },
+    async revoke(userId, id, now) {
+      return (
+        db.query('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL').run(now, id, userId)
+          .changes === 1
+      )
+    },
+  }
+}

@@ -1,0 +1,94 @@
+// The admin lists' store interface and types: users, request logs and feedback, each read in
+// bounded, keyset-paged slices, and the one change an admin makes to a user. It lives in src/db/stores/
+// rather than src/admin/ because the store implementations (src/db/sqlite/) sit below the
+// runtime, which every feature imports: src/db importing src/admin would be an import cycle.
+// Times are ms since the epoch; the admin service turns them into ISO strings.
+
+/** A user as the admin sees one: the profile plus whether the account is active. */
+export type AdminUser = {
+  id: string
+  email: string
+  name: string
+  avatarUrl: string | null
+  role: 'admin' | 'user'
+  provider: string
+  createdAt: number
+  lastLoginAt: number | null
+  isActive: boolean
+}
+
+/** `search` matches email or name, as typed (no wildcards); `before` is the id to page from. */
+export type UserFilter = { search?: string; role?: 'admin' | 'user'; active?: boolean; before?: string; limit: number }
+
+export type UserChange = { role?: 'admin' | 'user'; isActive?: boolean }
+
+/** A request log with its user's email. */
+export type AdminLog = {
+  id: number
+  requestId: string
+  createdAt: number
+  method: string
+  path: string
+  status: number
+  latencyMs: number
+  userId: string | null
+  userEmail: string | null
+  apiKeyId: string | null
+  sessionId: string | null
+  model: string | null
+  upstream: string | null
+  completionId: string | null
+  promptTokens: number
+  completionTokens: number
+  totalTokens: number
+  ttftMs: number | null
+  cost: number
+  country: string | null
+  ip: string | null
+  userAgent: string | null
+  errorType: string | null
+  outcome: string
+}
+
+/** `from` inclusive, `to` exclusive; `before` is the id to page from. */
+export type LogFilter = {
+  userId?: string
+  model?: string
+  status?: number
+  outcome?: string
+  from?: number
+  to?: number
+  before?: number
+  limit: number
+}
+
+/** A rating with its user's email and the model of the completion rated. */
+export type AdminFeedback = {
+  id: number
+  completionId: string
+  userId: string
+  userEmail: string | null
+  model: string | null
+  rating: number
+  comment: string | null
+  createdAt: number
+  updatedAt: number
+}
+
+export type FeedbackFilter = { rating?: number; before?: number; limit: number }
+
+export interface AdminStore {
+  /** Newest first; `total` counts every user matching the filter, not only this page. */
+  listUsers(filter: UserFilter): Promise<{ total: number; items: AdminUser[] }>
+  findUser(id: string): Promise<AdminUser | undefined>
+  /**
+   * Changes a user's role and active flag in one transaction; deactivating also revokes every
+   * session and API key of the user, at once and for good. Returns the user as changed.
+   */
+  updateUser(id: string, change: UserChange, now: number): Promise<AdminUser | undefined>
+  /** Newest first. No total: counting millions of rows per page view is what makes peers slow. */
+  listLogs(filter: LogFilter): Promise<AdminLog[]>
+  findLog(id: number): Promise<AdminLog | undefined>
+  /** Newest first; `total` counts every rating matching the filter. */
+  listFeedback(filter: FeedbackFilter): Promise<{ total: number; items: AdminFeedback[] }>
+}
