@@ -119,7 +119,7 @@ describe('round trip', () => {
     const login = call('/api/auth/login/', { method: 'POST', json: credentials })
     await Bun.sleep(5) // the account is read; argon2 is still checking the password
     const claimed = await userForProfile(rt, 'oidc', { subject: idp.user.sub, email: credentials.email, emailVerified: true, name: null, avatarUrl: null })
-    expect(claimed.password_hash).toBeNull()
+    expect(claimed.passwordHash).toBeNull()
     expect((await login).status).toBe(401)
   })
 
