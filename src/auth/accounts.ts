@@ -1,6 +1,6 @@
 // Email/password accounts: the rules an email and a password must meet, registration,
 // sign-in that fails the same way (and in the same time) whatever was wrong, and admins.
-import type { User } from '../db/stores/accounts'
+import type { User } from './store'
 import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
 import { hasUnseen, lookalikeProblem, looksLikeEmail, plainSpaces, UNSEEN_PROBLEM, withoutUnseen } from '../http/text'

@@ -2,7 +2,7 @@
 import { t } from 'elysia'
 import { iso } from '../http/schema'
 import { MAX_PASSWORD_LENGTH } from './passwords'
-import type { User as StoredUser } from '../db/stores/accounts'
+import type { User as StoredUser } from './store'
 
 const email = t.String({ maxLength: 320, description: 'Trimmed and lower-cased before use' })
 const password = t.String({ maxLength: MAX_PASSWORD_LENGTH })

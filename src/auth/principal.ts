@@ -1,6 +1,6 @@
 // Who is calling: the user behind a JWT access token or an API key, checked against the
 // store on every request so that deactivation, revocation and role changes apply at once.
-import type { Role } from '../db/stores/accounts'
+import type { Role } from './store'
 import type { Runtime } from '../runtime'
 import { sameHash, sha256 } from './crypto'
 

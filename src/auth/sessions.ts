@@ -1,7 +1,7 @@
 // Sign-in sessions: starting one (a new refresh-token family), rotating its refresh token,
 // detecting reuse of a spent one (which revokes the whole family), and logging out. The store
 // makes each one transaction (retried while another process holds the lock, then a 503).
-import type { NewSession, User } from '../db/stores/accounts'
+import type { NewSession, User } from './store'
 import { DAY } from '../http/dates'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'

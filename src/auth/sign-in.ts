@@ -1,7 +1,7 @@
 // Turns a proven identity into a session from inside a route: records who the client is,
 // and tells the request log which user and session the sign-in request belongs to.
 import type { Server } from 'bun'
-import type { User } from '../db/stores/accounts'
+import type { User } from './store'
 import type { Runtime } from '../runtime'
 import { clientInfo } from '../telemetry/country'
 import { factsOf } from '../telemetry/facts'
