@@ -1,13 +1,13 @@
 // Turns a proven identity into a session from inside a route: records who the client is,
 // and tells the request log which user and session the sign-in request belongs to.
 import type { Server } from 'bun'
-import type { User } from './store'
 import type { Runtime } from '../runtime'
 import { clientInfo } from '../telemetry/country'
 import { factsOf } from '../telemetry/facts'
 import type { Signer } from './jwt'
 import type { TokenPairView } from './model'
 import { startSession } from './sessions'
+import type { User } from './store'
 
 export type SignInContext = { request: Request; server: Server<unknown> | null; accessToken: { sign: Signer } }
 

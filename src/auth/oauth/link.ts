@@ -1,9 +1,9 @@
 // Finds the account an identity-provider sign-in belongs to: the linked identity, else the
 // account with the same verified email (linking it), else a new account. An account whose
 // address nobody had proven is claimed, not shared: see the store's claimUnverifiedAccount.
-import type { User } from '../store'
 import type { Runtime } from '../../runtime'
 import { providerName } from '../accounts'
+import type { User } from '../store'
 import { OAuthFailure, type Profile, type ProviderName } from './provider'
 
 async function findOrCreate(rt: Runtime, provider: ProviderName, profile: Profile): Promise<User> {
