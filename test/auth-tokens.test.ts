@@ -5,6 +5,7 @@ import { Elysia } from 'elysia'
 import { SignJWT } from 'jose'
 import { authGuard } from '../src/auth/guard'
 import { createSuperuser } from '../src/auth/accounts'
+import { setActiveOnly } from './support/accounts'
 import { TEST_SECRET, testApp } from './support/app'
 
 const { rt, app, call, close } = await testApp()
@@ -69,7 +70,7 @@ describe('roles', () => {
   test('a demoted admin loses admin access at once, even with an old token', async () => {
     await createSuperuser(rt, { email: 'demoted@example.com', password: 'root password' })
     const admin = await (await call('/api/auth/login/', { method: 'POST', json: { email: 'demoted@example.com', password: 'root password' } })).json()
-    rt.db.query("UPDATE users SET role = 'user' WHERE id = ?").run(admin.user.id)
+    await rt.store.admin.updateUser(admin.user.id, { role: 'user' }, Date.now())
     expect((await call('/api/test-admin-only', { token: admin.accessToken })).status).toBe(403)
   })
 })
@@ -79,10 +80,10 @@ test('deactivation cuts the user’s access tokens, refresh tokens and API keys 
   const key = await (await call('/api/keys/', { method: 'POST', json: { name: 'k' }, token: user.accessToken })).json()
   expect((await call('/api/auth/me/', { token: user.accessToken })).status).toBe(200)
   expect((await call('/api/auth/me/', { token: key.key })).status).toBe(200)
-  rt.db.query('UPDATE users SET is_active = 0 WHERE id = ?').run(user.user.id)
+  setActiveOnly(rt, user.user.id, false)
   expect((await call('/api/auth/me/', { token: user.accessToken })).status).toBe(401)
   expect((await call('/api/auth/me/', { token: key.key })).status).toBe(401)
   expect((await call('/api/auth/refresh/', { method: 'POST', json: { refreshToken: user.refreshToken } })).status).toBe(401)
-  rt.db.query('UPDATE users SET is_active = 1 WHERE id = ?').run(user.user.id)
+  setActiveOnly(rt, user.user.id, true)
   expect((await call('/api/auth/me/', { token: key.key })).status).toBe(200)
 })

@@ -1,6 +1,8 @@
 // Email/password accounts through HTTP: register, login, refresh rotation with reuse
 // detection, logout and me, with every bad input.
 import { afterAll, describe, expect, test } from 'bun:test'
+import { sha256 } from '../src/auth/crypto'
+import { expireRefreshTokens, sessionsOf, setActiveOnly } from './support/accounts'
 import { testApp } from './support/app'
 
 const { rt, call, close } = await testApp()
@@ -49,15 +51,13 @@ describe('register', () => {
       json: { email: 'hash@example.com', password: 'secret password' },
       headers: { 'user-agent': 'TestAgent/1.0' },
     }).then((res) => res.json() as Promise<Pair>)
-    const row = rt.db.query<{ password_hash: string }, [string]>('SELECT password_hash FROM users WHERE id = ?').get(pair.user.id as string)
-    expect(row!.password_hash).toStartWith('$argon2id$')
-    expect(row!.password_hash).not.toContain('secret password')
-    const session = rt.db
-      .query<{ provider: string; user_agent: string }, [string]>('SELECT provider, user_agent FROM sessions WHERE user_id = ?')
-      .get(pair.user.id as string)
-    expect(session).toEqual({ provider: 'email', user_agent: 'TestAgent/1.0' })
-    const stored = rt.db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM refresh_tokens WHERE token_hash = ?').get(pair.refreshToken)
-    expect(stored!.n).toBe(0) // only the hash is kept
+    const user = await rt.store.accounts.findUserById(pair.user.id as string)
+    expect(user!.passwordHash).toStartWith('$argon2id$')
+    expect(user!.passwordHash).not.toContain('secret password')
+    expect(sessionsOf(rt, pair.user.id as string)).toMatchObject([{ provider: 'email', userAgent: 'TestAgent/1.0' }])
+    // only the hash is kept
+    expect(await rt.store.accounts.findRefreshToken(pair.refreshToken)).toBeUndefined()
+    expect(await rt.store.accounts.findRefreshToken(sha256(pair.refreshToken))).toBeDefined()
   })
 
   test('a duplicate email, in any case or spacing → 409', async () => {
@@ -117,8 +117,7 @@ describe('login', () => {
     expect(Date.parse(pair.user.lastLoginAt as string)).toBeGreaterThanOrEqual(Date.parse(first.user.lastLoginAt as string))
     expect((await me(pair.accessToken)).status).toBe(200)
     // each sign-in is its own session
-    const sessions = rt.db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM sessions WHERE user_id = ?').get(pair.user.id as string)
-    expect(sessions!.n).toBe(2)
+    expect(sessionsOf(rt, pair.user.id as string)).toHaveLength(2)
   })
 
   test('wrong password and unknown email get the same 401', async () => {
@@ -155,7 +154,7 @@ describe('login', () => {
 
   test('a deactivated account cannot sign in', async () => {
     const pair = await register('gone@example.com', 'long enough')
-    rt.db.query('UPDATE users SET is_active = 0 WHERE id = ?').run(pair.user.id as string)
+    setActiveOnly(rt, pair.user.id as string, false)
     const res = await login('gone@example.com', 'long enough')
     expect(res.status).toBe(401)
     expect((await res.json()).message).toBe('Invalid email or password')
@@ -186,8 +185,7 @@ describe('refresh', () => {
     expect((await me(next.accessToken)).status).toBe(200)
     const third = (await (await refresh(next.refreshToken)).json()) as Pair
     expect((await me(third.accessToken)).status).toBe(200)
-    const sessions = rt.db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM sessions WHERE user_id = ?').get(pair.user.id as string)
-    expect(sessions!.n).toBe(1)
+    expect(sessionsOf(rt, pair.user.id as string)).toHaveLength(1)
   })
 
   test('reusing a spent refresh token revokes the whole family', async () => {
@@ -200,8 +198,7 @@ describe('refresh', () => {
     expect((await refresh(next.refreshToken)).status).toBe(401)
     expect((await me(next.accessToken)).status).toBe(401)
     expect((await me(pair.accessToken)).status).toBe(401)
-    const session = rt.db.query<{ revoked_at: number | null }, [string]>('SELECT revoked_at FROM sessions WHERE user_id = ?').get(pair.user.id as string)
-    expect(session!.revoked_at).toBeNumber()
+    expect(sessionsOf(rt, pair.user.id as string)[0]!.revokedAt).toBeNumber()
     // other sign-ins of the same user are untouched
     const other = (await (await login('reuse@example.com', 'correct horse')).json()) as Pair
     expect((await me(other.accessToken)).status).toBe(200)
@@ -215,22 +212,19 @@ describe('refresh', () => {
 
   test('an expired refresh token → 401', async () => {
     const pair = await register('expired-refresh@example.com')
-    rt.db.query('UPDATE refresh_tokens SET expires_at = ? WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?)').run(
-      Date.now() - 1,
-      pair.user.id as string,
-    )
+    expireRefreshTokens(rt, pair.user.id as string)
     expect((await refresh(pair.refreshToken)).status).toBe(401)
   })
 
   test('a deactivated user cannot refresh', async () => {
     const pair = await register('deact-refresh@example.com')
-    rt.db.query('UPDATE users SET is_active = 0 WHERE id = ?').run(pair.user.id as string)
+    setActiveOnly(rt, pair.user.id as string, false)
     expect((await refresh(pair.refreshToken)).status).toBe(401)
   })
 
   test('a role change shows in the next access token', async () => {
     const pair = await register('promoted@example.com')
-    rt.db.query("UPDATE users SET role = 'admin' WHERE id = ?").run(pair.user.id as string)
+    await rt.store.admin.updateUser(pair.user.id as string, { role: 'admin' }, Date.now())
     const next = (await (await refresh(pair.refreshToken)).json()) as Pair
     expect(next.user.role).toBe('admin')
     const claims = JSON.parse(Buffer.from(next.accessToken.split('.')[1]!, 'base64url').toString())
@@ -300,8 +294,8 @@ describe('sessions', () => {
         headers: { 'cf-ipcountry': 'ID', 'x-forwarded-for': '203.0.113.5' },
       })
       expect(res.status).toBe(201)
-      const session = proxied.rt.db.query<{ country: string; ip: string }, []>('SELECT country, ip FROM sessions').get()
-      expect(session).toEqual({ country: 'Indonesia (ID)', ip: '203.0.113.5' })
+      const { user } = await res.json()
+      expect(sessionsOf(proxied.rt, user.id)).toMatchObject([{ country: 'Indonesia (ID)', ip: '203.0.113.5' }])
     } finally {
       await proxied.close()
     }

@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { t } from 'elysia'
 import { authGuard } from '../src/auth/guard'
+import { setActiveOnly } from './support/accounts'
 import { testApp } from './support/app'
 import { settle } from './support/log'
 import { seedUser } from './support/users'
@@ -57,7 +58,7 @@ describe('auth guard', () => {
 
   test('a deactivated user is refused at once', async () => {
     const victim = await seedUser(rt)
-    rt.db.query('UPDATE users SET is_active = 0 WHERE id = ?').run(victim.userId)
+    setActiveOnly(rt, victim.userId, false)
     expect((await call('/api/whoami', { token: victim.accessToken })).status).toBe(401)
     expect((await call('/api/whoami', { token: victim.apiKey })).status).toBe(401)
   })

@@ -4,6 +4,7 @@
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
 import { createSuperuser } from '../src/auth/accounts'
 import { userForProfile } from '../src/auth/oauth/link'
+import { sessionsOf, setActiveOnly } from './support/accounts'
 import { testApp } from './support/app'
 import { browserSignIn, landed, startFakeIdp } from './support/fake-idp'
 
@@ -86,8 +87,7 @@ describe('round trip', () => {
     const sent = idp.tokenRequests.at(-1)!
     expect(sent.code_verifier).toBeString()
     expect(sent.authorization).toStartWith('Basic ')
-    const session = rt.db.query<{ provider: string }, [string]>('SELECT provider FROM sessions WHERE user_id = ?').get(user.id)
-    expect(session!.provider).toBe('oidc')
+    expect(sessionsOf(rt, user.id)).toMatchObject([{ provider: 'oidc' }])
   })
 
   test('signing in again finds the same account through the linked identity', async () => {
@@ -119,7 +119,7 @@ describe('round trip', () => {
     const login = call('/api/auth/login/', { method: 'POST', json: credentials })
     await Bun.sleep(5) // the account is read; argon2 is still checking the password
     const claimed = await userForProfile(rt, 'oidc', { subject: idp.user.sub, email: credentials.email, emailVerified: true, name: null, avatarUrl: null })
-    expect(claimed.password_hash).toBeNull()
+    expect(claimed.passwordHash).toBeNull()
     expect((await login).status).toBe(401)
   })
 
@@ -134,8 +134,7 @@ describe('round trip', () => {
   test('an unverified email neither creates nor claims an account', async () => {
     idp.user = { ...idp.user, emailVerified: false }
     expect((await browserSignIn(call, 'oidc')).fragment.get('error')).toBe('email_not_verified')
-    const users = rt.db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM users WHERE email = ?').get(idp.user.email!)
-    expect(users!.n).toBe(0)
+    expect(await rt.store.accounts.findUserByEmail(idp.user.email!)).toBeUndefined()
   })
 
   test('an email only in userinfo is fetched from there', async () => {
@@ -146,18 +145,17 @@ describe('round trip', () => {
 
   test('a deactivated account → #error=account_disabled', async () => {
     const { fragment } = await browserSignIn(call, 'oidc')
-    rt.db.query('UPDATE users SET is_active = 0 WHERE id = ?').run(JSON.parse(fragment.get('user')!).id)
+    setActiveOnly(rt, JSON.parse(fragment.get('user')!).id, false)
     expect((await browserSignIn(call, 'oidc')).fragment.get('error')).toBe('account_disabled')
   })
 
   test('a deactivated self-registered account with the same email is neither claimed nor linked', async () => {
     const credentials = { email: idp.user.email!, password: 'long enough' }
     const registered = await (await call('/api/auth/register/', { method: 'POST', json: credentials })).json()
-    rt.db.query('UPDATE users SET is_active = 0 WHERE id = ?').run(registered.user.id)
+    setActiveOnly(rt, registered.user.id, false)
     expect((await browserSignIn(call, 'oidc')).fragment.get('error')).toBe('account_disabled')
-    const row = rt.db.query<{ password_hash: string | null }, [string]>('SELECT password_hash FROM users WHERE id = ?').get(registered.user.id)!
-    expect(row.password_hash).not.toBeNull()
-    expect(rt.db.query('SELECT 1 FROM identities WHERE user_id = ?').all(registered.user.id)).toEqual([])
+    expect((await rt.store.accounts.findUserById(registered.user.id))!.passwordHash).not.toBeNull()
+    expect(await rt.store.accounts.findUserByIdentity('oidc', idp.user.sub)).toBeUndefined()
   })
 })
 

@@ -1,12 +1,12 @@
 // Email/password accounts: the rules an email and a password must meet, registration,
 // sign-in that fails the same way (and in the same time) whatever was wrong, and admins.
+import type { User } from './store'
 import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
 import { hasUnseen, lookalikeProblem, looksLikeEmail, plainSpaces, UNSEEN_PROBLEM, withoutUnseen } from '../http/text'
 import type { Runtime } from '../runtime'
 import { recordFailedSignIn, recordSuccessfulSignIn, signInAttempt } from '../threats/brute-force'
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords'
-import { findUserByEmail, findUserById, insertUser, promoteToAdmin, type UserRow } from './user-store'
 
 /** The one form an email is stored and looked up in: trimmed, NFC, lower-case. */
 export const canonicalEmail = (raw: string) => raw.trim().normalize('NFC').toLowerCase()
@@ -38,21 +38,24 @@ export function checkPassword(password: string): void {
     throw new InvalidField('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`)
 }
 
-export async function register(rt: Runtime, input: { email: string; password: string; name?: string }): Promise<UserRow> {
+export async function register(rt: Runtime, input: { email: string; password: string; name?: string }): Promise<User> {
   if (!rt.config.allowRegistration) throw new HttpError(403, 'Registration is closed on this server', { code: 'registration_closed' })
   const email = normaliseEmail(input.email)
   checkPassword(input.password)
   const taken = () => new HttpError(409, 'An account with this email already exists', { code: 'email_taken' })
-  if (await findUserByEmail(rt.db, email)) throw taken()
-  const user = await insertUser(rt.db, {
-    email,
-    passwordHash: await hashPassword(input.password),
-    name: normaliseName(input.name),
-    avatarUrl: null,
-    provider: 'email',
-    role: 'user',
-    emailVerified: false,
-  })
+  if (await rt.store.accounts.findUserByEmail(email)) throw taken()
+  const user = await rt.store.accounts.insertUser(
+    {
+      email,
+      passwordHash: await hashPassword(input.password),
+      name: normaliseName(input.name),
+      avatarUrl: null,
+      provider: 'email',
+      role: 'user',
+      emailVerified: false,
+    },
+    Date.now(),
+  )
   if (!user) throw taken()
   return user
 }
@@ -66,15 +69,15 @@ export async function authenticate(
   rt: Runtime,
   input: { email: string; password: string },
   address: string | undefined,
-): Promise<UserRow> {
+): Promise<User> {
   const email = canonicalEmail(input.email)
   return signInAttempt(rt, address, email, async () => {
-    const user = await findUserByEmail(rt.db, email)
-    const matches = await verifyPassword(input.password, user?.password_hash)
+    const user = await rt.store.accounts.findUserByEmail(email)
+    const matches = await verifyPassword(input.password, user?.passwordHash)
     // The check took a while: a provider sign-in may have claimed the account (and taken its
     // password) meanwhile. What counts is the password as it is now.
-    const unchanged = user !== undefined && (await findUserById(rt.db, user.id))?.password_hash === user.password_hash
-    if (!user || !matches || !unchanged || !user.is_active) {
+    const unchanged = user !== undefined && (await rt.store.accounts.findUserById(user.id))?.passwordHash === user.passwordHash
+    if (!user || !matches || !unchanged || !user.isActive) {
       recordFailedSignIn(rt, address, email)
       throw new HttpError(401, 'Invalid email or password', { code: 'invalid_credentials' })
     }
@@ -91,17 +94,20 @@ export async function authenticate(
 export async function createSuperuser(
   rt: Runtime,
   input: { email: string; password: string; name?: string },
-): Promise<{ user: UserRow; created: boolean; selfRegistered: boolean }> {
+): Promise<{ user: User; created: boolean; selfRegistered: boolean }> {
   const email = normaliseEmail(input.email)
   checkPassword(input.password)
   const name = input.name === undefined ? undefined : normaliseName(input.name)
   const passwordHash = await hashPassword(input.password)
-  const existing = await findUserByEmail(rt.db, email)
+  const existing = await rt.store.accounts.findUserByEmail(email)
   if (existing) {
-    await promoteToAdmin(rt.db, existing.id, passwordHash, name)
-    const selfRegistered = existing.provider === 'email' && !existing.email_verified
-    return { user: (await findUserByEmail(rt.db, email))!, created: false, selfRegistered }
+    await rt.store.accounts.promoteToAdmin(existing.id, { passwordHash, name }, Date.now())
+    const selfRegistered = existing.provider === 'email' && !existing.emailVerified
+    return { user: (await rt.store.accounts.findUserByEmail(email))!, created: false, selfRegistered }
   }
-  const user = await insertUser(rt.db, { email, passwordHash, name: name ?? '', avatarUrl: null, provider: 'email', role: 'admin', emailVerified: true })
+  const user = await rt.store.accounts.insertUser(
+    { email, passwordHash, name: name ?? '', avatarUrl: null, provider: 'email', role: 'admin', emailVerified: true },
+    Date.now(),
+  )
   return { user: user!, created: true, selfRegistered: false }
 }

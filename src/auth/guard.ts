@@ -49,7 +49,7 @@ export const authGuard = (rt: Runtime) =>
             const token = match[1]!
             let principal: Principal | undefined
             if (token.startsWith(API_KEY_PREFIX)) {
-              principal = await principalForApiKey(rt.db, token)
+              principal = await principalForApiKey(rt, token)
               if (!principal) {
                 suspect('an unknown, expired or revoked API key was presented')
                 throw new HttpError(401, 'The API key is invalid, expired or revoked', { code: 'invalid_api_key' })
@@ -60,7 +60,7 @@ export const authGuard = (rt: Runtime) =>
                 if (!(await expiredOnly(token, accessToken.verify))) suspect('a forged or tampered access token was presented')
                 throw invalid()
               }
-              principal = await principalForSession(rt.db, claims.sub, claims.sid)
+              principal = await principalForSession(rt, claims.sub, claims.sid)
               if (!principal) throw invalid()
             }
             const facts = factsOf(request)

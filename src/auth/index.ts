@@ -11,7 +11,6 @@ import { oauth, type OAuthOverrides } from './oauth'
 import { endSession, refreshSession } from './sessions'
 import { signIn } from './sign-in'
 import { applyUnblocks } from '../threats/unblocks'
-import { findUserById } from './user-store'
 
 const tags = ['auth']
 const publicRoute = { tags, security: [] }
@@ -69,7 +68,7 @@ export const auth = (rt: Runtime, overrides: OAuthOverrides = {}) => {
         detail: { summary: 'End the session of a refresh token; its access tokens stop working', ...publicRoute },
       },
     )
-    .get('/me', async ({ principal }) => userView((await findUserById(rt.db, principal.userId))!), {
+    .get('/me', async ({ principal }) => userView((await rt.store.accounts.findUserById(principal.userId))!), {
       auth: true,
       response: User,
       detail: { summary: 'The signed-in user', tags },

@@ -2,7 +2,7 @@
 import { t } from 'elysia'
 import { iso } from '../http/schema'
 import { MAX_PASSWORD_LENGTH } from './passwords'
-import type { UserRow } from './user-store'
+import type { User as StoredUser } from './store'
 
 const email = t.String({ maxLength: 320, description: 'Trimmed and lower-cased before use' })
 const password = t.String({ maxLength: MAX_PASSWORD_LENGTH })
@@ -48,13 +48,13 @@ export type UserView = typeof User.static
 export type TokenPairView = typeof TokenPair.static
 
 
-export const userView = (row: UserRow): UserView => ({
-  id: row.id,
-  email: row.email,
-  name: row.name,
-  avatarUrl: row.avatar_url,
-  role: row.role,
-  provider: row.provider,
-  createdAt: iso(row.created_at)!,
-  lastLoginAt: iso(row.last_login_at),
+export const userView = (user: StoredUser): UserView => ({
+  id: user.id,
+  email: user.email,
+  name: user.name,
+  avatarUrl: user.avatarUrl,
+  role: user.role,
+  provider: user.provider,
+  createdAt: iso(user.createdAt)!,
+  lastLoginAt: iso(user.lastLoginAt),
 })

@@ -1,59 +1,43 @@
 // Sign-in sessions: starting one (a new refresh-token family), rotating its refresh token,
-// detecting reuse of a spent one (which revokes the whole family), and logging out. Each is
-// one transaction, retried for up to SIGN_IN_RETRY_MS while another process holds the lock.
-import { retryWhileBusy } from '../db/busy'
+// detecting reuse of a spent one (which revokes the whole family), and logging out. The store
+// makes each one transaction (retried while another process holds the lock, then a 503).
+import type { NewSession, User } from './store'
 import { DAY } from '../http/dates'
 import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import { randomToken, sha256 } from './crypto'
 import type { Signer } from './jwt'
 import { userView, type TokenPairView } from './model'
-import {
-  findRefreshToken,
-  insertRefreshToken,
-  insertSession,
-  revokeSession,
-  spendRefreshToken,
-  touchSession,
-  type NewSession,
-} from './session-store'
-import { findUserById, recordLogin, type UserRow } from './user-store'
 
 const refused = () =>
   new HttpError(401, 'The refresh token is invalid, expired or revoked; sign in again', { code: 'invalid_refresh_token' })
 
-/** A new refresh token for the session (inside the caller's transaction); returns the token. */
-function addRefreshToken(rt: Runtime, sessionId: string, now: number): string {
-  const refreshToken = randomToken()
-  insertRefreshToken(rt.db, sha256(refreshToken), sessionId, now, now + rt.config.refreshTokenDays * DAY)
-  return refreshToken
+/** A new refresh token: the token for the client, and what the store keeps of it. */
+function newRefreshToken(rt: Runtime, now: number) {
+  const token = randomToken()
+  return { token, stored: { hash: sha256(token), expiresAt: now + rt.config.refreshTokenDays * DAY } }
 }
 
-async function issueTokens(rt: Runtime, sign: Signer, user: UserRow, sessionId: string, refreshToken: string): Promise<TokenPairView> {
+async function issueTokens(rt: Runtime, sign: Signer, user: User, sessionId: string, refreshToken: string): Promise<TokenPairView> {
   const accessToken = await sign({ sub: user.id, role: user.role, sid: sessionId, jti: Bun.randomUUIDv7(), typ: 'access' })
   return { accessToken, refreshToken, expiresIn: rt.config.accessTokenMinutes * 60, user: userView(user) }
 }
 
 /**
- * Starts a session for a user who has just proved who they are. Its rows go in together, in
- * one transaction retried while another process holds the lock: then a 503 (DatabaseBusyError).
+ * Starts a session for a user who has just proved who they are: the session, the login time and
+ * the first refresh token go in together, or not at all (DatabaseBusyError, a 503).
  */
 export async function startSession(
   rt: Runtime,
   sign: Signer,
-  user: UserRow,
+  user: User,
   provider: string,
   client: Pick<NewSession, 'ip' | 'userAgent' | 'country'>,
 ): Promise<TokenPairView & { sessionId: string }> {
   const now = Date.now()
-  const { sessionId, refreshToken } = await retryWhileBusy(
-    rt.db.transaction(() => {
-      const sessionId = insertSession(rt.db, { userId: user.id, provider, ...client }, now)
-      recordLogin(rt.db, user.id, now)
-      return { sessionId, refreshToken: addRefreshToken(rt, sessionId, now) }
-    }),
-  )
-  const tokens = await issueTokens(rt, sign, { ...user, last_login_at: now }, sessionId, refreshToken)
+  const refreshToken = newRefreshToken(rt, now)
+  const sessionId = await rt.store.accounts.startSession({ userId: user.id, provider, ...client }, refreshToken.stored, now)
+  const tokens = await issueTokens(rt, sign, { ...user, lastLoginAt: now }, sessionId, refreshToken.token)
   return { ...tokens, sessionId }
 }
 
@@ -64,27 +48,16 @@ export async function startSession(
 export async function refreshSession(rt: Runtime, sign: Signer, refreshToken: string): Promise<TokenPairView> {
   const now = Date.now()
   const hash = sha256(refreshToken)
-  const token = await findRefreshToken(rt.db, hash)
-  if (!token || token.revoked_at !== null) throw refused()
-  const user = await findUserById(rt.db, token.user_id)
-  const next = await retryWhileBusy(
-    rt.db.transaction(() => {
-      // A spent token presented again means it was copied: end the family for everyone holding it.
-      if (token.used_at !== null || !spendRefreshToken(rt.db, hash, token.session_id, now)) {
-        revokeSession(rt.db, token.session_id, now)
-        return undefined
-      }
-      if (token.expires_at <= now || !user?.is_active) return undefined
-      return addRefreshToken(rt, token.session_id, now)
-    }),
-  )
-  if (!next || !user) throw refused()
-  touchSession(rt.db, token.session_id, now)
-  return issueTokens(rt, sign, user, token.session_id, next)
+  const token = await rt.store.accounts.findRefreshToken(hash)
+  if (!token || token.sessionRevokedAt !== null) throw refused()
+  const next = newRefreshToken(rt, now)
+  const rotation = await rt.store.accounts.rotateRefreshToken(token, hash, next.stored, now)
+  if (rotation.outcome !== 'rotated') throw refused()
+  return issueTokens(rt, sign, rotation.user, token.sessionId, next.token)
 }
 
 /** Ends the session the refresh token belongs to; its access tokens stop working at once. */
 export async function endSession(rt: Runtime, refreshToken: string): Promise<void> {
-  const token = await findRefreshToken(rt.db, sha256(refreshToken))
-  if (token) await retryWhileBusy(() => revokeSession(rt.db, token.session_id, Date.now()))
+  const token = await rt.store.accounts.findRefreshToken(sha256(refreshToken))
+  if (token) await rt.store.accounts.revokeSession(token.sessionId, Date.now())
 }

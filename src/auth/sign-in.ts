@@ -7,11 +7,11 @@ import { factsOf } from '../telemetry/facts'
 import type { Signer } from './jwt'
 import type { TokenPairView } from './model'
 import { startSession } from './sessions'
-import type { UserRow } from './user-store'
+import type { User } from './store'
 
 export type SignInContext = { request: Request; server: Server<unknown> | null; accessToken: { sign: Signer } }
 
-export async function signIn(rt: Runtime, context: SignInContext, user: UserRow, provider: string): Promise<TokenPairView> {
+export async function signIn(rt: Runtime, context: SignInContext, user: User, provider: string): Promise<TokenPairView> {
   const { request, server, accessToken } = context
   const client = clientInfo(request, server, rt.config.trustProxy)
   const { sessionId, ...tokens } = await startSession(rt, (claims) => accessToken.sign(claims), user, provider, client)

@@ -1,7 +1,6 @@
 // `create-api-key`: mints an API key for a user and prints it (once) on stdout, so that
 // `KEY=$(ai-studio create-api-key --email …)` works; the note about it goes to stderr.
 import { normaliseEmail } from '../auth/accounts'
-import { findUserByEmail } from '../auth/user-store'
 import { InvalidField } from '../http/invalid-field'
 import { createApiKey } from '../keys/service'
 import { UsageError, type Command } from './command'
@@ -18,12 +17,12 @@ export const createApiKeyCommand: Command = {
     const rt = await commandRuntime()
     try {
       const email = normaliseEmail(given)
-      const user = await findUserByEmail(rt.db, email)
+      const user = await rt.store.accounts.findUserByEmail(email)
       if (!user) {
         console.error(`no user has the email ${email}`)
         return 1
       }
-      if (!user.is_active) {
+      if (!user.isActive) {
         console.error(`${email} is deactivated; activate the account first`)
         return 1
       }

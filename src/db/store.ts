@@ -5,6 +5,7 @@
 // take the SQLite handle (`rt.db`). Each feature's interface lives in src/db/stores/: in the
 // feature's own folder it would make an import cycle (the feature imports the runtime, which
 // imports this file).
+import type { AccountStore } from './stores/accounts'
 import type { AdminStore } from './stores/admin'
 import type { DashboardStore } from './stores/dashboard'
 import type { FeedbackStore } from './stores/feedback'
@@ -27,4 +28,5 @@ export type Store = {
   threats: ThreatStore
   keys: KeyStore
   admin: AdminStore
+  accounts: AccountStore
 }

@@ -9,16 +9,18 @@ import type { Runtime } from '../../src/runtime'
 
 export async function seedUser(rt: Runtime, options: { email?: string; role?: Role; name?: string } = {}) {
   const now = Date.now()
-  const userId = Bun.randomUUIDv7()
-  const sessionId = Bun.randomUUIDv7()
-  const email = options.email ?? `user-${userId.slice(-8)}@example.com`
+  const email = options.email ?? `user-${Bun.randomUUIDv7().slice(-8)}@example.com`
   const role = options.role ?? 'user'
-  rt.db
-    .query('INSERT INTO users (id, email, name, role, provider, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(userId, email, options.name ?? 'Test User', role, 'email', now)
-  rt.db
-    .query('INSERT INTO sessions (id, user_id, provider, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)')
-    .run(sessionId, userId, 'email', now, now)
+  const user = await rt.store.accounts.insertUser(
+    { email, passwordHash: null, name: options.name ?? 'Test User', avatarUrl: null, provider: 'email', role, emailVerified: false },
+    now,
+  )
+  const userId = user!.id
+  const sessionId = await rt.store.accounts.startSession(
+    { userId, provider: 'email', ip: null, userAgent: null, country: null },
+    { hash: sha256(randomToken()), expiresAt: now + 86_400_000 },
+    now,
+  )
   const apiKey = `${API_KEY_PREFIX}${randomToken()}`
   const storedKey = await rt.store.keys.insertBelowLimit(
     { userId, name: 'test', prefix: apiKey.slice(0, 14), keyHash: sha256(apiKey), expiresAt: null },

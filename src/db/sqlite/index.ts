@@ -1,6 +1,7 @@
 // The whole Store on one SQLite database (bun:sqlite, the embedded default).
 import type { Database } from 'bun:sqlite'
 import type { Store } from '../store'
+import { sqliteAccounts } from './accounts'
 import { sqliteAdmin } from './admin'
 import { sqliteDashboard } from './dashboard'
 import { sqliteFeedback } from './feedback'
@@ -18,5 +19,6 @@ export function sqliteStore(db: Database): Store {
     threats: sqliteThreats(db),
     keys: sqliteKeys(db),
     admin: sqliteAdmin(db),
+    accounts: sqliteAccounts(db),
   }
 }
