@@ -1,7 +1,6 @@
 // GET /api/dashboard/: what was sent through the gateway shows up with the right counts,
 // tokens and cost; ranges, buckets and validation; admins see all, users their own.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { insertLogs } from '../src/telemetry/store'
 import { testApp } from './support/app'
 import { withFakeChat } from './support/fake-chat'
 import { settle } from './support/log'
@@ -230,7 +229,7 @@ describe('ranges and buckets', () => {
       promptTokens: 1, completionTokens: 1, ttftMs: null, cost: 0, country: null, ip: null, userAgent: null, errorType: null,
       outcome: 'ok' as const,
     })
-    await insertLogs(own.rt.db, [
+    await own.rt.store.telemetry.insertLogs([
       at('2025-03-01T04:59:59Z', 'before'),
       at('2025-03-01T05:00:00Z', 'first-day'),
       at('2025-03-02T12:00:00Z', 'middle'),

@@ -134,9 +134,9 @@ describe('LOG_RETENTION_DAYS', () => {
       await settle(kept.rt)
       const cells = rollups()
       const total = logRows(kept.rt).length
-      expect(pruneBatch(kept.rt.db, Date.now() - 86_400_000)).toBe(total - 6)
+      expect(await pruneBatch(kept.rt, Date.now() - 86_400_000)).toBe(total - 6)
       expect(logRows(kept.rt)).toHaveLength(6)
-      expect(pruneBatch(kept.rt.db, Date.now() - 86_400_000)).toBe(0)
+      expect(await pruneBatch(kept.rt, Date.now() - 86_400_000)).toBe(0)
       expect(rollups()).toEqual(cells)
       // The same totals: the 30 health checks, plus the dashboard request that read them.
       const after = await dashboard()

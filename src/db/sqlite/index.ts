@@ -7,6 +7,7 @@ import { sqliteFeedback } from './feedback'
 import { sqliteKeys } from './keys'
 import { sqlitePopulate } from './populate'
 import { sqliteSettings } from './settings'
+import { sqliteTelemetry } from './telemetry'
 import { sqliteThreats } from './threats'
 
 export function sqliteStore(db: Database): Store {
@@ -18,5 +19,6 @@ export function sqliteStore(db: Database): Store {
     threats: sqliteThreats(db),
     keys: sqliteKeys(db),
     admin: sqliteAdmin(db),
+    telemetry: sqliteTelemetry(db),
   }
 }
