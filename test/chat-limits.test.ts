@@ -89,8 +89,8 @@ describe('MAX_CONCURRENT_REQUESTS', () => {
     // The refusals never reached Ollama.
     expect(fake.chats).toHaveLength(3)
     await settle(capped.rt)
-    const refusals = logRows(capped.rt, "user_id = ? AND status = 429", alice.userId)
-    expect(refusals.map((row) => row.error_type)).toEqual(['too_many_concurrent_requests', 'too_many_concurrent_requests'])
+    const refusals = await logRows(capped.rt, (row) => row.userId === alice.userId && row.status === 429)
+    expect(refusals.map((row) => row.errorType)).toEqual(['too_many_concurrent_requests', 'too_many_concurrent_requests'])
   })
 
   test('a user’s tokens and API keys share one cap, like the rate limits', async () => {
@@ -244,7 +244,7 @@ describe('MAX_REQUEST_SECONDS', () => {
     expect(text.endsWith('event: error\ndata: ' + error.data + '\n\ndata: [DONE]\n\n')).toBe(true)
     await waitUntil(() => fake.aborted.length === 1)
     await settle(limited.rt)
-    expect(logRows(limited.rt, 'user_id = ?', user.userId).at(-1)).toMatchObject({ status: 200, error_type: 'request_timeout', outcome: 'server_error' })
+    expect((await logRows(limited.rt, (row) => row.userId === user.userId)).at(-1)).toMatchObject({ status: 200, errorType: 'request_timeout', outcome: 'server_error' })
   })
 
   test('a client that stops reading is cut at the limit too: its slot and Ollama are freed', async () => {
@@ -270,7 +270,7 @@ describe('MAX_REQUEST_SECONDS', () => {
     expect((await post(server.url, user.apiKey, hello)).status).toBe(200)
     socket.end()
     await settle(limited.rt)
-    expect(logRows(limited.rt, 'user_id = ? AND status = 200', user.userId).at(-2)).toMatchObject({ error_type: 'request_timeout', outcome: 'server_error' })
+    expect((await logRows(limited.rt, (row) => row.userId === user.userId && row.status === 200)).at(-2)).toMatchObject({ errorType: 'request_timeout', outcome: 'server_error' })
   })
 
   test('a reply past it is a 504, and its slot is free again', async () => {

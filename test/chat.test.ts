@@ -491,7 +491,7 @@ describe('faults', () => {
     expect(res.status).toBe(503)
     // No reachable host lists the model: whatever was typed stays out of the log.
     await settle(down.rt)
-    expect(logRows(down.rt, "path = '/v1/chat/completions'").at(-1)).toMatchObject({ status: 503, model: null })
+    expect((await logRows(down.rt, (row) => row.path === '/v1/chat/completions')).at(-1)).toMatchObject({ status: 503, model: null })
     const { error } = await res.json()
     expect(error).toMatchObject({ type: 'service_unavailable', code: 'upstream_unreachable' })
     expect(error.message).toContain(`http://127.0.0.1:${port}`)
