@@ -4,9 +4,9 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Database } from 'bun:sqlite'
 import { ConfigError, loadConfig } from '../src/config'
-import { testApp } from './support/app'
+import { startRuntime } from '../src/runtime'
+import { TEST_SECRET, testApp } from './support/app'
 import { withFakeChat } from './support/fake-chat'
 import { startFakeOllama } from './support/fake-ollama'
 import { logRows, settle } from './support/log'
@@ -226,12 +226,15 @@ describe('shutdown', () => {
       for (let i = 0; i < 20; i++) await Promise.resolve()
       await reader.cancel()
       await closing
-      const db = new Database(file, { readonly: true })
-      const rows = db.query<{ outcome: string }, []>("SELECT outcome FROM request_logs WHERE path = '/v1/chat/completions'").all()
-      expect(rows).toEqual([{ outcome: 'cancelled' }])
-      const counted = db.query<{ n: number }, []>("SELECT sum(requests) AS n FROM rollup_traffic WHERE grain = 3600000 AND user_id = ''").get()!
-      expect(counted.n).toBe(db.query<{ n: number }, []>('SELECT count(*) AS n FROM request_logs').get()!.n)
-      db.close()
+      // What the closed runtime left in the database, read by a new one.
+      const reopened = await startRuntime(loadConfig({ DATABASE_URL: `sqlite://${file}`, SECRET_KEY: TEST_SECRET }))
+      try {
+        const rows = await logRows(reopened)
+        expect(rows.filter((row) => row.path === '/v1/chat/completions').map((row) => row.outcome)).toEqual(['cancelled'])
+        expect((await reopened.store.dashboard.logCounts(0)).recent).toBe(rows.length)
+      } finally {
+        await reopened.close()
+      }
     } finally {
       fake.stop()
       rmSync(folder, { recursive: true, force: true })
@@ -320,7 +323,7 @@ describe('the batched writer', () => {
     await other.call('/api/auth/health/')
     await settle(other.rt)
     expect(await logRows(other.rt)).toHaveLength(4)
-    expect(other.rt.db.query("SELECT sum(requests) AS n FROM rollup_traffic WHERE grain = 3600000 AND user_id = ''").get()).toEqual({ n: 4 })
+    expect((await other.rt.store.dashboard.logCounts(0)).recent).toBe(4)
     await other.close()
   })
 })
