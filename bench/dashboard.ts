@@ -19,6 +19,7 @@ import { keepAnonymousRow } from '../src/ratelimit/anonymous'
 import { startRuntime, type Runtime } from '../src/runtime'
 import { telemetry } from '../src/telemetry'
 import { factsOf, markStreaming, streamEnded } from '../src/telemetry/facts'
+import { logRows } from '../test/support/log'
 import { seedUser } from '../test/support/users'
 
 const DAY = 86_400_000
@@ -144,7 +145,7 @@ export async function loggingOverhead(seconds = 4, rounds = 3) {
           sums[logging ? 'on' : 'off'] += await throughput(`${base}${workload.path}`, workload.clients, seconds)
       results.push({ workload: workload.name, off: sums.off / rounds, on: sums.on / rounds })
     }
-    const logged = rt.db.query<{ n: number }, []>('SELECT count(*) AS n FROM request_logs').get()!.n
+    const logged = (await logRows(rt)).length
     return { results, logged }
   } finally {
     for (const { server } of servers) server.stop(true)

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { testApp } from './support/app'
 import { insertRequestLog, settle, type RequestLogValues } from './support/log'
 import { seedUser } from './support/users'
@@ -94,9 +94,11 @@ describe('users', () => {
 describe('request logs', () => {
   const hour = 3_600_000
   const t0 = Date.UTC(2026, 0, 1)
-  insertLog({ userId: alice.userId, model: 'llama3.2', createdAt: t0 })
-  insertLog({ userId: alice.userId, model: 'qwen3', status: 500, outcome: 'server_error', createdAt: t0 + hour })
-  insertLog({ userId: bob.userId, model: 'llama3.2', status: 404, outcome: 'client_error', createdAt: t0 + 2 * hour })
+  beforeAll(async () => {
+    await insertLog({ userId: alice.userId, model: 'llama3.2', createdAt: t0 })
+    await insertLog({ userId: alice.userId, model: 'qwen3', status: 500, outcome: 'server_error', createdAt: t0 + hour })
+    await insertLog({ userId: bob.userId, model: 'llama3.2', status: 404, outcome: 'client_error', createdAt: t0 + 2 * hour })
+  })
 
   test('filters by user, model, status, outcome and time; pages by cursor', async () => {
     const get = async (query: string) => (await (await call(`/api/admin/logs/?${query}`, { token: admin.accessToken })).json()).items
@@ -152,7 +154,7 @@ describe('request logs', () => {
 
 describe('feedback', () => {
   test('lists ratings and comments with the completion’s model', async () => {
-    insertLog({ userId: alice.userId, model: 'mistral', completionId: 'chatcmpl-fb1' })
+    await insertLog({ userId: alice.userId, model: 'mistral', completionId: 'chatcmpl-fb1' })
     const now = Date.now()
     await rt.store.feedback.save({ completionId: 'chatcmpl-fb1', userId: alice.userId, rating: 4, comment: 'good answer', now })
     const page = await (await call('/api/admin/feedback/', { token: admin.accessToken })).json()

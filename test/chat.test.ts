@@ -190,8 +190,8 @@ describe('token counts that are not whole numbers', () => {
       expect((await res.json()).usage.completion_tokens).toBe(expected)
     }
     await settle(rt)
-    const rows = rt.db.query<{ completion_tokens: number }, []>("SELECT completion_tokens FROM request_logs WHERE path = '/v1/chat/completions' ORDER BY id DESC LIMIT 4").all()
-    expect(rows.map((row) => row.completion_tokens)).toEqual([0, 0, 0, 3])
+    const rows = (await logRows(rt, (row) => row.path === '/v1/chat/completions')).slice(-4).reverse()
+    expect(rows.map((row) => row.completionTokens)).toEqual([0, 0, 0, 3])
     const dashboard = await call('/api/dashboard/?range=24h', { token: user.accessToken })
     expect(dashboard.status).toBe(200)
     expect(Number.isInteger((await dashboard.json()).summary.totalTokens)).toBe(true)
@@ -491,7 +491,7 @@ describe('faults', () => {
     expect(res.status).toBe(503)
     // No reachable host lists the model: whatever was typed stays out of the log.
     await settle(down.rt)
-    expect(logRows(down.rt, "path = '/v1/chat/completions'").at(-1)).toMatchObject({ status: 503, model: null })
+    expect((await logRows(down.rt, (row) => row.path === '/v1/chat/completions')).at(-1)).toMatchObject({ status: 503, model: null })
     const { error } = await res.json()
     expect(error).toMatchObject({ type: 'service_unavailable', code: 'upstream_unreachable' })
     expect(error.message).toContain(`http://127.0.0.1:${port}`)
@@ -511,7 +511,7 @@ describe('faults', () => {
     expect(text).not.toContain('s3cret-pw')
     expect(await (await secret.call('/v1/health', { token: someone.apiKey })).text()).not.toContain('s3cret-pw')
     await settle(secret.rt)
-    const logged = secret.rt.db.query<{ upstream: string | null }, []>('SELECT upstream FROM request_logs').all()
+    const logged = (await logRows(secret.rt)).map((row) => ({ upstream: row.upstream }))
     expect(JSON.stringify(logged)).not.toContain('s3cret-pw')
     await secret.close()
   })

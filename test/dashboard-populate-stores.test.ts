@@ -8,11 +8,11 @@ import { DAY, HOUR } from '../src/http/dates'
 import { createApiKey } from '../src/keys/service'
 import { clearGenerated } from '../src/populate/clear'
 import { startRuntime } from '../src/runtime'
-import { insertLogs, type LogRow } from '../src/telemetry/store'
+import type { LogRow } from '../src/telemetry/store'
 
 const rt = await startRuntime(loadConfig({ DATABASE_URL: 'sqlite://:memory:', SECRET_KEY: 'store-test-secret-0123456789abcdef' }))
 afterAll(() => rt.close())
-const { dashboard, populate } = rt.store
+const { dashboard, populate, telemetry } = rt.store
 
 const at = Date.parse
 const request = (iso: string, fields: Partial<LogRow> = {}): LogRow => ({
@@ -43,7 +43,7 @@ describe('dashboard store', () => {
       [ada, bob].map((id, i) => ({ id, email: `store-${i}@example.com`, name: 'Store Test', createdAt: at('2025-02-01T00:00:00Z') })),
       [],
     )
-    await insertLogs(rt.db, [
+    await telemetry.insertLogs([
       request('2025-03-01T04:59:59Z', { userId: ada, model: 'before' }),
       request('2025-03-01T05:00:00Z', { userId: ada }),
       request('2025-03-02T12:00:00Z', { userId: ada, model: 'b', status: 500, outcome: 'server_error', errorType: 'internal_error' }),
@@ -112,7 +112,7 @@ describe('populate store', () => {
     expect(await dashboard.threatStats(window, 1)).toMatchObject({ types: [{ type: 'rate_limit', count: 2 }] })
     // Sessions count once they have made requests.
     expect((await dashboard.sessionStats(window)).sessions).toBe(0)
-    await insertLogs(rt.db, [request('2025-04-02T01:00:00Z', { userId: gone, sessionId: session, cost: 2 })])
+    await telemetry.insertLogs([request('2025-04-02T01:00:00Z', { userId: gone, sessionId: session, cost: 2 })])
     expect(await dashboard.sessionStats(window)).toEqual({ sessions: 1, cost: 2, requests: 1 })
     expect((await dashboard.sessionStats({ ...window, scope: kept })).sessions).toBe(0)
   })

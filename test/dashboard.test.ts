@@ -1,10 +1,9 @@
 // GET /api/dashboard/: what was sent through the gateway shows up with the right counts,
 // tokens and cost; ranges, buckets and validation; admins see all, users their own.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { insertLogs } from '../src/telemetry/store'
 import { testApp } from './support/app'
 import { withFakeChat } from './support/fake-chat'
-import { settle } from './support/log'
+import { logRows, settle } from './support/log'
 import { countRows, insertThreatRows, threatsOfSeverity } from './support/tables'
 import { seedUser } from './support/users'
 
@@ -105,7 +104,7 @@ describe('figures match what was sent', () => {
 
   test('an admin sees everyone, anonymous requests and their own dashboard calls included', async () => {
     await settle(rt)
-    const logged = countRows(rt, 'request_logs')
+    const logged = (await logRows(rt)).length
     const body = await dashboard(admin.accessToken, '?range=24h')
     expect(body.summary.totalRequests).toBe(logged)
     expect(body.summary.totalTokens).toBe(sent.alice.tokens + sent.bob.tokens)
@@ -234,7 +233,7 @@ describe('ranges and buckets', () => {
       promptTokens: 1, completionTokens: 1, ttftMs: null, cost: 0, country: null, ip: null, userAgent: null, errorType: null,
       outcome: 'ok' as const,
     })
-    await insertLogs(own.rt.db, [
+    await own.rt.store.telemetry.insertLogs([
       at('2025-03-01T04:59:59Z', 'before'),
       at('2025-03-01T05:00:00Z', 'first-day'),
       at('2025-03-02T12:00:00Z', 'middle'),
@@ -305,7 +304,7 @@ describe('ranges and buckets', () => {
 describe('GET /api/dashboard/health/', () => {
   test('public; counts logged requests in all and in the last 24 hours', async () => {
     await settle(rt)
-    const logged = countRows(rt, 'request_logs')
+    const logged = (await logRows(rt)).length
     for (const path of ['/api/dashboard/health/', '/api/dashboard/health']) {
       const res = await call(path)
       expect(res.status).toBe(200)

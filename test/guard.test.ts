@@ -4,7 +4,7 @@ import { t } from 'elysia'
 import { authGuard } from '../src/auth/guard'
 import { setActiveOnly } from './support/accounts'
 import { testApp } from './support/app'
-import { settle } from './support/log'
+import { logRows, settle } from './support/log'
 import { seedUser } from './support/users'
 
 const { rt, app, call, close } = await testApp()
@@ -72,7 +72,7 @@ describe('auth guard', () => {
     const res = await call('/api/echo-guarded', { method: 'POST', json: { n: 'x' }, token: user.apiKey, headers: { 'x-request-id': 'bad-input-1' } })
     expect(res.status).toBe(400)
     await settle(rt)
-    const row = rt.db.query<{ user_id: string; status: number }, []>("SELECT user_id, status FROM request_logs WHERE request_id = 'bad-input-1'").get()
-    expect(row).toEqual({ user_id: user.userId, status: 400 })
+    const rows = await logRows(rt, (row) => row.requestId === 'bad-input-1')
+    expect(rows.map((row) => ({ userId: row.userId, status: row.status }))).toEqual([{ userId: user.userId, status: 400 }])
   })
 })

@@ -3,9 +3,10 @@
 // are kept as route patterns or cut short, and LOG_RETENTION_DAYS prunes old raw rows while
 // every dashboard total stays exact.
 import { afterAll, describe, expect, test } from 'bun:test'
+import { DAY, floorTo, HOUR } from '../src/http/dates'
 import { pruneBatch } from '../src/telemetry/retention'
 import { testApp } from './support/app'
-import { logRows, settle } from './support/log'
+import { insertRequestLog, logRows, settle } from './support/log'
 import { recordedThreats } from './support/threats'
 import { seedUser } from './support/users'
 
@@ -13,26 +14,26 @@ const { rt, call, close } = await testApp({ TRUST_PROXY: 'true', RATE_LIMIT_ANON
 afterAll(close)
 
 const from = (address: string) => ({ 'x-forwarded-for': address })
-const hourlyRequests = () =>
-  rt.db.query<{ n: number }, []>("SELECT coalesce(sum(requests), 0) AS n FROM rollup_traffic WHERE grain = 3600000 AND user_id = ''").get()!.n
+/** Everyone's requests in the hourly rollup, since ever. */
+const hourlyRequests = async () => (await rt.store.dashboard.logCounts(0)).recent
+/** The last day's hourly rollup of everyone's requests. */
+const lastDay = () => ({ scope: '', from: floorTo(Date.now(), HOUR) - DAY, to: floorTo(Date.now(), HOUR) + HOUR, step: HOUR })
 
 describe('RATE_LIMIT_ANONYMOUS', () => {
   test('anonymous requests past the limit get 429; only the rollups count the refused ones', async () => {
     await settle(rt)
-    const rowsBefore = logRows(rt).length
-    const countedBefore = hourlyRequests()
+    const rowsBefore = (await logRows(rt)).length
+    const countedBefore = await hourlyRequests()
     const long = `/api/${'a'.repeat(1500)}`
     const statuses: number[] = []
     for (let i = 0; i < 50; i++) statuses.push((await call(long, { headers: from('198.51.100.7') })).status)
     expect(statuses.filter((s) => s === 404)).toHaveLength(5)
     expect(statuses.filter((s) => s === 429)).toHaveLength(45)
     await settle(rt)
-    expect(logRows(rt).length - rowsBefore).toBe(5)
-    expect(hourlyRequests() - countedBefore).toBe(50)
-    const errors = rt.db.query<{ label: string; n: number }, []>(
-      "SELECT label, sum(requests) AS n FROM rollup_errors WHERE grain = 3600000 AND user_id = '' GROUP BY label ORDER BY label",
-    ).all()
-    expect(errors).toEqual(expect.arrayContaining([{ label: '429', n: 45 }]))
+    expect((await logRows(rt)).length - rowsBefore).toBe(5)
+    expect((await hourlyRequests()) - countedBefore).toBe(50)
+    const errors = await rt.store.dashboard.topValues('errors', lastDay(), 100)
+    expect(errors).toEqual(expect.arrayContaining([{ value: '429', requests: 45 }]))
   })
 
   test('the 429 carries Retry-After and the rate-limit headers; another address has its own budget', async () => {
@@ -50,12 +51,12 @@ describe('RATE_LIMIT_ANONYMOUS', () => {
     for (let i = 0; i < 10; i++)
       expect((await call('/api/auth/login/', { method: 'POST', headers: { ...address, 'content-type': 'text/plain' }, body: 'x' })).status).toBe(415)
     await settle(rt)
-    const rowsBefore = logRows(rt).length
+    const rowsBefore = (await logRows(rt)).length
     for (const path of ['/api/auth/health/', '/api/dashboard/health/', '/v1/health']) expect((await call(path, { headers: address })).status).not.toBe(429)
     const login = await call('/api/auth/login/', { method: 'POST', headers: address, json: { email: 'nobody@x.test', password: 'whatever it is' } })
     expect(login.status).toBe(401)
     await settle(rt)
-    expect(logRows(rt).length).toBe(rowsBefore)
+    expect((await logRows(rt)).length).toBe(rowsBefore)
   })
 
   test('signed-in users are not anonymous: their requests do not count', async () => {
@@ -67,19 +68,19 @@ describe('RATE_LIMIT_ANONYMOUS', () => {
 
   test('bad credentials do not dodge the limit: past it, their rows go to the rollups only', async () => {
     await settle(rt)
-    const rowsBefore = logRows(rt).length
+    const rowsBefore = (await logRows(rt)).length
     for (let i = 0; i < 20; i++)
       expect((await call('/api/no-such-route', { token: `garbage-${i}`, headers: from('198.51.100.11') })).status).toBe(404)
     for (let i = 0; i < 20; i++)
       expect((await call('/api/auth/me/', { token: `forged.token.${i}`, headers: from('198.51.100.11') })).status).toBe(401)
     await settle(rt)
-    expect(logRows(rt).length - rowsBefore).toBe(5)
+    expect((await logRows(rt)).length - rowsBefore).toBe(5)
   })
 
   test('bodies refused before sign-in is checked count as anonymous too', async () => {
     const user = await seedUser(rt)
     await settle(rt)
-    const rowsBefore = logRows(rt).length
+    const rowsBefore = (await logRows(rt)).length
     for (let i = 0; i < 20; i++) {
       const res = await call('/api/feedback/', {
         method: 'POST',
@@ -90,14 +91,14 @@ describe('RATE_LIMIT_ANONYMOUS', () => {
       expect(res.status).toBe(400)
     }
     await settle(rt)
-    expect(logRows(rt).length - rowsBefore).toBe(5)
+    expect((await logRows(rt)).length - rowsBefore).toBe(5)
   })
 
   test('a forwarded address that is not one is neither believed nor stored', async () => {
     const junk = 'x'.repeat(12_000)
     await call('/api/auth/health/', { headers: { 'x-forwarded-for': junk, 'user-agent': 'junk-forwarder' } })
     await settle(rt)
-    expect(logRows(rt, "user_agent = 'junk-forwarder'").at(-1)).toMatchObject({ ip: null })
+    expect((await logRows(rt, (row) => row.userAgent === 'junk-forwarder')).at(-1)).toMatchObject({ ip: null })
   })
 
   test('what was typed as an email is not kept in a threat unless it is one (it may be a password)', async () => {
@@ -124,21 +125,22 @@ describe('LOG_RETENTION_DAYS', () => {
     const kept = await testApp({ LOG_FLUSH_MS: '60000', RATE_LIMIT_ANONYMOUS: '0' })
     try {
       const admin = await seedUser(kept.rt, { role: 'admin' })
-      for (let i = 0; i < 30; i++) await kept.call('/api/auth/health/')
+      // 25 requests ten days old, five of now.
+      for (let i = 0; i < 25; i++) await insertRequestLog(kept.rt, { createdAt: Date.now() - 10 * DAY - i * HOUR })
+      for (let i = 0; i < 5; i++) await kept.call('/api/auth/health/')
       await settle(kept.rt)
-      // Age every row but the newest five by ten days.
-      kept.rt.db.query('UPDATE request_logs SET created_at = created_at - 10 * 86400000 WHERE id <= (SELECT max(id) - 5 FROM request_logs)').run()
-      const rollups = () => kept.rt.db.query('SELECT * FROM rollup_traffic ORDER BY grain, user_id, bucket').all()
-      const dashboard = async () => (await (await kept.call('/api/dashboard/?range=7d', { token: admin.accessToken })).json()).summary
+      const everything = { scope: '', from: 0, to: floorTo(Date.now(), HOUR) + HOUR, step: HOUR }
+      const rollups = () => kept.rt.store.dashboard.trafficSeries(everything)
+      const dashboard = async () => (await (await kept.call('/api/dashboard/?range=3m', { token: admin.accessToken })).json()).summary
       const before = await dashboard()
       await settle(kept.rt)
-      const cells = rollups()
-      const total = logRows(kept.rt).length
-      expect(pruneBatch(kept.rt.db, Date.now() - 86_400_000)).toBe(total - 6)
-      expect(logRows(kept.rt)).toHaveLength(6)
-      expect(pruneBatch(kept.rt.db, Date.now() - 86_400_000)).toBe(0)
-      expect(rollups()).toEqual(cells)
-      // The same totals: the 30 health checks, plus the dashboard request that read them.
+      const cells = await rollups()
+      const total = (await logRows(kept.rt)).length
+      expect(await pruneBatch(kept.rt, Date.now() - 86_400_000)).toBe(total - 6)
+      expect(await logRows(kept.rt)).toHaveLength(6)
+      expect(await pruneBatch(kept.rt, Date.now() - 86_400_000)).toBe(0)
+      expect(await rollups()).toEqual(cells)
+      // The same totals: the 30 requests (25 old, 5 recent), plus the dashboard request that read them.
       const after = await dashboard()
       expect(before.totalRequests).toBe(30)
       expect(after).toMatchObject({ totalRequests: 31, successfulRequests: 31 })
@@ -150,12 +152,10 @@ describe('LOG_RETENTION_DAYS', () => {
   test('the server prunes in the background when the setting is on', async () => {
     const pruned = await testApp({ LOG_RETENTION_DAYS: '1', RATE_LIMIT_ANONYMOUS: '0' })
     try {
-      for (let i = 0; i < 3; i++) await pruned.call('/api/auth/health/')
-      await settle(pruned.rt)
-      pruned.rt.db.query('UPDATE request_logs SET created_at = created_at - 2 * 86400000').run()
+      for (let i = 0; i < 3; i++) await insertRequestLog(pruned.rt, { createdAt: Date.now() - 2 * DAY })
       // The first round runs a second after start-up.
-      for (const deadline = Date.now() + 5000; logRows(pruned.rt).length > 0 && Date.now() < deadline; ) await Bun.sleep(100)
-      expect(logRows(pruned.rt)).toHaveLength(0)
+      for (const deadline = Date.now() + 5000; (await logRows(pruned.rt)).length > 0 && Date.now() < deadline; ) await Bun.sleep(100)
+      expect(await logRows(pruned.rt)).toHaveLength(0)
     } finally {
       await pruned.close()
     }

@@ -4,9 +4,9 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Database } from 'bun:sqlite'
 import { ConfigError, loadConfig } from '../src/config'
-import { testApp } from './support/app'
+import { startRuntime } from '../src/runtime'
+import { TEST_SECRET, testApp } from './support/app'
 import { withFakeChat } from './support/fake-chat'
 import { startFakeOllama } from './support/fake-ollama'
 import { logRows, settle } from './support/log'
@@ -22,7 +22,7 @@ const user = await seedUser(rt)
 const complete = (token: string, json: object) => call('/v1/test/completions', { method: 'POST', token, json })
 const lastRow = async (path: string) => {
   await settle(rt)
-  return logRows(rt, 'path = ?', path).at(-1)!
+  return (await logRows(rt, (row) => row.path === path)).at(-1)!
 }
 
 describe('what is logged', () => {
@@ -33,14 +33,13 @@ describe('what is logged', () => {
       method: 'GET',
       status: 200,
       outcome: 'ok',
-      request_id: res.headers.get('x-request-id'),
-      user_agent: 'probe/1.0',
-      user_id: null,
-      error_type: null,
-      generated: 0,
+      requestId: res.headers.get('x-request-id'),
+      userAgent: 'probe/1.0',
+      userId: null,
+      errorType: null,
     })
-    expect(row.latency_ms).toBeGreaterThan(0)
-    expect(JSON.stringify(logRows(rt))).not.toContain('secret-value')
+    expect(row.latencyMs).toBeGreaterThan(0)
+    expect(JSON.stringify(await logRows(rt))).not.toContain('secret-value')
   })
 
   test.each([
@@ -49,37 +48,37 @@ describe('what is logged', () => {
     ['a guarded route without a token', '/api/dashboard/', '/api/dashboard', 401, 'missing_token'],
   ])('%s is logged as a client error', async (_, path, stored, status, errorType) => {
     await call(path)
-    expect(await lastRow(stored)).toMatchObject({ status, outcome: 'client_error', error_type: errorType })
+    expect(await lastRow(stored)).toMatchObject({ status, outcome: 'client_error', errorType })
   })
 
   test("ids stay out of the path (the route's pattern is kept); an unknown path is cut to 256 characters", async () => {
     const owner = await seedUser(rt)
     await call('/api/keys/0192-some-key-id/', { method: 'DELETE', token: owner.accessToken })
-    expect(await lastRow('/api/keys/:id')).toMatchObject({ method: 'DELETE', status: 404, user_id: owner.userId })
+    expect(await lastRow('/api/keys/:id')).toMatchObject({ method: 'DELETE', status: 404, userId: owner.userId })
     const long = `/api/${'x'.repeat(16_000)}`
     await call(long)
     expect(await lastRow(long.slice(0, 256))).toMatchObject({ status: 404 })
-    expect(logRows(rt, 'length(path) > 256')).toHaveLength(0)
+    expect(await logRows(rt, (row) => row.path.length > 256)).toHaveLength(0)
   })
 
   test('a wrong method (405), malformed JSON (400) and an oversized body (413) are logged with their status', async () => {
     await call('/api/auth/health/', { method: 'DELETE' })
-    expect(await lastRow('/api/auth/health')).toMatchObject({ method: 'DELETE', status: 405, outcome: 'client_error', error_type: 'method_not_allowed' })
+    expect(await lastRow('/api/auth/health')).toMatchObject({ method: 'DELETE', status: 405, outcome: 'client_error', errorType: 'method_not_allowed' })
     await call('/api/feedback/', { method: 'POST', token: user.accessToken, body: '{"x": ', headers: { 'content-type': 'application/json' } })
     expect(await lastRow('/api/feedback')).toMatchObject({ status: 400, outcome: 'client_error' })
     await call('/api/feedback/', { method: 'POST', body: 'x'.repeat(2 * 1024 * 1024) })
-    expect(await lastRow('/api/feedback')).toMatchObject({ status: 413, outcome: 'client_error', error_type: 'payload_too_large' })
+    expect(await lastRow('/api/feedback')).toMatchObject({ status: 413, outcome: 'client_error', errorType: 'payload_too_large' })
   })
 
   test('CORS preflights and paths outside /api and /v1 are not logged', async () => {
-    const before = logRows(rt).length
+    const before = (await logRows(rt)).length
     await call('/api/auth/health/', {
       method: 'OPTIONS',
       headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'GET' },
     })
     await call('/swagger/json')
     await settle(rt)
-    expect(logRows(rt).length).toBe(before)
+    expect((await logRows(rt)).length).toBe(before)
   })
 
   test('a completion: user, API key, model, tokens, cost from MODEL_PRICES, completion id', async () => {
@@ -87,15 +86,15 @@ describe('what is logged', () => {
     const { id } = await res.json()
     const row = await lastRow('/v1/test/completions')
     expect(row).toMatchObject({
-      user_id: user.userId,
-      api_key_id: user.apiKeyId,
-      session_id: null,
+      userId: user.userId,
+      apiKeyId: user.apiKeyId,
+      sessionId: null,
       model: 'priced-model',
       upstream: 'http://fake-ollama',
-      completion_id: id,
-      prompt_tokens: 1000,
-      completion_tokens: 500,
-      total_tokens: 1500,
+      completionId: id,
+      promptTokens: 1000,
+      completionTokens: 500,
+      totalTokens: 1500,
       outcome: 'ok',
     })
     expect(row.cost).toBeCloseTo((1000 * 2 + 500 * 8) / 1e6, 12)
@@ -118,8 +117,8 @@ describe('what is logged', () => {
     expect(await lastRow('/v1/test/completions')).toMatchObject({
       status: 503,
       outcome: 'upstream_error',
-      error_type: 'upstream_unavailable',
-      user_id: user.userId,
+      errorType: 'upstream_unavailable',
+      userId: user.userId,
     })
   })
 
@@ -134,7 +133,7 @@ describe('what is logged', () => {
     expect(row.total_tokens).toBe(450)
     expect(row.total_cost).toBeCloseTo((3 * (100 * 2 + 50 * 8)) / 1e6, 12)
     expect(row.last_seen_at).toBeGreaterThanOrEqual(before - 5)
-    expect(logRows(rt, 'session_id = ?', session.sessionId)).toHaveLength(3)
+    expect(await logRows(rt, (row) => row.sessionId === session.sessionId)).toHaveLength(3)
   })
 })
 
@@ -148,13 +147,13 @@ describe('streams', () => {
     await reader.read()
     await settle(rt)
     const id = res.headers.get('x-request-id')!
-    expect(logRows(rt, 'request_id = ?', id)).toHaveLength(0)
+    expect(await logRows(rt, (row) => row.requestId === id)).toHaveLength(0)
     while (!(await reader.read()).done);
     await settle(rt)
-    const [row] = logRows(rt, 'request_id = ?', id)
-    expect(row).toMatchObject({ status: 200, outcome: 'ok', prompt_tokens: 10, completion_tokens: 5, model: 'priced-model' })
-    expect(row!.ttft_ms as number).toBeGreaterThanOrEqual(15)
-    expect(row!.latency_ms as number).toBeGreaterThanOrEqual(95)
+    const [row] = await logRows(rt, (row) => row.requestId === id)
+    expect(row).toMatchObject({ status: 200, outcome: 'ok', promptTokens: 10, completionTokens: 5, model: 'priced-model' })
+    expect(row!.ttftMs).toBeGreaterThanOrEqual(15)
+    expect(row!.latencyMs).toBeGreaterThanOrEqual(95)
     expect(row!.cost).toBeCloseTo((10 * 2 + 5 * 8) / 1e6, 12)
   })
 
@@ -169,7 +168,7 @@ describe('streams', () => {
         (await fetch(`${base}/api/no-such-thing/`)).headers.get('x-request-id'),
       ]
       await settle(rt)
-      for (const id of ids) expect(logRows(rt, 'request_id = ?', id!).map((row) => row.ip)).toEqual(['127.0.0.1'])
+      for (const id of ids) expect((await logRows(rt, (row) => row.requestId === id!)).map((row) => row.ip)).toEqual(['127.0.0.1'])
     } finally {
       server.stop(true)
     }
@@ -191,16 +190,16 @@ describe('streams', () => {
       await reader.read()
       await reader.read()
       abort.abort()
-      let rows = logRows(rt, 'request_id = ?', id)
+      let rows = await logRows(rt, (row) => row.requestId === id)
       for (let i = 0; i < 100 && rows.length === 0; i++) {
         await Bun.sleep(20)
         await settle(rt)
-        rows = logRows(rt, 'request_id = ?', id)
+        rows = await logRows(rt, (row) => row.requestId === id)
       }
       expect(rows).toHaveLength(1)
-      expect(rows[0]).toMatchObject({ status: 200, outcome: 'cancelled', error_type: 'cancelled', ip: '127.0.0.1' })
-      expect(rows[0]!.completion_tokens as number).toBeGreaterThanOrEqual(1)
-      expect(rows[0]!.completion_tokens as number).toBeLessThan(100)
+      expect(rows[0]).toMatchObject({ status: 200, outcome: 'cancelled', errorType: 'cancelled', ip: '127.0.0.1' })
+      expect(rows[0]!.completionTokens).toBeGreaterThanOrEqual(1)
+      expect(rows[0]!.completionTokens).toBeLessThan(100)
     } finally {
       server.stop(true)
     }
@@ -227,12 +226,15 @@ describe('shutdown', () => {
       for (let i = 0; i < 20; i++) await Promise.resolve()
       await reader.cancel()
       await closing
-      const db = new Database(file, { readonly: true })
-      const rows = db.query<{ outcome: string }, []>("SELECT outcome FROM request_logs WHERE path = '/v1/chat/completions'").all()
-      expect(rows).toEqual([{ outcome: 'cancelled' }])
-      const counted = db.query<{ n: number }, []>("SELECT sum(requests) AS n FROM rollup_traffic WHERE grain = 3600000 AND user_id = ''").get()!
-      expect(counted.n).toBe(db.query<{ n: number }, []>('SELECT count(*) AS n FROM request_logs').get()!.n)
-      db.close()
+      // What the closed runtime left in the database, read by a new one.
+      const reopened = await startRuntime(loadConfig({ DATABASE_URL: `sqlite://${file}`, SECRET_KEY: TEST_SECRET }))
+      try {
+        const rows = await logRows(reopened)
+        expect(rows.filter((row) => row.path === '/v1/chat/completions').map((row) => row.outcome)).toEqual(['cancelled'])
+        expect((await reopened.store.dashboard.logCounts(0)).recent).toBe(rows.length)
+      } finally {
+        await reopened.close()
+      }
     } finally {
       fake.stop()
       rmSync(folder, { recursive: true, force: true })
@@ -245,7 +247,7 @@ describe('country', () => {
     const other = await testApp(env)
     await other.call('/api/auth/health/', { headers })
     await settle(other.rt)
-    const [row] = logRows(other.rt)
+    const [row] = await logRows(other.rt)
     await other.close()
     return row!.country
   }
@@ -280,9 +282,9 @@ describe('the batched writer', () => {
     const other = await testApp({ LOG_FLUSH_MS: '200', LOG_BATCH_SIZE: '1000' })
     for (let i = 0; i < 5; i++) await other.call('/api/auth/health/')
     await new Promise((resolve) => setImmediate(resolve))
-    expect(logRows(other.rt)).toHaveLength(0)
+    expect(await logRows(other.rt)).toHaveLength(0)
     await Bun.sleep(400)
-    expect(logRows(other.rt)).toHaveLength(5)
+    expect(await logRows(other.rt)).toHaveLength(5)
     await other.close()
   })
 
@@ -291,7 +293,7 @@ describe('the batched writer', () => {
     await Promise.all(Array.from({ length: 25 }, () => other.call('/api/auth/health/')))
     await new Promise((resolve) => setImmediate(resolve))
     await Bun.sleep(10)
-    expect(logRows(other.rt)).toHaveLength(20)
+    expect(await logRows(other.rt)).toHaveLength(20)
     const db = other.rt.db
     let rows = 0
     const closeDb = db.close.bind(db)
@@ -316,12 +318,12 @@ describe('the batched writer', () => {
       console.error = consoleError
     }
     expect(errors.join('\n')).toContain('request log: writing 3 rows failed (disk full); will retry')
-    expect(logRows(other.rt)).toHaveLength(0)
+    expect(await logRows(other.rt)).toHaveLength(0)
     other.rt.db.exec('DROP TRIGGER refuse')
     await other.call('/api/auth/health/')
     await settle(other.rt)
-    expect(logRows(other.rt)).toHaveLength(4)
-    expect(other.rt.db.query("SELECT sum(requests) AS n FROM rollup_traffic WHERE grain = 3600000 AND user_id = ''").get()).toEqual({ n: 4 })
+    expect(await logRows(other.rt)).toHaveLength(4)
+    expect((await other.rt.store.dashboard.logCounts(0)).recent).toBe(4)
     await other.close()
   })
 })

@@ -1,6 +1,5 @@
 // The rollup tables' time grains, and the fold of ratings into rollup_feedback's cells, shared
-// by the store implementations (src/db/<dialect>/). The request rows' fold is still in
-// src/telemetry/rollups.ts, until telemetry moves behind its store.
+// by the store implementations (src/db/<dialect>/). The request rows' fold is in ./request-rollup.ts.
 import { DAY, floorTo, HOUR } from '../http/dates'
 
 export const GRAINS = [HOUR, DAY]

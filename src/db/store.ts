@@ -11,6 +11,7 @@ import type { DashboardStore } from './stores/dashboard'
 import type { FeedbackStore } from './stores/feedback'
 import type { KeyStore } from './stores/keys'
 import type { PopulateStore } from './stores/populate'
+import type { TelemetryStore } from './stores/telemetry'
 import type { ThreatStore } from './stores/threats'
 
 /** Server-wide values, such as the generated signing key. */
@@ -29,4 +30,5 @@ export type Store = {
   keys: KeyStore
   admin: AdminStore
   accounts: AccountStore
+  telemetry: TelemetryStore
 }

@@ -2,11 +2,9 @@
 // The generated requests and ratings go first (taken out of their rollups by telemetry and
 // feedback), then the threats, sessions and the generated users no real data refers to.
 import type { Runtime } from '../runtime'
-import { deleteGeneratedLogs } from '../telemetry/store'
 
 export async function clearGenerated(rt: Runtime) {
-  // Requests are not behind rt.store yet (telemetry moves later).
-  const requests = await deleteGeneratedLogs(rt.db)
+  const requests = await rt.store.telemetry.deleteGeneratedLogs()
   const feedback = await rt.store.feedback.deleteGenerated()
   const accounts = await rt.store.populate.deleteGeneratedAccounts()
   return { requests, feedback, ...accounts }

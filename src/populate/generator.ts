@@ -10,7 +10,7 @@ import { DAY, floorTo, HOUR, MINUTE } from '../http/dates'
 import { countryName } from '../telemetry/country'
 import type { Outcome } from '../telemetry/facts'
 import { pricing } from '../telemetry/prices'
-import { insertLogs, type LogRow } from '../telemetry/store'
+import type { LogRow } from '../telemetry/store'
 import type { Runtime } from '../runtime'
 import type { Severity, ThreatType } from '../threats/store'
 
@@ -189,8 +189,7 @@ export async function populate(rt: Runtime, prices: ModelPrice[], options: Popul
   const threats: MockThreat[] = []
   let done = 0
   const flush = async () => {
-    // Requests are not behind rt.store yet (telemetry moves later).
-    await insertLogs(rt.db, chunk)
+    await rt.store.telemetry.insertLogs(chunk)
     await rt.store.feedback.addGenerated(ratings)
     await rt.store.populate.insertThreats(threats)
     done += chunk.length

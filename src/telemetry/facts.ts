@@ -1,8 +1,9 @@
 // The facts about one request that handlers know and the request log records.
 // Handlers add to them with `factsOf(request)`; only the telemetry plugin writes logs.
+import type { Outcome } from '../db/stores/telemetry'
 
-export const OUTCOMES = ['ok', 'client_error', 'server_error', 'cancelled', 'upstream_error'] as const
-export type Outcome = (typeof OUTCOMES)[number]
+// How a request ended: defined with the request log's row (src/db/stores/telemetry.ts).
+export { OUTCOMES, type Outcome } from '../db/stores/telemetry'
 
 export type RequestFacts = {
   startedAt: number

@@ -2,7 +2,6 @@
 // background, a small batch at a time so that no batch holds the event loop or the write lock
 // for long. The dashboard reads the rollups, which keep every total: pruning changes no figure
 // it shows; what goes is the row-by-row detail (the admin's log view, ratings of old completions).
-import type { Database } from 'bun:sqlite'
 import { DAY, HOUR } from '../http/dates'
 import type { Runtime } from '../runtime'
 
@@ -11,11 +10,7 @@ const EVERY_MS = HOUR
 const BATCH = 2_000
 
 /** Deletes up to one batch of rows created before `before`; returns how many went. */
-export function pruneBatch(db: Database, before: number): number {
-  return db
-    .query('DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs WHERE created_at < ? ORDER BY created_at LIMIT ?)')
-    .run(before, BATCH).changes
-}
+export const pruneBatch = (rt: Runtime, before: number): Promise<number> => rt.store.telemetry.pruneLogs(before, BATCH)
 
 export function pruneOldLogs(rt: Runtime): void {
   const days = rt.config.logRetentionDays
@@ -25,7 +20,7 @@ export function pruneOldLogs(rt: Runtime): void {
   const round = async () => {
     const before = Date.now() - days * DAY
     try {
-      while (!stopped && pruneBatch(rt.db, before) === BATCH) await Bun.sleep(10)
+      while (!stopped && (await pruneBatch(rt, before)) === BATCH) await Bun.sleep(10)
     } catch (error) {
       // Busy (another writer) or closing: the next round tries again.
       console.error(`request log retention: pruning failed (${(error as Error).message}); will retry`)

@@ -5,7 +5,7 @@
 // request path.
 import { Backoff, isBusy, SHUTDOWN_RETRY_MS } from '../db/busy'
 import type { Runtime } from '../runtime'
-import { insertLogs, type LogRow } from './store'
+import type { LogRow } from './store'
 
 export type LogWriter = {
   add(row: LogRow): void
@@ -48,7 +48,7 @@ function createWriter(rt: Runtime): LogWriter {
     const batch = queue.splice(0, logBatchSize)
     if (batch.length === 0) return
     try {
-      await insertLogs(rt.db, batch)
+      await rt.store.telemetry.insertLogs(batch)
     } catch (error) {
       const dropped = Math.min(batch.length, Math.max(0, batch.length + queue.length - maxQueued))
       queue.unshift(...batch.slice(dropped))

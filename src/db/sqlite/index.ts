@@ -8,6 +8,7 @@ import { sqliteFeedback } from './feedback'
 import { sqliteKeys } from './keys'
 import { sqlitePopulate } from './populate'
 import { sqliteSettings } from './settings'
+import { sqliteTelemetry } from './telemetry'
 import { sqliteThreats } from './threats'
 
 export function sqliteStore(db: Database): Store {
@@ -20,5 +21,6 @@ export function sqliteStore(db: Database): Store {
     keys: sqliteKeys(db),
     admin: sqliteAdmin(db),
     accounts: sqliteAccounts(db),
+    telemetry: sqliteTelemetry(db),
   }
 }

@@ -1,11 +1,12 @@
 // Folds request rows into the cells of the rollup tables (db/migrations/0003_rollups.sql), in
 // memory, so that a batch costs one upsert per cell rather than per row. Every row counts in
 // an hourly and a daily bucket, once for its user and once for everyone (user_id ''). Adding
-// with sign -1 takes rows back out (populate-dashboard-data --clear). Ratings' fold is in
-// src/db/rollups.ts.
-import { GRAINS } from '../db/rollups'
+// with sign -1 takes rows back out (populate-dashboard-data --clear). Kept in JS, beside the
+// store implementations (src/db/<dialect>/), so every dialect applies the same increments;
+// ratings' fold is in ./rollups.ts.
 import { floorTo, HOUR } from '../http/dates'
-import type { LogRow } from './store'
+import { GRAINS } from './rollups'
+import type { LogRow } from './stores/telemetry'
 
 export type Totals = {
   requests: number

@@ -1,0 +1,76 @@
+// The telemetry store's contract (rt.store.telemetry), whatever database is behind it: a batch's
+// rows, rollups and sessions' totals go in together; rollup-only rows are counted but not kept;
+// generated rows come out of the rollups again; pruning removes the oldest rows only.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { loadConfig } from '../src/config'
+import type { Slice } from '../src/db/stores/dashboard'
+import { DAY, HOUR } from '../src/http/dates'
+import { startRuntime } from '../src/runtime'
+import type { LogRow } from '../src/telemetry/store'
+import { TEST_SECRET } from './support/app'
+import { logRows } from './support/log'
+
+const rt = await startRuntime(loadConfig({ DATABASE_URL: 'sqlite://:memory:', SECRET_KEY: TEST_SECRET }))
+afterAll(() => rt.close())
+const { telemetry, dashboard, populate } = rt.store
+
+const at = Date.parse
+const request = (iso: string, fields: Partial<LogRow> = {}): LogRow => ({
+  requestId: Bun.randomUUIDv7(), createdAt: at(iso), method: 'POST', path: '/v1/chat/completions', status: 200,
+  latencyMs: 10, userId: null, apiKeyId: null, sessionId: null, model: 'm', upstream: null, completionId: null,
+  promptTokens: 1, completionTokens: 2, ttftMs: null, cost: 0.25, country: null, ip: null, userAgent: null, errorType: null,
+  outcome: 'ok', ...fields,
+})
+const june: Slice = { scope: '', from: at('2025-06-01T00:00:00Z'), to: at('2025-07-01T00:00:00Z'), step: DAY }
+const requests = async (slice = june) => (await dashboard.trafficSeries(slice)).reduce((sum, bucket) => sum + bucket.requests, 0)
+
+describe('telemetry store', () => {
+  test('a batch larger than one INSERT statement: every row kept, counted once, sessions added up', async () => {
+    const user = Bun.randomUUIDv7()
+    await populate.insertAccounts(
+      [{ id: user, email: 'telemetry-store@example.com', name: 'T', createdAt: at('2025-05-01T00:00:00Z') }],
+      [{ id: 'session-1', userId: user, provider: 'email', ip: '127.0.0.1', userAgent: 'test', country: null, createdAt: at('2025-05-01T00:00:00Z') }],
+    )
+    const rows = Array.from({ length: 70 }, (_, i) =>
+      request(`2025-06-02T10:${String(i % 60).padStart(2, '0')}:00Z`, { userId: user, sessionId: 'session-1' }),
+    )
+    await telemetry.insertLogs(rows)
+    expect(await logRows(rt)).toHaveLength(70)
+    expect(await requests()).toBe(70)
+    expect(await requests({ ...june, scope: user, step: HOUR })).toBe(70)
+    expect(await dashboard.sessionStats(june)).toEqual({ sessions: 1, cost: 70 * 0.25, requests: 70 })
+  })
+
+  test('rollup-only rows are counted in the rollups but not kept', async () => {
+    const before = (await logRows(rt)).length
+    await telemetry.insertLogs([
+      request('2025-06-03T00:00:00Z', { status: 429, outcome: 'client_error', rollupOnly: true }),
+      request('2025-06-03T00:00:01Z'),
+    ])
+    expect((await logRows(rt)).length - before).toBe(1)
+    expect(await dashboard.topValues('errors', june, 5)).toEqual([{ value: '429', requests: 1 }])
+  })
+
+  test('deleting generated rows takes them out of the rollups, real ones stay', async () => {
+    const before = await requests()
+    await telemetry.insertLogs([request('2025-06-04T00:00:00Z', { generated: true, model: 'generated-only' })])
+    expect(await requests()).toBe(before + 1)
+    expect(await telemetry.deleteGeneratedLogs()).toBe(1)
+    expect(await requests()).toBe(before)
+    expect((await dashboard.topValues('models', june, 5)).map((top) => top.value)).toEqual(['m'])
+    expect(await telemetry.deleteGeneratedLogs()).toBe(0)
+  })
+
+  test('pruning deletes at most `limit` of the rows older than the cut, oldest first; the rollups keep them', async () => {
+    const totals = await requests()
+    const kept = (await logRows(rt)).length
+    await telemetry.insertLogs([request('2025-05-01T00:00:00Z'), request('2025-05-02T00:00:00Z'), request('2025-05-03T00:00:00Z')])
+    const cut = at('2025-06-01T00:00:00Z')
+    expect(await telemetry.pruneLogs(cut, 2)).toBe(2)
+    expect((await logRows(rt)).filter((row) => row.createdAt < cut).map((row) => row.createdAt)).toEqual([at('2025-05-03T00:00:00Z')])
+    expect(await telemetry.pruneLogs(cut, 2)).toBe(1)
+    expect(await telemetry.pruneLogs(cut, 2)).toBe(0)
+    expect((await logRows(rt)).length).toBe(kept)
+    expect(await requests()).toBe(totals)
+  })
+})
