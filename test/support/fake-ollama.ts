@@ -232,10 +232,7 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
       },
       cancel: done,
     })
-    // Each reply on a connection of its own: after the gateway aborted a streamed reply, a kept-alive
-    // connection reused for the next chat hung now and then (1 run in 3-9 of the chat-limits tests;
-    // 0 in 10 with this). Whether Bun's fetch or Bun.serve is at fault is not yet known.
-    return new Response(stream, { headers: { 'content-type': contentType, connection: 'close' } })
+    return new Response(stream, { headers: { 'content-type': contentType } })
   }
 
   const ndjson = (body: any) => (part: Record<string, unknown>, done: boolean) =>
