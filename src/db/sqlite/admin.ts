@@ -1,6 +1,8 @@
 // The admin lists' store on SQLite: users, request logs and feedback, keyset-paged by id.
 import type { Database } from 'bun:sqlite'
+import type { Role } from '../stores/accounts'
 import type { AdminFeedback, AdminLog, AdminStore, AdminUser, UserChange } from '../stores/admin'
+import type { Outcome } from '../stores/telemetry'
 import { whereOf, type SqlArgs } from '../where'
 import { revokeCredentials } from './credentials'
 
@@ -9,7 +11,7 @@ type UserRow = {
   email: string
   name: string
   avatar_url: string | null
-  role: 'admin' | 'user'
+  role: Role
   provider: string
   is_active: number
   created_at: number
@@ -53,7 +55,7 @@ type LogRow = {
   ip: string | null
   user_agent: string | null
   error_type: string | null
-  outcome: string
+  outcome: Outcome
 }
 
 const adminLog = (row: LogRow): AdminLog => ({

@@ -3,6 +3,8 @@
 // rather than src/admin/ because the store implementations (src/db/sqlite/) sit below the
 // runtime, which every feature imports: src/db importing src/admin would be an import cycle.
 // Times are ms since the epoch; the admin service turns them into ISO strings.
+import type { Role } from './accounts'
+import type { LogRow } from './telemetry'
 
 /** A user as the admin sees one: the profile plus whether the account is active. */
 export type AdminUser = {
@@ -10,7 +12,7 @@ export type AdminUser = {
   email: string
   name: string
   avatarUrl: string | null
-  role: 'admin' | 'user'
+  role: Role
   provider: string
   createdAt: number
   lastLoginAt: number | null
@@ -18,37 +20,12 @@ export type AdminUser = {
 }
 
 /** `search` matches email or name, as typed (no wildcards); `before` is the id to page from. */
-export type UserFilter = { search?: string; role?: 'admin' | 'user'; active?: boolean; before?: string; limit: number }
+export type UserFilter = { search?: string; role?: Role; active?: boolean; before?: string; limit: number }
 
-export type UserChange = { role?: 'admin' | 'user'; isActive?: boolean }
+export type UserChange = { role?: Role; isActive?: boolean }
 
-/** A request log with its user's email. */
-export type AdminLog = {
-  id: number
-  requestId: string
-  createdAt: number
-  method: string
-  path: string
-  status: number
-  latencyMs: number
-  userId: string | null
-  userEmail: string | null
-  apiKeyId: string | null
-  sessionId: string | null
-  model: string | null
-  upstream: string | null
-  completionId: string | null
-  promptTokens: number
-  completionTokens: number
-  totalTokens: number
-  ttftMs: number | null
-  cost: number
-  country: string | null
-  ip: string | null
-  userAgent: string | null
-  errorType: string | null
-  outcome: string
-}
+/** A request log with its id and its user's email, as the log records it (see LogRow). */
+export type AdminLog = Omit<LogRow, 'generated' | 'rollupOnly'> & { id: number; userEmail: string | null; totalTokens: number }
 
 /** `from` inclusive, `to` exclusive; `before` is the id to page from. */
 export type LogFilter = {
