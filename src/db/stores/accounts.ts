@@ -23,15 +23,7 @@ export type User = {
   lastLoginAt: number | null
 }
 
-export type NewUser = {
-  email: string
-  passwordHash: string | null
-  name: string
-  avatarUrl: string | null
-  provider: string
-  role: Role
-  emailVerified: boolean
-}
+export type NewUser = Pick<User, 'email' | 'passwordHash' | 'name' | 'avatarUrl' | 'provider' | 'role' | 'emailVerified'>
 
 /** Who signs in, and from where (the client's address, user agent and country, when known). */
 export type NewSession = { userId: string; provider: string; ip: string | null; userAgent: string | null; country: string | null }
