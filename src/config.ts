@@ -98,13 +98,31 @@ function modelPrices(env: Env): ModelPrice[] {
   })
 }
 
-export type DatabaseLocation = { kind: 'sqlite'; path: string }
+export type DatabaseLocation =
+  | { kind: 'sqlite'; path: string }
+  /** `url` without `schema`; `schema` (from `?schema=`, as Prisma reads it) becomes the search_path. */
+  | { kind: 'postgres'; url: string; schema: string | undefined; poolSize: number }
+
+const databaseExpected = 'sqlite://<path>, sqlite://:memory: or postgres://<user>@<host>:<port>/<database>'
 
 function database(env: Env): DatabaseLocation {
   const raw = read(env, 'DATABASE_URL') ?? 'sqlite://./data/studio.db'
-  const match = /^sqlite:\/\/(.+)$/.exec(raw)
-  if (!match) throw new ConfigError('DATABASE_URL', 'sqlite://<path> or sqlite://:memory:', raw)
-  return { kind: 'sqlite', path: match[1]! }
+  const sqlite = /^sqlite:\/\/(.+)$/.exec(raw)
+  if (sqlite) return { kind: 'sqlite', path: sqlite[1]! }
+  // A PostgreSQL URL may hold a password: it is never repeated in an error.
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError('DATABASE_URL', databaseExpected, raw.includes('@') ? undefined : raw)
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('DATABASE_URL', `${databaseExpected} (this postgres:// URL could not be read)`)
+  }
+  if (!url.hostname) throw new ConfigError('DATABASE_URL', `${databaseExpected} (this postgres:// URL has no host)`)
+  const schema = url.searchParams.get('schema') ?? undefined
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
+    throw new ConfigError('DATABASE_URL', '?schema= to name a schema: letters, digits and _, not starting with a digit')
+  url.searchParams.delete('schema')
+  return { kind: 'postgres', url: url.toString(), schema, poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000) }
 }
 
 function pair(env: Env, id: string, secret: string) {

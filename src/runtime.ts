@@ -5,17 +5,12 @@
 import { randomBytes } from 'node:crypto'
 import type { Config } from './config'
 import { COMMAND_BUSY_TIMEOUT_MS, SERVER_BUSY_TIMEOUT_MS } from './db/busy'
-import { deferredWrites } from './db/deferred'
-import { migrate } from './db/migrate'
-import { sqliteStore } from './db/sqlite'
+import { openStore } from './db/open'
 import type { Store } from './db/store'
-import { openDatabase, setBusyTimeout, type Database } from './db/sqlite/database'
 
 export type Runtime = {
   config: Config
-  /** The SQLite handle, for the features not yet behind `store`. */
-  db: Database
-  /** The storage of every feature moved behind its store interface (src/db/store.ts). */
+  /** The storage of every feature, behind its store interface (src/db/store.ts). */
   store: Store
   secretKey: string
   /** Set when shutdown begins: new requests are refused with 503 while those in flight finish. */
@@ -40,18 +35,14 @@ export type RuntimeOptions = {
 
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   // Start-up serves no one yet: it may wait for a lock as long as a command-line tool.
-  const db = openDatabase(config.database, { busyTimeoutMs: COMMAND_BUSY_TIMEOUT_MS })
-  migrate(db)
-  const store = sqliteStore(db)
+  const { store } = await openStore(config.database, { busyTimeoutMs: COMMAND_BUSY_TIMEOUT_MS })
   const secretKey = config.secretKey ?? (await store.settings.ensure('secret_key', randomBytes(48).toString('base64url')))
-  setBusyTimeout(db, options.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS)
+  store.setLockTimeout(options.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS)
   const cutters: (() => void)[] = []
-  // Closers run in reverse: the writes kept while the database was busy go last, before it closes.
-  const closers: (() => unknown)[] = [() => deferredWrites(db).drain()]
+  const closers: (() => unknown)[] = []
   let closed = false
   return {
     config,
-    db,
     store,
     secretKey,
     draining: false,
@@ -62,7 +53,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       if (closed) return
       closed = true
       for (const closer of closers.reverse()) await closer()
-      db.close()
+      await store.close()
     },
   }
 }

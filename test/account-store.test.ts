@@ -3,13 +3,11 @@
 // with promotion and claiming, and the lookups that tell who is calling.
 import { afterAll, describe, expect, test } from 'bun:test'
 import { sha256 } from '../src/auth/crypto'
-import { loadConfig } from '../src/config'
 import type { NewUser } from '../src/auth/store'
-import { startRuntime } from '../src/runtime'
 import { setActiveOnly } from './support/accounts'
-import { TEST_SECRET } from './support/app'
+import { testRuntime } from './support/app'
 
-const rt = await startRuntime(loadConfig({ DATABASE_URL: 'sqlite://:memory:', SECRET_KEY: TEST_SECRET }))
+const rt = await testRuntime()
 const accounts = rt.store.accounts
 afterAll(() => rt.close())
 
@@ -76,7 +74,7 @@ describe('users', () => {
   test('promotion makes an active, verified admin and revokes its sessions and keys', async () => {
     const { user, sessionId } = await signedIn()
     const key = (await rt.store.keys.insertBelowLimit({ userId: user.id, name: 'k', prefix: 'sk-studio-abcd', keyHash: sha256('k1'), expiresAt: null }, 50, 1_000))!
-    setActiveOnly(rt, user.id, false)
+    await setActiveOnly(rt, user.id, false)
     await accounts.promoteToAdmin(user.id, { passwordHash: 'new hash', name: 'Root' }, 2_000)
     expect(await accounts.findUserById(user.id)).toMatchObject({ role: 'admin', isActive: true, emailVerified: true, passwordHash: 'new hash', name: 'Root' })
     expect((await accounts.sessionHolder(user.id, sessionId))!.sessionRevokedAt).toBe(2_000)
@@ -127,7 +125,7 @@ describe('sessions', () => {
 
     const other = await signedIn()
     const live = (await accounts.findRefreshToken(other.hash))!
-    setActiveOnly(rt, other.user.id, false)
+    await setActiveOnly(rt, other.user.id, false)
     expect(await accounts.rotateRefreshToken(live, other.hash, { hash: sha256('off'), expiresAt: 9 * HOUR }, 2_000)).toEqual({ outcome: 'refused' })
     expect(await accounts.findRefreshToken(sha256('off'))).toBeUndefined()
   })

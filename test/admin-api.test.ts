@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { testApp } from './support/app'
 import { insertRequestLog, settle, type RequestLogValues } from './support/log'
+import { queryPlan } from './support/tables'
 import { seedUser } from './support/users'
 
 const { rt, call, close } = await testApp()
@@ -114,13 +115,9 @@ describe('request logs', () => {
   })
 
   test("a user's logs, newest first, come straight from an index, not from sorting all of that user's rows", async () => {
-    const plan = rt.db
-      .query<{ detail: string }, []>("EXPLAIN QUERY PLAN SELECT * FROM request_logs WHERE user_id = 'u' AND id < 100 ORDER BY id DESC LIMIT 50")
-      .all()
-      .map((row) => row.detail)
-      .join('; ')
+    const plan = await queryPlan(rt, "SELECT * FROM request_logs WHERE user_id = 'u' AND id < 100 ORDER BY id DESC LIMIT 50")
     expect(plan).toContain('request_logs_user_id')
-    expect(plan).not.toContain('TEMP B-TREE')
+    expect(plan).not.toMatch(/TEMP B-TREE|Sort/)
   })
 
   test('one log, and bad queries', async () => {

@@ -32,7 +32,7 @@ describe('create-superuser', () => {
   test('promotes an existing account, re-activates it and sets the password', async () => {
     const registered = await server.call('/api/auth/register/', { method: 'POST', json: { email: 'plain@example.com', password: 'first password' } })
     const { user } = await registered.json()
-    setActiveOnly(server.rt, user.id, false)
+    await setActiveOnly(server.rt, user.id, false)
     const { code, stdout } = await studio('create-superuser', '--email', 'plain@example.com', '--password', 'second password')
     expect(code).toBe(0)
     expect(stdout).toContain('plain@example.com is now an active admin')
@@ -141,7 +141,7 @@ describe('create-api-key', () => {
 
   test('a deactivated user gets no key', async () => {
     await studio('create-superuser', '--email', 'off@example.com', '--password', 'long enough')
-    setActiveOnly(server.rt, (await server.rt.store.accounts.findUserByEmail('off@example.com'))!.id, false)
+    await setActiveOnly(server.rt, (await server.rt.store.accounts.findUserByEmail('off@example.com'))!.id, false)
     const { code, stderr } = await studio('create-api-key', '--email', 'off@example.com')
     expect(code).toBe(1)
     expect(stderr).toContain('deactivated')

@@ -54,7 +54,7 @@ describe('register', () => {
     const user = await rt.store.accounts.findUserById(pair.user.id as string)
     expect(user!.passwordHash).toStartWith('$argon2id$')
     expect(user!.passwordHash).not.toContain('secret password')
-    expect(sessionsOf(rt, pair.user.id as string)).toMatchObject([{ provider: 'email', userAgent: 'TestAgent/1.0' }])
+    expect(await sessionsOf(rt, pair.user.id as string)).toMatchObject([{ provider: 'email', userAgent: 'TestAgent/1.0' }])
     // only the hash is kept
     expect(await rt.store.accounts.findRefreshToken(pair.refreshToken)).toBeUndefined()
     expect(await rt.store.accounts.findRefreshToken(sha256(pair.refreshToken))).toBeDefined()
@@ -117,7 +117,7 @@ describe('login', () => {
     expect(Date.parse(pair.user.lastLoginAt as string)).toBeGreaterThanOrEqual(Date.parse(first.user.lastLoginAt as string))
     expect((await me(pair.accessToken)).status).toBe(200)
     // each sign-in is its own session
-    expect(sessionsOf(rt, pair.user.id as string)).toHaveLength(2)
+    expect(await sessionsOf(rt, pair.user.id as string)).toHaveLength(2)
   })
 
   test('wrong password and unknown email get the same 401', async () => {
@@ -154,7 +154,7 @@ describe('login', () => {
 
   test('a deactivated account cannot sign in', async () => {
     const pair = await register('gone@example.com', 'long enough')
-    setActiveOnly(rt, pair.user.id as string, false)
+    await setActiveOnly(rt, pair.user.id as string, false)
     const res = await login('gone@example.com', 'long enough')
     expect(res.status).toBe(401)
     expect((await res.json()).message).toBe('Invalid email or password')
@@ -185,7 +185,7 @@ describe('refresh', () => {
     expect((await me(next.accessToken)).status).toBe(200)
     const third = (await (await refresh(next.refreshToken)).json()) as Pair
     expect((await me(third.accessToken)).status).toBe(200)
-    expect(sessionsOf(rt, pair.user.id as string)).toHaveLength(1)
+    expect(await sessionsOf(rt, pair.user.id as string)).toHaveLength(1)
   })
 
   test('reusing a spent refresh token revokes the whole family', async () => {
@@ -198,7 +198,7 @@ describe('refresh', () => {
     expect((await refresh(next.refreshToken)).status).toBe(401)
     expect((await me(next.accessToken)).status).toBe(401)
     expect((await me(pair.accessToken)).status).toBe(401)
-    expect(sessionsOf(rt, pair.user.id as string)[0]!.revokedAt).toBeNumber()
+    expect((await sessionsOf(rt, pair.user.id as string))[0]!.revokedAt).toBeNumber()
     // other sign-ins of the same user are untouched
     const other = (await (await login('reuse@example.com', 'correct horse')).json()) as Pair
     expect((await me(other.accessToken)).status).toBe(200)
@@ -212,13 +212,13 @@ describe('refresh', () => {
 
   test('an expired refresh token → 401', async () => {
     const pair = await register('expired-refresh@example.com')
-    expireRefreshTokens(rt, pair.user.id as string)
+    await expireRefreshTokens(rt, pair.user.id as string)
     expect((await refresh(pair.refreshToken)).status).toBe(401)
   })
 
   test('a deactivated user cannot refresh', async () => {
     const pair = await register('deact-refresh@example.com')
-    setActiveOnly(rt, pair.user.id as string, false)
+    await setActiveOnly(rt, pair.user.id as string, false)
     expect((await refresh(pair.refreshToken)).status).toBe(401)
   })
 
@@ -295,7 +295,7 @@ describe('sessions', () => {
       })
       expect(res.status).toBe(201)
       const { user } = await res.json()
-      expect(sessionsOf(proxied.rt, user.id)).toMatchObject([{ country: 'Indonesia (ID)', ip: '203.0.113.5' }])
+      expect(await sessionsOf(proxied.rt, user.id)).toMatchObject([{ country: 'Indonesia (ID)', ip: '203.0.113.5' }])
     } finally {
       await proxied.close()
     }

@@ -1,16 +1,15 @@
 // The dashboard's and the generator's stores (rt.store.dashboard, rt.store.populate) through
 // their interfaces alone: what each method returns for known rows, so that every implementation
 // can be held to the same answers.
+import { testRuntime } from './support/app'
 import { afterAll, describe, expect, test } from 'bun:test'
-import { loadConfig } from '../src/config'
 import type { Slice } from '../src/db/stores/dashboard'
 import { DAY, HOUR } from '../src/http/dates'
 import { createApiKey } from '../src/keys/service'
 import { clearGenerated } from '../src/populate/clear'
-import { startRuntime } from '../src/runtime'
 import type { LogRow } from '../src/telemetry/store'
 
-const rt = await startRuntime(loadConfig({ DATABASE_URL: 'sqlite://:memory:', SECRET_KEY: 'store-test-secret-0123456789abcdef' }))
+const rt = await testRuntime()
 afterAll(() => rt.close())
 const { dashboard, populate, telemetry } = rt.store
 

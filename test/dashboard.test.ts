@@ -144,7 +144,7 @@ describe('figures match what was sent', () => {
 
   test('threats (from the protection feature\'s table) are shown to admins only', async () => {
     const now = Date.now()
-    insertThreatRows(rt, [
+    await insertThreatRows(rt, [
       { type: 'rate_limit', severity: 'medium', userId: alice.userId, createdAt: now - 1000, resolved: false },
       { type: 'rate_limit', severity: 'high', userId: alice.userId, createdAt: now - 2000, resolved: true },
       { type: 'suspicious_content', severity: 'critical', userId: bob.userId, createdAt: now - 3000, resolved: false },
@@ -165,9 +165,9 @@ describe('figures match what was sent', () => {
     expect((await dashboard(alice.accessToken, '?range=7d')).threats.totalThreats).toBe(0)
 
     // Resolving, reclassifying and deleting (as the protection feature and admins do) show at once.
-    threatsOfSeverity(rt, 'critical').resolve(now)
-    threatsOfSeverity(rt, 'medium').retype('payload_flood')
-    threatsOfSeverity(rt, 'high').delete()
+    await threatsOfSeverity(rt, 'critical').resolve(now)
+    await threatsOfSeverity(rt, 'medium').retype('payload_flood')
+    await threatsOfSeverity(rt, 'high').delete()
     expect((await dashboard(admin.accessToken, '?range=7d')).threats).toEqual({
       totalThreats: 2,
       unresolvedThreats: 1,
@@ -321,7 +321,7 @@ describe('GET /api/dashboard/health/', () => {
 
   test('a database that does not answer → 503 unhealthy, without internals', async () => {
     const other = await testApp()
-    other.rt.db.close()
+    await other.rt.store.close()
     const res = await other.call('/api/dashboard/health/')
     expect(res.status).toBe(503)
     expect(await res.json()).toEqual({

@@ -1,12 +1,10 @@
 // The feedback store's contract (rt.store.feedback), whatever database is behind it: one rating
 // per completion (a second replaces the first), and generated ratings removed without real ones.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { loadConfig } from '../src/config'
-import { startRuntime } from '../src/runtime'
-import { TEST_SECRET } from './support/app'
+import { testRuntime } from './support/app'
 import { seedUser } from './support/users'
 
-const rt = await startRuntime(loadConfig({ DATABASE_URL: 'sqlite://:memory:', SECRET_KEY: TEST_SECRET }))
+const rt = await testRuntime()
 const feedback = rt.store.feedback
 const user = await seedUser(rt)
 afterAll(() => rt.close())

@@ -58,7 +58,7 @@ describe('auth guard', () => {
 
   test('a deactivated user is refused at once', async () => {
     const victim = await seedUser(rt)
-    setActiveOnly(rt, victim.userId, false)
+    await setActiveOnly(rt, victim.userId, false)
     expect((await call('/api/whoami', { token: victim.accessToken })).status).toBe(401)
     expect((await call('/api/whoami', { token: victim.apiKey })).status).toBe(401)
   })

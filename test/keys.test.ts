@@ -33,7 +33,7 @@ describe('create', () => {
       lastUsedAt: null,
       expiresAt,
     })
-    expect(storedKeyHash(rt, key.id)).toMatch(/^[0-9a-f]{64}$/)
+    expect(await storedKeyHash(rt, key.id)).toMatch(/^[0-9a-f]{64}$/)
     expect(JSON.stringify(await list(alice))).not.toContain(key.key)
   })
 
@@ -133,7 +133,7 @@ describe('list and revoke', () => {
 
   test('an expired key is refused but still listed', async () => {
     const { id, key } = await (await create(alice, { name: 'short-lived', expiresAt: new Date(Date.now() + 60_000).toISOString() })).json()
-    expireKey(rt, id)
+    await expireKey(rt, id)
     expect((await call('/api/auth/me', { token: key })).status).toBe(401)
     expect((await list(alice)).some((entry) => entry.id === id)).toBe(true)
   })

@@ -87,7 +87,7 @@ describe('round trip', () => {
     const sent = idp.tokenRequests.at(-1)!
     expect(sent.code_verifier).toBeString()
     expect(sent.authorization).toStartWith('Basic ')
-    expect(sessionsOf(rt, user.id)).toMatchObject([{ provider: 'oidc' }])
+    expect(await sessionsOf(rt, user.id)).toMatchObject([{ provider: 'oidc' }])
   })
 
   test('signing in again finds the same account through the linked identity', async () => {
@@ -145,14 +145,14 @@ describe('round trip', () => {
 
   test('a deactivated account → #error=account_disabled', async () => {
     const { fragment } = await browserSignIn(call, 'oidc')
-    setActiveOnly(rt, JSON.parse(fragment.get('user')!).id, false)
+    await setActiveOnly(rt, JSON.parse(fragment.get('user')!).id, false)
     expect((await browserSignIn(call, 'oidc')).fragment.get('error')).toBe('account_disabled')
   })
 
   test('a deactivated self-registered account with the same email is neither claimed nor linked', async () => {
     const credentials = { email: idp.user.email!, password: 'long enough' }
     const registered = await (await call('/api/auth/register/', { method: 'POST', json: credentials })).json()
-    setActiveOnly(rt, registered.user.id, false)
+    await setActiveOnly(rt, registered.user.id, false)
     expect((await browserSignIn(call, 'oidc')).fragment.get('error')).toBe('account_disabled')
     expect((await rt.store.accounts.findUserById(registered.user.id))!.passwordHash).not.toBeNull()
     expect(await rt.store.accounts.findUserByIdentity('oidc', idp.user.sub)).toBeUndefined()

@@ -101,7 +101,7 @@ describe('populate-dashboard-data', () => {
       let kinds: string[] = []
       try {
         const admin = await seedUser(rt, { role: 'admin' })
-        expect(countRows(rt, 'request_logs', 'generated = 1')).toBe(6000)
+        expect(await countRows(rt, 'request_logs', 'generated')).toBe(6000)
         const res = await call('/api/dashboard/?range=7d', { token: admin.accessToken })
         const body = await res.json()
 
@@ -112,16 +112,16 @@ describe('populate-dashboard-data', () => {
         // The figures add up to what was generated.
         expect(body.summary.totalRequests).toBe(6000)
         expect(body.requests.reduce((sum: number, p: { success: number; error: number }) => sum + p.success + p.error, 0)).toBe(6000)
-        expect(body.summary.successfulRequests).toBe(countRows(rt, 'request_logs', "outcome = 'ok'"))
-        const tokens = sumColumn(rt, 'request_logs', 'total_tokens')
+        expect(body.summary.successfulRequests).toBe(await countRows(rt, 'request_logs', "outcome = 'ok'"))
+        const tokens = await sumColumn(rt, 'request_logs', 'total_tokens')
         expect(body.summary.totalTokens).toBe(tokens)
         expect(body.summary.totalCost).toBeGreaterThan(0)
         expect(body.users.activeUsers).toBe(3)
         expect(body.users.totalSessions).toBeGreaterThan(0)
-        expect(body.feedback.totalFeedback).toBe(countRows(rt, 'feedback'))
-        expect(body.threats.totalThreats).toBe(countRows(rt, 'threats'))
+        expect(body.feedback.totalFeedback).toBe(await countRows(rt, 'feedback'))
+        expect(body.threats.totalThreats).toBe(await countRows(rt, 'threats'))
         // Generated threats are of the kinds the protection feature raises, so the admin filter finds them.
-        kinds = distinctValues(rt, 'threats', 'type')
+        kinds = await distinctValues(rt, 'threats', 'type')
         for (const kind of kinds) expect(THREAT_TYPES as readonly string[]).toContain(kind)
         for (const kind of kinds) {
           const listed = await call(`/api/admin/threats/?type=${kind}&limit=1`, { token: admin.accessToken })
@@ -132,20 +132,20 @@ describe('populate-dashboard-data', () => {
         for (const country of body.topCountries) expect(country.name).toMatch(/^.+ \([A-Z]{2}\)$/)
         expect(body.errorsBreakdown.map((e: { label: string }) => e.label)).toContain('401')
         // Sessions accumulated through the same writer as real traffic.
-        const sessions = sumColumn(rt, 'sessions', 'request_count')
-        expect(sessions).toBe(countRows(rt, 'request_logs', 'session_id IS NOT NULL'))
+        const sessions = await sumColumn(rt, 'sessions', 'request_count')
+        expect(sessions).toBe(await countRows(rt, 'request_logs', 'session_id IS NOT NULL'))
 
-        expect(rollupsDisagreeingWithTheLog(rt)).toEqual([])
+        expect(await rollupsDisagreeingWithTheLog(rt)).toEqual([])
 
         // Real traffic next to the generated: it must survive --clear, with its rollups.
         await call('/api/auth/health/')
         await call('/api/dashboard/', { token: admin.accessToken })
         // A generated user put to real use (an API key, a request with it) is kept, with its key.
-        const demo = someGeneratedUserId(rt)
+        const demo = await someGeneratedUserId(rt)
         const { key } = await createApiKey(rt, demo, { name: 'real use' })
         expect((await call('/api/keys/', { token: key })).status).toBe(200)
         await settle(rt)
-        const real = countRows(rt, 'request_logs', 'generated = 0')
+        const real = await countRows(rt, 'request_logs', 'NOT generated')
         expect(real).toBe(4 + kinds.length) // three above, the dashboard read before them, the threat lists
 
         const cleared = await studio('--clear')
@@ -161,11 +161,11 @@ describe('populate-dashboard-data', () => {
         expect(after.topModels).toEqual([])
         expect(after.errorsBreakdown).toEqual([])
         for (const table of ['feedback', 'threats', 'rollup_models', 'rollup_errors', 'rollup_feedback', 'model_usage_daily'])
-          expect(countRows(rt, table)).toBe(0)
-        expect(countRows(rt, 'users')).toBe(2)
-        expect(countRows(rt, 'api_keys', `user_id = '${demo}'`)).toBe(1)
-        expect(countRows(rt, 'request_logs')).toBe(real)
-        expect(rollupsDisagreeingWithTheLog(rt)).toEqual([])
+          expect(await countRows(rt, table)).toBe(0)
+        expect(await countRows(rt, 'users')).toBe(2)
+        expect(await countRows(rt, 'api_keys', `user_id = '${demo}'`)).toBe(1)
+        expect(await countRows(rt, 'request_logs')).toBe(real)
+        expect(await rollupsDisagreeingWithTheLog(rt)).toEqual([])
       } finally {
         await close()
       }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../src/config'
-import { migrate } from '../src/db/migrate'
+import { migrate } from '../src/db/sqlite/migrate'
 import { migrations } from '../src/db/migrations'
 import { openDatabase } from '../src/db/sqlite/database'
 import { startRuntime } from '../src/runtime'
@@ -20,7 +20,7 @@ describe('store', () => {
   test('a file database is created with its folder, in WAL mode, with every table', () => {
     const path = join(tempDir(), 'nested', 'studio.db')
     const db = openDatabase({ kind: 'sqlite', path })
-    expect(migrate(db)).toEqual(migrations.map((migration) => migration.name))
+    expect(migrate(db)).toEqual(migrations.sqlite.map((migration) => migration.name))
     expect(db.query<{ journal_mode: string }, []>('PRAGMA journal_mode').get()!.journal_mode).toBe('wal')
     const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name)
     for (const table of ['users', 'identities', 'sessions', 'refresh_tokens', 'api_keys', 'request_logs', 'feedback', 'threats', 'model_usage_daily', 'schema_migrations'])

@@ -2,15 +2,13 @@
 // rows, rollups and sessions' totals go in together; rollup-only rows are counted but not kept;
 // generated rows come out of the rollups again; pruning removes the oldest rows only.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { loadConfig } from '../src/config'
 import type { Slice } from '../src/db/stores/dashboard'
 import { DAY, HOUR } from '../src/http/dates'
-import { startRuntime } from '../src/runtime'
 import type { LogRow } from '../src/telemetry/store'
-import { TEST_SECRET } from './support/app'
+import { testRuntime } from './support/app'
 import { logRows } from './support/log'
 
-const rt = await startRuntime(loadConfig({ DATABASE_URL: 'sqlite://:memory:', SECRET_KEY: TEST_SECRET }))
+const rt = await testRuntime()
 afterAll(() => rt.close())
 const { telemetry, dashboard, populate } = rt.store
 

@@ -9,7 +9,9 @@ import { startRuntime } from '../src/runtime'
 import { TEST_SECRET, testApp } from './support/app'
 import { withFakeChat } from './support/fake-chat'
 import { startFakeOllama } from './support/fake-ollama'
+import { sessionTotals } from './support/accounts'
 import { logRows, settle } from './support/log'
+import { countRows, refuseInserts } from './support/tables'
 import { seedUser } from './support/users'
 
 const prices = { 'priced-model': { input: 2, output: 8 }, 'glob-*': { input: 1, output: 1 }, 'glob-special': { input: 10, output: 0 } }
@@ -128,11 +130,11 @@ describe('what is logged', () => {
     for (let i = 0; i < 3; i++)
       await complete(session.accessToken, { model: 'priced-model', promptTokens: 100, completionTokens: 50 })
     await settle(rt)
-    const row = rt.db.query('SELECT * FROM sessions WHERE id = ?').get(session.sessionId) as Record<string, number>
-    expect(row.request_count).toBe(3)
-    expect(row.total_tokens).toBe(450)
-    expect(row.total_cost).toBeCloseTo((3 * (100 * 2 + 50 * 8)) / 1e6, 12)
-    expect(row.last_seen_at).toBeGreaterThanOrEqual(before - 5)
+    const row = await sessionTotals(rt, session.sessionId)
+    expect(row.requests).toBe(3)
+    expect(row.tokens).toBe(450)
+    expect(row.cost).toBeCloseTo((3 * (100 * 2 + 50 * 8)) / 1e6, 12)
+    expect(row.lastSeenAt).toBeGreaterThanOrEqual(before - 5)
     expect(await logRows(rt, (row) => row.sessionId === session.sessionId)).toHaveLength(3)
   })
 })
@@ -294,12 +296,12 @@ describe('the batched writer', () => {
     await new Promise((resolve) => setImmediate(resolve))
     await Bun.sleep(10)
     expect(await logRows(other.rt)).toHaveLength(20)
-    const db = other.rt.db
+    // The store closes last, after the runtime's closers: count the rows just before it does.
     let rows = 0
-    const closeDb = db.close.bind(db)
-    db.close = (...args) => {
-      rows = db.query<{ n: number }, []>('SELECT count(*) AS n FROM request_logs').get()!.n
-      return closeDb(...args)
+    const closeStore = other.rt.store.close
+    other.rt.store.close = async () => {
+      rows = await countRows(other.rt, 'request_logs')
+      return closeStore()
     }
     await other.close()
     expect(rows).toBe(25)
@@ -307,7 +309,7 @@ describe('the batched writer', () => {
 
   test('a batch the database refuses is kept and written once it accepts again', async () => {
     const other = await testApp({ LOG_FLUSH_MS: '60000' })
-    other.rt.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON request_logs BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+    const accept = await refuseInserts(other.rt, 'request_logs', 'disk full')
     const errors: string[] = []
     const consoleError = console.error
     console.error = (...args: unknown[]) => void errors.push(args.join(' '))
@@ -319,7 +321,7 @@ describe('the batched writer', () => {
     }
     expect(errors.join('\n')).toContain('request log: writing 3 rows failed (disk full); will retry')
     expect(await logRows(other.rt)).toHaveLength(0)
-    other.rt.db.exec('DROP TRIGGER refuse')
+    await accept()
     await other.call('/api/auth/health/')
     await settle(other.rt)
     expect(await logRows(other.rt)).toHaveLength(4)

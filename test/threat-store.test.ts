@@ -1,12 +1,10 @@
 // The threat store's contract (rt.store.threats), whatever database is behind it: recording,
 // listing newest first with filters and paging, resolving once, and the unblock requests.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { loadConfig } from '../src/config'
-import { startRuntime } from '../src/runtime'
-import { TEST_SECRET } from './support/app'
+import { testRuntime } from './support/app'
 import { recordedThreats } from './support/threats'
 
-const rt = await startRuntime(loadConfig({ DATABASE_URL: 'sqlite://:memory:', SECRET_KEY: TEST_SECRET }))
+const rt = await testRuntime()
 const threats = rt.store.threats
 afterAll(() => rt.close())
 

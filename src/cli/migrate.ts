@@ -1,7 +1,6 @@
-// `migrate`: apply pending migrations and exit.
+// `migrate`: apply pending migrations (SQLite or PostgreSQL, as DATABASE_URL says) and exit.
 import { loadConfig } from '../config'
-import { migrate as applyMigrations } from '../db/migrate'
-import { openDatabase } from '../db/sqlite/database'
+import { openStore } from '../db/open'
 import type { Command } from './command'
 
 export const migrate: Command = {
@@ -10,9 +9,8 @@ export const migrate: Command = {
   usage: 'migrate',
   options: {},
   async run() {
-    const db = openDatabase(loadConfig().database)
-    const applied = applyMigrations(db)
-    db.close()
+    const { store, applied } = await openStore(loadConfig().database)
+    await store.close()
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date')
   },
 }

@@ -27,13 +27,13 @@ export const unblockCommand: Command = {
       if (error instanceof InvalidField) throw new UsageError(`--email ${error.problem}`)
       throw error
     }
-    const { path } = loadConfig().database
-    if (path === ':memory:') {
+    const database = loadConfig().database
+    if (database.kind === 'sqlite' && database.path === ':memory:') {
       console.error('DATABASE_URL is an in-memory database, which no running server shares: set the server\'s DATABASE_URL')
       return 1
     }
-    if (!existsSync(resolve(path))) {
-      console.error(`no database at ${resolve(path)}: run this where the server runs, with its DATABASE_URL`)
+    if (database.kind === 'sqlite' && !existsSync(resolve(database.path))) {
+      console.error(`no database at ${resolve(database.path)}: run this where the server runs, with its DATABASE_URL`)
       return 1
     }
     const rt = await commandRuntime()

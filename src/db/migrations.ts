@@ -1,15 +1,32 @@
-// The numbered migrations, imported as text so that `bun build --compile` embeds them.
-// A new migration is a new file in db/migrations/ and a new line here.
-import init from '../../db/migrations/0001_init.sql' with { type: 'text' }
-import rollups from '../../db/migrations/0003_rollups.sql' with { type: 'text' }
-import emailVerified from '../../db/migrations/0004_email_verified.sql' with { type: 'text' }
-import logsByUser from '../../db/migrations/0005_logs_by_user.sql' with { type: 'text' }
-import signInUnblocks from '../../db/migrations/0006_sign_in_unblocks.sql' with { type: 'text' }
+// The numbered migrations of each dialect, imported as text so that `bun build --compile` embeds
+// them. Both dialects carry the same numbers: a new migration is a file in db/migrations/sqlite/
+// and one in db/migrations/postgres/, and a line in each list here.
+import sqliteInit from '../../db/migrations/sqlite/0001_init.sql' with { type: 'text' }
+import sqliteRollups from '../../db/migrations/sqlite/0003_rollups.sql' with { type: 'text' }
+import sqliteEmailVerified from '../../db/migrations/sqlite/0004_email_verified.sql' with { type: 'text' }
+import sqliteLogsByUser from '../../db/migrations/sqlite/0005_logs_by_user.sql' with { type: 'text' }
+import sqliteSignInUnblocks from '../../db/migrations/sqlite/0006_sign_in_unblocks.sql' with { type: 'text' }
+import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
+import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
+import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
+import postgresLogsByUser from '../../db/migrations/postgres/0005_logs_by_user.sql' with { type: 'text' }
+import postgresSignInUnblocks from '../../db/migrations/postgres/0006_sign_in_unblocks.sql' with { type: 'text' }
 
-export const migrations: { name: string; sql: string }[] = [
-  { name: '0001_init', sql: init },
-  { name: '0003_rollups', sql: rollups },
-  { name: '0004_email_verified', sql: emailVerified },
-  { name: '0005_logs_by_user', sql: logsByUser },
-  { name: '0006_sign_in_unblocks', sql: signInUnblocks },
-]
+export type Migration = { name: string; sql: string }
+
+export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
+  sqlite: [
+    { name: '0001_init', sql: sqliteInit },
+    { name: '0003_rollups', sql: sqliteRollups },
+    { name: '0004_email_verified', sql: sqliteEmailVerified },
+    { name: '0005_logs_by_user', sql: sqliteLogsByUser },
+    { name: '0006_sign_in_unblocks', sql: sqliteSignInUnblocks },
+  ],
+  postgres: [
+    { name: '0001_init', sql: postgresInit },
+    { name: '0003_rollups', sql: postgresRollups },
+    { name: '0004_email_verified', sql: postgresEmailVerified },
+    { name: '0005_logs_by_user', sql: postgresLogsByUser },
+    { name: '0006_sign_in_unblocks', sql: postgresSignInUnblocks },
+  ],
+}

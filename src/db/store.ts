@@ -1,8 +1,8 @@
 // The storage of the whole product behind one object: one store per feature, each an interface
 // that takes and returns that feature's own types (times in ms since the epoch), so that nothing
-// above it knows which database holds the data. The runtime holds the chosen implementation
-// (src/db/sqlite/ today). Features move behind it one at a time; those not moved yet still
-// take the SQLite handle (`rt.db`). Each feature's interface lives in src/db/stores/: in the
+// above it knows which database holds the data. The runtime holds the implementation that
+// DATABASE_URL chose (src/db/sqlite/ or src/db/postgres/, opened by ./open.ts). Each feature's
+// interface lives in src/db/stores/: in the
 // feature's own folder it would make an import cycle (the feature imports the runtime, which
 // imports this file).
 import type { AccountStore } from './stores/accounts'
@@ -31,4 +31,12 @@ export type Store = {
   admin: AdminStore
   accounts: AccountStore
   telemetry: TelemetryStore
+  /**
+   * How long a statement may wait for another process's lock on the whole database before it
+   * fails as busy (SQLite's one writer at a time). PostgreSQL locks rows, never the whole
+   * database, so there it changes nothing.
+   */
+  setLockTimeout(ms: number): void
+  /** Writes what is still kept for later (see ./deferred.ts), then closes the connections. */
+  close(): Promise<void>
 }

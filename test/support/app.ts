@@ -1,12 +1,13 @@
-// Builds a fresh app over an in-memory database for one test file.
+// Builds a fresh app over an empty database (./database.ts: SQLite in memory, or a PostgreSQL schema).
 import { createApp, type AppOptions } from '../../src/app'
 import { loadConfig } from '../../src/config'
 import { startRuntime } from '../../src/runtime'
+import { testDatabaseUrl } from './database'
 
 export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789'
 
 export async function testApp(env: Record<string, string> = {}, options: AppOptions = {}) {
-  const config = loadConfig({ DATABASE_URL: 'sqlite://:memory:', SECRET_KEY: TEST_SECRET, ...env })
+  const config = loadConfig({ DATABASE_URL: await testDatabaseUrl(), SECRET_KEY: TEST_SECRET, ...env })
   const rt = await startRuntime(config)
   const app = createApp(rt, options)
   const call = (path: string, init: RequestInit & { json?: unknown; token?: string } = {}) => {
@@ -25,4 +26,9 @@ export async function testApp(env: Record<string, string> = {}, options: AppOpti
     )
   }
   return { rt, app, call, close: () => rt.close() }
+}
+
+/** A runtime alone (no app) over an empty database, for the store contract tests. */
+export async function testRuntime(env: Record<string, string> = {}) {
+  return startRuntime(loadConfig({ DATABASE_URL: await testDatabaseUrl(), SECRET_KEY: TEST_SECRET, ...env }))
 }

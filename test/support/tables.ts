@@ -1,84 +1,125 @@
 // The raw reads and writes that tests need and no store offers: whole-table counts and sums,
 // the rollups recomputed from the raw log, threat rows changed the way the protection feature
 // and admins change them. In one place, so that the test files build no SQL and reach into no
-// database handle themselves.
+// database handle themselves. Each runs on SQLite and on PostgreSQL (./raw.ts).
 import type { Runtime } from '../../src/runtime'
+import { handleOf } from '../../src/db/open'
+import { dialectOf, raw, timeValue } from './raw'
 
-/** How many rows of `table` match `where` (SQL written by the test helper's callers as a constant). */
-export const countRows = (rt: Runtime, table: string, where = '1 = 1') =>
-  rt.db.query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get()!.n
+/** How many rows of `table` match `where` (SQL written by the test helper's callers as a constant, in both dialects). */
+export const countRows = async (rt: Runtime, table: string, where = 'true') =>
+  (await raw<{ n: number }>(rt, { sqlite: `SELECT count(*) AS n FROM ${table} WHERE ${where}`, postgres: `SELECT count(*)::int AS n FROM ${table} WHERE ${where}` }))[0]!.n
 
 /** The sum of one column over a whole table (null for no rows). */
-export const sumColumn = (rt: Runtime, table: string, column: string) =>
-  rt.db.query<{ n: number | null }, []>(`SELECT sum(${column}) AS n FROM ${table}`).get()!.n
+export const sumColumn = async (rt: Runtime, table: string, column: string) =>
+  (await raw<{ n: number | null }>(rt, { sqlite: `SELECT sum(${column}) AS n FROM ${table}`, postgres: `SELECT sum(${column})::float8 AS n FROM ${table}` }))[0]!.n
 
 /** The distinct values of one column of a table. */
-export const distinctValues = (rt: Runtime, table: string, column: string) =>
-  rt.db.query<{ value: string }, []>(`SELECT DISTINCT ${column} AS value FROM ${table}`).all().map((row) => row.value)
+export const distinctValues = async (rt: Runtime, table: string, column: string) =>
+  (await raw<{ value: string }>(rt, `SELECT DISTINCT ${column} AS value FROM ${table}`)).map((row) => row.value)
 
 /** The id of one user made by populate-dashboard-data. */
-export const someGeneratedUserId = (rt: Runtime) =>
-  rt.db.query<{ id: string }, []>('SELECT id FROM users WHERE generated = 1 LIMIT 1').get()!.id
+export const someGeneratedUserId = async (rt: Runtime) =>
+  (await raw<{ id: string }>(rt, { sqlite: 'SELECT id FROM users WHERE generated = 1 LIMIT 1', postgres: 'SELECT id FROM users WHERE generated LIMIT 1' }))[0]!.id
 
 export type ThreatRow = { type: string; severity: string; userId: string | null; createdAt: number; resolved: boolean }
 
 /** Writes threat rows directly, at the times given (the monitor would stamp them now). */
-export function insertThreatRows(rt: Runtime, rows: ThreatRow[]) {
-  const insert = rt.db.query('INSERT INTO threats (type, severity, user_id, created_at, resolved) VALUES (?, ?, ?, ?, ?)')
-  for (const row of rows) insert.run(row.type, row.severity, row.userId, row.createdAt, row.resolved ? 1 : 0)
+export async function insertThreatRows(rt: Runtime, rows: ThreatRow[]) {
+  for (const row of rows)
+    await raw(
+      rt,
+      { sqlite: 'INSERT INTO threats (type, severity, user_id, created_at, resolved) VALUES (?, ?, ?, ?, ?)', postgres: 'INSERT INTO threats (type, severity, user_id, created_at, resolved) VALUES (?, ?, ?, ?, ?::int::boolean)' },
+      row.type,
+      row.severity,
+      row.userId,
+      timeValue(rt, row.createdAt),
+      row.resolved ? 1 : 0,
+    )
 }
 
 /** Changes every threat of one severity: resolves it, gives it another type, or deletes it. */
 export const threatsOfSeverity = (rt: Runtime, severity: string) => ({
-  resolve: (now: number) => rt.db.query('UPDATE threats SET resolved = 1, resolved_at = ? WHERE severity = ?').run(now, severity),
-  retype: (type: string) => rt.db.query('UPDATE threats SET type = ? WHERE severity = ?').run(type, severity),
-  delete: () => rt.db.query('DELETE FROM threats WHERE severity = ?').run(severity),
+  resolve: (now: number) =>
+    raw(rt, { sqlite: 'UPDATE threats SET resolved = 1, resolved_at = ? WHERE severity = ?', postgres: 'UPDATE threats SET resolved = true, resolved_at = ? WHERE severity = ?' }, timeValue(rt, now), severity),
+  retype: (type: string) => raw(rt, 'UPDATE threats SET type = ? WHERE severity = ?', type, severity),
+  delete: () => raw(rt, 'DELETE FROM threats WHERE severity = ?', severity),
 })
 
 /** Every rollup row recomputed from request_logs with GROUP BY; returns the rows that differ (at most ten). */
-export function rollupsDisagreeingWithTheLog(rt: Runtime) {
+export async function rollupsDisagreeingWithTheLog(rt: Runtime) {
+  const postgres = dialectOf(rt) === 'postgres'
   const differences: unknown[] = []
-  const compare = (label: string, rollup: string, raw: string) => {
+  // Every value as a number or text: PostgreSQL's bigints and times are cast, SQLite's are numbers already.
+  const ms = (column: string) => (postgres ? `(extract(epoch from ${column}) * 1000)::float8` : column)
+  const num = (expression: string) => (postgres ? `(${expression})::float8` : expression)
+  const compare = async (label: string, rollup: string, computedSql: string) => {
     // Sums of floats in another order (and minus generated rows) differ in the last digits.
     const round = (v: unknown) => (typeof v !== 'number' ? v : Math.abs(v) < 1e-9 ? 0 : Number(v.toPrecision(9)))
     const key = (row: Record<string, unknown>) => JSON.stringify(Object.values(row).map(round))
-    const stored = new Set(rt.db.query<Record<string, unknown>, []>(rollup).all().map(key))
-    const computed = rt.db.query<Record<string, unknown>, []>(raw).all().map(key)
+    const stored = new Set((await raw(rt, rollup)).map(key))
+    const computed = (await raw(rt, computedSql)).map(key)
     if (stored.size !== computed.length) differences.push(`${label}: ${stored.size} rollup rows, ${computed.length} computed`)
     for (const row of computed) if (!stored.has(row)) differences.push(`${label}: ${row}`)
   }
+  const ok = postgres ? "count(*) FILTER (WHERE r.outcome = 'ok')" : "sum(r.outcome = 'ok')"
   for (const grain of [3_600_000, 86_400_000])
     for (const user of ['r.user_id', "''"]) {
-      const from = `FROM request_logs r WHERE ${user === "''" ? '1 = 1' : 'r.user_id IS NOT NULL'}`
-      const bucket = `r.created_at - r.created_at % ${grain}`
+      const from = `FROM request_logs r WHERE ${user === "''" ? 'true' : 'r.user_id IS NOT NULL'}`
+      const bucket = postgres ? `floor(extract(epoch from r.created_at) * 1000 / ${grain}) * ${grain}` : `r.created_at - r.created_at % ${grain}`
       const where = `WHERE grain = ${grain} AND ${user === "''" ? "user_id = ''" : "user_id <> ''"}`
-      compare(
+      await compare(
         `traffic ${grain} ${user}`,
-        `SELECT user_id, bucket, requests, successes, prompt_tokens, completion_tokens, cost, latency_ms_sum FROM rollup_traffic ${where} ORDER BY 1, 2`,
-        `SELECT ${user}, ${bucket}, count(*), sum(r.outcome = 'ok'), sum(r.prompt_tokens), sum(r.completion_tokens), sum(r.cost), sum(r.latency_ms) ${from} GROUP BY 1, 2`,
+        `SELECT user_id, ${ms('bucket')}, ${num('requests')}, ${num('successes')}, ${num('prompt_tokens')}, ${num('completion_tokens')}, cost, latency_ms_sum FROM rollup_traffic ${where} ORDER BY 1, 2`,
+        `SELECT ${user}, ${num(bucket)}, ${num('count(*)')}, ${num(ok)}, ${num('sum(r.prompt_tokens)')}, ${num('sum(r.completion_tokens)')}, sum(r.cost), sum(r.latency_ms) ${from} GROUP BY 1, 2`,
       )
-      compare(
+      await compare(
         `models ${grain} ${user}`,
-        `SELECT user_id, bucket, model, requests FROM rollup_models ${where}`,
-        `SELECT ${user}, ${bucket}, r.model, count(*) ${from} AND r.model IS NOT NULL GROUP BY 1, 2, 3`,
+        `SELECT user_id, ${ms('bucket')}, model, ${num('requests')} FROM rollup_models ${where}`,
+        `SELECT ${user}, ${num(bucket)}, r.model, ${num('count(*)')} ${from} AND r.model IS NOT NULL GROUP BY 1, 2, 3`,
       )
-      compare(
+      await compare(
         `countries ${grain} ${user}`,
-        `SELECT user_id, bucket, country, requests FROM rollup_countries ${where}`,
-        `SELECT ${user}, ${bucket}, r.country, count(*) ${from} AND r.country IS NOT NULL GROUP BY 1, 2, 3`,
+        `SELECT user_id, ${ms('bucket')}, country, ${num('requests')} FROM rollup_countries ${where}`,
+        `SELECT ${user}, ${num(bucket)}, r.country, ${num('count(*)')} ${from} AND r.country IS NOT NULL GROUP BY 1, 2, 3`,
       )
-      compare(
+      await compare(
         `errors ${grain} ${user}`,
-        `SELECT user_id, bucket, label, requests FROM rollup_errors ${where}`,
-        `SELECT ${user}, ${bucket}, CASE WHEN r.status >= 400 THEN CAST(r.status AS TEXT) ELSE coalesce(r.error_type, r.outcome) END,
-                count(*) ${from} AND r.outcome <> 'ok' GROUP BY 1, 2, 3`,
+        `SELECT user_id, ${ms('bucket')}, label, ${num('requests')} FROM rollup_errors ${where}`,
+        `SELECT ${user}, ${num(bucket)}, CASE WHEN r.status >= 400 THEN CAST(r.status AS TEXT) ELSE coalesce(r.error_type, r.outcome) END,
+                ${num('count(*)')} ${from} AND r.outcome <> 'ok' GROUP BY 1, 2, 3`,
       )
     }
-  compare(
+  const day = postgres ? "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')" : "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')"
+  const errors = postgres ? "count(*) FILTER (WHERE outcome <> 'ok')" : "sum(outcome <> 'ok')"
+  await compare(
     'model_usage_daily',
-    'SELECT day, model, requests, errors, prompt_tokens, completion_tokens, cost, latency_ms_sum FROM model_usage_daily',
-    `SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), model, count(*), sum(outcome <> 'ok'), sum(prompt_tokens),
-            sum(completion_tokens), sum(cost), sum(latency_ms) FROM request_logs WHERE model IS NOT NULL GROUP BY 1, 2`,
+    `SELECT ${postgres ? "to_char(day, 'YYYY-MM-DD')" : 'day'}, model, ${num('requests')}, ${num('errors')}, ${num('prompt_tokens')}, ${num('completion_tokens')}, cost, latency_ms_sum FROM model_usage_daily`,
+    `SELECT ${day}, model, ${num('count(*)')}, ${num(errors)}, ${num('sum(prompt_tokens)')},
+            ${num('sum(completion_tokens)')}, sum(cost), sum(latency_ms) FROM request_logs WHERE model IS NOT NULL GROUP BY 1, 2`,
   )
   return differences.slice(0, 10)
+}
+
+/** The plan the database chooses for a query, as text (on PostgreSQL with sequential scans discouraged, as on a large table). */
+export async function queryPlan(rt: Runtime, query: string): Promise<string> {
+  const handle = handleOf(rt.store)
+  if (handle.dialect === 'sqlite')
+    return handle.db.query<{ detail: string }, []>(`EXPLAIN QUERY PLAN ${query}`).all().map((row) => row.detail).join('; ')
+  return handle.sql.begin(async (tx) => {
+    await tx.unsafe('SET LOCAL enable_seqscan = off')
+    const rows = (await tx.unsafe(`EXPLAIN ${query}`)) as { 'QUERY PLAN': string }[]
+    return rows.map((row) => row['QUERY PLAN']).join('; ')
+  })
+}
+
+/** Makes the database refuse every insert into `table` with `message` (a full disk, say); returns how to undo it. */
+export async function refuseInserts(rt: Runtime, table: string, message: string): Promise<() => Promise<void>> {
+  if (dialectOf(rt) === 'sqlite') {
+    await raw(rt, `CREATE TRIGGER refuse BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END`)
+    return async () => void (await raw(rt, 'DROP TRIGGER refuse'))
+  }
+  await raw(rt, `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${message}'; END $$`)
+  await raw(rt, `CREATE TRIGGER refuse BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse()`)
+  return async () => void (await raw(rt, `DROP TRIGGER refuse ON ${table}; DROP FUNCTION refuse()`))
 }

@@ -19,7 +19,9 @@ export type OpenOptions = {
   busyTimeoutMs?: number
 }
 
-export function openDatabase(location: DatabaseLocation, options: OpenOptions = {}): Database {
+export type SqliteLocation = Extract<DatabaseLocation, { kind: 'sqlite' }>
+
+export function openDatabase(location: SqliteLocation, options: OpenOptions = {}): Database {
   const memory = location.path === ':memory:'
   const path = memory ? ':memory:' : resolve(process.cwd(), location.path)
   if (!memory) {
@@ -50,7 +52,7 @@ export function openDatabase(location: DatabaseLocation, options: OpenOptions = 
   return db
 }
 
-const unusable = (location: DatabaseLocation, error: unknown) =>
+const unusable = (location: SqliteLocation, error: unknown) =>
   new ConfigError('DATABASE_URL', `an SQLite database this process can open and write (${(error as Error).message})`, `sqlite://${location.path}`)
 
 export function setBusyTimeout(db: Database, ms: number) {

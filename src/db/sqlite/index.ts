@@ -1,5 +1,6 @@
 // The whole Store on one SQLite database (bun:sqlite, the embedded default).
 import type { Database } from 'bun:sqlite'
+import { deferredWrites } from '../deferred'
 import type { Store } from '../store'
 import { sqliteAccounts } from './accounts'
 import { sqliteAdmin } from './admin'
@@ -10,6 +11,7 @@ import { sqlitePopulate } from './populate'
 import { sqliteSettings } from './settings'
 import { sqliteTelemetry } from './telemetry'
 import { sqliteThreats } from './threats'
+import { setBusyTimeout } from './database'
 
 export function sqliteStore(db: Database): Store {
   return {
@@ -22,5 +24,10 @@ export function sqliteStore(db: Database): Store {
     admin: sqliteAdmin(db),
     accounts: sqliteAccounts(db),
     telemetry: sqliteTelemetry(db),
+    setLockTimeout: (ms) => setBusyTimeout(db, ms),
+    async close() {
+      await deferredWrites(db).drain()
+      db.close()
+    },
   }
 }

@@ -1,12 +1,12 @@
-// Applies pending migrations in order, each inside its own transaction, recording each one.
+// Applies pending SQLite migrations in order, each inside its own transaction, recording each one.
 // Each transaction takes the write lock before it looks (IMMEDIATE), so processes that start
 // together on a new database (the server and a CLI command, say) apply each migration once.
 // One already applied is skipped before any lock is asked for: starting on an up-to-date
 // database writes nothing, so it does not wait for another process's write lock.
 import type { Database } from 'bun:sqlite'
-import { migrations as embedded } from './migrations'
+import { migrations as embedded } from '../migrations'
 
-export function migrate(db: Database, migrations = embedded): string[] {
+export function migrate(db: Database, migrations = embedded.sqlite): string[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)')
   const isApplied = db.query<{ name: string }, [string]>('SELECT name FROM schema_migrations WHERE name = ?')
   const applied: string[] = []

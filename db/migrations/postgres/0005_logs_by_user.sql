@@ -1,0 +1,3 @@
+-- The admin's request log filtered by user, newest first, a page at a time: read straight from
+-- this index instead of sorting all of that user's rows for each page.
+CREATE INDEX request_logs_user_id ON request_logs (user_id, id);

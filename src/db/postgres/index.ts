@@ -1,0 +1,21 @@
+// The whole Store on PostgreSQL (Bun's built-in SQL client), for deployments of several replicas.
+import type { SQL } from 'bun'
+import type { Store } from '../store'
+import { postgresSettings } from './settings'
+
+export function postgresStore(sql: SQL): Store {
+  const notYet = new Proxy({}, { get: (_, name) => { throw new Error(`not on PostgreSQL yet: ${String(name)}`) } }) as never
+  return {
+    settings: postgresSettings(sql),
+    dashboard: notYet,
+    populate: notYet,
+    feedback: notYet,
+    threats: notYet,
+    keys: notYet,
+    admin: notYet,
+    accounts: notYet,
+    telemetry: notYet,
+    setLockTimeout: () => {},
+    close: () => sql.close(),
+  }
+}
