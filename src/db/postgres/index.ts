@@ -1,9 +1,11 @@
 // The whole Store on PostgreSQL (Bun's built-in SQL client), for deployments of several replicas.
 import type { SQL } from 'bun'
 import type { Store } from '../store'
+import { BackgroundWrites } from './background'
 import { postgresSettings } from './settings'
 
 export function postgresStore(sql: SQL): Store {
+  const background = new BackgroundWrites()
   const notYet = new Proxy({}, { get: (_, name) => { throw new Error(`not on PostgreSQL yet: ${String(name)}`) } }) as never
   return {
     settings: postgresSettings(sql),
@@ -16,6 +18,9 @@ export function postgresStore(sql: SQL): Store {
     accounts: notYet,
     telemetry: notYet,
     setLockTimeout: () => {},
-    close: () => sql.close(),
+    async close() {
+      await background.drain()
+      await sql.close()
+    },
   }
 }
