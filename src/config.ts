@@ -117,7 +117,6 @@ function database(env: Env): DatabaseLocation {
   } catch {
     throw new ConfigError('DATABASE_URL', `${databaseExpected} (this postgres:// URL could not be read)`)
   }
-  if (!url.hostname) throw new ConfigError('DATABASE_URL', `${databaseExpected} (this postgres:// URL has no host)`)
   const schema = url.searchParams.get('schema') ?? undefined
   if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
     throw new ConfigError('DATABASE_URL', '?schema= to name a schema: letters, digits and _, not starting with a digit')

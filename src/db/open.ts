@@ -25,7 +25,7 @@ export async function openStore(location: DatabaseLocation, options: OpenOptions
   if (location.kind === 'postgres') {
     const sql = await openPostgres(location)
     try {
-      const applied = await migratePostgres(sql)
+      const applied = await migratePostgres(sql, location.schema)
       const store = postgresStore(sql)
       handles.set(store, { dialect: 'postgres', sql })
       return { store, applied }

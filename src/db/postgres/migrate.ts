@@ -8,12 +8,15 @@ import { migrations as embedded } from '../migrations'
 /** The advisory lock's key: any number, the same in every replica ("ai-studio migrate"). */
 const MIGRATION_LOCK = 0x41_49_53_4d
 
-export async function migrate(sql: SQL, migrations = embedded.postgres): Promise<string[]> {
+/** `schema`: the URL's `?schema=`, made here when it does not exist yet. */
+export async function migrate(sql: SQL, schema?: string, migrations = embedded.postgres): Promise<string[]> {
   if (await upToDate(sql, migrations)) return []
   const connection = await sql.reserve()
   try {
     await connection`SELECT pg_advisory_lock(${MIGRATION_LOCK})`
     try {
+      // The name was checked by loadConfig (letters, digits and _), so it can stand in the text.
+      if (schema) await connection.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
       await connection.unsafe('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL)')
       const done = new Set((await connection`SELECT name FROM schema_migrations`).map((row: { name: string }) => row.name))
       const applied: string[] = []
