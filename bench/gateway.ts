@@ -1,8 +1,11 @@
 // Streaming chat through the gateway against the same fake upstream reached directly (its
 // OpenAI-compatible endpoint, as a real Ollama serves it), through the Portkey gateway and
 // through a bare Bun pass-through proxy (bench/passthrough.ts: the floor for any Bun gateway).
+// The gateway runs twice, on SQLite and on PostgreSQL (BENCH_POSTGRES_URL, default this
+// machine's database `test`, in a schema of its own dropped afterwards; BENCH_POSTGRES=0 skips it).
 // Each party runs in its own process; this process only generates load and measures.
 // Prints requests/s, time to first byte p50/p99 and the added latency, as ratios to direct.
+import { SQL } from 'bun'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -52,6 +55,8 @@ type Samples = { ttft: number[]; total: number[]; failed: number; seconds: numbe
 type Result = { rps: number; ttftP50: number; ttftP99: number; totalP50: number; failed: number }
 
 const root = join(import.meta.dir, '..')
+const postgresUrl = process.env.BENCH_POSTGRES === '0' ? undefined : (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
+const postgresSchema = `bench_gateway_${process.pid}`
 const children: Bun.Subprocess[] = []
 
 function start(cmd: string[], env: Record<string, string> = {}) {
@@ -105,30 +110,41 @@ function summary({ ttft, total, failed, seconds }: Samples): Result {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-'))
-  const [fakePort, gatewayPort, portkeyPort, proxyPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
+  const [fakePort, gatewayPort, postgresGatewayPort, portkeyPort, proxyPort] = await Promise.all(Array.from({ length: 5 }, freePort))
   const fakeUrl = `http://127.0.0.1:${fakePort}`
+  const admin = postgresUrl ? new SQL(postgresUrl) : undefined
   try {
-    // A user with an API key in a database file that the gateway process then opens.
-    const env = { DATABASE_URL: `sqlite://${join(dir, 'bench.db')}`, SECRET_KEY: SECRET }
-    const rt = await startRuntime(loadConfig(env))
-    const { apiKey } = await seedUser(rt)
-    await rt.close()
-
     start(['bun', 'test/support/fake-ollama.ts', '--port', String(fakePort)])
-    start(['bun', 'src/index.ts', 'serve'], {
-      ...env,
-      PORT: String(gatewayPort),
-      HOST: '127.0.0.1',
-      OLLAMA_BASE_URL: fakeUrl,
-      RATE_LIMIT_CHAT: '0',
-      // One user is every client here: the cap stays on (its cost counts) but above any scenario's clients.
-      MAX_CONCURRENT_REQUESTS: '1000',
-      NODE_ENV: 'production',
-    })
+    /** A gateway over `databaseUrl`, with a user whose API key is returned. */
+    const gateway = async (databaseUrl: string, port: number) => {
+      const env = { DATABASE_URL: databaseUrl, SECRET_KEY: SECRET }
+      const rt = await startRuntime(loadConfig(env))
+      const { apiKey } = await seedUser(rt)
+      await rt.close()
+      start(['bun', 'src/index.ts', 'serve'], {
+        ...env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        OLLAMA_BASE_URL: fakeUrl,
+        RATE_LIMIT_CHAT: '0',
+        // One user is every client here: the cap stays on (its cost counts) but above any scenario's clients.
+        MAX_CONCURRENT_REQUESTS: '1000',
+        NODE_ENV: 'production',
+      })
+      await waitFor(`http://127.0.0.1:${port}/api/auth/health`)
+      return apiKey
+    }
+    const apiKey = await gateway(`sqlite://${join(dir, 'bench.db')}`, gatewayPort)
+    let postgresApiKey: string | undefined
+    if (postgresUrl && admin) {
+      await admin.unsafe(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`)
+      const url = new URL(postgresUrl)
+      url.searchParams.set('schema', postgresSchema)
+      postgresApiKey = await gateway(url.toString(), postgresGatewayPort)
+    }
     start(['bun', 'node_modules/@portkey-ai/gateway/build/start-server.js', `--port=${portkeyPort}`, '--headless'])
     start(['bun', 'bench/passthrough.ts', '--port', String(proxyPort), '--upstream', fakeUrl])
     await waitFor(`${fakeUrl}/api/version`)
-    await waitFor(`http://127.0.0.1:${gatewayPort}/api/auth/health`)
     await waitFor(`http://127.0.0.1:${portkeyPort}/`, 30_000)
     await waitFor(`http://127.0.0.1:${proxyPort}/api/version`)
 
@@ -136,6 +152,9 @@ async function main() {
     const targets: Target[] = [
       { name: 'direct', url: `${fakeUrl}/v1/chat/completions`, headers: json },
       { name: 'gateway', url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${apiKey}` } },
+      ...(postgresApiKey
+        ? [{ name: 'gateway on PostgreSQL', url: `http://127.0.0.1:${postgresGatewayPort}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${postgresApiKey}` } }]
+        : []),
       {
         name: 'portkey',
         url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`,
@@ -175,6 +194,13 @@ async function main() {
         ])
       }
       const gateway = results.get('gateway')!
+      const onPostgres = results.get('gateway on PostgreSQL')
+      if (onPostgres) {
+        const relative = onPostgres.rps / gateway.rps
+        verdicts.push(
+          `${relative >= 0.95 ? 'PASS' : 'MISS'} ${scenario.name}, ${scenario.clients} clients: the gateway on PostgreSQL keeps ${(relative * 100).toFixed(1)} % of its throughput on SQLite (budget ≥ 95 %)`,
+        )
+      }
       if (scenario.budget) {
         const ratio = gateway.rps / direct.rps
         const added = gateway.ttftP50 - direct.ttftP50
@@ -196,6 +222,8 @@ async function main() {
     for (const child of children) child.kill()
     await Promise.all(children.map((child) => child.exited))
     rmSync(dir, { recursive: true, force: true })
+    await admin?.unsafe(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`)
+    await admin?.close()
   }
 }
 
