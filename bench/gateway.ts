@@ -110,7 +110,7 @@ function summary({ ttft, total, failed, seconds }: Samples): Result {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-'))
-  const [fakePort, gatewayPort, postgresGatewayPort, portkeyPort, proxyPort] = await Promise.all(Array.from({ length: 5 }, freePort))
+  const [fakePort, gatewayPort, postgresGatewayPort, portkeyPort, proxyPort] = (await Promise.all(Array.from({ length: 5 }, () => freePort()))) as [number, number, number, number, number]
   const fakeUrl = `http://127.0.0.1:${fakePort}`
   const admin = postgresUrl ? new SQL(postgresUrl) : undefined
   try {
