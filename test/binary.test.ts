@@ -1,11 +1,13 @@
 // Builds the single executable and runs it alone in an empty folder: no node_modules, no source.
-import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pkg from '../package.json'
+import { loadConfig } from '../src/config'
+import { startRuntime } from '../src/runtime'
 import { buildBinary } from './support/binary'
+import { logRows } from './support/log'
 import { freePort, run, waitFor } from './support/process'
 
 const folder = mkdtempSync(join(tmpdir(), 'studio-binary-'))
@@ -152,10 +154,10 @@ describe('the compiled binary, alone in an empty folder', () => {
     expect(output).toContain('stopped cleanly')
   })
 
-  test('flushed the request log on SIGTERM, countries included', () => {
-    const db = new Database(join(folder, 'data', 'studio.db'), { readonly: true })
-    const countries = db.query<{ country: string | null }, []>('SELECT country FROM request_logs').all().map((r) => r.country)
-    db.close()
+  test('flushed the request log on SIGTERM, countries included', async () => {
+    const reader = await startRuntime(loadConfig({ DATABASE_URL: `sqlite://${join(folder, 'data', 'studio.db')}` }))
+    const countries = (await logRows(reader)).map((row) => row.country)
+    await reader.close()
     expect(countries).toContain('United States (US)')
     expect(countries).toContain('Germany (DE)')
   })

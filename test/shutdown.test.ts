@@ -2,7 +2,6 @@
 // afterwards; while it drains, new requests (on new and on kept-alive connections) get 503 with
 // `Connection: close`; streams still open at SHUTDOWN_TIMEOUT_MS end with an error event and
 // [DONE]. The batch window is set far beyond the tests, so only the shutdown flush writes rows.
-import { Database } from 'bun:sqlite'
 import { afterAll, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
@@ -11,6 +10,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../src/config'
 import { startRuntime } from '../src/runtime'
 import { startFakeOllama } from './support/fake-ollama'
+import { logRows } from './support/log'
 import { freePort, waitFor } from './support/process'
 import { chunksOf, parseSse } from './support/sse'
 import { seedUser } from './support/users'
@@ -53,12 +53,13 @@ async function startServer(name: string, env: Record<string, string> = {}) {
   })()
   const base = `http://127.0.0.1:${port}`
   await waitFor(`${base}/api/auth/health/`)
-  const rows = () => {
-    const db = new Database(database, { readonly: true })
+  /** The request log as the server left it, read through a runtime of our own on its database. */
+  const rows = async (): Promise<LogRow[]> => {
+    const reader = await startRuntime(loadConfig({ DATABASE_URL: `sqlite://${database}` }))
     try {
-      return db.query<LogRow, []>('SELECT path, status, error_type, outcome FROM request_logs ORDER BY id').all()
+      return (await logRows(reader)).map(({ path, status, errorType, outcome }) => ({ path, status, errorType, outcome }))
     } finally {
-      db.close()
+      await reader.close()
     }
   }
   return {
@@ -76,7 +77,7 @@ async function startServer(name: string, env: Record<string, string> = {}) {
   }
 }
 
-type LogRow = { path: string; status: number; error_type: string | null; outcome: string }
+type LogRow = { path: string; status: number; errorType: string | null; outcome: string }
 
 /** One HTTP/1.1 connection kept alive between requests, as browsers and SDKs keep theirs. */
 async function keptAliveConnection(port: number) {
@@ -151,12 +152,10 @@ test(
     expect(await server.exited).toBe(0)
     expect(output()).toContain('stopped cleanly')
 
-    const logged = rows()
-    const db = new Database(join(folder, 'load.db'), { readonly: true })
-    const rolledUp = db
-      .query<{ n: number }, []>("SELECT sum(requests) AS n FROM rollup_traffic WHERE grain = 3600000 AND user_id = ''")
-      .get()!.n
-    db.close()
+    const logged = await rows()
+    const reader = await startRuntime(loadConfig({ DATABASE_URL: `sqlite://${join(folder, 'load.db')}` }))
+    const rolledUp = (await reader.store.dashboard.logCounts(0)).total
+    await reader.close()
     expect(refused).toBeGreaterThan(0)
     expect(logged.length).toBe(answered)
     expect(rolledUp).toBe(answered)
@@ -212,15 +211,15 @@ test(
       expect(output()).toContain('stopped cleanly')
       await until(() => fake.aborted.length === 2, 'Ollama seeing both chats aborted')
 
-      const logged = rows().filter((row) => !row.path.startsWith('/api/auth/health')) // the readiness probe
+      const logged = (await rows()).filter((row) => !row.path.startsWith('/api/auth/health')) // the readiness probe
       expect(logged).toHaveLength(5)
       expect(logged).toEqual(
         expect.arrayContaining([
-          { path: '/v1/health', status: 200, error_type: null, outcome: 'ok' },
-          { path: '/v1/health', status: 503, error_type: 'server_shutting_down', outcome: 'server_error' },
-          { path: '/v1/models', status: 503, error_type: 'server_shutting_down', outcome: 'server_error' },
-          { path: '/v1/chat/completions', status: 200, error_type: 'server_shutting_down', outcome: 'server_error' },
-          { path: '/v1/chat/completions', status: 503, error_type: 'server_shutting_down', outcome: 'server_error' },
+          { path: '/v1/health', status: 200, errorType: null, outcome: 'ok' },
+          { path: '/v1/health', status: 503, errorType: 'server_shutting_down', outcome: 'server_error' },
+          { path: '/v1/models', status: 503, errorType: 'server_shutting_down', outcome: 'server_error' },
+          { path: '/v1/chat/completions', status: 200, errorType: 'server_shutting_down', outcome: 'server_error' },
+          { path: '/v1/chat/completions', status: 503, errorType: 'server_shutting_down', outcome: 'server_error' },
         ]),
       )
     } finally {
@@ -252,8 +251,8 @@ test(
       // Far less than SHUTDOWN_TIMEOUT_MS: shutdown waited for the stream, not for the deadline.
       expect(performance.now() - terminatedAt).toBeLessThan(20_000)
       expect(output()).toContain('stopped cleanly')
-      expect(rows().filter((row) => row.path === '/v1/chat/completions')).toEqual([
-        { path: '/v1/chat/completions', status: 200, error_type: null, outcome: 'ok' },
+      expect((await rows()).filter((row) => row.path === '/v1/chat/completions')).toEqual([
+        { path: '/v1/chat/completions', status: 200, errorType: null, outcome: 'ok' },
       ])
       expect(fake.aborted).toHaveLength(0)
     } finally {
@@ -288,8 +287,8 @@ test(
       // The deadline, half a second for the endings, and the closing: under Docker's 10 s grace period with the default 8 s.
       expect(performance.now() - terminatedAt).toBeLessThan(1500 + 500 + 1000)
       expect(output()).toContain('stopped cleanly')
-      expect(rows().filter((row) => row.path === '/v1/chat/completions')).toEqual([
-        { path: '/v1/chat/completions', status: 200, error_type: 'server_shutting_down', outcome: 'server_error' },
+      expect((await rows()).filter((row) => row.path === '/v1/chat/completions')).toEqual([
+        { path: '/v1/chat/completions', status: 200, errorType: 'server_shutting_down', outcome: 'server_error' },
       ])
       socket.end()
     } finally {
