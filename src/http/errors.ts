@@ -91,8 +91,25 @@ function describeValidation(error: ValidationError): { message: string; param: s
   return { message: `Invalid ${error.type} field '${where}': ${detail}`, param }
 }
 
+/**
+ * PostgreSQL out of reach: the connection refused, closed or timed out, the server shutting
+ * down or out of connections. A 503 the client may retry (on another replica), not a bug.
+ */
+function databaseUnreachable(error: unknown) {
+  const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown }
+  return (
+    (typeof code === 'string' && /^ERR_POSTGRES_(CONNECTION_|.*TIMEOUT)/.test(code)) ||
+    (typeof errno === 'string' && /^(08|57P0|53300)/.test(errno))
+  )
+}
+
 function toHttpError(code: string | number, error: unknown): HttpError {
   if (error instanceof HttpError) return error
+  if (databaseUnreachable(error))
+    return new HttpError(503, 'The database cannot be reached; try again in a moment', {
+      code: 'database_unavailable',
+      headers: { 'retry-after': '1' },
+    })
   if (error instanceof ValidationError) {
     const { message, param } = describeValidation(error)
     return new HttpError(400, message, { param, code: 'invalid_value' })
