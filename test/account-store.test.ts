@@ -4,8 +4,9 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { sha256 } from '../src/auth/crypto'
 import type { NewUser } from '../src/auth/store'
-import { setActiveOnly } from './support/accounts'
+import { lookupPlans, setActiveOnly } from './support/accounts'
 import { testRuntime } from './support/app'
+import { recordedLastUse } from './support/keys'
 
 const rt = await testRuntime()
 const accounts = rt.store.accounts
@@ -52,6 +53,12 @@ describe('users', () => {
     expect(await accounts.findUserByEmail('ada@example.com')).toEqual(user)
     expect(await accounts.insertUser(newUser({ email: 'ada@example.com' }), 6_000)).toBeUndefined()
     expect(await accounts.findUserByEmail('nobody@example.com')).toBeUndefined()
+  })
+
+  test('inserts of one email at once: exactly one gets the user', async () => {
+    const inserted = await Promise.all(Array.from({ length: 10 }, () => accounts.insertUser(newUser({ email: 'race@example.com' }), 1_000)))
+    expect(inserted.filter(Boolean)).toHaveLength(1)
+    expect((await accounts.findUserByEmail('race@example.com'))!.id).toBe(inserted.find(Boolean)!.id)
   })
 
   test('a profile fills only a missing name and avatar', async () => {
@@ -115,6 +122,16 @@ describe('sessions', () => {
     expect((await accounts.sessionHolder(user.id, sessionId))!.sessionRevokedAt).toBe(3_000)
   })
 
+  test('two rotations of one token at once: one rotates, the other finds it spent and revokes the session', async () => {
+    const { user, sessionId, hash } = await signedIn()
+    const token = (await accounts.findRefreshToken(hash))!
+    const rotations = await Promise.all(
+      ['a', 'b'].map((name) => accounts.rotateRefreshToken(token, hash, { hash: sha256(`racer-${name}`), expiresAt: 2_000 + HOUR }, 2_000)),
+    )
+    expect(rotations.map((rotation) => rotation.outcome).sort()).toEqual(['reused', 'rotated'])
+    expect((await accounts.sessionHolder(user.id, sessionId))!.sessionRevokedAt).toBe(2_000)
+  })
+
   test('an expired token, or a deactivated user, is spent but gets no successor', async () => {
     const { hash } = await signedIn()
     const token = (await accounts.findRefreshToken(hash))!
@@ -147,10 +164,19 @@ describe('API keys', () => {
       lastUsedAt: null,
     })
     expect(await accounts.apiKeyHolder(sha256('unknown'))).toBeUndefined()
+    // Recording is not awaited (it must not delay the request): wait until the stored time changes.
     accounts.recordApiKeyUse(key.id, 100_000)
     accounts.recordApiKeyUse(key.id, 130_000)
+    expect(await recordedLastUse(rt, key.id)).toBe(100_000)
     expect((await accounts.apiKeyHolder(sha256('k2')))!.lastUsedAt).toBe(100_000)
     accounts.recordApiKeyUse(key.id, 160_001)
-    expect((await accounts.apiKeyHolder(sha256('k2')))!.lastUsedAt).toBe(160_001)
+    expect(await recordedLastUse(rt, key.id, 100_000)).toBe(160_001)
+  })
+})
+
+describe('indexes', () => {
+  test('every sign-in and per-request lookup reads an index, never the whole table', async () => {
+    // SQLite says SCAN, PostgreSQL Seq Scan, for a read of the whole table.
+    for (const [lookup, plan] of Object.entries(await lookupPlans(rt))) expect(`${lookup}: ${plan}`).not.toMatch(/Seq Scan|\bSCAN\b/)
   })
 })

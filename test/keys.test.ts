@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { createApiKey, MAX_KEYS } from '../src/keys/service'
 import { testApp } from './support/app'
-import { expireKey, storedKeyHash } from './support/keys'
+import { expireKey, recordedLastUse, storedKeyHash } from './support/keys'
 import { seedUser } from './support/users'
 
 const { rt, call, close } = await testApp()
@@ -42,6 +42,8 @@ describe('create', () => {
     const res = await call('/api/auth/me/', { token: key })
     expect(res.status).toBe(200)
     expect((await res.json()).email).toBe('alice@example.com')
+    // The use is recorded without holding up the request: once it is stored, the list shows it.
+    expect(await recordedLastUse(rt, id)).toBeNumber()
     const listed = (await list(alice)).find((entry) => entry.id === id)!
     expect(listed.lastUsedAt).toBeString()
     // a key can manage keys too, as a JWT can

@@ -99,15 +99,17 @@ export async function createSuperuser(
   checkPassword(input.password)
   const name = input.name === undefined ? undefined : normaliseName(input.name)
   const passwordHash = await hashPassword(input.password)
-  const existing = await rt.store.accounts.findUserByEmail(email)
-  if (existing) {
-    await rt.store.accounts.promoteToAdmin(existing.id, { passwordHash, name }, Date.now())
-    const selfRegistered = existing.provider === 'email' && !existing.emailVerified
-    return { user: (await rt.store.accounts.findUserByEmail(email))!, created: false, selfRegistered }
+  const found = await rt.store.accounts.findUserByEmail(email)
+  if (!found) {
+    const user = await rt.store.accounts.insertUser(
+      { email, passwordHash, name: name ?? '', avatarUrl: null, provider: 'email', role: 'admin', emailVerified: true },
+      Date.now(),
+    )
+    if (user) return { user, created: true, selfRegistered: false }
   }
-  const user = await rt.store.accounts.insertUser(
-    { email, passwordHash, name: name ?? '', avatarUrl: null, provider: 'email', role: 'admin', emailVerified: true },
-    Date.now(),
-  )
-  return { user: user!, created: true, selfRegistered: false }
+  // The account existed, or was made meanwhile (a concurrent sign-up or create-superuser took the email).
+  const existing = found ?? (await rt.store.accounts.findUserByEmail(email))!
+  await rt.store.accounts.promoteToAdmin(existing.id, { passwordHash, name }, Date.now())
+  const selfRegistered = existing.provider === 'email' && !existing.emailVerified
+  return { user: (await rt.store.accounts.findUserByEmail(email))!, created: false, selfRegistered }
 }

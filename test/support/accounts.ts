@@ -1,9 +1,10 @@
 // What the accounts tests check or change below the store interface: the sessions a user has
 // (no API lists them), a user switched off or on without the revocations an admin's deactivation
-// makes (to show the per-request check alone refuses them), and refresh tokens moved past their
-// expiry. The one place their SQL lives.
+// makes (to show the per-request check alone refuses them), refresh tokens moved past their
+// expiry, and the plans of the lookups made at sign-in and on every request. The one place their SQL lives.
 import type { Runtime } from '../../src/runtime'
 import { raw, timeValue } from './raw'
+import { queryPlan } from './tables'
 
 export type StoredSession = { provider: string; ip: string | null; userAgent: string | null; country: string | null; revokedAt: number | null }
 
@@ -36,3 +37,21 @@ export const sessionTotals = async (rt: Runtime, sessionId: string) =>
       sessionId,
     )
   )[0]!
+
+/**
+ * The plans of the lookups made at sign-in and on every request (by email, identity, refresh
+ * token, session, API key hash; a user's live keys), by name, to show an index is behind each.
+ */
+export async function lookupPlans(rt: Runtime): Promise<Record<string, string>> {
+  const lookups = {
+    userByEmail: "SELECT * FROM users WHERE email = 'a@example.com'",
+    userByIdentity: "SELECT u.* FROM identities i JOIN users u ON u.id = i.user_id WHERE i.provider = 'github' AND i.subject = '42'",
+    refreshToken: "SELECT r.session_id, s.user_id FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.token_hash = 'h'",
+    sessionHolder: "SELECT u.id, s.revoked_at FROM users u JOIN sessions s ON s.user_id = u.id WHERE u.id = 'u' AND s.id = 's'",
+    apiKeyHolder: "SELECT u.id, k.id FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = 'h'",
+    liveKeys: "SELECT count(*) FROM api_keys WHERE user_id = 'u' AND revoked_at IS NULL",
+  }
+  const plans: Record<string, string> = {}
+  for (const [name, query] of Object.entries(lookups)) plans[name] = await queryPlan(rt, query)
+  return plans
+}

@@ -8,3 +8,19 @@ export const storedKeyHash = async (rt: Runtime, id: string) =>
 
 export const expireKey = async (rt: Runtime, id: string, at = Date.now() - 1) =>
   void (await raw(rt, 'UPDATE api_keys SET expires_at = ? WHERE id = ?', timeValue(rt, at), id))
+
+/**
+ * When the key was last used, as stored, once it differs from `previous`: recording a use is
+ * bookkeeping the request does not wait for (on PostgreSQL it lands a moment later). Gives up
+ * after `timeoutMs` and returns what is stored then.
+ */
+export async function recordedLastUse(rt: Runtime, id: string, previous: number | null = null, timeoutMs = 2_000) {
+  const read = async () => (await raw<{ at: number | null }>(rt, 'SELECT last_used_at AS at FROM api_keys WHERE id = ?', id))[0]?.at ?? null
+  const deadline = Date.now() + timeoutMs
+  let at = await read()
+  while (at === previous && Date.now() < deadline) {
+    await Bun.sleep(5)
+    at = await read()
+  }
+  return at
+}

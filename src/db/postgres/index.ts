@@ -1,7 +1,9 @@
 // The whole Store on PostgreSQL (Bun's built-in SQL client), for deployments of several replicas.
 import type { SQL } from 'bun'
 import type { Store } from '../store'
+import { postgresAccounts } from './accounts'
 import { BackgroundWrites } from './background'
+import { postgresKeys } from './keys'
 import { postgresSettings } from './settings'
 
 export function postgresStore(sql: SQL): Store {
@@ -13,9 +15,9 @@ export function postgresStore(sql: SQL): Store {
     populate: notYet,
     feedback: notYet,
     threats: notYet,
-    keys: notYet,
+    keys: postgresKeys(sql),
     admin: notYet,
-    accounts: notYet,
+    accounts: postgresAccounts(sql, background),
     telemetry: notYet,
     setLockTimeout: () => {},
     async close() {

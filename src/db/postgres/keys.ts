@@ -1,0 +1,67 @@
+// The API-keys store on PostgreSQL. The limit of keys per user is counted and the key inserted
+// in one transaction holding the user's row: creations for one user (from any replica) take
+// turns, so concurrent ones never pass the limit.
+import type { SQL } from 'bun'
+import type { KeyStore, NewApiKey, StoredApiKey } from '../stores/keys'
+
+type ApiKeyRow = {
+  id: string
+  user_id: string
+  name: string
+  prefix: string
+  created_at: Date
+  last_used_at: Date | null
+  expires_at: Date | null
+}
+
+const columns = (sql: SQL) => sql`id, user_id, name, prefix, created_at, last_used_at, expires_at`
+
+const stored = (row: ApiKeyRow): StoredApiKey => ({
+  id: row.id,
+  userId: row.user_id,
+  name: row.name,
+  prefix: row.prefix,
+  createdAt: row.created_at.getTime(),
+  lastUsedAt: row.last_used_at?.getTime() ?? null,
+  expiresAt: row.expires_at?.getTime() ?? null,
+})
+
+export function postgresKeys(sql: SQL): KeyStore {
+  const countLive = async (tx: SQL, userId: string) =>
+    (await tx<{ n: number }[]>`SELECT count(*)::int AS n FROM api_keys WHERE user_id = ${userId} AND revoked_at IS NULL`)[0]!.n
+  const insert = async (tx: SQL, key: NewApiKey, now: number) =>
+    (
+      await tx<ApiKeyRow[]>`
+        INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at, expires_at)
+        VALUES (${Bun.randomUUIDv7()}, ${key.userId}, ${key.name}, ${key.prefix}, ${key.keyHash}, ${new Date(now)},
+                ${key.expiresAt === null ? null : new Date(key.expiresAt)})
+        RETURNING ${columns(tx)}`
+    )[0]!
+
+  return {
+    async insertBelowLimit(key, limit, now) {
+      return sql.begin(async (tx) => {
+        // The user's row, held to the end of the transaction: another creation for this user waits
+        // here until this one has inserted (NO KEY UPDATE: rows that merely refer to the user,
+        // such as a new session, are not held up).
+        await tx`SELECT 1 FROM users WHERE id = ${key.userId} FOR NO KEY UPDATE`
+        return (await countLive(tx, key.userId)) >= limit ? undefined : stored(await insert(tx, key, now))
+      })
+    },
+    async listLive(userId) {
+      return (
+        await sql<ApiKeyRow[]>`
+          SELECT ${columns(sql)} FROM api_keys WHERE user_id = ${userId} AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`
+      ).map(stored)
+    },
+    async countLive(userId) {
+      return countLive(sql, userId)
+    },
+    async revoke(userId, id, now) {
+      return (
+        (await sql`UPDATE api_keys SET revoked_at = ${new Date(now)} WHERE id = ${id} AND user_id = ${userId} AND revoked_at IS NULL`)
+          .count === 1
+      )
+    },
+  }
+}
