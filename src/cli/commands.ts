@@ -1,5 +1,6 @@
 // Every CLI command, in the order `--help` lists them.
 import type { Command } from './command'
+import { copyDataCommand } from './copy-data'
 import { createApiKeyCommand } from './create-api-key'
 import { createSuperuserCommand } from './create-superuser'
 import { healthcheck } from './healthcheck'
@@ -14,6 +15,7 @@ export const commands: Command[] = [
   createSuperuserCommand,
   createApiKeyCommand,
   populateDashboardData,
+  copyDataCommand,
   unblockCommand,
   healthcheck,
 ]

@@ -1,8 +1,9 @@
 // `populate-dashboard-data`: fills the dashboard with realistic mock traffic (a progress bar
 // on a terminal), or with --clear removes everything it ever generated and nothing else.
-import { populate, type Progress } from '../populate/generator'
+import { populate } from '../populate/generator'
 import { clearGenerated } from '../populate/clear'
 import { UsageError, type Command, type Flags } from './command'
+import { progressBar } from './progress-bar'
 import { commandRuntime } from './runtime'
 
 function count(flags: Flags, name: string, fallback: number, max: number): number {
@@ -11,25 +12,6 @@ function count(flags: Flags, name: string, fallback: number, max: number): numbe
   const value = Number(raw)
   if (!/^\d+$/.test(String(raw)) || value < 1 || value > max) throw new UsageError(`--${name} must be an integer from 1 to ${max}`)
   return value
-}
-
-/** A one-line bar redrawn in place on stderr, at most ten times a second. */
-function progressBar(): Progress {
-  if (!process.stderr.isTTY) return () => {}
-  const started = performance.now()
-  let drawn = 0
-  return (done, total) => {
-    const now = performance.now()
-    if (done < total && now - drawn < 100) return
-    drawn = now
-    const width = 30
-    const filled = Math.round((done / total) * width)
-    const seconds = ((now - started) / 1000).toFixed(1)
-    process.stderr.write(
-      `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor((done / total) * 100)}% ` +
-        `${done.toLocaleString('en')}/${total.toLocaleString('en')} requests ${seconds}s${done === total ? '\n' : ''}`,
-    )
-  }
 }
 
 export const populateDashboardData: Command = {
@@ -60,7 +42,7 @@ export const populateDashboardData: Command = {
         return
       }
       const started = performance.now()
-      const made = await populate(rt, rt.config.modelPrices, { days, users, requests }, progressBar())
+      const made = await populate(rt, rt.config.modelPrices, { days, users, requests }, progressBar('requests'))
       const seconds = ((performance.now() - started) / 1000).toFixed(1)
       console.log(
         `generated ${made.requests} requests over ${days} days for ${made.users} users (${made.sessions} sessions) in ${seconds}s`,
