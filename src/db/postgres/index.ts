@@ -1,8 +1,10 @@
 // The whole Store on PostgreSQL (Bun's built-in SQL client), for deployments of several replicas.
 import type { SQL } from 'bun'
 import type { Store } from '../store'
+import { postgresAdmin } from './admin'
 import { BackgroundWrites } from './background'
 import { postgresSettings } from './settings'
+import { postgresThreats } from './threats'
 
 export function postgresStore(sql: SQL): Store {
   const background = new BackgroundWrites()
@@ -12,9 +14,9 @@ export function postgresStore(sql: SQL): Store {
     dashboard: notYet,
     populate: notYet,
     feedback: notYet,
-    threats: notYet,
+    threats: postgresThreats(sql, background),
     keys: notYet,
-    admin: notYet,
+    admin: postgresAdmin(sql),
     accounts: notYet,
     telemetry: notYet,
     setLockTimeout: () => {},
