@@ -102,11 +102,13 @@ export async function threatRollupDisagreeingWithThreats(rt: Runtime) {
   const key = (row: Record<string, unknown>) => JSON.stringify(Object.values(row).map((value) => (typeof value === 'boolean' ? Number(value) : value)))
   const stored = (await raw(rt, {
     sqlite: 'SELECT grain, bucket, type, severity, resolved, threats FROM rollup_threats WHERE threats <> 0',
-    postgres: 'SELECT grain, (extract(epoch from bucket) * 1000)::float8 AS bucket, type, severity, resolved, threats::float8 FROM rollup_threats WHERE threats <> 0',
+    postgres: 'SELECT grain, (extract(epoch from bucket) * 1000)::float8 AS bucket, type, severity, resolved, threats::float8 AS threats FROM rollup_threats WHERE threats <> 0',
   })).map(key)
   const computed = (await raw(rt, {
-    sqlite: `SELECT g.grain, created_at - created_at % g.grain, type, severity, resolved <> 0, count(*) FROM threats, ${grains} GROUP BY 1, 2, 3, 4, 5`,
-    postgres: `SELECT g.grain, floor(extract(epoch from created_at) * 1000 / g.grain)::float8 * g.grain, type, severity, resolved, count(*)::float8
+    sqlite: `SELECT g.grain, created_at - created_at % g.grain AS bucket, type, severity, resolved <> 0 AS resolved, count(*) AS threats
+               FROM threats, ${grains} GROUP BY 1, 2, 3, 4, 5`,
+    postgres: `SELECT g.grain, floor(extract(epoch from created_at) * 1000 / g.grain)::float8 * g.grain AS bucket, type, severity, resolved,
+                      count(*)::float8 AS threats
                  FROM threats, ${grains} GROUP BY 1, 2, 3, 4, 5`,
   })).map(key)
   const differences = [...stored.filter((cell) => !computed.includes(cell)).map((cell) => `rollup only: ${cell}`), ...computed.filter((cell) => !stored.includes(cell)).map((cell) => `threats only: ${cell}`)]

@@ -5,6 +5,7 @@ import type { SQL } from 'bun'
 import type { Role } from '../stores/accounts'
 import type { AdminFeedback, AdminLog, AdminStore, AdminUser, UserChange } from '../stores/admin'
 import type { Outcome } from '../stores/telemetry'
+import { revokeCredentials } from './credentials'
 
 type UserRow = {
   id: string
@@ -109,12 +110,6 @@ const adminFeedback = (row: FeedbackRow): AdminFeedback => ({
   createdAt: row.created_at.getTime(),
   updatedAt: row.updated_at.getTime(),
 })
-
-/** Revokes every session and API key of the user (as ../sqlite/credentials.ts does); inside the transaction. */
-async function revokeCredentials(tx: SQL, userId: string, now: number) {
-  await tx`UPDATE sessions SET revoked_at = ${new Date(now)} WHERE user_id = ${userId} AND revoked_at IS NULL`
-  await tx`UPDATE api_keys SET revoked_at = ${new Date(now)} WHERE user_id = ${userId} AND revoked_at IS NULL`
-}
 
 /** `search` as typed: LIKE's wildcards and its escape character stand for themselves. */
 const containing = (search: string) => `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
