@@ -16,7 +16,11 @@ afterAll(async () => {
 const admin = await seedUser(rt, { role: 'admin' })
 const chat = (token: string, content = 'Hello there') =>
   call('/v1/chat/completions', { method: 'POST', token, json: { model: 'llama3.2', messages: [{ role: 'user', content }] } })
-const dashboardThreats = async () => (await (await call('/api/dashboard/?range=24h', { token: admin.accessToken })).json()).threats
+const dashboardThreats = async () => {
+  // Threats are written off the request path; listing them waits until what was recorded is written.
+  await recordedThreats(rt)
+  return (await (await call('/api/dashboard/?range=24h', { token: admin.accessToken })).json()).threats
+}
 
 describe('protection on the chat path', () => {
   test('61 chat requests in a minute: 60 pass, the 61st is 429 with the headers, and the dashboard shows a rate_limit threat', async () => {

@@ -2,6 +2,7 @@
 // listing newest first with filters and paging, resolving once, and the unblock requests.
 import { afterAll, describe, expect, test } from 'bun:test'
 import { testRuntime } from './support/app'
+import { queryPlan, threatRollupDisagreeingWithThreats } from './support/tables'
 import { recordedThreats } from './support/threats'
 
 const rt = await testRuntime()
@@ -46,6 +47,36 @@ describe('threat store', () => {
     expect(await threats.resolve(999_999, 'first@example.com', 3_000)).toBeUndefined()
     expect((await threats.list({ resolved: true, limit: 10 })).items.map((item) => item.id)).toEqual([threat!.id])
     expect((await threats.list({ resolved: false, limit: 10 })).total).toBe(2)
+  })
+
+  test('rollup_threats counts exactly the threats recorded and resolved (an hour and a day apart, in the same transaction)', async () => {
+    const hour = 3_600_000
+    const at = Date.UTC(2026, 1, 1, 23, 30)
+    for (const [i, severity] of (['low', 'low', 'critical'] as const).entries())
+      threats.record({ type: 'rate_limit', severity, address: '192.0.2.9', detail: 'flood' }, at + i * hour)
+    const recorded = (await threats.list({ type: 'rate_limit', limit: 10 })).items
+    await threats.resolve(recorded[1]!.id, 'first@example.com', at)
+    await threats.resolve(recorded[1]!.id, 'second@example.com', at)
+    expect(await threatRollupDisagreeingWithThreats(rt)).toEqual([])
+  })
+
+  test('threats that populate-dashboard-data adds and removes are counted in and out of rollup_threats', async () => {
+    const at = Date.UTC(2026, 2, 1)
+    const generated = { userId: null, address: '192.0.2.10', detail: 'generated' }
+    await rt.store.populate.insertThreats([
+      { ...generated, type: 'brute_force', severity: 'high', createdAt: at, resolvedAt: null },
+      { ...generated, type: 'brute_force', severity: 'high', createdAt: at + 1, resolvedAt: at + 2 },
+      { ...generated, type: 'rate_limit', severity: 'low', createdAt: at - 1, resolvedAt: null },
+    ])
+    expect(await threatRollupDisagreeingWithThreats(rt)).toEqual([])
+    expect((await rt.store.populate.deleteGeneratedAccounts()).threats).toBe(3)
+    expect(await threatRollupDisagreeingWithThreats(rt)).toEqual([])
+  })
+
+  test('the open threats, newest first (the admin list as it opens), come straight from an index, not from sorting every open threat', async () => {
+    const plan = await queryPlan(rt, 'SELECT * FROM threats WHERE resolved = false ORDER BY id DESC LIMIT 50')
+    expect(plan).toContain('threats_resolved_id')
+    expect(plan).not.toMatch(/TEMP B-TREE|Sort/)
   })
 
   test('unblock requests are read after the newest one seen; old ones are removed by the next request', async () => {

@@ -1,10 +1,15 @@
 // The raw reads and writes that tests need and no store offers: whole-table counts and sums,
-// the rollups recomputed from the raw log, threat rows changed the way the protection feature
-// and admins change them. In one place, so that the test files build no SQL and reach into no
-// database handle themselves. Each runs on SQLite and on PostgreSQL (./raw.ts).
+// the rollups recomputed from the raw log and the threats, threats put in at given times
+// (through the stores) and retyped (as a store would). In one place, so that the test files
+// build no SQL and reach into no database handle themselves. Each runs on SQLite and on PostgreSQL (./raw.ts).
 import type { Runtime } from '../../src/runtime'
 import { handleOf } from '../../src/db/open'
-import { dialectOf, raw, timeValue } from './raw'
+import { ThreatRollup, type CountedThreat } from '../../src/db/rollups'
+import { saveThreatRollup as savePostgresThreatRollup } from '../../src/db/postgres/threats'
+import { saveThreatRollup as saveSqliteThreatRollup } from '../../src/db/sqlite/threats'
+import type { Severity, ThreatType } from '../../src/threats/store'
+import { dialectOf, raw } from './raw'
+import { recordedThreats } from './threats'
 
 /** How many rows of `table` match `where` (SQL written by the test helper's callers as a constant, in both dialects). */
 export const countRows = async (rt: Runtime, table: string, where = 'true') =>
@@ -22,29 +27,93 @@ export const distinctValues = async (rt: Runtime, table: string, column: string)
 export const someGeneratedUserId = async (rt: Runtime) =>
   (await raw<{ id: string }>(rt, { sqlite: 'SELECT id FROM users WHERE generated = 1 LIMIT 1', postgres: 'SELECT id FROM users WHERE generated LIMIT 1' }))[0]!.id
 
-export type ThreatRow = { type: string; severity: string; userId: string | null; createdAt: number; resolved: boolean }
-
-/** Writes threat rows directly, at the times given (the monitor would stamp them now). */
-export async function insertThreatRows(rt: Runtime, rows: ThreatRow[]) {
-  for (const row of rows)
-    await raw(
-      rt,
-      { sqlite: 'INSERT INTO threats (type, severity, user_id, created_at, resolved) VALUES (?, ?, ?, ?, ?)', postgres: 'INSERT INTO threats (type, severity, user_id, created_at, resolved) VALUES (?, ?, ?, ?, ?::int::boolean)' },
-      row.type,
-      row.severity,
-      row.userId,
-      timeValue(rt, row.createdAt),
-      row.resolved ? 1 : 0,
-    )
+export type ThreatRow = {
+  type: ThreatType
+  severity: Severity
+  userId: string | null
+  createdAt: number
+  resolved: boolean
+  /** Made by populate-dashboard-data (added and removed by its store) rather than by the monitor. */
+  generated?: boolean
 }
 
-/** Changes every threat of one severity: resolves it, gives it another type, or deletes it. */
-export const threatsOfSeverity = (rt: Runtime, severity: string) => ({
-  resolve: (now: number) =>
-    raw(rt, { sqlite: 'UPDATE threats SET resolved = 1, resolved_at = ? WHERE severity = ?', postgres: 'UPDATE threats SET resolved = true, resolved_at = ? WHERE severity = ?' }, timeValue(rt, now), severity),
-  retype: (type: string) => raw(rt, 'UPDATE threats SET type = ? WHERE severity = ?', type, severity),
-  delete: () => raw(rt, 'DELETE FROM threats WHERE severity = ?', severity),
+let threatsInserted = 0
+
+/**
+ * Puts threats in the log at the times given (the monitor would stamp them now), through the
+ * stores, which keep rollup_threats: the threat store records them and resolves the resolved
+ * ones; the generated ones go through populate-dashboard-data's store.
+ */
+export async function insertThreatRows(rt: Runtime, rows: ThreatRow[]) {
+  const generated = rows.filter((row) => row.generated)
+  if (generated.length)
+    await rt.store.populate.insertThreats(
+      generated.map((row) => ({ ...row, address: '192.0.2.1', detail: 'generated', resolvedAt: row.resolved ? row.createdAt : null })),
+    )
+  const recorded = rows.filter((row) => !row.generated).map((row) => ({ ...row, detail: `inserted by a test (${++threatsInserted})` }))
+  for (const row of recorded) rt.store.threats.record({ type: row.type, severity: row.severity, userId: row.userId ?? undefined, detail: row.detail }, row.createdAt)
+  const resolve = new Set(recorded.filter((row) => row.resolved).map((row) => row.detail))
+  // The store lists what it has recorded: these threats are written by now.
+  for (const threat of await recordedThreats(rt))
+    if (resolve.has(threat.detail)) await rt.store.threats.resolve(threat.id, 'admin@example.com', threat.createdAt)
+}
+
+/** Changes every threat of one severity: resolves it (as an admin does) or gives it another type. */
+export const threatsOfSeverity = (rt: Runtime, severity: Severity) => ({
+  resolve: async (now: number) => {
+    for (const threat of await recordedThreats(rt, { severity, resolved: false })) await rt.store.threats.resolve(threat.id, 'admin@example.com', now)
+  },
+  /**
+   * No store changes a threat's type. This changes the rows, and moves their counts in
+   * rollup_threats as a store would: by the stores' own fold and writer, in one transaction.
+   */
+  retype: async (type: string) => {
+    /** Each threat's count, taken out of its cells and added to those of its new type. */
+    const moved = (threats: CountedThreat[]) => {
+      const rollup = new ThreatRollup()
+      for (const threat of threats) {
+        rollup.add(threat, -1)
+        rollup.add({ ...threat, type })
+      }
+      return rollup
+    }
+    const handle = handleOf(rt.store)
+    if (handle.dialect === 'sqlite')
+      return handle.db.transaction(() => {
+        const threats = handle.db
+          .query<Omit<CountedThreat, 'resolved'> & { resolved: number }, [string]>(
+            'SELECT type, severity, resolved, created_at AS createdAt FROM threats WHERE severity = ?',
+          )
+          .all(severity)
+        handle.db.query('UPDATE threats SET type = ? WHERE severity = ?').run(type, severity)
+        saveSqliteThreatRollup(handle.db, moved(threats.map((threat) => ({ ...threat, resolved: threat.resolved !== 0 }))))
+      })()
+    await handle.sql.begin(async (tx) => {
+      const threats = await tx`SELECT type, severity, resolved, created_at FROM threats WHERE severity = ${severity} FOR UPDATE`
+      await tx`UPDATE threats SET type = ${type} WHERE severity = ${severity}`
+      await savePostgresThreatRollup(tx, moved(threats.map((row: CountedThreat & { created_at: Date }) => ({ ...row, createdAt: row.created_at.getTime() }))))
+    })
+  },
 })
+
+/** rollup_threats recomputed from the threats table with GROUP BY; returns the cells that differ (at most ten). */
+export async function threatRollupDisagreeingWithThreats(rt: Runtime) {
+  const grains = '(SELECT 3600000 AS grain UNION ALL SELECT 86400000) g'
+  const key = (row: Record<string, unknown>) => JSON.stringify(Object.values(row).map((value) => (typeof value === 'boolean' ? Number(value) : value)))
+  const stored = (await raw(rt, {
+    sqlite: 'SELECT grain, bucket, type, severity, resolved, threats FROM rollup_threats WHERE threats <> 0',
+    postgres: 'SELECT grain, (extract(epoch from bucket) * 1000)::float8 AS bucket, type, severity, resolved, threats::float8 AS threats FROM rollup_threats WHERE threats <> 0',
+  })).map(key)
+  const computed = (await raw(rt, {
+    sqlite: `SELECT g.grain, created_at - created_at % g.grain AS bucket, type, severity, resolved <> 0 AS resolved, count(*) AS threats
+               FROM threats, ${grains} GROUP BY 1, 2, 3, 4, 5`,
+    postgres: `SELECT g.grain, floor(extract(epoch from created_at) * 1000 / g.grain)::float8 * g.grain AS bucket, type, severity, resolved,
+                      count(*)::float8 AS threats
+                 FROM threats, ${grains} GROUP BY 1, 2, 3, 4, 5`,
+  })).map(key)
+  const differences = [...stored.filter((cell) => !computed.includes(cell)).map((cell) => `rollup only: ${cell}`), ...computed.filter((cell) => !stored.includes(cell)).map((cell) => `threats only: ${cell}`)]
+  return differences.slice(0, 10)
+}
 
 /** Every rollup row recomputed from request_logs with GROUP BY; returns the rows that differ (at most ten). */
 export async function rollupsDisagreeingWithTheLog(rt: Runtime) {

@@ -2,9 +2,11 @@
 import type { SQL } from 'bun'
 import type { Store } from '../store'
 import { postgresAccounts } from './accounts'
+import { postgresAdmin } from './admin'
 import { BackgroundWrites } from './background'
 import { postgresKeys } from './keys'
 import { postgresSettings } from './settings'
+import { postgresThreats } from './threats'
 
 export function postgresStore(sql: SQL): Store {
   const background = new BackgroundWrites()
@@ -14,9 +16,9 @@ export function postgresStore(sql: SQL): Store {
     dashboard: notYet,
     populate: notYet,
     feedback: notYet,
-    threats: notYet,
+    threats: postgresThreats(sql, background),
     keys: postgresKeys(sql),
-    admin: notYet,
+    admin: postgresAdmin(sql),
     accounts: postgresAccounts(sql, background),
     telemetry: notYet,
     setLockTimeout: () => {},

@@ -1,6 +1,9 @@
 // The store of populate-dashboard-data on SQLite: its statements are prepared once per store.
+// Its threats are written by the threat store's functions (./threats.ts), which count them in
+// rollup_threats in the same transaction.
 import type { Database } from 'bun:sqlite'
 import type { PopulateStore } from '../stores/populate'
+import { addGeneratedThreats, deleteGeneratedThreats } from './threats'
 
 export function sqlitePopulate(db: Database): PopulateStore {
   const insertUser = db.query<unknown, [string, string, string, number]>(
@@ -11,11 +14,6 @@ export function sqlitePopulate(db: Database): PopulateStore {
     `INSERT INTO sessions (id, user_id, provider, ip, user_agent, country, created_at, last_seen_at, generated)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 1)`,
   )
-  const insertThreat = db.query<unknown, [string, string, string | null, string, string, number, number, number | null]>(
-    `INSERT INTO threats (type, severity, user_id, address, detail, created_at, resolved, resolved_at, generated)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)`,
-  )
-  const deleteThreats = db.query('DELETE FROM threats WHERE generated = 1')
   const deleteSessions = db.query('DELETE FROM sessions WHERE generated = 1')
   const deleteUnusedUsers = db.query(
     `DELETE FROM users WHERE generated = 1
@@ -36,15 +34,12 @@ export function sqlitePopulate(db: Database): PopulateStore {
     },
 
     async insertThreats(threats) {
-      db.transaction(() => {
-        for (const t of threats)
-          insertThreat.run(t.type, t.severity, t.userId, t.address, t.detail, t.createdAt, t.resolvedAt === null ? 0 : 1, t.resolvedAt)
-      })()
+      db.transaction(() => addGeneratedThreats(db, threats))()
     },
 
     async deleteGeneratedAccounts() {
       return db.transaction(() => {
-        const threats = deleteThreats.run().changes
+        const threats = deleteGeneratedThreats(db)
         const sessions = deleteSessions.run().changes
         const users = deleteUnusedUsers.run().changes
         const kept = countGeneratedUsers.get()!.n

@@ -1,0 +1,182 @@
+// The admin lists' store on PostgreSQL: users, request logs and feedback, keyset-paged by id.
+// Each filter is a fragment of its own, so each combination of filters is its own statement,
+// planned for that combination (the indexes behind them: db/migrations/postgres/0007_*.sql).
+import type { SQL } from 'bun'
+import type { Role } from '../stores/accounts'
+import type { AdminFeedback, AdminLog, AdminStore, AdminUser, UserChange } from '../stores/admin'
+import type { Outcome } from '../stores/telemetry'
+import { revokeCredentials } from './credentials'
+
+type UserRow = {
+  id: string
+  email: string
+  name: string
+  avatar_url: string | null
+  role: Role
+  provider: string
+  is_active: boolean
+  created_at: Date
+  last_login_at: Date | null
+}
+
+const adminUser = (row: UserRow): AdminUser => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  avatarUrl: row.avatar_url,
+  role: row.role,
+  provider: row.provider,
+  createdAt: row.created_at.getTime(),
+  lastLoginAt: row.last_login_at?.getTime() ?? null,
+  isActive: row.is_active,
+})
+
+/** A request_logs row with its user's email (bigints arrive as strings). */
+type LogRow = {
+  id: string
+  request_id: string
+  created_at: Date
+  method: string
+  path: string
+  status: number
+  latency_ms: number
+  user_id: string | null
+  user_email: string | null
+  api_key_id: string | null
+  session_id: string | null
+  model: string | null
+  upstream: string | null
+  completion_id: string | null
+  prompt_tokens: string
+  completion_tokens: string
+  total_tokens: string
+  ttft_ms: number | null
+  cost: number
+  country: string | null
+  ip: string | null
+  user_agent: string | null
+  error_type: string | null
+  outcome: Outcome
+}
+
+const adminLog = (row: LogRow): AdminLog => ({
+  id: Number(row.id),
+  requestId: row.request_id,
+  createdAt: row.created_at.getTime(),
+  method: row.method,
+  path: row.path,
+  status: row.status,
+  latencyMs: row.latency_ms,
+  userId: row.user_id,
+  userEmail: row.user_email,
+  apiKeyId: row.api_key_id,
+  sessionId: row.session_id,
+  model: row.model,
+  upstream: row.upstream,
+  completionId: row.completion_id,
+  promptTokens: Number(row.prompt_tokens),
+  completionTokens: Number(row.completion_tokens),
+  totalTokens: Number(row.total_tokens),
+  ttftMs: row.ttft_ms,
+  cost: row.cost,
+  country: row.country,
+  ip: row.ip,
+  userAgent: row.user_agent,
+  errorType: row.error_type,
+  outcome: row.outcome,
+})
+
+/** A feedback row with its user's email and the completion's model. */
+type FeedbackRow = {
+  id: string
+  completion_id: string
+  user_id: string
+  user_email: string | null
+  model: string | null
+  rating: number
+  comment: string | null
+  created_at: Date
+  updated_at: Date
+}
+
+const adminFeedback = (row: FeedbackRow): AdminFeedback => ({
+  id: Number(row.id),
+  completionId: row.completion_id,
+  userId: row.user_id,
+  userEmail: row.user_email,
+  model: row.model,
+  rating: row.rating,
+  comment: row.comment,
+  createdAt: row.created_at.getTime(),
+  updatedAt: row.updated_at.getTime(),
+})
+
+/** `search` as typed: LIKE's wildcards and its escape character stand for themselves. */
+const containing = (search: string) => `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
+export function postgresAdmin(sql: SQL): AdminStore {
+  const userById = async (tx: SQL, id: string) => {
+    const [row] = await tx`SELECT * FROM users WHERE id = ${id}`
+    return row ? adminUser(row as UserRow) : undefined
+  }
+  const logSelect = sql`SELECT l.*, u.email AS user_email FROM request_logs l LEFT JOIN users u ON u.id = l.user_id`
+
+  return {
+    async listUsers(filter) {
+      const matching = sql`WHERE true
+        ${filter.search ? sql`AND (email ILIKE ${containing(filter.search)} OR name ILIKE ${containing(filter.search)})` : sql``}
+        ${filter.role ? sql`AND role = ${filter.role}` : sql``}
+        ${filter.active !== undefined ? sql`AND is_active = ${filter.active}` : sql``}`
+      const [[{ total }], rows] = await Promise.all([
+        sql`SELECT count(*)::int AS total FROM users ${matching}`,
+        sql`SELECT * FROM users ${matching} ${filter.before ? sql`AND id < ${filter.before}` : sql``}
+            ORDER BY id DESC LIMIT ${filter.limit}`,
+      ])
+      return { total, items: (rows as UserRow[]).map(adminUser) }
+    },
+
+    async findUser(id) {
+      return userById(sql, id)
+    },
+
+    async updateUser(id, change: UserChange, now) {
+      return sql.begin(async (tx) => {
+        await tx`UPDATE users SET role = coalesce(${change.role ?? null}, role), is_active = coalesce(${change.isActive ?? null}, is_active)
+                  WHERE id = ${id}`
+        if (change.isActive === false) await revokeCredentials(tx, id, now)
+        return userById(tx, id)
+      })
+    },
+
+    async listLogs(filter) {
+      const rows = await sql`${logSelect} WHERE true
+        ${filter.userId ? sql`AND l.user_id = ${filter.userId}` : sql``}
+        ${filter.model ? sql`AND l.model = ${filter.model}` : sql``}
+        ${filter.status !== undefined ? sql`AND l.status = ${filter.status}` : sql``}
+        ${filter.outcome ? sql`AND l.outcome = ${filter.outcome}` : sql``}
+        ${filter.from !== undefined ? sql`AND l.created_at >= ${new Date(filter.from)}` : sql``}
+        ${filter.to !== undefined ? sql`AND l.created_at < ${new Date(filter.to)}` : sql``}
+        ${filter.before !== undefined ? sql`AND l.id < ${filter.before}` : sql``}
+        ORDER BY l.id DESC LIMIT ${filter.limit}`
+      return (rows as LogRow[]).map(adminLog)
+    },
+
+    async findLog(id) {
+      const [row] = await sql`${logSelect} WHERE l.id = ${id}`
+      return row ? adminLog(row as LogRow) : undefined
+    },
+
+    async listFeedback(filter) {
+      const matching = sql`WHERE true ${filter.rating !== undefined ? sql`AND f.rating = ${filter.rating}` : sql``}`
+      const [[{ total }], rows] = await Promise.all([
+        sql`SELECT count(*)::int AS total FROM feedback f ${matching}`,
+        sql`SELECT f.*, u.email AS user_email,
+                   (SELECT model FROM request_logs l WHERE l.completion_id = f.completion_id LIMIT 1) AS model
+              FROM feedback f LEFT JOIN users u ON u.id = f.user_id
+              ${matching} ${filter.before !== undefined ? sql`AND f.id < ${filter.before}` : sql``}
+             ORDER BY f.id DESC LIMIT ${filter.limit}`,
+      ])
+      return { total, items: (rows as FeedbackRow[]).map(adminFeedback) }
+    },
+  }
+}
