@@ -53,8 +53,16 @@ async function openStream(token: string) {
   const controller = new AbortController()
   const res = await post(cappedServer.url, token, { ...hello, stream: true }, controller.signal)
   expect(res.status).toBe(200)
-  await res.body!.getReader().read()
-  return { cancel: () => controller.abort() }
+  const reader = res.body!.getReader()
+  await reader.read()
+  // The handle keeps the reader (and through it the response) reachable until `cancel()`: Bun's
+  // fetch closes the connection of a response that is garbage-collected, which the gateway rightly
+  // takes for a client gone, freeing the slot early. Whenever a GC ran between opening the held
+  // streams and the request that should be refused, that request got the slot instead: a
+  // non-streamed one then waited for the fake's endless reply, the test timed out, and the slots
+  // it held turned the next tests' requests into 429s. (Seen after other files, whose garbage made
+  // a collection likely; reproduced every time with a `Bun.gc(true)` here.)
+  return { reader, cancel: () => controller.abort() }
 }
 
 /**
