@@ -1,6 +1,8 @@
 // The feedback store's contract (rt.store.feedback), whatever database is behind it: one rating
-// per completion (a second replaces the first), and generated ratings removed without real ones.
+// per completion (a second replaces the first, also when both are saved at once), and generated
+// ratings removed without real ones.
 import { afterAll, describe, expect, test } from 'bun:test'
+import { DAY, HOUR } from '../src/http/dates'
 import { testRuntime } from './support/app'
 import { seedUser } from './support/users'
 
@@ -33,5 +35,18 @@ describe('feedback store', () => {
     expect(await feedback.deleteGenerated()).toBe(0)
     // The real rating is still there: saving it again replaces it.
     expect((await feedback.save({ completionId: 'chatcmpl-a', userId: user.userId, rating: 3, comment: null, now: 7_000 })).created).toBe(false)
+  })
+
+  test('ratings of one completion saved at once: one is created, the others replace it, the rollup counts one', async () => {
+    const day = 10 * DAY
+    const saves = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        feedback.save({ completionId: 'chatcmpl-race', userId: user.userId, rating: 1 + (i % 5), comment: null, now: day + i }),
+      ),
+    )
+    expect(saves.filter((save) => save.created)).toHaveLength(1)
+    expect(new Set(saves.map((save) => save.feedback.id)).size).toBe(1)
+    const counts = await rt.store.dashboard.ratingCounts({ scope: '', from: day, to: day + DAY, step: HOUR })
+    expect(counts.filter((count) => count.ratings !== 0).map((count) => count.ratings)).toEqual([1])
   })
 })

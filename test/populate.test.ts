@@ -7,13 +7,16 @@ import { join } from 'node:path'
 import { createApiKey } from '../src/keys/service'
 import { THREAT_TYPES } from '../src/threats/store'
 import { testApp } from './support/app'
+import { onPostgres, testDatabaseUrl } from './support/database'
 import { settle } from './support/log'
 import { countRows, distinctValues, rollupsDisagreeingWithTheLog, someGeneratedUserId, sumColumn } from './support/tables'
 import { run } from './support/process'
 import { seedUser } from './support/users'
 
 const folder = mkdtempSync(join(tmpdir(), 'studio-populate-'))
-const env = { DATABASE_URL: `sqlite://${join(folder, 'studio.db')}`, SECRET_KEY: 'populate-test-secret-0123456789abcdef' }
+/** A database the command and the app share: an SQLite file, or a PostgreSQL schema. */
+const databaseUrl = async (file: string) => (onPostgres ? await testDatabaseUrl() : `sqlite://${join(folder, file)}`)
+const env = { DATABASE_URL: await databaseUrl('studio.db'), SECRET_KEY: 'populate-test-secret-0123456789abcdef' }
 const studio = (...args: string[]) =>
   run([process.execPath, join(import.meta.dir, '..', 'src', 'index.ts'), 'populate-dashboard-data', ...args], { cwd: folder, env })
 afterAll(() => rmSync(folder, { recursive: true, force: true }))
@@ -80,7 +83,7 @@ describe('populate-dashboard-data', () => {
 
   test.skipIf(!Bun.which('script'))('draws a progress bar on a terminal (stderr), none when piped', async () => {
     const command = `${process.execPath} ${join(import.meta.dir, '..', 'src', 'index.ts')} populate-dashboard-data --days 1 --users 1 --requests 30000`
-    const options = { cwd: folder, env: { ...env, DATABASE_URL: `sqlite://${join(folder, 'tty.db')}` } }
+    const options = { cwd: folder, env: { ...env, DATABASE_URL: await databaseUrl('tty.db') } }
     const terminal = await run(['script', '-qec', command, '/dev/null'], options)
     expect(terminal.code).toBe(0)
     expect(terminal.stdout).toMatch(/\r\[#+-*\] \d+% [\d,]+\/30,000 requests/)

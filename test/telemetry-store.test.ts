@@ -1,12 +1,20 @@
 // The telemetry store's contract (rt.store.telemetry), whatever database is behind it: a batch's
 // rows, rollups and sessions' totals go in together; rollup-only rows are counted but not kept;
-// generated rows come out of the rollups again; pruning removes the oldest rows only.
+// generated rows come out of the rollups again; pruning removes the oldest rows only; several
+// replicas writing at once leave rollups that agree with the rows.
 import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Slice } from '../src/db/stores/dashboard'
 import { DAY, HOUR } from '../src/http/dates'
 import type { LogRow } from '../src/telemetry/store'
-import { testRuntime } from './support/app'
+import { TEST_SECRET, testRuntime } from './support/app'
+import { onPostgres, testDatabaseUrl } from './support/database'
 import { logRows } from './support/log'
+import type { ReplicaPlan, ReplicaWrote } from './support/log-replica'
+import { run } from './support/process'
+import { countRows, rollupsDisagreeingWithTheLog, sumColumn } from './support/tables'
 
 const rt = await testRuntime()
 afterAll(() => rt.close())
@@ -71,4 +79,43 @@ describe('telemetry store', () => {
     expect((await logRows(rt)).length).toBe(kept)
     expect(await requests()).toBe(totals)
   })
+})
+
+describe('several replicas writing at once', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'studio-replicas-'))
+  afterAll(() => rmSync(folder, { recursive: true, force: true }))
+
+  test('batches of four processes, four at a time each, interleaved: the rollups and sessions agree with the rows', async () => {
+    // One database for all: a PostgreSQL schema of its own, or an SQLite file.
+    const url = onPostgres ? await testDatabaseUrl() : `sqlite://${join(folder, 'replicas.db')}`
+    const shared = await testRuntime({ DATABASE_URL: url })
+    try {
+      const users = Array.from({ length: 4 }, (_, i) => ({ id: Bun.randomUUIDv7(), email: `replica-${i}@example.com`, name: 'R', createdAt: at('2025-08-01T00:00:00Z') }))
+      const sessions = users.flatMap((user) => [0, 1].map(() => ({ id: Bun.randomUUIDv7(), userId: user.id })))
+      await shared.store.populate.insertAccounts(
+        users,
+        sessions.map((s) => ({ ...s, provider: 'email', ip: '127.0.0.1', userAgent: 'test', country: null, createdAt: at('2025-08-01T00:00:00Z') })),
+      )
+      const from = at('2025-08-02T22:00:00Z')
+      const plan: ReplicaPlan = { startAt: Date.now() + 2_000, batches: 24, rowsPerBatch: 150, inFlight: 4, from, hours: 4, sessions }
+      const replica = join(import.meta.dir, 'support', 'log-replica.ts')
+      const env = { DATABASE_URL: url, SECRET_KEY: TEST_SECRET }
+      const runs = await Promise.all(Array.from({ length: 4 }, () => run([process.execPath, replica, JSON.stringify(plan)], { env })))
+      for (const { code, stderr } of runs) expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+      const wrote = runs.map(({ stdout }) => JSON.parse(stdout) as ReplicaWrote)
+      const total = (key: keyof ReplicaWrote) => wrote.reduce((sum, w) => sum + w[key], 0)
+      expect(total('rows')).toBe(4 * 24 * 150)
+
+      expect(await rollupsDisagreeingWithTheLog(shared)).toEqual([])
+      expect(await countRows(shared, 'request_logs')).toBe(total('rows'))
+      const window: Slice = { scope: '', from, to: from + 4 * HOUR, step: DAY }
+      const series = await shared.store.dashboard.trafficSeries(window)
+      expect(series.reduce((sum, bucket) => sum + bucket.requests, 0)).toBe(total('rows'))
+      expect(series.reduce((sum, bucket) => sum + bucket.tokens, 0)).toBe(total('tokens'))
+      expect(await sumColumn(shared, 'sessions', 'request_count')).toBe(total('withSession'))
+      expect(await shared.store.dashboard.activeUsers(window)).toBe(4)
+    } finally {
+      await shared.close()
+    }
+  }, 60_000)
 })

@@ -3,7 +3,7 @@
 // an hourly and a daily bucket, once for its user and once for everyone (user_id ''). Adding
 // with sign -1 takes rows back out (populate-dashboard-data --clear). Kept in JS, beside the
 // store implementations (src/db/<dialect>/), so every dialect applies the same increments;
-// ratings' fold is in ./rollups.ts.
+// ratings' fold is in ./rollups.ts. Also what a batch adds to each session's totals.
 import { floorTo, HOUR } from '../http/dates'
 import { GRAINS } from './rollups'
 import type { LogRow } from './stores/telemetry'
@@ -123,4 +123,21 @@ function merge(into: Cell, from: Cell) {
   }
   for (const [country, n] of from.countries) bump(into.countries, country, n)
   for (const [label, n] of from.errors) bump(into.errors, label, n)
+}
+
+export type SessionTotals = { requests: number; tokens: number; cost: number; lastSeen: number }
+
+/** What the rows add to each session they name. */
+export function sessionTotals(rows: LogRow[]): Map<string, SessionTotals> {
+  const totals = new Map<string, SessionTotals>()
+  for (const row of rows) {
+    if (!row.sessionId) continue
+    let session = totals.get(row.sessionId)
+    if (!session) totals.set(row.sessionId, (session = { requests: 0, tokens: 0, cost: 0, lastSeen: 0 }))
+    session.requests++
+    session.tokens += row.promptTokens + row.completionTokens
+    session.cost += row.cost
+    session.lastSeen = Math.max(session.lastSeen, row.createdAt)
+  }
+  return totals
 }

@@ -68,21 +68,28 @@ function createWriter(rt: Runtime): LogWriter {
     backoff.reset()
   }
 
-  const flush = async () => {
+  /**
+   * Writes the queued rows: all of them, or only whole batches (when one is full). A store that
+   * writes asynchronously (PostgreSQL) sees rows arrive while it writes: a partial batch left
+   * then waits for LOG_FLUSH_MS, as any partial batch does.
+   */
+  const writeQueued = async (wholeBatchesOnly: boolean) => {
     clearTimeout(timer)
     timer = undefined
     const done = (writing = writing.then(async () => {
       try {
-        while (queue.length) await write()
+        while (queue.length >= (wholeBatchesOnly ? logBatchSize : 1)) await write()
       } catch {
         // Retried later, off the request path: each attempt blocks at most the server's busy timeout.
         clearTimeout(timer)
         timer = undefined
-        schedule(backoff.next())
+        return schedule(backoff.next())
       }
+      if (queue.length) schedule()
     }))
     await done
   }
+  const flush = () => writeQueued(false)
 
   const schedule = (delay = logFlushMs) => {
     timer ??= setTimeout(flush, delay)
@@ -93,7 +100,7 @@ function createWriter(rt: Runtime): LogWriter {
     add(row) {
       queue.push(row)
       // While the database refuses writes, a full batch waits for the next retry instead of trying at once.
-      if (queue.length >= logBatchSize && !backoff.waiting) void flush()
+      if (queue.length >= logBatchSize && !backoff.waiting) void writeQueued(true)
       else schedule()
     },
     flush,

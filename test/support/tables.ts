@@ -122,6 +122,9 @@ export async function rollupsDisagreeingWithTheLog(rt: Runtime) {
   // Every value as a number or text: PostgreSQL's bigints and times are cast, SQLite's are numbers already.
   const ms = (column: string) => (postgres ? `(extract(epoch from ${column}) * 1000)::float8` : column)
   const num = (expression: string) => (postgres ? `(${expression})::float8` : expression)
+  // Each column named c0, c1, …: PostgreSQL names a column after its function (sum, count), and
+  // the client keeps one value per name.
+  const select = (columns: string[], rest: string) => `SELECT ${columns.map((column, i) => `${column} AS c${i}`).join(', ')} ${rest}`
   const compare = async (label: string, rollup: string, computedSql: string) => {
     // Sums of floats in another order (and minus generated rows) differ in the last digits.
     const round = (v: unknown) => (typeof v !== 'number' ? v : Math.abs(v) < 1e-9 ? 0 : Number(v.toPrecision(9)))
@@ -139,33 +142,40 @@ export async function rollupsDisagreeingWithTheLog(rt: Runtime) {
       const where = `WHERE grain = ${grain} AND ${user === "''" ? "user_id = ''" : "user_id <> ''"}`
       await compare(
         `traffic ${grain} ${user}`,
-        `SELECT user_id, ${ms('bucket')}, ${num('requests')}, ${num('successes')}, ${num('prompt_tokens')}, ${num('completion_tokens')}, cost, latency_ms_sum FROM rollup_traffic ${where} ORDER BY 1, 2`,
-        `SELECT ${user}, ${num(bucket)}, ${num('count(*)')}, ${num(ok)}, ${num('sum(r.prompt_tokens)')}, ${num('sum(r.completion_tokens)')}, sum(r.cost), sum(r.latency_ms) ${from} GROUP BY 1, 2`,
+        select(['user_id', ms('bucket'), num('requests'), num('successes'), num('prompt_tokens'), num('completion_tokens'), 'cost', 'latency_ms_sum'], `FROM rollup_traffic ${where}`),
+        select([user, num(bucket), num('count(*)'), num(ok), num('sum(r.prompt_tokens)'), num('sum(r.completion_tokens)'), 'sum(r.cost)', 'sum(r.latency_ms)'], `${from} GROUP BY 1, 2`),
       )
       await compare(
         `models ${grain} ${user}`,
-        `SELECT user_id, ${ms('bucket')}, model, ${num('requests')} FROM rollup_models ${where}`,
-        `SELECT ${user}, ${num(bucket)}, r.model, ${num('count(*)')} ${from} AND r.model IS NOT NULL GROUP BY 1, 2, 3`,
+        select(['user_id', ms('bucket'), 'model', num('requests')], `FROM rollup_models ${where}`),
+        select([user, num(bucket), 'r.model', num('count(*)')], `${from} AND r.model IS NOT NULL GROUP BY 1, 2, 3`),
       )
       await compare(
         `countries ${grain} ${user}`,
-        `SELECT user_id, ${ms('bucket')}, country, ${num('requests')} FROM rollup_countries ${where}`,
-        `SELECT ${user}, ${num(bucket)}, r.country, ${num('count(*)')} ${from} AND r.country IS NOT NULL GROUP BY 1, 2, 3`,
+        select(['user_id', ms('bucket'), 'country', num('requests')], `FROM rollup_countries ${where}`),
+        select([user, num(bucket), 'r.country', num('count(*)')], `${from} AND r.country IS NOT NULL GROUP BY 1, 2, 3`),
       )
       await compare(
         `errors ${grain} ${user}`,
-        `SELECT user_id, ${ms('bucket')}, label, ${num('requests')} FROM rollup_errors ${where}`,
-        `SELECT ${user}, ${num(bucket)}, CASE WHEN r.status >= 400 THEN CAST(r.status AS TEXT) ELSE coalesce(r.error_type, r.outcome) END,
-                ${num('count(*)')} ${from} AND r.outcome <> 'ok' GROUP BY 1, 2, 3`,
+        select(['user_id', ms('bucket'), 'label', num('requests')], `FROM rollup_errors ${where}`),
+        select(
+          [user, num(bucket), 'CASE WHEN r.status >= 400 THEN CAST(r.status AS TEXT) ELSE coalesce(r.error_type, r.outcome) END', num('count(*)')],
+          `${from} AND r.outcome <> 'ok' GROUP BY 1, 2, 3`,
+        ),
       )
     }
   const day = postgres ? "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')" : "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')"
   const errors = postgres ? "count(*) FILTER (WHERE outcome <> 'ok')" : "sum(outcome <> 'ok')"
   await compare(
     'model_usage_daily',
-    `SELECT ${postgres ? "to_char(day, 'YYYY-MM-DD')" : 'day'}, model, ${num('requests')}, ${num('errors')}, ${num('prompt_tokens')}, ${num('completion_tokens')}, cost, latency_ms_sum FROM model_usage_daily`,
-    `SELECT ${day}, model, ${num('count(*)')}, ${num(errors)}, ${num('sum(prompt_tokens)')},
-            ${num('sum(completion_tokens)')}, sum(cost), sum(latency_ms) FROM request_logs WHERE model IS NOT NULL GROUP BY 1, 2`,
+    select(
+      [postgres ? "to_char(day, 'YYYY-MM-DD')" : 'day', 'model', num('requests'), num('errors'), num('prompt_tokens'), num('completion_tokens'), 'cost', 'latency_ms_sum'],
+      'FROM model_usage_daily',
+    ),
+    select(
+      [day, 'model', num('count(*)'), num(errors), num('sum(prompt_tokens)'), num('sum(completion_tokens)'), 'sum(cost)', 'sum(latency_ms)'],
+      'FROM request_logs WHERE model IS NOT NULL GROUP BY 1, 2',
+    ),
   )
   return differences.slice(0, 10)
 }

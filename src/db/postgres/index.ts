@@ -4,23 +4,26 @@ import type { Store } from '../store'
 import { postgresAccounts } from './accounts'
 import { postgresAdmin } from './admin'
 import { BackgroundWrites } from './background'
+import { postgresDashboard } from './dashboard'
+import { postgresFeedback } from './feedback'
 import { postgresKeys } from './keys'
+import { postgresPopulate } from './populate'
 import { postgresSettings } from './settings'
+import { postgresTelemetry } from './telemetry'
 import { postgresThreats } from './threats'
 
 export function postgresStore(sql: SQL): Store {
   const background = new BackgroundWrites()
-  const notYet = new Proxy({}, { get: (_, name) => { throw new Error(`not on PostgreSQL yet: ${String(name)}`) } }) as never
   return {
     settings: postgresSettings(sql),
-    dashboard: notYet,
-    populate: notYet,
-    feedback: notYet,
+    dashboard: postgresDashboard(sql),
+    populate: postgresPopulate(sql),
+    feedback: postgresFeedback(sql),
     threats: postgresThreats(sql, background),
     keys: postgresKeys(sql),
     admin: postgresAdmin(sql),
     accounts: postgresAccounts(sql, background),
-    telemetry: notYet,
+    telemetry: postgresTelemetry(sql),
     setLockTimeout: () => {},
     async close() {
       await background.drain()

@@ -5,7 +5,7 @@
 // many times a second under load.
 import type { Database } from 'bun:sqlite'
 import { DAY } from '../../http/dates'
-import { RequestRollup, type Countable } from '../request-rollup'
+import { RequestRollup, sessionTotals, type Countable, type SessionTotals } from '../request-rollup'
 import type { LogRow, TelemetryStore } from '../stores/telemetry'
 
 const LOG_COLUMNS = `request_id, created_at, method, path, status, latency_ms, user_id, api_key_id, session_id, model,
@@ -75,23 +75,6 @@ const addToSession = `
 
 const countableColumns = `created_at AS createdAt, user_id AS userId, status, outcome, error_type AS errorType,
   latency_ms AS latencyMs, prompt_tokens AS promptTokens, completion_tokens AS completionTokens, cost, model, country`
-
-type SessionTotals = { requests: number; tokens: number; cost: number; lastSeen: number }
-
-/** What the rows add to each session they name. */
-function sessionTotals(rows: LogRow[]): Map<string, SessionTotals> {
-  const totals = new Map<string, SessionTotals>()
-  for (const row of rows) {
-    if (!row.sessionId) continue
-    let session = totals.get(row.sessionId)
-    if (!session) totals.set(row.sessionId, (session = { requests: 0, tokens: 0, cost: 0, lastSeen: 0 }))
-    session.requests++
-    session.tokens += row.promptTokens + row.completionTokens
-    session.cost += row.cost
-    session.lastSeen = Math.max(session.lastSeen, row.createdAt)
-  }
-  return totals
-}
 
 export function sqliteTelemetry(db: Database): TelemetryStore {
   const insertMany = db.query<unknown, Value[]>(insertSql(ROWS_PER_INSERT))
