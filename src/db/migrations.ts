@@ -7,12 +7,14 @@ import sqliteEmailVerified from '../../db/migrations/sqlite/0004_email_verified.
 import sqliteLogsByUser from '../../db/migrations/sqlite/0005_logs_by_user.sql' with { type: 'text' }
 import sqliteSignInUnblocks from '../../db/migrations/sqlite/0006_sign_in_unblocks.sql' with { type: 'text' }
 import sqliteThreatRollupAndList from '../../db/migrations/sqlite/0007_threat_rollup_and_list.sql' with { type: 'text' }
+import sqliteAdminListFilters from '../../db/migrations/sqlite/0008_admin_list_filters.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
 import postgresLogsByUser from '../../db/migrations/postgres/0005_logs_by_user.sql' with { type: 'text' }
 import postgresSignInUnblocks from '../../db/migrations/postgres/0006_sign_in_unblocks.sql' with { type: 'text' }
 import postgresThreatRollupAndList from '../../db/migrations/postgres/0007_threat_rollup_and_list.sql' with { type: 'text' }
+import postgresAdminListFilters from '../../db/migrations/postgres/0008_admin_list_filters.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -24,6 +26,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0005_logs_by_user', sql: sqliteLogsByUser },
     { name: '0006_sign_in_unblocks', sql: sqliteSignInUnblocks },
     { name: '0007_threat_rollup_and_list', sql: sqliteThreatRollupAndList },
+    { name: '0008_admin_list_filters', sql: sqliteAdminListFilters },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -32,5 +35,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0005_logs_by_user', sql: postgresLogsByUser },
     { name: '0006_sign_in_unblocks', sql: postgresSignInUnblocks },
     { name: '0007_threat_rollup_and_list', sql: postgresThreatRollupAndList },
+    { name: '0008_admin_list_filters', sql: postgresAdminListFilters },
   ],
 }
