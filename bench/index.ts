@@ -1,13 +1,38 @@
 // `bun run bench`: runs each benchmark in its own process, one after another, so that one
-// bench's servers and timers cannot disturb the next. A new bench is a file and a line here.
-const benches = ['gateway.ts', 'protection.ts', 'hostile.ts', 'dashboard.ts', 'startup.ts']
+// bench's servers and timers cannot disturb the next. A new bench is a line here. The dashboard
+// bench runs twice: on SQLite, then on PostgreSQL (BENCH_POSTGRES_URL, default this machine's
+// database `test`, in a schema made for it and dropped afterwards; BENCH_POSTGRES=0 skips it).
+import { SQL } from 'bun'
+
+const postgresUrl = process.env.BENCH_POSTGRES === '0' ? undefined : (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
+const schema = `bench_dashboard_${process.pid}`
+
+const benches: { file: string; env?: Record<string, string> }[] = [
+  { file: 'gateway.ts' },
+  { file: 'protection.ts' },
+  { file: 'hostile.ts' },
+  { file: 'dashboard.ts' },
+  ...(postgresUrl ? [{ file: 'dashboard.ts', env: { BENCH_DATABASE_URL: withSchema(postgresUrl, schema) } }] : []),
+  { file: 'startup.ts' },
+]
+
+function withSchema(url: string, name: string) {
+  const parsed = new URL(url)
+  parsed.searchParams.set('schema', name)
+  return parsed.toString()
+}
 
 let failed = false
 for (const bench of benches) {
-  const child = Bun.spawn(['bun', `${import.meta.dir}/${bench}`], { stdio: ['inherit', 'inherit', 'inherit'] })
+  const child = Bun.spawn(['bun', `${import.meta.dir}/${bench.file}`], { stdio: ['inherit', 'inherit', 'inherit'], env: { ...process.env, ...bench.env } })
   if ((await child.exited) !== 0) {
-    console.error(`bench/${bench} failed`)
+    console.error(`bench/${bench.file} failed`)
     failed = true
   }
+}
+if (postgresUrl) {
+  const admin = new SQL(postgresUrl)
+  await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  await admin.close()
 }
 process.exit(failed ? 1 : 0)
