@@ -124,6 +124,24 @@ function database(env: Env): DatabaseLocation {
   return { kind: 'postgres', url: url.toString(), schema, poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000) }
 }
 
+/** One of `choices` (the first is the default). */
+function oneOf<T extends string>(env: Env, name: string, choices: readonly [T, ...T[]]): T {
+  const raw = read(env, name)?.toLowerCase()
+  if (raw === undefined) return choices[0]
+  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(name, `one of ${choices.join(', ')}`, raw)
+  return raw as T
+}
+
+/** REDIS_URL: redis:// or rediss:// (TLS); a password in it is never repeated in an error. */
+function redis(env: Env) {
+  const raw = read(env, 'REDIS_URL')
+  if (raw === undefined) return undefined
+  if (!/^rediss?:\/\/[^/]/.test(raw)) throw new ConfigError('REDIS_URL', 'redis://[user:password@]host:port[/db] or rediss://…', raw.includes('@') ? undefined : raw)
+  const prefix = read(env, 'REDIS_PREFIX') ?? 'ai-studio:'
+  if (!/^[\w.:-]{1,64}$/.test(prefix)) throw new ConfigError('REDIS_PREFIX', 'up to 64 letters, digits, and . : _ -', prefix)
+  return { url: raw, prefix, failure: oneOf(env, 'REDIS_FAILURE', ['local', 'closed'] as const) }
+}
+
 function pair(env: Env, id: string, secret: string) {
   const clientId = read(env, id)
   const clientSecret = read(env, secret)
@@ -174,6 +192,8 @@ export function loadConfig(env: Env = process.env) {
     frontendUrl,
     corsOrigins: urlList(env, 'CORS_ORIGINS', frontendUrl).map((url) => new URL(url).origin),
     database: database(env),
+    /** Shared state for several replicas (issue 14); undefined: each process keeps its own. */
+    redis: redis(env),
     ollamaUrls: urlList(env, 'OLLAMA_BASE_URL', 'http://localhost:11434'),
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 1, MAX_TIMER_MS),
     upstreamCheckIntervalMs: integer(env, 'UPSTREAM_CHECK_INTERVAL_MS', 10_000, 100, MAX_TIMER_MS),

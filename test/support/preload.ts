@@ -1,8 +1,10 @@
 // Loaded before every test file (bunfig.toml). On PostgreSQL (TEST_DATABASE=postgres): an
 // unreachable server fails the run under CI=true, and otherwise skips it out loud; the schemas
 // the tests made are dropped when they end, with any left behind by an earlier, killed run.
+// The Redis keys the tests made (test/support/redis.ts) are deleted when they end.
 import { afterAll } from 'bun:test'
 import { adminSql, onPostgres, postgresReachable, schemaPrefix } from './database'
+import { deleteTestKeys } from './redis'
 
 if (onPostgres) {
   if (!(await postgresReachable('the PostgreSQL suites'))) process.exit(0)
@@ -28,3 +30,6 @@ function alive(pid: number) {
     return false
   }
 }
+
+// Keys under test:<pid>: are this process's; Redis may be unreachable here (the files that need it say so).
+afterAll(() => deleteTestKeys().catch(() => {}))
