@@ -1,7 +1,8 @@
 // The one Redis connection a server shares (Bun's built-in client) for the state its replicas
 // must agree on: limits, blocks, counters, caches (REDIS_URL, keys under REDIS_PREFIX). It knows
 // whether Redis answers: a failure marks it down (said once on stderr) and a background probe
-// brings it back up, so callers ask `up` before each use and fall back as REDIS_FAILURE says.
+// brings it back up, so callers ask `up` before each use and fall back as REDIS_FAILURE says
+// (./fallback.ts).
 import { RedisClient } from 'bun'
 import type { Config } from '../config'
 import type { Runtime } from '../runtime'
