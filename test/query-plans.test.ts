@@ -74,6 +74,7 @@ describe.if(reachable)('PostgreSQL query plans', async () => {
       '/api/admin/feedback/?rating=5',
       '/api/admin/threats/?limit=50',
       '/api/admin/threats/?severity=high&resolved=false',
+      '/api/admin/threats/?type=brute_force',
       '/api/admin/logs/1/',
     ]
     const scans: Record<string, string[]> = {}
@@ -92,6 +93,30 @@ describe.if(reachable)('PostgreSQL query plans', async () => {
     expect(await scannedBy('/api/auth/me/', asAdmin)).toEqual([])
     expect(await scannedBy('/api/auth/me/', { headers: { authorization: `Bearer ${admin.apiKey}` } })).toEqual([])
     expect(await scannedBy('/api/keys/', asAdmin)).toEqual([])
+  })
+
+  test("each admin-list filter reads its own index (not a walk of another one)", async () => {
+    const indexScans = async () => {
+      await connection`SELECT pg_stat_force_next_flush()`
+      await adminSql()`SELECT pg_stat_clear_snapshot()`
+      const rows = (await adminSql()`SELECT indexrelname, idx_scan::int AS scans FROM pg_stat_user_indexes WHERE schemaname = ${schema}`) as { indexrelname: string; scans: number }[]
+      return new Map(rows.map((row) => [row.indexrelname, row.scans]))
+    }
+    const expected: Record<string, string> = {
+      '/api/admin/users/?role=admin': 'users_role_id',
+      '/api/admin/users/?active=false': 'users_active_id',
+      '/api/admin/feedback/?rating=5': 'feedback_rating_id',
+      '/api/admin/threats/?type=brute_force': 'threats_type_id',
+      [`/api/admin/logs/?userId=${admin.userId}`]: 'request_logs_user_id',
+    }
+    const used: Record<string, boolean> = {}
+    for (const [path, index] of Object.entries(expected)) {
+      const before = await indexScans()
+      const res = await app.handle(new Request(`http://localhost${path}`, asAdmin))
+      await res.arrayBuffer()
+      used[path] = ((await indexScans()).get(index) ?? 0) > (before.get(index) ?? 0)
+    }
+    expect(used).toEqual(Object.fromEntries(Object.keys(expected).map((path) => [path, true])))
   })
 
   test('the one query no index serves: a search inside emails and names', async () => {

@@ -2,25 +2,35 @@
 // rollup_feedback and rollup_threats, shared by the store implementations (src/db/<dialect>/):
 // each store adds the rows it writes (sign 1) or takes out (-1), then upserts the cells as
 // increments in the same transaction, so every dialect keeps the rollups the same way. The
-// request rows' fold is in ./request-rollup.ts.
+// request rows' fold is in ./request-rollup.ts. Each fold hands out its cells with `cells()`, in
+// no particular order: a dialect with several writers sorts them itself (postgres/bulk.ts).
 import { DAY, floorTo, HOUR } from '../http/dates'
 
 export const GRAINS = [HOUR, DAY]
 
+/** What rollup_feedback counts of a rating: who gave it, when, and which. */
+export type Rated = { userId: string; rating: number; createdAt: number }
+
+export type RatingCell = { grain: number; userId: string; bucket: number; rating: number; ratings: number }
+
 /** Ratings per (grain, user, bucket, rating), keyed by the time the rating was given. */
 export class FeedbackRollup {
-  readonly cells = new Map<string, { grain: number; userId: string; bucket: number; rating: number; ratings: number }>()
+  private readonly byKey = new Map<string, RatingCell>()
 
-  add(row: { userId: string; rating: number; createdAt: number }, sign: 1 | -1 = 1) {
+  add(row: Rated, sign: 1 | -1 = 1) {
     for (const grain of GRAINS) {
       const bucket = floorTo(row.createdAt, grain)
       for (const userId of ['', row.userId]) {
         const key = `${grain}\0${userId}\0${bucket}\0${row.rating}`
-        const cell = this.cells.get(key)
+        const cell = this.byKey.get(key)
         if (cell) cell.ratings += sign
-        else this.cells.set(key, { grain, userId, bucket, rating: row.rating, ratings: sign })
+        else this.byKey.set(key, { grain, userId, bucket, rating: row.rating, ratings: sign })
       }
     }
+  }
+
+  cells(): RatingCell[] {
+    return [...this.byKey.values()]
   }
 }
 
@@ -49,14 +59,7 @@ export class ThreatRollup {
     this.add({ ...threat, resolved: true })
   }
 
-  /**
-   * The cells that change, in one fixed order (by key): writers that upsert them in this order
-   * lock the rollup rows in the same order, so concurrent transactions cannot deadlock.
-   */
   cells(): ThreatCell[] {
-    return [...this.byKey.entries()]
-      .filter(([, cell]) => cell.threats !== 0)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, cell]) => cell)
+    return [...this.byKey.values()]
   }
 }

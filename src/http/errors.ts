@@ -95,7 +95,7 @@ function describeValidation(error: ValidationError): { message: string; param: s
  * PostgreSQL out of reach: the connection refused, closed or timed out, the server shutting
  * down or out of connections. A 503 the client may retry (on another replica), not a bug.
  */
-function databaseUnreachable(error: unknown) {
+export function databaseUnreachable(error: unknown) {
   const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown }
   return (
     (typeof code === 'string' && /^ERR_POSTGRES_(CONNECTION_|.*TIMEOUT)/.test(code)) ||

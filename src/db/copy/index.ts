@@ -51,7 +51,7 @@ export async function copyData(from: Handle, to: Handle, progress: (state: CopyP
         }
         progress({ table: table.name, tableRows, tableTotal, rows, total, tableDone: true })
       }
-      await writer.finish(tables)
+      await writer.finish(tables, await reader.counters())
       const counts = []
       for (const table of tables) counts.push({ table: table.name, source: totals.get(table.name)!, target: await writer.count(table) })
       const differ = counts.filter((count) => count.source !== count.target)

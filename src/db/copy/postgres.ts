@@ -68,7 +68,7 @@ export function postgresSide(sql: SQL): Side {
       return ((await sql`SELECT name FROM schema_migrations ORDER BY name`) as { name: string }[]).map((row) => row.name)
     },
 
-    snapshot: (read) => sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) => read(reader(tx, kinds))),
+    snapshot: (read) => sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) => read(reader(tx, kinds, columns))),
 
     transaction: (write) => sql.begin((tx) => write(writer(tx, kinds, columns))),
   }
@@ -85,9 +85,23 @@ const neutral: Record<Kind, (value: unknown) => unknown> = {
   plain: (value) => value,
 }
 
-function reader(tx: SQL, kinds: (table: Table) => Promise<Kind[]>): Reader {
+/** The sequence behind a generated id column. */
+const sequenceOf = (column: Column) => [quoted(column.table_name), column.column_name]
+
+function reader(tx: SQL, kinds: (table: Table) => Promise<Kind[]>, columns: () => Promise<Column[]>): Reader {
   return {
     count: (table) => count(tx, table),
+    async counters() {
+      const counters = new Map<string, number>()
+      for (const column of await columns()) {
+        if (!column.generated_id) continue
+        // The name comes from PostgreSQL itself, quoted as needed.
+        const [{ sequence }] = await tx.unsafe('SELECT pg_get_serial_sequence($1, $2) AS sequence', sequenceOf(column))
+        const [row] = await tx.unsafe(`SELECT last_value, is_called FROM ${sequence}`)
+        if (row.is_called) counters.set(column.table_name, Number(row.last_value))
+      }
+      return counters
+    },
     async *chunks(table) {
       const columnKinds = await kinds(table)
       const select = table.columns.map((column, i) => (columnKinds[i] === 'text' ? `${quoted(column)}::text` : quoted(column)))
@@ -157,15 +171,16 @@ function writer(tx: SQL, kinds: (table: Table) => Promise<Kind[]>, columns: () =
         throw error
       }
     },
-    async finish(tables) {
+    async finish(tables, counters) {
       const names = new Set(tables.map((table) => table.name))
       for (const column of await columns()) {
         if (!column.generated_id || !names.has(column.table_name)) continue
-        // setval(…, NULL) does nothing: the sequence of an empty table starts at 1 as it would.
-        await tx.unsafe(`SELECT setval(pg_get_serial_sequence($1, $2), max(${quoted(column.column_name)})) FROM ${quoted(column.table_name)}`, [
-          quoted(column.table_name),
-          column.column_name,
-        ])
+        // Past the largest id copied and the source's own counter (rows since deleted); setval(…, NULL)
+        // does nothing: the sequence of an empty table with no counter starts at 1 as it would.
+        await tx.unsafe(
+          `SELECT setval(pg_get_serial_sequence($1, $2), greatest(max(${quoted(column.column_name)}), $3::bigint)) FROM ${quoted(column.table_name)}`,
+          [...sequenceOf(column), counters.get(column.table_name) ?? null],
+        )
       }
     },
   }

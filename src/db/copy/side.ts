@@ -27,8 +27,13 @@ export interface Side {
   transaction<T>(write: (writer: Writer) => Promise<T>): Promise<T>
 }
 
+/** Per table with a generated id: the last id handed out (deleted rows' ids included). */
+export type Counters = Map<string, number>
+
 export interface Reader {
   count(table: Table): Promise<number>
+  /** Where the database's id counters stand, so that the copy never hands out an id again. */
+  counters(): Promise<Counters>
   /** The table's rows (its `columns`, in that order), a chunk at a time, in primary-key order. */
   chunks(table: Table): AsyncIterable<Row[]>
 }
@@ -39,8 +44,8 @@ export interface Writer {
   clear(table: Table): Promise<void>
   /** Inserts the rows as they come (their `columns`, in that order), reporting each chunk stored. */
   insert(table: Table, chunks: AsyncIterable<Row[]>, stored: (rows: number) => void): Promise<void>
-  /** After the last insert: ids generated from now on follow the copied ones. */
-  finish(tables: Table[]): Promise<void>
+  /** After the last insert: ids generated from now on follow the copied ones and the source's counters. */
+  finish(tables: Table[], counters: Counters): Promise<void>
 }
 
 /** How many rows a chunk holds: large enough for few round trips, small enough for little memory. */

@@ -1,7 +1,6 @@
 // An SQLite database as one side of `copy-data`. Its rows are already in the neutral form
 // (./side.ts), so nothing is converted. Reads run in one read transaction (a snapshot, in WAL
-// mode) and page by primary key; writes run in one IMMEDIATE transaction, with the triggers
-// suspended meanwhile: the rows they would write (rollup_threats) are copied like any other.
+// mode) and page by primary key; writes run in one IMMEDIATE transaction.
 import type { Database } from 'bun:sqlite'
 import { CHUNK_ROWS, quoted, type Reader, type Row, type Side, type Table, type Writer } from './side'
 
@@ -41,10 +40,7 @@ export function sqliteSide(db: Database): Side {
     async transaction(write) {
       db.exec('BEGIN IMMEDIATE')
       try {
-        const triggers = db.query<{ name: string; sql: string }, []>("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all()
-        for (const trigger of triggers) db.exec(`DROP TRIGGER ${quoted(trigger.name)}`)
         const result = await write(writer(db))
-        for (const trigger of triggers) db.exec(trigger.sql)
         db.exec('COMMIT')
         return result
       } catch (error) {
@@ -57,9 +53,17 @@ export function sqliteSide(db: Database): Side {
 
 const count = (db: Database, table: Table) => db.query<{ n: number }, []>(`SELECT count(*) AS n FROM ${quoted(table.name)}`).get()!.n
 
+/** sqlite_sequence exists once an AUTOINCREMENT table has been made. */
+const sequences = (db: Database) =>
+  db.query("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get()
+    ? db.query<{ name: string; seq: number }, []>('SELECT name, seq FROM sqlite_sequence').all()
+    : []
+
 function reader(db: Database): Reader {
   return {
     count: async (table) => count(db, table),
+    // AUTOINCREMENT tables remember their last id; the others hand out max(id) + 1, as the copy will.
+    counters: async () => new Map(sequences(db).map((row) => [row.name, row.seq])),
     async *chunks(table) {
       // Paged by primary key (the rowid for a table without one): each page is an index range.
       const key = table.primaryKey.length ? table.primaryKey : ['rowid']
@@ -98,7 +102,13 @@ function writer(db: Database): Writer {
         insert.finalize()
       }
     },
-    // An AUTOINCREMENT table's counter (sqlite_sequence) follows the largest id inserted by itself.
-    async finish() {},
+    // An AUTOINCREMENT table's counter (sqlite_sequence) follows the largest id inserted by itself;
+    // it is moved on to the source's counter where the source handed out more (rows since deleted).
+    async finish(_, counters) {
+      for (const { name, seq } of sequences(db)) {
+        const source = counters.get(name)
+        if (source !== undefined && source > seq) db.query('UPDATE sqlite_sequence SET seq = ? WHERE name = ?').run(source, name)
+      }
+    },
   }
 }

@@ -162,8 +162,8 @@ export function postgresAccounts(sql: SQL, background: BackgroundWrites): Accoun
       })
       if (rotation.outcome === 'rotated')
         background.add(
-          `sessions.last_seen_at ${token.sessionId}`,
           () => sql`UPDATE sessions SET last_seen_at = greatest(last_seen_at, ${new Date(now)}) WHERE id = ${token.sessionId}`,
+          `sessions.last_seen_at ${token.sessionId}`,
         )
       return rotation
     },
@@ -205,9 +205,9 @@ export function postgresAccounts(sql: SQL, background: BackgroundWrites): Accoun
       recordedUses.set(keyId, now)
       // The same condition in SQL: another replica may have recorded a use within the minute.
       background.add(
-        `api_keys.last_used_at ${keyId}`,
         () => sql`UPDATE api_keys SET last_used_at = ${new Date(now)}
                    WHERE id = ${keyId} AND (last_used_at IS NULL OR last_used_at < ${new Date(now - USE_GRAIN_MS)})`,
+        `api_keys.last_used_at ${keyId}`,
       )
     },
   }

@@ -5,7 +5,8 @@
 export class BackgroundWrites {
   private readonly running = new Set<Promise<unknown>>()
 
-  add(label: string, write: () => Promise<unknown>) {
+  /** Starts `write` now; `label` names it if it fails. */
+  add(write: () => Promise<unknown>, label: string) {
     const done: Promise<unknown> = write()
       .catch((error: unknown) => console.error(`database write (${label}) failed:`, (error as Error).message))
       .finally(() => this.running.delete(done))

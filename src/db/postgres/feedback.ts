@@ -4,7 +4,7 @@
 // completion's rating take turns (a transaction-scoped advisory lock), so that the rating taken
 // out is the one replaced.
 import type { SQL } from 'bun'
-import { FeedbackRollup } from '../rollups'
+import { FeedbackRollup, type Rated } from '../rollups'
 import type { Feedback, FeedbackStore } from '../stores/feedback'
 import { bulkInsert, cellAt, rollupUpsert, type CellAt } from './bulk'
 
@@ -17,8 +17,6 @@ type FeedbackRow = {
   created_at: Date
   updated_at: Date
 }
-
-type Rated = { userId: string; rating: number; createdAt: number }
 
 const feedbackOf = (row: FeedbackRow): Feedback => ({
   id: Number(row.id),
@@ -46,7 +44,7 @@ const addRatings = rollupUpsert<CellAt & { rating: number; ratings: number }>(
 function saveRollup(tx: SQL, changes: [Rated, 1 | -1][]) {
   const rollup = new FeedbackRollup()
   for (const [row, sign] of changes) rollup.add(row, sign)
-  return addRatings(tx, [...rollup.cells.values()])
+  return addRatings(tx, rollup.cells())
 }
 
 const insertGenerated = bulkInsert<Rated & { completionId: string; comment: string | null }>('feedback', {
@@ -75,10 +73,11 @@ export function postgresFeedback(sql: SQL): FeedbackStore {
           INSERT INTO feedback AS f (completion_id, user_id, rating, comment, created_at, updated_at)
           VALUES (${input.completionId}, ${input.userId}, ${input.rating}, ${input.comment}, ${now}, ${now})
           ON CONFLICT (completion_id) DO UPDATE SET rating = excluded.rating, comment = excluded.comment, updated_at = excluded.updated_at
-          RETURNING f.*, (f.xmax = 0) AS created`) as (FeedbackRow & { created: boolean })[]
+          RETURNING f.*`) as FeedbackRow[]
         const feedback = feedbackOf(row!)
-        await saveRollup(tx, old && !row!.created ? [[ratedOf(old), -1], [feedback, 1]] : [[feedback, 1]])
-        return { feedback, created: row!.created }
+        await saveRollup(tx, old ? [[ratedOf(old), -1], [feedback, 1]] : [[feedback, 1]])
+        // Under the lock no other save can come between the read and the upsert.
+        return { feedback, created: !old }
       })
     },
 

@@ -84,7 +84,7 @@ async function addToSessions(tx: SQL, totals: Map<string, SessionTotals>) {
   if (totals.size === 0) return
   const ids = [...totals.keys()]
   const all = [...totals.values()]
-  await tx`SELECT 1 FROM sessions WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE`
+  await tx`SELECT 1 FROM sessions WHERE id = ANY(${ids}::text[]) ORDER BY id FOR NO KEY UPDATE`
   await tx`
     UPDATE sessions AS s SET request_count = s.request_count + v.requests, total_tokens = s.total_tokens + v.tokens,
            total_cost = s.total_cost + v.cost, last_seen_at = greatest(s.last_seen_at, v.last_seen)

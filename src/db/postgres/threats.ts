@@ -7,10 +7,16 @@
 // transaction, folded by ThreatRollup (src/db/rollups.ts): the store's own, and those of
 // populate-dashboard-data, whose store calls the functions here inside its transactions.
 import type { SQL } from 'bun'
-import { ThreatRollup } from '../rollups'
+import { ThreatRollup, type ThreatCell } from '../rollups'
+import { bulkInsert, rollupUpsert } from './bulk'
 import type { MockThreat } from '../stores/populate'
 import type { Threat, ThreatInput, ThreatStore, Unblock } from '../stores/threats'
+import { databaseUnreachable } from '../../http/errors'
+import { Backoff } from '../busy'
 import type { BackgroundWrites } from './background'
+
+/** Threats kept at most while the database refuses them: past this, the oldest go (and are said to). */
+const MAX_WAITING = 10_000
 
 type ThreatRow = {
   id: string
@@ -40,31 +46,47 @@ const threatOf = (row: ThreatRow): Threat => ({
   resolvedAt: row.resolved_at?.getTime() ?? null,
 })
 
-/** Adds the fold's increments to rollup_threats; called inside the transaction that changed the threat rows. */
-export async function saveThreatRollup(tx: SQL, rollup: ThreatRollup) {
-  const cells = rollup.cells().map((cell) => ({ ...cell, bucket: new Date(cell.bucket) }))
-  if (!cells.length) return
-  await tx`INSERT INTO rollup_threats AS t ${tx(cells, 'grain', 'bucket', 'type', 'severity', 'resolved', 'threats')}
-           ON CONFLICT (grain, bucket, type, severity, resolved) DO UPDATE SET threats = t.threats + excluded.threats`
-}
+const addThreatCells = rollupUpsert<ThreatCell>(
+  'rollup_threats',
+  {
+    grain: ['integer', (cell) => cell.grain],
+    bucket: ['timestamptz', (cell) => cell.bucket],
+    type: ['text', (cell) => cell.type],
+    severity: ['text', (cell) => cell.severity],
+    resolved: ['boolean', (cell) => cell.resolved],
+  },
+  { threats: ['bigint', (cell) => cell.threats] },
+)
 
-/** Rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement. */
-const INSERT_ROWS = 5000
+/** Adds the fold's increments to rollup_threats; called inside the transaction that changed the threat rows. */
+export const saveThreatRollup = (tx: SQL, rollup: ThreatRollup) => addThreatCells(tx, rollup.cells())
+
+const insertGenerated = bulkInsert<MockThreat>('threats', {
+  type: ['text', (t) => t.type],
+  severity: ['text', (t) => t.severity],
+  user_id: ['text', (t) => t.userId],
+  address: ['text', (t) => t.address],
+  detail: ['text', (t) => t.detail],
+  created_at: ['timestamptz', (t) => new Date(t.createdAt)],
+  resolved: ['boolean', (t) => t.resolvedAt !== null],
+  resolved_at: ['timestamptz', (t) => (t.resolvedAt === null ? null : new Date(t.resolvedAt))],
+  generated: ['boolean', () => true],
+})
+
+/** Threats as recorded, in their order (the ids follow it). */
+const insertRecorded = bulkInsert<{ threat: ThreatInput; at: number }>('threats', {
+  type: ['text', ({ threat }) => threat.type],
+  severity: ['text', ({ threat }) => threat.severity],
+  user_id: ['text', ({ threat }) => threat.userId ?? null],
+  api_key_id: ['text', ({ threat }) => threat.apiKeyId ?? null],
+  address: ['text', ({ threat }) => threat.address ?? null],
+  detail: ['text', ({ threat }) => threat.detail.slice(0, 500)],
+  created_at: ['timestamptz', ({ at }) => new Date(at)],
+})
 
 /** Adds populate-dashboard-data's threats and counts them in rollup_threats; called inside a transaction. */
 export async function addGeneratedThreats(tx: SQL, threats: MockThreat[]) {
-  const rows = threats.map((t) => ({
-    type: t.type,
-    severity: t.severity,
-    user_id: t.userId,
-    address: t.address,
-    detail: t.detail,
-    created_at: new Date(t.createdAt),
-    resolved: t.resolvedAt !== null,
-    resolved_at: t.resolvedAt === null ? null : new Date(t.resolvedAt),
-    generated: true,
-  }))
-  for (let i = 0; i < rows.length; i += INSERT_ROWS) await tx`INSERT INTO threats ${tx(rows.slice(i, i + INSERT_ROWS))}`
+  await insertGenerated(tx, threats)
   const rollup = new ThreatRollup()
   for (const t of threats) rollup.add({ type: t.type, severity: t.severity, resolved: t.resolvedAt !== null, createdAt: t.createdAt })
   await saveThreatRollup(tx, rollup)
@@ -87,24 +109,36 @@ export function postgresThreats(sql: SQL, background: BackgroundWrites): ThreatS
   /** The latest write: writes run one after another, each taking every threat waiting then. */
   let written: Promise<unknown> = Promise.resolve()
 
-  /** Writes the threats in the order recorded (ids follow it), with their rollup cells, in one transaction. */
-  const writeWaiting = () => {
+  const backoff = new Backoff()
+
+  /** Queues a write of everything waiting after the current one (later threats join it). */
+  const writeSoon = () => void background.add(() => (written = written.then(writeWaiting, writeWaiting)), 'threats')
+
+  /**
+   * Writes the threats in the order recorded (ids follow it), with their rollup cells, in one
+   * transaction. A batch that cannot reach the database goes back to the front
+   * and is tried again with backoff; past MAX_WAITING threats the oldest are dropped (said so).
+   */
+  const writeWaiting = async () => {
     const batch = waiting.splice(0)
-    const rows = batch.map(({ threat, at }) => ({
-      type: threat.type,
-      severity: threat.severity,
-      user_id: threat.userId ?? null,
-      api_key_id: threat.apiKeyId ?? null,
-      address: threat.address ?? null,
-      detail: threat.detail.slice(0, 500),
-      created_at: new Date(at),
-    }))
-    return sql.begin(async (tx) => {
-      await tx`INSERT INTO threats ${tx(rows)}`
-      const rollup = new ThreatRollup()
-      for (const { threat, at } of batch) rollup.add({ type: threat.type, severity: threat.severity, resolved: false, createdAt: at })
-      await saveThreatRollup(tx, rollup)
-    })
+    if (!batch.length) return
+    try {
+      await sql.begin(async (tx) => {
+        await insertRecorded(tx, batch)
+        const rollup = new ThreatRollup()
+        for (const { threat, at } of batch) rollup.add({ type: threat.type, severity: threat.severity, resolved: false, createdAt: at })
+        await saveThreatRollup(tx, rollup)
+      })
+      backoff.reset()
+    } catch (error) {
+      // A refusal (a constraint, a full disk) is reported and not retried, as on SQLite.
+      if (!databaseUnreachable(error)) throw error
+      const dropped = Math.max(0, batch.length + waiting.length - MAX_WAITING)
+      if (dropped) console.error(`threats: dropped the ${dropped} oldest while the database refuses them`)
+      waiting.unshift(...batch.slice(dropped))
+      setTimeout(writeSoon, backoff.next()).unref?.()
+      throw error
+    }
   }
 
   /** Until every threat recorded so far is written (or its write has failed, and was reported). */
@@ -114,7 +148,7 @@ export function postgresThreats(sql: SQL, background: BackgroundWrites): ThreatS
     record(threat, at) {
       waiting.push({ threat, at })
       // The first threat waiting queues a write after the current one; later ones join it.
-      if (waiting.length === 1) background.add('threats', () => (written = written.then(writeWaiting, writeWaiting)))
+      if (waiting.length === 1 && !backoff.waiting) writeSoon()
     },
 
     async list(filter) {

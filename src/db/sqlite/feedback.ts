@@ -1,7 +1,7 @@
 // The feedback store on SQLite. A rating is added to rollup_feedback in the same transaction;
 // a changed rating is taken out of its old cell and added to its new one.
 import type { Database } from 'bun:sqlite'
-import { FeedbackRollup } from '../rollups'
+import { FeedbackRollup, type Rated } from '../rollups'
 import type { Feedback, FeedbackStore } from '../stores/feedback'
 
 type FeedbackRow = {
@@ -13,8 +13,6 @@ type FeedbackRow = {
   created_at: number
   updated_at: number
 }
-
-type Rated = { userId: string; rating: number; createdAt: number }
 
 const feedbackOf = (row: FeedbackRow): Feedback => ({
   id: row.id,
@@ -34,7 +32,7 @@ export function sqliteFeedback(db: Database): FeedbackStore {
     const upsert = db.query(`
       INSERT INTO rollup_feedback AS t (grain, user_id, bucket, rating, ratings) VALUES (?1, ?2, ?3, ?4, ?5)
       ON CONFLICT (grain, user_id, bucket, rating) DO UPDATE SET ratings = t.ratings + excluded.ratings`)
-    for (const cell of rollup.cells.values()) upsert.run(cell.grain, cell.userId, cell.bucket, cell.rating, cell.ratings)
+    for (const cell of rollup.cells()) upsert.run(cell.grain, cell.userId, cell.bucket, cell.rating, cell.ratings)
   }
 
   return {
