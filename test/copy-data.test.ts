@@ -11,7 +11,6 @@ import {
   dropSchema,
   identityPositions,
   postgresCounts,
-  postgresReachable,
   postgresSchema,
   postgresUsageDays,
   postgresUser,
@@ -19,6 +18,7 @@ import {
   sqliteSchema,
   sqliteUsageDays,
 } from './support/copy-data'
+import { postgresReachable } from './support/database'
 import { run } from './support/process'
 
 const entry = join(import.meta.dir, '..', 'src', 'index.ts')
@@ -31,7 +31,7 @@ const AWKWARD = 'tab\there, new\nline, cr\r, back\\slash, \\N, quote\' "double",
 /** A name as an account may have it: no control characters. */
 const NAME = 'Ädmin "the" back\\slash \\N 🚀'
 
-const reachable = await postgresReachable()
+const reachable = await postgresReachable('the copy-data tests')
 const schemas: string[] = []
 const newSchema = async () => {
   const made = await postgresSchema()

@@ -4,7 +4,7 @@
 // milliseconds, and a write that still finds the lock taken fails with SQLITE_BUSY. That
 // failure becomes a DatabaseBusyError, a 503 with Retry-After, wherever it happens; writes
 // that matter retry it asynchronously (retryWhileBusy), writes that can wait are queued
-// (see deferred.ts and the request log's writer).
+// (see sqlite/deferred.ts and the request log's writer).
 import { HttpError } from '../http/errors'
 
 /** How long a statement of the server may block the event loop waiting for another process's lock. */

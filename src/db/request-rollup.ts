@@ -1,4 +1,4 @@
-// Folds request rows into the cells of the rollup tables (db/migrations/0003_rollups.sql), in
+// Folds request rows into the cells of the rollup tables (db/migrations/<dialect>/0003_rollups.sql), in
 // memory, so that a batch costs one upsert per cell rather than per row. Every row counts in
 // an hourly and a daily bucket, once for its user and once for everyone (user_id ''). Adding
 // with sign -1 takes rows back out (populate-dashboard-data --clear). Kept in JS, beside the

@@ -2,9 +2,8 @@
 // that takes and returns that feature's own types (times in ms since the epoch), so that nothing
 // above it knows which database holds the data. The runtime holds the implementation that
 // DATABASE_URL chose (src/db/sqlite/ or src/db/postgres/, opened by ./open.ts). Each feature's
-// interface lives in src/db/stores/: in the
-// feature's own folder it would make an import cycle (the feature imports the runtime, which
-// imports this file).
+// interface lives in src/db/stores/: in the feature's own folder it would make an import cycle
+// (the feature imports the runtime, which imports this file).
 import type { AccountStore } from './stores/accounts'
 import type { AdminStore } from './stores/admin'
 import type { DashboardStore } from './stores/dashboard'
@@ -37,6 +36,6 @@ export type Store = {
    * database, so there it changes nothing.
    */
   setLockTimeout(ms: number): void
-  /** Writes what is still kept for later (see ./deferred.ts), then closes the connections. */
+  /** Writes what is still kept for later (on SQLite, see ./sqlite/deferred.ts; on PostgreSQL, ./postgres/background.ts), then closes the connections. */
   close(): Promise<void>
 }

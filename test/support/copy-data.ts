@@ -35,19 +35,6 @@ export function sqliteSchema(path: string) {
   }
 }
 
-/** Whether the test PostgreSQL answers; under CI=true one that does not fails the run instead. */
-export async function postgresReachable(): Promise<boolean> {
-  try {
-    await adminSql()`SELECT 1`
-    return true
-  } catch (error) {
-    const reason = `PostgreSQL at ${postgresTestUrl} is unreachable (${(error as Error).message})`
-    if (process.env.CI === 'true') throw new Error(`${reason}: the copy-data tests cannot run`)
-    console.warn(`\n*** ${reason}: the copy-data tests are SKIPPED (with CI=true this fails the run) ***\n`)
-    return false
-  }
-}
-
 let made = 0
 
 /** A new, empty PostgreSQL schema, as the DATABASE_URL that names it. */

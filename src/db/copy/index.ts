@@ -13,13 +13,10 @@ export type CopyProgress = { table: string; tableRows: number; tableTotal: numbe
 
 export type TableCount = { table: string; source: number; target: number }
 
-/** A copy that cannot start, or that did not come out whole (nothing was written). */
-export class CopyRefused extends Error {}
-
 /** The record of applied migrations, which opening the target fills: replaced by the source's. */
 const MIGRATIONS_TABLE = 'schema_migrations'
 
-export const sideOf = (handle: Handle): Side => (handle.dialect === 'sqlite' ? sqliteSide(handle.db) : postgresSide(handle.sql))
+const sideOf = (handle: Handle): Side => (handle.dialect === 'sqlite' ? sqliteSide(handle.db) : postgresSide(handle.sql))
 
 export async function copyData(from: Handle, to: Handle, progress: (state: CopyProgress) => void = () => {}): Promise<TableCount[]> {
   const source = sideOf(from)
@@ -34,7 +31,7 @@ export async function copyData(from: Handle, to: Handle, progress: (state: CopyP
       const filled = []
       for (const table of tables) if (table.name !== MIGRATIONS_TABLE && (await writer.count(table)) > 0) filled.push(table.name)
       if (filled.length)
-        throw new CopyRefused(`the target database is not empty (rows in ${filled.join(', ')}): copy-data only fills an empty database`)
+        throw new Error(`the target database is not empty (rows in ${filled.join(', ')}): copy-data only fills an empty database`)
       let rows = 0
       for (const table of tables) {
         if (table.name === MIGRATIONS_TABLE) await writer.clear(table)
@@ -56,7 +53,7 @@ export async function copyData(from: Handle, to: Handle, progress: (state: CopyP
       for (const table of tables) counts.push({ table: table.name, source: totals.get(table.name)!, target: await writer.count(table) })
       const differ = counts.filter((count) => count.source !== count.target)
       if (differ.length)
-        throw new CopyRefused(
+        throw new Error(
           `the copy came out different, so nothing was written: ${differ.map((count) => `${count.table} ${count.source} in the source, ${count.target} copied`).join('; ')}`,
         )
       return counts
@@ -69,7 +66,7 @@ async function sameMigrations(source: Side, target: Side) {
   const missing = ours.filter((name) => !theirs.includes(name))
   const extra = theirs.filter((name) => !ours.includes(name))
   if (missing.length || extra.length)
-    throw new CopyRefused(
+    throw new Error(
       'the two databases have different migrations applied' +
         (missing.length ? `; only the source has ${missing.join(', ')}` : '') +
         (extra.length ? `; only the target has ${extra.join(', ')}` : '') +
@@ -88,13 +85,13 @@ async function matchingTables(source: Side, target: Side): Promise<Table[]> {
       differences.push(`${table.name} has columns (${same.columns.join(', ')}) in the source, (${table.columns.join(', ')}) in the target`)
   }
   for (const table of ours) if (!theirs.some((candidate) => candidate.name === table.name)) differences.push(`${table.name} is only in the source`)
-  if (differences.length) throw new CopyRefused(`the two databases' tables differ: ${differences.join('; ')}`)
+  if (differences.length) throw new Error(`the two databases' tables differ: ${differences.join('; ')}`)
   // The source's key orders the reading; the target's column order is the one both sides use.
   return theirs.map((table) => ({ ...table, primaryKey: ours.find((candidate) => candidate.name === table.name)!.primaryKey }))
 }
 
 /** Each table after the tables its foreign keys reference (users before sessions), else by name. */
-export function inReferenceOrder(tables: Table[]): Table[] {
+function inReferenceOrder(tables: Table[]): Table[] {
   const ordered: Table[] = []
   const placed = new Set<string>()
   const names = new Set(tables.map((table) => table.name))
@@ -102,7 +99,7 @@ export function inReferenceOrder(tables: Table[]): Table[] {
     const ready = tables.filter(
       (table) => !placed.has(table.name) && table.parents.every((parent) => parent === table.name || placed.has(parent) || !names.has(parent)),
     )
-    if (!ready.length) throw new CopyRefused(`foreign keys form a cycle among ${tables.filter((table) => !placed.has(table.name)).map((table) => table.name).join(', ')}`)
+    if (!ready.length) throw new Error(`foreign keys form a cycle among ${tables.filter((table) => !placed.has(table.name)).map((table) => table.name).join(', ')}`)
     for (const table of ready) {
       ordered.push(table)
       placed.add(table.name)

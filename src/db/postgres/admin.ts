@@ -1,7 +1,9 @@
 // The admin lists' store on PostgreSQL: users, request logs and feedback, keyset-paged by id.
 // Each filter is a fragment of its own, so each combination of filters is its own statement,
-// planned for that combination (the indexes behind them: db/migrations/postgres/0007_*.sql).
+// planned for that combination (the indexes behind them: db/migrations/postgres/0005, 0007,
+// 0008 and 0009; test/query-plans.test.ts shows them used).
 import type { SQL } from 'bun'
+import { containing } from '../like'
 import type { Role } from '../stores/accounts'
 import type { AdminFeedback, AdminLog, AdminStore, AdminUser, UserChange } from '../stores/admin'
 import type { Outcome } from '../stores/telemetry'
@@ -32,7 +34,7 @@ const adminUser = (row: UserRow): AdminUser => ({
 })
 
 /** A request_logs row with its user's email (bigints arrive as strings). */
-type LogRow = {
+type LogRecordRow = {
   id: string
   request_id: string
   created_at: Date
@@ -59,7 +61,7 @@ type LogRow = {
   outcome: Outcome
 }
 
-const adminLog = (row: LogRow): AdminLog => ({
+const adminLog = (row: LogRecordRow): AdminLog => ({
   id: Number(row.id),
   requestId: row.request_id,
   createdAt: row.created_at.getTime(),
@@ -111,8 +113,6 @@ const adminFeedback = (row: FeedbackRow): AdminFeedback => ({
   updatedAt: row.updated_at.getTime(),
 })
 
-/** `search` as typed: LIKE's wildcards and its escape character stand for themselves. */
-const containing = (search: string) => `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 export function postgresAdmin(sql: SQL): AdminStore {
   const userById = async (tx: SQL, id: string) => {
@@ -158,12 +158,12 @@ export function postgresAdmin(sql: SQL): AdminStore {
         ${filter.to !== undefined ? sql`AND l.created_at < ${new Date(filter.to)}` : sql``}
         ${filter.before !== undefined ? sql`AND l.id < ${filter.before}` : sql``}
         ORDER BY l.id DESC LIMIT ${filter.limit}`
-      return (rows as LogRow[]).map(adminLog)
+      return (rows as LogRecordRow[]).map(adminLog)
     },
 
     async findLog(id) {
       const [row] = await sql`${logSelect} WHERE l.id = ${id}`
-      return row ? adminLog(row as LogRow) : undefined
+      return row ? adminLog(row as LogRecordRow) : undefined
     },
 
     async listFeedback(filter) {

@@ -1,6 +1,6 @@
 // Writes a request must not wait for (when an API key or a session was last used, threat rows),
 // on PostgreSQL: started at once and not awaited by the request. PostgreSQL has no whole-database
-// lock to wait out, so there is nothing to keep and retry as on SQLite (../deferred.ts); a write
+// lock to wait out, so there is nothing to keep and retry as on SQLite (../sqlite/deferred.ts); a write
 // that fails is reported. Closing the store waits for the writes still running.
 export class BackgroundWrites {
   private readonly running = new Set<Promise<unknown>>()

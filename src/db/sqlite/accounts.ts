@@ -4,7 +4,7 @@
 // transaction whole; bookkeeping (last seen, last used) goes through the deferred writes.
 import type { Database } from 'bun:sqlite'
 import { retryWhileBusy } from '../busy'
-import { deferredWrites } from '../deferred'
+import { deferredWrites } from './deferred'
 import type { AccountStore, ApiKeyHolder, NewRefreshToken, NewSession, NewUser, RefreshToken, Role, SessionHolder, User } from '../stores/accounts'
 import { revokeCredentials } from './credentials'
 

@@ -1,9 +1,10 @@
 // The admin lists' store on SQLite: users, request logs and feedback, keyset-paged by id.
 import type { Database } from 'bun:sqlite'
+import { containing } from '../like'
 import type { Role } from '../stores/accounts'
 import type { AdminFeedback, AdminLog, AdminStore, AdminUser, UserChange } from '../stores/admin'
 import type { Outcome } from '../stores/telemetry'
-import { whereOf, type SqlArgs } from '../where'
+import { whereOf, type SqlArgs } from './where'
 import { revokeCredentials } from './credentials'
 
 type UserRow = {
@@ -31,7 +32,7 @@ const adminUser = (row: UserRow): AdminUser => ({
 })
 
 /** A request_logs row with its user's email. */
-type LogRow = {
+type LogRecordRow = {
   id: number
   request_id: string
   created_at: number
@@ -58,7 +59,7 @@ type LogRow = {
   outcome: Outcome
 }
 
-const adminLog = (row: LogRow): AdminLog => ({
+const adminLog = (row: LogRecordRow): AdminLog => ({
   id: row.id,
   requestId: row.request_id,
   createdAt: row.created_at,
@@ -132,7 +133,7 @@ export function sqliteAdmin(db: Database): AdminStore {
       const clauses: string[] = []
       const args: SqlArgs = []
       if (filter.search) {
-        const n = args.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+        const n = args.push(containing(filter.search))
         clauses.push(`(email LIKE ?${n} ESCAPE '\\' OR name LIKE ?${n} ESCAPE '\\')`)
       }
       if (filter.role) clauses.push(`role = ?${args.push(filter.role)}`)
@@ -164,13 +165,13 @@ export function sqliteAdmin(db: Database): AdminStore {
       if (filter.to !== undefined) clauses.push(`l.created_at < ?${args.push(filter.to)}`)
       if (filter.before !== undefined) clauses.push(`l.id < ?${args.push(filter.before)}`)
       return db
-        .query<LogRow, SqlArgs>(`${logSelect} ${whereOf(clauses)} ORDER BY l.id DESC LIMIT ?${args.push(filter.limit)}`)
+        .query<LogRecordRow, SqlArgs>(`${logSelect} ${whereOf(clauses)} ORDER BY l.id DESC LIMIT ?${args.push(filter.limit)}`)
         .all(...args)
         .map(adminLog)
     },
 
     async findLog(id) {
-      const row = db.query<LogRow, [number]>(`${logSelect} WHERE l.id = ?`).get(id)
+      const row = db.query<LogRecordRow, [number]>(`${logSelect} WHERE l.id = ?`).get(id)
       return row ? adminLog(row) : undefined
     },
 

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ConfigError, type DatabaseLocation } from '../../config'
 import { COMMAND_BUSY_TIMEOUT_MS, isBusy } from '../busy'
-import { BusyAwareDatabase } from '../busy-aware-database'
+import { BusyAwareDatabase } from './busy-aware-database'
 
 export type { Database }
 

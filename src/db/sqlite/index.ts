@@ -1,6 +1,6 @@
 // The whole Store on one SQLite database (bun:sqlite, the embedded default).
 import type { Database } from 'bun:sqlite'
-import { deferredWrites } from '../deferred'
+import { deferredWrites } from './deferred'
 import type { Store } from '../store'
 import { sqliteAccounts } from './accounts'
 import { sqliteAdmin } from './admin'

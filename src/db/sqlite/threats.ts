@@ -1,15 +1,15 @@
 // The threat store on SQLite: the threats table, its rollup (rollup_threats) and
 // sign_in_unblocks. A threat is recorded through the database's deferred writes
-// (src/db/deferred.ts), so that the request that raised it never waits for another process's
+// (./deferred.ts), so that the request that raised it never waits for another process's
 // write lock. Every change to threat rows adds its increments to rollup_threats in the same
 // transaction, folded by ThreatRollup (src/db/rollups.ts): the store's own, and those of
 // populate-dashboard-data (./populate.ts), which go through the functions here.
 import type { Database } from 'bun:sqlite'
-import { deferredWrites } from '../deferred'
+import { deferredWrites } from './deferred'
 import { ThreatRollup, type CountedThreat } from '../rollups'
 import type { MockThreat } from '../stores/populate'
 import type { Threat, ThreatInput, ThreatStore, Unblock } from '../stores/threats'
-import { whereOf, type SqlArgs } from '../where'
+import { whereOf, type SqlArgs } from './where'
 
 type ThreatRow = {
   id: number

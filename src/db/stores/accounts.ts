@@ -1,7 +1,7 @@
 // The accounts store's interface and types: users, the identity-provider accounts linked to
 // them, sign-in sessions with their refresh tokens, and the lookups that tell who is calling.
 // It lives in src/db/stores/ rather than src/auth/ because the store implementations
-// (src/db/sqlite/) sit below the runtime, which every feature imports: src/db importing
+// (src/db/sqlite/, src/db/postgres/) sit below the runtime, which every feature imports: src/db importing
 // src/auth would be an import cycle (test/import-cycles.test.ts); src/auth/store.ts re-exports it.
 // Times in ms since the epoch.
 

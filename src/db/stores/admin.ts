@@ -1,6 +1,6 @@
 // The admin lists' store interface and types: users, request logs and feedback, each read in
 // bounded, keyset-paged slices, and the one change an admin makes to a user. It lives in src/db/stores/
-// rather than src/admin/ because the store implementations (src/db/sqlite/) sit below the
+// rather than src/admin/ because the store implementations (src/db/sqlite/, src/db/postgres/) sit below the
 // runtime, which every feature imports: src/db importing src/admin would be an import cycle.
 // Times are ms since the epoch; the admin service turns them into ISO strings.
 import type { Role } from './accounts'

@@ -1,5 +1,5 @@
 // The API-keys store's interface and types. It lives in src/db/stores/ rather than src/keys/ because
-// the store implementations (src/db/sqlite/) sit below the runtime, which every feature imports:
+// the store implementations (src/db/sqlite/, src/db/postgres/) sit below the runtime, which every feature imports:
 // src/db importing src/keys would be an import cycle (test/import-cycles.test.ts).
 
 /** A key as stored, without its secret: only the secret's SHA-256 is kept. Times in ms. */

@@ -2,7 +2,7 @@
 // DatabaseBusyError (503 with Retry-After) instead of a bare SQLiteError (500): one place, so
 // that no route, feature store or admin action has to know about locks to answer them properly.
 import { Database, type Statement } from 'bun:sqlite'
-import { busyAware } from './busy'
+import { busyAware } from '../busy'
 
 const translated = new WeakSet<object>()
 

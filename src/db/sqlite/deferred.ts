@@ -4,7 +4,7 @@
 // everything kept is retried together, in one transaction, with backoff. A write kept under a
 // key is replaced by a later one with the same key (the latest last-used time wins).
 import type { Database } from 'bun:sqlite'
-import { Backoff, isBusy, SHUTDOWN_RETRY_MS } from './busy'
+import { Backoff, isBusy, SHUTDOWN_RETRY_MS } from '../busy'
 
 /** Writes kept at most while the database stays busy: past this, new ones are dropped (and said so). */
 const MAX_WAITING = 10_000
