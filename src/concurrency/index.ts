@@ -2,21 +2,26 @@
 // `{ concurrencyLimit: true }` on a route counts the signed-in user, whichever of their tokens
 // and API keys is used, like the rate limits. A request holds its slot until its response is
 // sent or, for a stream, until the stream ends, however it ends (client gone, upstream failure,
-// timeout); a request over the cap is refused with 429.
+// timeout); a request over the cap is refused with 429. With REDIS_URL the slots are shared by
+// every replica (./limiter.ts).
 import { Elysia } from 'elysia'
 import type { Principal } from '../auth/principal'
 import { HttpError } from '../http/errors'
 import { perRuntime, type Runtime } from '../runtime'
+import { redisOf } from '../shared/redis'
 import { whenOver } from '../telemetry/facts'
-import { memoryConcurrencyLimiter } from './limiter'
+import { memoryConcurrencyLimiter, redisConcurrencyLimiter } from './limiter'
 
 /** Nobody can tell when a slot frees up; a second is what an SDK's own backoff would wait. */
 const RETRY_AFTER_SECONDS = 1
 
-const slots = new WeakMap<Request, () => void>()
+const slots = new WeakMap<Request, () => Promise<void>>()
 
-/** The runtime's one concurrency limiter. */
-const concurrencyLimiterOf = perRuntime(() => memoryConcurrencyLimiter())
+/** The runtime's one concurrency limiter: on Redis with REDIS_URL (shared by every replica), else in memory. */
+const concurrencyLimiterOf = perRuntime((rt) => {
+  const link = redisOf(rt)
+  return link ? redisConcurrencyLimiter(link, rt.config.redis!.failure) : memoryConcurrencyLimiter()
+})
 
 export const concurrencyLimits = (rt: Runtime) => {
   const limiter = concurrencyLimiterOf(rt)
@@ -37,11 +42,14 @@ export const concurrencyLimits = (rt: Runtime) => {
           })
         },
         // Runs for errors too, before the response is sent (`afterResponse` would come a tick after
-        // it, so a client that sends its next request at once could be refused). A stream still
-        // being written gives its slot back when it ends.
-        mapResponse({ request }) {
+        // it, so a client that sends its next request at once could be refused). A reply waits
+        // until its slot is free on every replica (Redis has removed it); a stream still being
+        // written gives its slot back when it ends.
+        async mapResponse({ request }) {
           const release = slots.get(request)
-          if (release) whenOver(request, release)
+          let releasing: Promise<void> | undefined
+          if (release) whenOver(request, () => void (releasing = release()))
+          await releasing
         },
       }
     },

@@ -56,4 +56,6 @@ export const healthResponse = t.Object({
   status: t.Union([t.Literal('healthy'), t.Literal('unhealthy')]),
   timestamp,
   database: t.Object({ connected: t.Boolean(), totalLogs: t.Integer(), recentLogs: t.Integer() }),
+  /** With REDIS_URL only: whether Redis answers (without it each replica counts its limits alone). */
+  redis: t.Optional(t.Object({ configured: t.Boolean(), up: t.Boolean() })),
 })

@@ -94,13 +94,28 @@ async function threats(store: DashboardStore, slice: Slice): Promise<Dashboard['
   }
 }
 
-export async function dashboardHealth(store: DashboardStore, now = Date.now()) {
+/** Redis as the health check found it (with REDIS_URL only), and what its loss means (REDIS_FAILURE). */
+export type RedisHealth = { up: boolean; failure: 'local' | 'closed' }
+
+/**
+ * Healthy while the database answers and, with REDIS_URL, Redis answers or its loss is covered
+ * by each replica's own limits (REDIS_FAILURE=local); under `closed` a lost Redis means requests
+ * are refused, so the replica is unhealthy. The `redis` key is there only with REDIS_URL.
+ */
+export async function dashboardHealth(store: DashboardStore, redis?: RedisHealth, now = Date.now()) {
   const timestamp = isoTime(now)
-  try {
-    const { total, recent } = await store.logCounts(now - 24 * HOUR)
-    return { status: 'healthy' as const, timestamp, database: { connected: true, totalLogs: total, recentLogs: recent } }
-  } catch (error) {
-    console.error('dashboard health: the database did not answer:', (error as Error).message)
-    return { status: 'unhealthy' as const, timestamp, database: { connected: false, totalLogs: 0, recentLogs: 0 } }
+  const database = await store.logCounts(now - 24 * HOUR).then(
+    ({ total, recent }) => ({ connected: true, totalLogs: total, recentLogs: recent }),
+    (error) => {
+      console.error('dashboard health: the database did not answer:', (error as Error).message)
+      return { connected: false, totalLogs: 0, recentLogs: 0 }
+    },
+  )
+  const healthy = database.connected && (!redis || redis.up || redis.failure === 'local')
+  return {
+    status: healthy ? ('healthy' as const) : ('unhealthy' as const),
+    timestamp,
+    database,
+    ...(redis && { redis: { configured: true, up: redis.up } }),
   }
 }

@@ -10,6 +10,7 @@
 import { Elysia } from 'elysia'
 import { clientAddress } from '../http/client-address'
 import type { Runtime } from '../runtime'
+import { SharedStateUnavailable } from '../shared/fallback'
 import { factsOf, type RequestFacts } from '../telemetry/facts'
 import { callerKey, hitLimit, refuse } from '.'
 
@@ -27,17 +28,29 @@ export const anonymousLimit = (rt: Runtime) =>
     if (address === undefined) return
     counted.add(request)
     const who = callerKey(undefined, address)
-    const verdict = await hitLimit(rt, 'anonymous', who)
-    if (verdict.allowed) return
+    const served = servedPath.test(request.url)
+    const verdict = await hitLimit(rt, 'anonymous', who).catch((error) => {
+      // Redis lost under REDIS_FAILURE=closed: what is served past the limit is served without it
+      // (a health check then says Redis is down); anything else gets the 503.
+      if (served && error instanceof SharedStateUnavailable) return undefined
+      throw error
+    })
+    if (!verdict || verdict.allowed) return
     factsOf(request).rollupOnly = true
-    if (!servedPath.test(request.url)) refuse(rt, 'anonymous', who, verdict, set.headers, { address })
+    if (!served) refuse(rt, 'anonymous', who, verdict, set.headers, { address })
   })
 
 /**
  * At logging time: whether the raw row of a request that turned out anonymous is kept. Counts it
- * against its address's anonymous limit unless it was counted on arrival.
+ * against its address's anonymous limit unless it was counted on arrival. With Redis lost under
+ * REDIS_FAILURE=closed nothing can be counted: only the rollups count it, as past the limit.
  */
 export async function keepAnonymousRow(rt: Runtime, request: Request, facts: RequestFacts, address: string | undefined): Promise<boolean> {
   if (facts.userId || facts.rollupOnly || counted.has(request) || !rt.config.rateLimits.anonymous || address === undefined) return !facts.rollupOnly
-  return (await hitLimit(rt, 'anonymous', callerKey(undefined, address))).allowed
+  try {
+    return (await hitLimit(rt, 'anonymous', callerKey(undefined, address))).allowed
+  } catch (error) {
+    if (error instanceof SharedStateUnavailable) return false
+    throw error
+  }
 }

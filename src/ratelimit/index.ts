@@ -3,14 +3,16 @@
 // `'auth'` (sign-in endpoints, anonymous) counts the client address. Requests that no one signed
 // in for count against the `anonymous` limit of their address (./anonymous.ts).
 // Every limited response carries X-RateLimit-*; a refusal is a 429 and a rate_limit threat.
+// With REDIS_URL the counts are shared by every replica (./limiter.ts).
 import { Elysia } from 'elysia'
 import { addressKey, clientAddress } from '../http/client-address'
 import { MINUTE } from '../http/dates'
 import { HttpError } from '../http/errors'
 import { perRuntime, type Runtime } from '../runtime'
+import { redisOf } from '../shared/redis'
 import { factsOf } from '../telemetry/facts'
 import { threatMonitorOf } from '../threats'
-import { memoryLimiter, type Verdict } from './limiter'
+import { memoryLimiter, redisLimiter, type Verdict } from './limiter'
 
 export type RateLimitGroup = 'chat' | 'dashboard' | 'models' | 'auth' | 'anonymous'
 
@@ -22,8 +24,11 @@ type Caller = { userId?: string; apiKeyId?: string; address?: string }
 /** The limiter's key for a caller: the user, or the address (IPv6 by its /64) of an anonymous one. */
 export const callerKey = (userId: string | undefined, address: string) => (userId ? `user:${userId}` : `addr:${addressKey(address)}`)
 
-/** The runtime's one rate limiter, shared by every group. */
-export const limiterOf = perRuntime(() => memoryLimiter())
+/** The runtime's one rate limiter, shared by every group: on Redis with REDIS_URL (shared by every replica), else in memory. */
+export const limiterOf = perRuntime((rt) => {
+  const link = redisOf(rt)
+  return link ? redisLimiter(link, rt.config.redis!.failure) : memoryLimiter()
+})
 
 /** Counts one request of `who` against the group's limit, unless it is refused. */
 export const hitLimit = (rt: Runtime, group: RateLimitGroup, who: string) =>

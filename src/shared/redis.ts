@@ -50,7 +50,8 @@ export function openRedis(settings: RedisSettings): RedisLink {
   let closed = false
 
   const setUp = (value: boolean, error?: unknown) => {
-    if (up === value) return
+    // A link closed on shutdown is not lost: commands still finishing then fail quietly.
+    if (up === value || closed) return
     up = value
     if (value) console.error('redis: reachable again; shared limits and caches are back')
     else

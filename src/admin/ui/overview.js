@@ -130,6 +130,18 @@ function charts(data) {
   return { element: h('section', { class: 'charts', 'aria-label': 'Charts' }, cards), drawn }
 }
 
+/**
+ * The health check's word on Redis (only there with REDIS_URL): its limits shared by every
+ * replica, or Redis lost and what that means. Read with fetch, not `api`: a 503 still has the body.
+ */
+async function redisStatus() {
+  const health = await fetch('/api/dashboard/health/').then((res) => res.json(), () => null)
+  if (!health?.redis) return null
+  if (health.redis.up) return { up: true, text: 'Redis: shared' }
+  const meaning = health.status === 'healthy' ? 'each replica counts alone' : 'requests that need it are refused'
+  return { up: false, text: `Redis: unreachable (${meaning})` }
+}
+
 export default function overview(root) {
   const initial = new URLSearchParams(location.search).get('range')
   // Without a range in the URL the API is asked without one, so the page opens on the API's
@@ -140,6 +152,7 @@ export default function overview(root) {
   const content = h('div')
   const buttons = RANGES.map(([value, label]) => h('button', { type: 'button', class: 'segment', 'data-range': value, onclick: () => choose(value) }, label))
   const updated = h('span', { class: 'updated', role: 'status' })
+  const redis = h('span', { class: 'updated redis-status', role: 'status', hidden: true })
   const refresh = h('button', { type: 'button', class: 'button secondary', onclick: () => load() }, 'Refresh')
 
   // Also called when the page is left: a load still in flight then draws nothing.
@@ -158,6 +171,12 @@ export default function overview(root) {
     destroy()
     const mine = generation
     show(content, loading('Loading the dashboard…'))
+    redisStatus().then((status) => {
+      if (mine !== generation) return
+      redis.hidden = !status
+      redis.textContent = status?.text ?? ''
+      redis.dataset.up = String(status?.up)
+    })
     try {
       const data = await api(`/api/dashboard/${query({ range })}`)
       if (mine !== generation) return
@@ -179,7 +198,7 @@ export default function overview(root) {
   }
 
   root.append(
-    pageHeader('Overview', h('div', { class: 'toolbar' }, h('div', { class: 'segmented', role: 'group', 'aria-label': 'Time range' }, buttons), refresh, updated)),
+    pageHeader('Overview', h('div', { class: 'toolbar' }, h('div', { class: 'segmented', role: 'group', 'aria-label': 'Time range' }, buttons), refresh, updated, redis)),
     content,
   )
   load()
