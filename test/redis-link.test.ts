@@ -2,10 +2,19 @@
 // two links, and Redis lost and found again (a proxy in front of it that the test closes).
 import { afterAll, describe, expect, test } from 'bun:test'
 import { loadConfig } from '../src/config'
-import { openRedis } from '../src/shared/redis'
+import { openRedis, unreachable } from '../src/shared/redis'
 import { redisReachable, redisTestUrl, testPrefix, tcpProxy } from './support/redis'
 
 const reachable = await redisReachable('test/redis-link.test.ts')
+
+test('errors that mean Redis cannot serve now (lost, out of memory, read-only after a failover, loading) count as unreachable; errors in what was asked do not', () => {
+  const serverError = (message: string) => Object.assign(new Error(message), { code: 'ERR_REDIS_SERVER_ERROR' })
+  expect(unreachable(Object.assign(new Error('Connection closed'), { code: 'ERR_REDIS_CONNECTION_CLOSED' }))).toBe(true)
+  for (const message of ['OOM command not allowed when used memory > maxmemory', "READONLY You can't write against a read only replica.", 'LOADING Redis is loading the dataset in memory'])
+    expect(unreachable(serverError(message))).toBe(true)
+  expect(unreachable(serverError('ERR wrong number of arguments'))).toBe(false)
+  expect(unreachable(new Error('not from Redis'))).toBe(false)
+})
 
 describe.if(reachable)('Redis link', () => {
   const prefix = testPrefix()

@@ -32,10 +32,16 @@ export type RedisLink = {
   close(): void
 }
 
-/** A Redis error that means Redis cannot be reached, as opposed to an error Redis answered (ERR_REDIS_SERVER_ERROR). */
+/**
+ * A Redis error that means Redis cannot serve us now: it cannot be reached, or it answered that
+ * it cannot (out of memory, a replica after a failover, still loading its data, busy with a
+ * script) — as opposed to an error in what we asked.
+ */
 export const unreachable = (error: unknown) => {
   const code = String((error as { code?: unknown })?.code ?? '')
-  return code.startsWith('ERR_REDIS_') && code !== 'ERR_REDIS_SERVER_ERROR'
+  if (!code.startsWith('ERR_REDIS_')) return false
+  if (code !== 'ERR_REDIS_SERVER_ERROR') return true
+  return /^(OOM|READONLY|LOADING|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN)\b/.test(String((error as Error).message))
 }
 
 export function openRedis(settings: RedisSettings): RedisLink {
