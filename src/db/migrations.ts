@@ -8,6 +8,7 @@ import sqliteLogsByUser from '../../db/migrations/sqlite/0005_logs_by_user.sql' 
 import sqliteSignInUnblocks from '../../db/migrations/sqlite/0006_sign_in_unblocks.sql' with { type: 'text' }
 import sqliteThreatRollupAndList from '../../db/migrations/sqlite/0007_threat_rollup_and_list.sql' with { type: 'text' }
 import sqliteAdminListFilters from '../../db/migrations/sqlite/0008_admin_list_filters.sql' with { type: 'text' }
+import sqliteResponseCache from '../../db/migrations/sqlite/0009_response_cache.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
@@ -15,6 +16,7 @@ import postgresLogsByUser from '../../db/migrations/postgres/0005_logs_by_user.s
 import postgresSignInUnblocks from '../../db/migrations/postgres/0006_sign_in_unblocks.sql' with { type: 'text' }
 import postgresThreatRollupAndList from '../../db/migrations/postgres/0007_threat_rollup_and_list.sql' with { type: 'text' }
 import postgresAdminListFilters from '../../db/migrations/postgres/0008_admin_list_filters.sql' with { type: 'text' }
+import postgresResponseCache from '../../db/migrations/postgres/0009_response_cache.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -27,6 +29,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0006_sign_in_unblocks', sql: sqliteSignInUnblocks },
     { name: '0007_threat_rollup_and_list', sql: sqliteThreatRollupAndList },
     { name: '0008_admin_list_filters', sql: sqliteAdminListFilters },
+    { name: '0009_response_cache', sql: sqliteResponseCache },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -36,5 +39,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0006_sign_in_unblocks', sql: postgresSignInUnblocks },
     { name: '0007_threat_rollup_and_list', sql: postgresThreatRollupAndList },
     { name: '0008_admin_list_filters', sql: postgresAdminListFilters },
+    { name: '0009_response_cache', sql: postgresResponseCache },
   ],
 }

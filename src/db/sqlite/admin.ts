@@ -56,6 +56,8 @@ type LogRow = {
   user_agent: string | null
   error_type: string | null
   outcome: Outcome
+  cached: number
+  cost_saved: number
 }
 
 const adminLog = (row: LogRow): AdminLog => ({
@@ -83,6 +85,8 @@ const adminLog = (row: LogRow): AdminLog => ({
   userAgent: row.user_agent,
   errorType: row.error_type,
   outcome: row.outcome,
+  cached: row.cached === 1,
+  costSaved: row.cost_saved,
 })
 
 /** A feedback row with its user's email and the completion's model. */
