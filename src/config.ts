@@ -221,6 +221,12 @@ export function loadConfig(env: Env = process.env) {
       anonymous: integer(env, 'RATE_LIMIT_ANONYMOUS', 300),
     },
     blockSuspicious: boolean(env, 'BLOCK_SUSPICIOUS', false),
+    /** The response cache (src/cache/): off at 0 s; per user unless CACHE_SCOPE=global; CACHE_MAX_MB bounds it in memory (without Redis). */
+    cache: {
+      ttlSeconds: integer(env, 'CACHE_TTL_SECONDS', 0, 0, 31_536_000),
+      scope: oneOf(env, 'CACHE_SCOPE', ['user', 'global'] as const),
+      maxBytes: integer(env, 'CACHE_MAX_MB', 64, 1, 1_048_576) * 1024 * 1024,
+    },
     oauth: {
       google: pair(env, 'GOOGLE_OAUTH_CLIENT_ID', 'GOOGLE_OAUTH_CLIENT_SECRET'),
       github: pair(env, 'GITHUB_OAUTH_CLIENT_ID', 'GITHUB_OAUTH_CLIENT_SECRET'),

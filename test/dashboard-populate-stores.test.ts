@@ -46,15 +46,16 @@ describe('dashboard store', () => {
       request('2025-03-01T04:59:59Z', { userId: ada, model: 'before' }),
       request('2025-03-01T05:00:00Z', { userId: ada }),
       request('2025-03-02T12:00:00Z', { userId: ada, model: 'b', status: 500, outcome: 'server_error', errorType: 'internal_error' }),
-      request('2025-03-02T13:00:00Z', { userId: bob, country: 'Germany (DE)' }),
+      // Answered from the response cache: free, and saving what it would have cost.
+      request('2025-03-02T13:00:00Z', { userId: bob, country: 'Germany (DE)', cached: true, cost: 0, costSaved: 0.5 }),
       request('2025-03-04T06:59:59Z', { userId: ada }),
       request('2025-03-04T07:00:00Z', { userId: ada, model: 'after' }),
     ])
     const series = await dashboard.trafficSeries(days)
     expect(series.sort((x, y) => x.bucket - y.bucket)).toEqual([
-      { bucket: at('2025-03-01T00:00:00Z'), requests: 1, successes: 1, latencyMsSum: 100, tokens: 3, cost: 0.5 },
-      { bucket: at('2025-03-02T00:00:00Z'), requests: 2, successes: 1, latencyMsSum: 200, tokens: 6, cost: 1 },
-      { bucket: at('2025-03-04T00:00:00Z'), requests: 1, successes: 1, latencyMsSum: 100, tokens: 3, cost: 0.5 },
+      { bucket: at('2025-03-01T00:00:00Z'), requests: 1, successes: 1, latencyMsSum: 100, tokens: 3, cost: 0.5, completions: 1, cacheHits: 0, costSaved: 0 },
+      { bucket: at('2025-03-02T00:00:00Z'), requests: 2, successes: 1, latencyMsSum: 200, tokens: 6, cost: 0.5, completions: 2, cacheHits: 1, costSaved: 0.5 },
+      { bucket: at('2025-03-04T00:00:00Z'), requests: 1, successes: 1, latencyMsSum: 100, tokens: 3, cost: 0.5, completions: 1, cacheHits: 0, costSaved: 0 },
     ])
     expect(await dashboard.topValues('models', days, 10)).toEqual([
       { value: 'a', requests: 3 },

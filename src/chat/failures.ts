@@ -49,7 +49,7 @@ export function failureBeforeFirstByte(host: Host, error: unknown): HttpError {
 export const clientGone = () => new HttpError(499, 'The client closed the request', { code: 'client_closed_request' })
 
 /** The failure of an upstream that stopped after its first message, as the client's error event. */
-export function midStreamFailure(host: Host, error: unknown): HttpError {
+export function midStreamFailure(host: Pick<Host, 'url'>, error: unknown): HttpError {
   if (error instanceof Aborted && (error.why === 'deadline' || error.why === 'shutdown')) return stoppedByGateway(error.why)
   if (error instanceof Aborted && error.why === 'timeout')
     return new HttpError(504, `Ollama at ${host.url} went silent mid-reply for longer than the upstream timeout`, { code: 'upstream_timeout' })

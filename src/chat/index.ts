@@ -1,11 +1,13 @@
-// The chat gateway's routes: OpenAI-compatible /v1/chat/completions (SSE or one JSON reply),
-// /v1/models, /v1/models/{id} and /v1/health, in front of the Ollama hosts of OLLAMA_BASE_URL.
+// The chat gateway's routes: OpenAI-compatible /v1/chat/completions (SSE or one JSON reply,
+// answered from the response cache when it holds the answer), /v1/models, /v1/models/{id} and
+// /v1/health, in front of the Ollama hosts of OLLAMA_BASE_URL.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { concurrencyLimits } from '../concurrency'
 import { HttpError } from '../http/errors'
 import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
+import { openCompletion } from './cached'
 import { healthOf } from './health'
 import { modelCatalog } from './models'
 import { createPool } from './pool'
@@ -41,9 +43,11 @@ export const chat = (rt: Runtime) => {
     .use(concurrencyLimits(rt))
     .post(
       '/chat/completions',
-      async ({ body, request, principal, server }) => {
+      async ({ body, request, principal, server, set }) => {
         screenMessages(rt, { principal, request, server }, body.messages)
-        const started = await startCompletion(pool, body, request, rt.config.maxOutputTokens)
+        const started = await openCompletion(rt, body, request, principal.userId, set.headers, () =>
+          startCompletion(pool, body, request, rt.config.maxOutputTokens),
+        )
         if (!body.stream) return await collectCompletion(started)
         return new Response(streamCompletion(started), { headers: sseHeaders })
       },

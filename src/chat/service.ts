@@ -12,7 +12,20 @@ import { newCompletion, Translator, usageOf } from './to-openai'
 import { Aborted } from './aborted'
 import type { UpstreamChat } from './upstream-chat'
 
-export type Started = { chat: UpstreamChat; translator: Translator; request: Request; facts: RequestFacts }
+/** What the reply is read from: a chat on an Ollama host, or an answer replayed from the response cache (./cached.ts). */
+export type Chat = Pick<UpstreamChat, 'first' | 'firstMessageAt' | 'next' | 'waitForClient' | 'close'> & { host: Pick<UpstreamChat['host'], 'url'> }
+
+export type Started = {
+  chat: Chat
+  translator: Translator
+  request: Request
+  facts: RequestFacts
+  /** Called once the whole reply has been read, before its end is sent (the response cache stores it then). */
+  onFinish?: () => void
+}
+
+/** The translator of a request's reply: a new completion id, and the usage chunk if the client asked for it. */
+export const translatorFor = (body: ChatRequest) => new Translator(newCompletion(body.model, body.stream_options?.include_usage === true))
 
 /** An upstream's failure, the gateway's own (a request past its time, a shutdown), or the request's fault. */
 function outcomeOf(error: HttpError): Outcome {
@@ -40,7 +53,7 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
   facts.model = body.model
   try {
     const chat = await pool.chat(toOllamaRequest(body, maxOutputTokens), request.signal, facts.startedAt)
-    const translator = new Translator(newCompletion(body.model, body.stream_options?.include_usage === true))
+    const translator = translatorFor(body)
     facts.upstream = chat.host.url
     facts.completionId = translator.completion.id
     facts.ttftMs = chat.firstMessageAt - facts.startedAt
@@ -64,10 +77,12 @@ function recordTokens({ translator, facts }: Started) {
   facts.completionTokens = translator.final ? usage.completion_tokens : translator.messages
 }
 
-function finish({ translator, facts }: Started) {
+function finish(started: Started) {
+  const { translator, facts } = started
   facts.finishReason = translator.finishReason
   facts.outcome = 'ok'
   facts.totalMs = performance.now() - facts.startedAt
+  started.onFinish?.()
 }
 
 /** The whole reply as one `chat.completion`. */

@@ -29,6 +29,12 @@ export const dashboardResponse = t.Object({
     totalTokens: t.Integer(),
     avgTokensPerRequest: t.Number(),
     avgCostPerRequest: t.Number(),
+    // Beside docs/dashboard-api.md's keys (adding a key is safe for the frontend): the response cache.
+    cache: t.Object({
+      hits: t.Integer({ description: 'chat completions answered from the response cache' }),
+      hitRate: t.Number({ description: 'hits / chat completions, 0 to 1, 4 decimals' }),
+      costSaved: t.Number({ description: 'what the hits would have cost at MODEL_PRICES, dollars, 6 decimals' }),
+    }),
   }),
   users: t.Object({
     activeUsers: t.Integer(),

@@ -28,13 +28,16 @@ export async function buildDashboard(store: DashboardStore, principal: Principal
 
   const byBucket = new Map(series.map((row) => [row.bucket, row]))
   const buckets = bucketsOf(window).map((time) => ({ timestamp: isoTime(time), row: byBucket.get(time) }))
-  const total = { requests: 0, successes: 0, latency: 0, tokens: 0, cost: 0 }
+  const total = { requests: 0, successes: 0, latency: 0, tokens: 0, cost: 0, completions: 0, cacheHits: 0, costSaved: 0 }
   for (const row of series) {
     total.requests += row.requests
     total.successes += row.successes
     total.latency += row.latencyMsSum
     total.tokens += row.tokens
     total.cost += row.cost
+    total.completions += row.completions
+    total.cacheHits += row.cacheHits
+    total.costSaved += row.costSaved
   }
 
   const distribution = { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 }
@@ -69,6 +72,7 @@ export async function buildDashboard(store: DashboardStore, principal: Principal
       totalTokens: total.tokens,
       avgTokensPerRequest: ratio(total.tokens, total.requests, 2),
       avgCostPerRequest: ratio(total.cost, total.requests, 6),
+      cache: { hits: total.cacheHits, hitRate: ratio(total.cacheHits, total.completions, 4), costSaved: round(total.costSaved, 6) },
     },
     users: {
       activeUsers: users,

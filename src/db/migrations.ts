@@ -9,6 +9,7 @@ import sqliteSignInUnblocks from '../../db/migrations/sqlite/0006_sign_in_unbloc
 import sqliteThreatRollupAndList from '../../db/migrations/sqlite/0007_threat_rollup_and_list.sql' with { type: 'text' }
 import sqliteAdminListFilters from '../../db/migrations/sqlite/0008_admin_list_filters.sql' with { type: 'text' }
 import sqliteThreatsByType from '../../db/migrations/sqlite/0009_threats_by_type.sql' with { type: 'text' }
+import sqliteResponseCache from '../../db/migrations/sqlite/0010_response_cache.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
@@ -17,6 +18,7 @@ import postgresSignInUnblocks from '../../db/migrations/postgres/0006_sign_in_un
 import postgresThreatRollupAndList from '../../db/migrations/postgres/0007_threat_rollup_and_list.sql' with { type: 'text' }
 import postgresAdminListFilters from '../../db/migrations/postgres/0008_admin_list_filters.sql' with { type: 'text' }
 import postgresThreatsByType from '../../db/migrations/postgres/0009_threats_by_type.sql' with { type: 'text' }
+import postgresResponseCache from '../../db/migrations/postgres/0010_response_cache.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -30,6 +32,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0007_threat_rollup_and_list', sql: sqliteThreatRollupAndList },
     { name: '0008_admin_list_filters', sql: sqliteAdminListFilters },
     { name: '0009_threats_by_type', sql: sqliteThreatsByType },
+    { name: '0010_response_cache', sql: sqliteResponseCache },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -40,5 +43,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0007_threat_rollup_and_list', sql: postgresThreatRollupAndList },
     { name: '0008_admin_list_filters', sql: postgresAdminListFilters },
     { name: '0009_threats_by_type', sql: postgresThreatsByType },
+    { name: '0010_response_cache', sql: postgresResponseCache },
   ],
 }

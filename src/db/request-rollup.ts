@@ -15,6 +15,11 @@ export type Totals = {
   promptTokens: number
   completionTokens: number
   cost: number
+  /** Requests that named a model (chat completions): what the cache's hit rate is a share of. */
+  completions: number
+  /** Answered from the response cache, and what those answers would have cost. */
+  cacheHits: number
+  costSaved: number
 }
 
 export type Cell = {
@@ -40,9 +45,21 @@ export type Countable = Pick<
   | 'cost'
   | 'model'
   | 'country'
+  | 'cached'
+  | 'costSaved'
 >
 
-const zero = (): Totals => ({ requests: 0, successes: 0, latencyMs: 0, promptTokens: 0, completionTokens: 0, cost: 0 })
+const zero = (): Totals => ({
+  requests: 0,
+  successes: 0,
+  latencyMs: 0,
+  promptTokens: 0,
+  completionTokens: 0,
+  cost: 0,
+  completions: 0,
+  cacheHits: 0,
+  costSaved: 0,
+})
 
 function addTo(totals: Totals, row: Countable, sign: number) {
   totals.requests += sign
@@ -51,6 +68,10 @@ function addTo(totals: Totals, row: Countable, sign: number) {
   totals.promptTokens += sign * row.promptTokens
   totals.completionTokens += sign * row.completionTokens
   totals.cost += sign * row.cost
+  if (row.model) totals.completions += sign
+  // `cached` as read back from SQLite is 0 or 1.
+  if (row.cached) totals.cacheHits += sign
+  totals.costSaved += sign * (row.costSaved ?? 0)
 }
 
 const bump = (map: Map<string, number>, key: string, by: number) => map.set(key, (map.get(key) ?? 0) + by)
@@ -112,6 +133,9 @@ function sum(into: Totals, from: Totals) {
   into.promptTokens += from.promptTokens
   into.completionTokens += from.completionTokens
   into.cost += from.cost
+  into.completions += from.completions
+  into.cacheHits += from.cacheHits
+  into.costSaved += from.costSaved
 }
 
 function merge(into: Cell, from: Cell) {

@@ -20,6 +20,8 @@ export type RequestFacts = {
   finishReason?: string
   outcome?: Outcome
   errorType?: string
+  /** Answered from the response cache: no upstream was called, so it costs nothing (src/cache/). */
+  cached?: boolean
   /** Counted in the rollups, its raw row not kept: an anonymous request past RATE_LIMIT_ANONYMOUS. */
   rollupOnly?: boolean
   /** Set by a streaming handler: the log is written when the stream ends, not when the response starts. */

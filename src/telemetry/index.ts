@@ -114,6 +114,9 @@ function row(base: Base, facts: RequestFacts, request: Request, costOf: CostOf):
   const completionTokens = tokenCount(facts.completionTokens)
   // A stream that ended without its handler saying how, while the client had gone, was cancelled.
   const outcome = facts.outcome ?? (facts.streaming && request.signal.aborted ? 'cancelled' : outcomeOf(base.status))
+  // A cached answer called no model: it costs nothing, and saved what its tokens would have cost.
+  const priced = costOf(facts.model, promptTokens, completionTokens)
+  const cached = facts.cached === true
   return {
     ...base,
     // When the request arrived, which for a long stream is well before it is logged.
@@ -128,7 +131,9 @@ function row(base: Base, facts: RequestFacts, request: Request, costOf: CostOf):
     promptTokens,
     completionTokens,
     ttftMs: facts.ttftMs ?? null,
-    cost: costOf(facts.model, promptTokens, completionTokens),
+    cost: cached ? 0 : priced,
+    cached,
+    costSaved: cached ? priced : 0,
     errorType: facts.errorType ?? base.errorType ?? (outcome === 'ok' ? null : outcome),
     outcome,
   }

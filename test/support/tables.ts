@@ -135,6 +135,7 @@ export async function rollupsDisagreeingWithTheLog(rt: Runtime) {
     for (const row of computed) if (!stored.has(row)) differences.push(`${label}: ${row}`)
   }
   const ok = postgres ? "count(*) FILTER (WHERE r.outcome = 'ok')" : "sum(r.outcome = 'ok')"
+  const hits = postgres ? 'count(*) FILTER (WHERE r.cached)' : 'sum(r.cached)'
   for (const grain of [3_600_000, 86_400_000])
     for (const user of ['r.user_id', "''"]) {
       const from = `FROM request_logs r WHERE ${user === "''" ? 'true' : 'r.user_id IS NOT NULL'}`
@@ -142,8 +143,14 @@ export async function rollupsDisagreeingWithTheLog(rt: Runtime) {
       const where = `WHERE grain = ${grain} AND ${user === "''" ? "user_id = ''" : "user_id <> ''"}`
       await compare(
         `traffic ${grain} ${user}`,
-        select(['user_id', ms('bucket'), num('requests'), num('successes'), num('prompt_tokens'), num('completion_tokens'), 'cost', 'latency_ms_sum'], `FROM rollup_traffic ${where}`),
-        select([user, num(bucket), num('count(*)'), num(ok), num('sum(r.prompt_tokens)'), num('sum(r.completion_tokens)'), 'sum(r.cost)', 'sum(r.latency_ms)'], `${from} GROUP BY 1, 2`),
+        select(
+          ['user_id', ms('bucket'), num('requests'), num('successes'), num('prompt_tokens'), num('completion_tokens'), 'cost', 'latency_ms_sum', num('completions'), num('cache_hits'), 'cost_saved'],
+          `FROM rollup_traffic ${where}`,
+        ),
+        select(
+          [user, num(bucket), num('count(*)'), num(ok), num('sum(r.prompt_tokens)'), num('sum(r.completion_tokens)'), 'sum(r.cost)', 'sum(r.latency_ms)', num('count(r.model)'), num(hits), 'sum(r.cost_saved)'],
+          `${from} GROUP BY 1, 2`,
+        ),
       )
       await compare(
         `models ${grain} ${user}`,

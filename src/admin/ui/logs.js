@@ -1,4 +1,5 @@
 // Logs: request logs filtered by user, model, status, outcome and time; a row opens its detail.
+// A request answered from the response cache is marked `cached`.
 import { api, query } from './api.js'
 import { badge, dialog, errorBox, field, fmt, h, loading, pageHeader, select, show } from './dom.js'
 import { pagedList } from './list.js'
@@ -25,6 +26,7 @@ const DETAIL = [
   ['Time to first token', (l) => fmt.ms(l.ttftMs)],
   ['Tokens', (l) => `${fmt.int(l.promptTokens)} prompt + ${fmt.int(l.completionTokens)} completion = ${fmt.int(l.totalTokens)}`],
   ['Cost', (l) => fmt.cost(l.cost)],
+  ['Response cache', (l) => (l.cached ? `hit: answered from the cache, ${fmt.cost(l.costSaved)} saved` : 'not served from it')],
   ['Country', (l) => l.country],
   ['Address', (l) => l.ip],
   ['User agent', (l) => l.userAgent],
@@ -62,7 +64,11 @@ export default function logs(root) {
       },
       { label: 'Request', cell: (l) => h('code', {}, `${l.method} ${l.path}`) },
       { label: 'Status', cell: (l) => statusBadge(l.status) },
-      { label: 'Outcome', cell: (l) => l.outcome.replaceAll('_', ' '), className: 'nowrap' },
+      {
+        label: 'Outcome',
+        cell: (l) => (l.cached ? h('span', {}, `${l.outcome.replaceAll('_', ' ')} `, badge('cached', 'low')) : l.outcome.replaceAll('_', ' ')),
+        className: 'nowrap',
+      },
       { label: 'Model', cell: (l) => l.model },
       { label: 'User', cell: (l) => l.userEmail ?? l.userId },
       { label: 'Latency', cell: (l) => fmt.ms(l.latencyMs), className: 'number' },

@@ -43,6 +43,8 @@ function figures(data) {
     figure('Per session', fmt.cost(users.avgSessionCost), `${fmt.num(users.avgSessionRequests)} requests`),
     figure('Feedback', feedback.totalFeedback ? `${fmt.num(feedback.avgRating)} / 5` : '—', `${fmt.int(feedback.totalFeedback)} ratings`),
     figure('Open threats', fmt.int(threats.unresolvedThreats), `${fmt.int(threats.criticalThreats)} critical, ${fmt.int(threats.highThreats)} high`),
+    // The response cache (CACHE_TTL_SECONDS): the share of chat completions it answered, and what they would have cost.
+    figure('Cache hits', fmt.percent(summary.cache.hitRate, 1), `${fmt.int(summary.cache.hits)} hits, ${fmt.cost(summary.cache.costSaved)} saved`),
   )
 }
 

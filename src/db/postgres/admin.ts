@@ -59,6 +59,8 @@ type LogRecordRow = {
   user_agent: string | null
   error_type: string | null
   outcome: Outcome
+  cached: boolean
+  cost_saved: number
 }
 
 const adminLog = (row: LogRecordRow): AdminLog => ({
@@ -86,6 +88,8 @@ const adminLog = (row: LogRecordRow): AdminLog => ({
   userAgent: row.user_agent,
   errorType: row.error_type,
   outcome: row.outcome,
+  cached: row.cached,
+  costSaved: row.cost_saved,
 })
 
 /** A feedback row with its user's email and the completion's model. */

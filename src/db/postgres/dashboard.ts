@@ -48,7 +48,8 @@ export function postgresDashboard(sql: SQL): DashboardStore {
         (bind) => `
         SELECT date_bin(${bind(s.step)}::float8 * interval '1 millisecond', bucket, timestamptz 'epoch') AS bucket,
                sum(requests)::float8 AS requests, sum(successes)::float8 AS successes, sum(latency_ms_sum) AS "latencyMsSum",
-               sum(prompt_tokens + completion_tokens)::float8 AS tokens, sum(cost) AS cost
+               sum(prompt_tokens + completion_tokens)::float8 AS tokens, sum(cost) AS cost,
+               sum(completions)::float8 AS completions, sum(cache_hits)::float8 AS "cacheHits", sum(cost_saved) AS "costSaved"
           FROM rollup_traffic WHERE ${rowsOf(s, 'scope', bind)} GROUP BY 1`,
       )
       return rows.map((row) => ({ ...row, bucket: row.bucket.getTime() }))

@@ -32,6 +32,8 @@ const insertRows = bulkInsert<LogRow>('request_logs', {
   error_type: ['text', (row) => row.errorType],
   outcome: ['text', (row) => row.outcome],
   generated: ['boolean', (row) => !!row.generated],
+  cached: ['boolean', (row) => !!row.cached],
+  cost_saved: ['double precision', (row) => row.costSaved ?? 0],
 })
 
 const traffic = rollupUpsert<Cell>('rollup_traffic', cellAt, {
@@ -41,6 +43,9 @@ const traffic = rollupUpsert<Cell>('rollup_traffic', cellAt, {
   prompt_tokens: ['bigint', (c) => c.totals.promptTokens],
   completion_tokens: ['bigint', (c) => c.totals.completionTokens],
   cost: ['double precision', (c) => c.totals.cost],
+  completions: ['bigint', (c) => c.totals.completions],
+  cache_hits: ['bigint', (c) => c.totals.cacheHits],
+  cost_saved: ['double precision', (c) => c.totals.costSaved],
 })
 
 /** A count of requests per value of one column (a model, a country, an error label) in a cell. */
@@ -96,7 +101,8 @@ async function addToSessions(tx: SQL, totals: Map<string, SessionTotals>) {
 
 /** The columns the fold reads, as ../request-rollup.ts names them (created_at still a Date). */
 const countableColumns = `created_at AS "createdAt", user_id AS "userId", status, outcome, error_type AS "errorType",
-  latency_ms AS "latencyMs", prompt_tokens::float8 AS "promptTokens", completion_tokens::float8 AS "completionTokens", cost, model, country`
+  latency_ms AS "latencyMs", prompt_tokens::float8 AS "promptTokens", completion_tokens::float8 AS "completionTokens", cost, model, country,
+  cached, cost_saved AS "costSaved"`
 
 /** Generated rows deleted per statement: their countable columns come back to be folded, a bounded amount at a time. */
 const DELETE_CHUNK = 50_000

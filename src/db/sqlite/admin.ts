@@ -57,6 +57,8 @@ type LogRecordRow = {
   user_agent: string | null
   error_type: string | null
   outcome: Outcome
+  cached: number
+  cost_saved: number
 }
 
 const adminLog = (row: LogRecordRow): AdminLog => ({
@@ -84,6 +86,8 @@ const adminLog = (row: LogRecordRow): AdminLog => ({
   userAgent: row.user_agent,
   errorType: row.error_type,
   outcome: row.outcome,
+  cached: row.cached === 1,
+  costSaved: row.cost_saved,
 })
 
 /** A feedback row with its user's email and the completion's model. */

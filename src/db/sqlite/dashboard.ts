@@ -49,7 +49,8 @@ export function sqliteDashboard(db: Database): DashboardStore {
       const { where, params } = rowsOf(s, 'scope')
       return statement<TrafficBucket>(
         `SELECT bucket - bucket % ? AS bucket, sum(requests) AS requests, sum(successes) AS successes,
-                sum(latency_ms_sum) AS latencyMsSum, sum(prompt_tokens + completion_tokens) AS tokens, sum(cost) AS cost
+                sum(latency_ms_sum) AS latencyMsSum, sum(prompt_tokens + completion_tokens) AS tokens, sum(cost) AS cost,
+                sum(completions) AS completions, sum(cache_hits) AS cacheHits, sum(cost_saved) AS costSaved
            FROM rollup_traffic WHERE ${where} GROUP BY 1`,
       ).all(s.step, ...params)
     },

@@ -10,10 +10,10 @@ import type { LogRow, TelemetryStore } from '../stores/telemetry'
 
 const LOG_COLUMNS = `request_id, created_at, method, path, status, latency_ms, user_id, api_key_id, session_id, model,
   upstream, completion_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, cost, country, ip, user_agent,
-  error_type, outcome, generated`
+  error_type, outcome, generated, cached, cost_saved`
 
 const insertSql = (rows: number) =>
-  `INSERT INTO request_logs (${LOG_COLUMNS}) VALUES ${Array(rows).fill(`(${Array(23).fill('?').join(', ')})`).join(', ')}`
+  `INSERT INTO request_logs (${LOG_COLUMNS}) VALUES ${Array(rows).fill(`(${Array(25).fill('?').join(', ')})`).join(', ')}`
 
 /** Rows per INSERT statement: binding many rows per call costs less than a call per row. */
 const ROWS_PER_INSERT = 32
@@ -44,15 +44,19 @@ const values = (row: LogRow): Value[] => [
   row.errorType,
   row.outcome,
   row.generated ? 1 : 0,
+  row.cached ? 1 : 0,
+  row.costSaved ?? 0,
 ]
 
 const upsertTraffic = `
-  INSERT INTO rollup_traffic AS t (grain, user_id, bucket, requests, successes, latency_ms_sum, prompt_tokens, completion_tokens, cost)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+  INSERT INTO rollup_traffic AS t (grain, user_id, bucket, requests, successes, latency_ms_sum, prompt_tokens, completion_tokens, cost,
+                                   completions, cache_hits, cost_saved)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
   ON CONFLICT (grain, user_id, bucket) DO UPDATE SET requests = t.requests + excluded.requests,
     successes = t.successes + excluded.successes, latency_ms_sum = t.latency_ms_sum + excluded.latency_ms_sum,
     prompt_tokens = t.prompt_tokens + excluded.prompt_tokens, completion_tokens = t.completion_tokens + excluded.completion_tokens,
-    cost = t.cost + excluded.cost`
+    cost = t.cost + excluded.cost, completions = t.completions + excluded.completions,
+    cache_hits = t.cache_hits + excluded.cache_hits, cost_saved = t.cost_saved + excluded.cost_saved`
 
 const upsertCount = (table: string, column: string) => `
   INSERT INTO ${table} AS t (grain, user_id, bucket, ${column}, requests) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -74,7 +78,8 @@ const addToSession = `
    WHERE id = ?1`
 
 const countableColumns = `created_at AS createdAt, user_id AS userId, status, outcome, error_type AS errorType,
-  latency_ms AS latencyMs, prompt_tokens AS promptTokens, completion_tokens AS completionTokens, cost, model, country`
+  latency_ms AS latencyMs, prompt_tokens AS promptTokens, completion_tokens AS completionTokens, cost, model, country,
+  cached, cost_saved AS costSaved`
 
 export function sqliteTelemetry(db: Database): TelemetryStore {
   const insertMany = db.query<unknown, Value[]>(insertSql(ROWS_PER_INSERT))
@@ -95,7 +100,7 @@ export function sqliteTelemetry(db: Database): TelemetryStore {
   /** Adds the rollup's cells to the rollup tables; call inside a transaction. */
   function saveRollup(rollup: RequestRollup) {
     for (const { grain, userId, bucket, totals: t, ...cell } of rollup.cells()) {
-      traffic.run(grain, userId, bucket, t.requests, t.successes, t.latencyMs, t.promptTokens, t.completionTokens, t.cost)
+      traffic.run(grain, userId, bucket, t.requests, t.successes, t.latencyMs, t.promptTokens, t.completionTokens, t.cost, t.completions, t.cacheHits, t.costSaved)
       for (const [model, m] of cell.models) {
         models.run(grain, userId, bucket, model, m.requests)
         if (grain === DAY && userId === '') {

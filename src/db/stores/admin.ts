@@ -25,7 +25,13 @@ export type UserFilter = { search?: string; role?: Role; active?: boolean; befor
 export type UserChange = { role?: Role; isActive?: boolean }
 
 /** A request log with its id and its user's email, as the log records it (see LogRow). */
-export type AdminLog = Omit<LogRow, 'generated' | 'rollupOnly'> & { id: number; userEmail: string | null; totalTokens: number }
+export type AdminLog = Omit<LogRow, 'generated' | 'rollupOnly' | 'cached' | 'costSaved'> & {
+  id: number
+  userEmail: string | null
+  totalTokens: number
+  cached: boolean
+  costSaved: number
+}
 
 /** `from` inclusive, `to` exclusive; `before` is the id to page from. */
 export type LogFilter = {

@@ -14,6 +14,10 @@ export type TrafficBucket = {
   latencyMsSum: number
   tokens: number
   cost: number
+  /** Requests that named a model (chat completions), those answered from the response cache, and the cost the cache saved. */
+  completions: number
+  cacheHits: number
+  costSaved: number
 }
 
 /** The rollup dimensions with a most-frequent list. */

@@ -30,6 +30,9 @@ export type LogRow = {
   userAgent: string | null
   errorType: string | null
   outcome: Outcome
+  /** Answered from the response cache (src/cache/): `cost` is then 0, and `costSaved` what Ollama's answer cost when it was stored. */
+  cached?: boolean
+  costSaved?: number
   /** Made up by populate-dashboard-data (removed again by `--clear`). */
   generated?: boolean
   /** Counted in the rollups only, its raw row not kept (an anonymous request past RATE_LIMIT_ANONYMOUS). */
