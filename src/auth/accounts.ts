@@ -78,10 +78,10 @@ export async function authenticate(
     // password) meanwhile. What counts is the password as it is now.
     const unchanged = user !== undefined && (await rt.store.accounts.findUserById(user.id))?.passwordHash === user.passwordHash
     if (!user || !matches || !unchanged || !user.isActive) {
-      recordFailedSignIn(rt, address, email)
+      await recordFailedSignIn(rt, address, email)
       throw new HttpError(401, 'Invalid email or password', { code: 'invalid_credentials' })
     }
-    recordSuccessfulSignIn(rt, address, email)
+    await recordSuccessfulSignIn(rt, address, email)
     return user
   })
 }

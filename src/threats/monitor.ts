@@ -1,10 +1,12 @@
 // Turns security-relevant events into threat rows. Each kind of event is counted per key
 // (an address, an account, a principal) in a sliding window; crossing a threshold records a
 // threat whose severity grows with the count. A key gets one row per quiet period unless its
-// severity rises, so a flood of events does not become a flood of rows.
+// severity rises, so a flood of events does not become a flood of rows. The counts live in a
+// ThreatCounter (./counter.ts): this replica's memory, or Redis shared by every replica.
 import { MINUTE } from '../http/dates'
 import { SlidingCounter } from '../http/sliding-window'
-import type { Severity, ThreatInput, ThreatStore, ThreatType } from './store'
+import { memoryCounter, type Awaitable, type Levels, type Release, type ThreatCounter } from './counter'
+import { SEVERITIES, type Severity, type ThreatInput, type ThreatStore, type ThreatType } from './store'
 
 type Policy = { windowMs: number; thresholds: [count: number, severity: Severity][] }
 
@@ -17,64 +19,82 @@ export const policies: Record<ThreatType, Policy> = {
   malformed_flood: { windowMs: MINUTE, thresholds: [[20, 'medium'], [100, 'high']] },
 }
 
-const rank: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 }
+/** Each policy's thresholds as the counter takes them: a severity's rank is its place in SEVERITIES. */
+const levels = Object.fromEntries(
+  Object.entries(policies).map(([type, policy]) => [type, policy.thresholds.map(([count, severity]) => [count, SEVERITIES.indexOf(severity)])]),
+) as Record<ThreatType, Levels>
 
 /** The count past which more events change nothing. */
 const highest = (policy: Policy) => policy.thresholds.at(-1)![0]
-
-/** Counter keys (and recorded threats) held at most: events from ever new addresses must not grow memory without bound. */
-const MAX_TRACKED_KEYS = 100_000
 
 /** The monitor's counter, counts capped at a policy's highest threshold (tests make their own). */
 export { SlidingCounter }
 
 export type ThreatEvent = Omit<ThreatInput, 'severity'> & { key: string; severity?: Severity }
 
-export function threatMonitor(store: Pick<ThreatStore, 'record'>, now: () => number = Date.now) {
-  const counter = new SlidingCounter(now, MAX_TRACKED_KEYS)
-  const recorded = new Map<string, { severity: Severity; at: number }>()
-  const sweep = setInterval(() => {
-    counter.sweep(60 * MINUTE)
-    for (const [key, last] of recorded) if (last.at + 60 * MINUTE <= now()) recorded.delete(key)
-  }, MINUTE)
-  sweep.unref?.()
+export function threatMonitor(store: Pick<ThreatStore, 'record'>, counter: ThreatCounter = memoryCounter(), now: () => number = Date.now) {
+  const name = (type: ThreatType, key: string) => `${type}|${key}`
+  const counting = new Set<Promise<unknown>>()
 
-  /** Counts one event of the type for the key, up to the policy's highest threshold. */
-  const tally = (type: ThreatType, key: string) => counter.add(`${type}|${key}`, policies[type].windowMs, highest(policies[type]))
+  /**
+   * Work whose callers mostly do not wait for it (an event reported on the way to an answer):
+   * it never rejects — a failure is said on stderr — and closing waits for it, before Redis
+   * closes. In memory it is done before this returns.
+   */
+  function unfailing<R>(what: string, otherwise: R, work: () => Awaitable<R>): Promise<R> {
+    const done = (async () => {
+      try {
+        return await work()
+      } catch (error) {
+        console.error(`threats: could not ${what}:`, (error as Error).message)
+        return otherwise
+      }
+    })()
+    counting.add(done)
+    void done.finally(() => counting.delete(done))
+    return done
+  }
 
-  /** Counts one event; records a threat when the count crosses a threshold. Returns the count. */
-  function observe(event: ThreatEvent): number {
+  async function countAndRecord(event: ThreatEvent): Promise<number> {
     const policy = policies[event.type]
-    const key = `${event.type}|${event.key}`
-    const count = tally(event.type, event.key)
-    let severity: Severity | undefined
-    for (const [threshold, level] of policy.thresholds) if (count >= threshold) severity = level
-    if (event.severity && (!severity || rank[event.severity] > rank[severity])) severity = event.severity
-    if (!severity) return count
-    const last = recorded.get(key)
-    const quiet = !last || last.at + policy.windowMs <= now()
-    if (quiet || rank[severity] > rank[last.severity]) {
-      if (!last && recorded.size >= MAX_TRACKED_KEYS) recorded.delete(recorded.keys().next().value!)
-      recorded.set(key, { severity, at: now() })
-      const most = count >= highest(policy) ? `${count} or more` : String(count)
-      const detail = `${event.detail} (${most} in ${policy.windowMs / MINUTE} min)`
-      // Written off the request path: the store keeps and retries it while the database is busy.
-      store.record({ ...event, severity, detail }, now())
-    }
+    const floor = event.severity ? SEVERITIES.indexOf(event.severity) : -1
+    const { count, record } = await counter.addAndJudge(name(event.type, event.key), policy.windowMs, levels[event.type], floor)
+    if (record === undefined) return count
+    const severity = SEVERITIES[record]!
+    const most = count >= highest(policy) ? `${count} or more` : String(count)
+    const detail = `${event.detail} (${most} in ${policy.windowMs / MINUTE} min)`
+    // Written off the request path: the store keeps and retries it while the database is busy.
+    store.record({ ...event, severity, detail }, now())
     return count
   }
 
   return {
-    observe,
+    /** Counts one event; records a threat when the count crosses a threshold. The count (0 if it could not be counted). */
+    observe: (event: ThreatEvent) => unfailing(`count a ${event.type} event`, 0, () => countAndRecord(event)),
     /** Counts an event without ever recording a threat for it (keys used only to throttle). */
-    tally,
+    tally: (type: ThreatType, key: string) =>
+      unfailing(`count a ${type} event`, 0, () => counter.add(name(type, key), policies[type].windowMs, highest(policies[type]))),
     /** How many events of this type the key has in its window now. */
-    count: (type: ThreatType, key: string) => counter.count(`${type}|${key}`, policies[type].windowMs),
-    forget: (type: ThreatType, key: string) => counter.forget(`${type}|${key}`),
+    count: (type: ThreatType, key: string): Awaitable<number> => counter.count(name(type, key), policies[type].windowMs),
+    /**
+     * Holds a place on every key for an event being decided (counted like one), unless a key
+     * already has `limit` events and places: how to let go, or undefined when refused.
+     */
+    hold: (type: ThreatType, keys: string[], limit: number): Awaitable<Release | undefined> =>
+      counter.hold(
+        keys.map((key) => name(type, key)),
+        policies[type].windowMs,
+        limit,
+      ),
+    /** Forgets the keys' events (a sign-in succeeded). */
+    forget: (type: ThreatType, keys: string[]) =>
+      unfailing(`forget ${type} events`, undefined, () => counter.forget(keys.map((key) => name(type, key)))),
     /** Forgets every key of the type that `matches` (given the key without its type). */
-    forgetWhere: (type: ThreatType, matches: (key: string) => boolean) =>
-      counter.forgetWhere((key) => key.startsWith(`${type}|`) && matches(key.slice(type.length + 1))),
-    close: () => clearInterval(sweep),
+    forgetWhere: (type: ThreatType, matches: (key: string) => boolean) => counter.forgetWhere(name(type, ''), matches),
+    async close() {
+      await Promise.all(counting)
+      counter.close()
+    },
   }
 }
 

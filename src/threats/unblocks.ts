@@ -1,7 +1,9 @@
 // Operators lift sign-in blocks with `ai-studio unblock`, a separate process: the blocks live in
-// the server's memory, so the command leaves its request in the database (the threat store) and
-// every running server applies the requests it has not seen yet, polling once a second (a read
-// of an index).
+// the servers' memory (or in Redis, shared by them), so the command leaves its request in the
+// database (the threat store) and every running server applies the requests it has not seen yet,
+// polling once a second (a read of an index). With Redis the first replica to apply a request
+// clears the shared counts; the others find nothing left and clear their own fallback memory. A
+// request that could not reach Redis is applied again at the next poll.
 import { DAY } from '../http/dates'
 import type { Runtime } from '../runtime'
 import { liftSignInBlocks } from './brute-force'
@@ -37,7 +39,7 @@ export function applyUnblocks(rt: Runtime): void {
     try {
       if (seen === undefined) return void (await readNewest())
       for (const row of await threats.unblocksAfter(seen)) {
-        liftSignInBlocks(rt, row)
+        await liftSignInBlocks(rt, row)
         seen = row.id
       }
     } catch (error) {
