@@ -9,35 +9,14 @@ import { SQL } from 'bun'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadConfig } from '../src/config'
-import { startRuntime } from '../src/runtime'
 import { freePort, waitFor } from '../test/support/process'
-import { seedUser } from '../test/support/users'
+import { benchProcesses, load, noSamples, printTable, SECRET, seedApiKey, setScenario, summary, type Samples, type Scenario, type Target } from './support/streaming-load'
 
 // Each target gets ROUNDS runs of SECONDS, interleaved with the others', so that the noise of a
 // shared machine falls on all of them alike.
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const WARMUP_SECONDS = 1
-const SECRET = 'bench-secret-key-that-is-long-enough-0123456789'
-
-/**
- * `lockstep`: every client sends its first request at the same moment. Closed-loop clients whose
- * replies all take the same time then stay in lockstep, so each round of requests reaches the
- * server as one burst, and the TTFB p50 measures how long the burst takes to get through (half
- * of it queues behind the other half) more than what one request pays. By default the clients'
- * first requests are spread over one reply's duration, as independent clients arrive.
- */
-type Scenario = {
-  name: string
-  chunks: number
-  chunkDelayMs: number
-  clients: number
-  lockstep?: boolean
-  /** The fake sends each reply in one network write instead of one per message. */
-  mergeWrites?: boolean
-  budget?: { throughput: number; addedTtftP50Ms?: number }
-}
 
 const allScenarios: Scenario[] = [
   { name: 'LLM-like (20 chunks, 10 ms apart)', chunks: 20, chunkDelayMs: 10, clients: 1 },
@@ -50,63 +29,10 @@ const allScenarios: Scenario[] = [
 // BENCH_ONLY=CPU runs only the scenarios whose name contains it.
 const scenarios = allScenarios.filter((scenario) => scenario.name.includes(process.env.BENCH_ONLY ?? ''))
 
-type Target = { name: string; url: string; headers: Record<string, string> }
-type Samples = { ttft: number[]; total: number[]; failed: number; seconds: number }
-type Result = { rps: number; ttftP50: number; ttftP99: number; totalP50: number; failed: number }
-
 const root = join(import.meta.dir, '..')
 const postgresUrl = process.env.BENCH_POSTGRES === '0' ? undefined : (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
 const postgresSchema = `bench_gateway_${process.pid}`
-const children: Bun.Subprocess[] = []
-
-function start(cmd: string[], env: Record<string, string> = {}) {
-  const child = Bun.spawn(cmd, { cwd: root, env: { ...process.env, ...env }, stdout: 'ignore', stderr: 'inherit' })
-  children.push(child)
-  return child
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
-
-/** `clients` loops, each sending one streaming request after another until the time is up. */
-async function load(target: Target, scenario: Scenario, seconds: number, into: Samples) {
-  const { clients } = scenario
-  const body = JSON.stringify({ model: 'llama3.2', stream: true, messages: [{ role: 'user', content: 'Tell me a story.' }] })
-  const spreadMs = scenario.lockstep ? 0 : scenario.chunks * scenario.chunkDelayMs
-  const started = performance.now()
-  const deadline = started + seconds * 1000
-  await Promise.all(
-    Array.from({ length: clients }, async (_, client) => {
-      await Bun.sleep((spreadMs * client) / clients)
-      while (performance.now() < deadline) {
-        const sent = performance.now()
-        try {
-          const res = await fetch(target.url, { method: 'POST', headers: target.headers, body })
-          const reader = res.body!.getReader()
-          let first = 0
-          let tail = ''
-          for (;;) {
-            const { done, value } = await reader.read()
-            if (done) break
-            first ||= performance.now()
-            tail = (tail + Buffer.from(value).toString()).slice(-32)
-          }
-          if (!res.ok || !tail.includes('[DONE]')) throw new Error(`${target.name}: ${res.status}, stream ended with ${JSON.stringify(tail)}`)
-          into.ttft.push(first - sent)
-          into.total.push(performance.now() - sent)
-        } catch (error) {
-          if (into.failed++ === 0) console.error(String(error))
-        }
-      }
-    }),
-  )
-  into.seconds += (performance.now() - started) / 1000
-}
-
-function summary({ ttft, total, failed, seconds }: Samples): Result {
-  ttft.sort((a, b) => a - b)
-  total.sort((a, b) => a - b)
-  return { rps: total.length / seconds, ttftP50: percentile(ttft, 50), ttftP99: percentile(ttft, 99), totalP50: percentile(total, 50), failed }
-}
+const processes = benchProcesses(root)
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-'))
@@ -114,24 +40,18 @@ async function main() {
   const fakeUrl = `http://127.0.0.1:${fakePort}`
   const admin = postgresUrl ? new SQL(postgresUrl) : undefined
   try {
-    start(['bun', 'test/support/fake-ollama.ts', '--port', String(fakePort)])
+    processes.start(['bun', 'test/support/fake-ollama.ts', '--port', String(fakePort)])
     /** A gateway over `databaseUrl`, with a user whose API key is returned. */
     const gateway = async (databaseUrl: string, port: number) => {
-      const env = { DATABASE_URL: databaseUrl, SECRET_KEY: SECRET }
-      const rt = await startRuntime(loadConfig(env))
-      const { apiKey } = await seedUser(rt)
-      await rt.close()
-      start(['bun', 'src/index.ts', 'serve'], {
-        ...env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
+      const apiKey = await seedApiKey(databaseUrl)
+      await processes.serve(port, {
+        DATABASE_URL: databaseUrl,
+        SECRET_KEY: SECRET,
         OLLAMA_BASE_URL: fakeUrl,
         RATE_LIMIT_CHAT: '0',
         // One user is every client here: the cap stays on (its cost counts) but above any scenario's clients.
         MAX_CONCURRENT_REQUESTS: '1000',
-        NODE_ENV: 'production',
       })
-      await waitFor(`http://127.0.0.1:${port}/api/auth/health`)
       return apiKey
     }
     const apiKey = await gateway(`sqlite://${join(dir, 'bench.db')}`, gatewayPort)
@@ -142,25 +62,25 @@ async function main() {
       url.searchParams.set('schema', postgresSchema)
       postgresApiKey = await gateway(url.toString(), postgresGatewayPort)
     }
-    start(['bun', 'node_modules/@portkey-ai/gateway/build/start-server.js', `--port=${portkeyPort}`, '--headless'])
-    start(['bun', 'bench/passthrough.ts', '--port', String(proxyPort), '--upstream', fakeUrl])
+    processes.start(['bun', 'node_modules/@portkey-ai/gateway/build/start-server.js', `--port=${portkeyPort}`, '--headless'])
+    processes.start(['bun', 'bench/passthrough.ts', '--port', String(proxyPort), '--upstream', fakeUrl])
     await waitFor(`${fakeUrl}/api/version`)
     await waitFor(`http://127.0.0.1:${portkeyPort}/`, 30_000)
     await waitFor(`http://127.0.0.1:${proxyPort}/api/version`)
 
     const json = { 'content-type': 'application/json' }
     const targets: Target[] = [
-      { name: 'direct', url: `${fakeUrl}/v1/chat/completions`, headers: json },
-      { name: 'gateway', url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${apiKey}` } },
+      { name: 'direct', urls: [`${fakeUrl}/v1/chat/completions`], headers: json },
+      { name: 'gateway', urls: [`http://127.0.0.1:${gatewayPort}/v1/chat/completions`], headers: { ...json, authorization: `Bearer ${apiKey}` } },
       ...(postgresApiKey
-        ? [{ name: 'gateway on PostgreSQL', url: `http://127.0.0.1:${postgresGatewayPort}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${postgresApiKey}` } }]
+        ? [{ name: 'gateway on PostgreSQL', urls: [`http://127.0.0.1:${postgresGatewayPort}/v1/chat/completions`], headers: { ...json, authorization: `Bearer ${postgresApiKey}` } }]
         : []),
       {
         name: 'portkey',
-        url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`,
+        urls: [`http://127.0.0.1:${portkeyPort}/v1/chat/completions`],
         headers: { ...json, authorization: 'Bearer ollama', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${fakeUrl}/v1` },
       },
-      { name: 'bun proxy', url: `http://127.0.0.1:${proxyPort}/v1/chat/completions`, headers: json },
+      { name: 'bun proxy', urls: [`http://127.0.0.1:${proxyPort}/v1/chat/completions`], headers: json },
     ]
 
     const cpus = navigator.hardwareConcurrency
@@ -169,9 +89,9 @@ async function main() {
     const rows: string[][] = []
     const verdicts: string[] = []
     for (const scenario of scenarios) {
-      await fetch(`${fakeUrl}/_fake/knobs`, { method: 'POST', body: JSON.stringify({ chunks: scenario.chunks, chunkDelayMs: scenario.chunkDelayMs, mergeWrites: !!scenario.mergeWrites }) })
-      const samples = new Map<string, Samples>(targets.map((target) => [target.name, { ttft: [], total: [], failed: 0, seconds: 0 }]))
-      for (const target of targets) await load(target, scenario, WARMUP_SECONDS, { ttft: [], total: [], failed: 0, seconds: 0 })
+      await setScenario(fakeUrl, scenario)
+      const samples = new Map<string, Samples>(targets.map((target) => [target.name, noSamples()]))
+      for (const target of targets) await load(target, scenario, WARMUP_SECONDS, noSamples())
       for (let round = 0; round < ROUNDS; round++)
         for (const target of targets) await load(target, scenario, SECONDS, samples.get(target.name)!)
       const results = new Map([...samples].map(([name, taken]) => [name, summary(taken)]))
@@ -212,15 +132,10 @@ async function main() {
         )
       }
     }
-    const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)))
-    const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`
-    console.log(line(header))
-    console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`)
-    for (const row of rows) console.log(line(row))
+    printTable(header, rows)
     console.log(`\n${verdicts.join('\n')}\n`)
   } finally {
-    for (const child of children) child.kill()
-    await Promise.all(children.map((child) => child.exited))
+    await processes.stopAll()
     rmSync(dir, { recursive: true, force: true })
     await admin?.unsafe(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`)
     await admin?.close()

@@ -2,6 +2,7 @@
 // bench's servers and timers cannot disturb the next. A new bench is a line here. The dashboard
 // bench runs twice: on SQLite, then on PostgreSQL (BENCH_POSTGRES_URL, default this machine's
 // database `test`, in a schema made for it and dropped afterwards; BENCH_POSTGRES=0 skips it).
+// The replicas bench needs PostgreSQL and Redis (BENCH_REDIS_URL); BENCH_POSTGRES=0 skips it too.
 import { SQL } from 'bun'
 
 const postgresUrl = process.env.BENCH_POSTGRES === '0' ? undefined : (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
@@ -13,6 +14,7 @@ const benches: { file: string; env?: Record<string, string> }[] = [
   { file: 'hostile.ts' },
   { file: 'dashboard.ts' },
   ...(postgresUrl ? [{ file: 'dashboard.ts', env: { BENCH_DATABASE_URL: withSchema(postgresUrl, schema) } }] : []),
+  ...(postgresUrl ? [{ file: 'replicas.ts' }] : []),
   { file: 'startup.ts' },
 ]
 
