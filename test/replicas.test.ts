@@ -6,20 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { logRows } from './support/log'
 import { replicasReachable, startReplicas, type Replica, type Replicas } from './support/replicas'
 import { seedUser } from './support/users'
+import { PROPAGATION_MS, within } from './support/within'
 
 const reachable = await replicasReachable('test/replicas.test.ts')
-
-/** What "seen everywhere" means here: the issue's bound, from the moment the change was answered. */
-const PROPAGATION_MS = 1_000
-
-/** Polls `holds` until it is true; fails if it was not true within `ms` of `since` (performance.now()). */
-async function within(ms: number, since: number, what: string, holds: () => Promise<boolean>) {
-  for (;;) {
-    if (await holds()) return
-    if (performance.now() - since > ms) throw new Error(`${what}: not within ${ms} ms`)
-    await Bun.sleep(20)
-  }
-}
 
 let accounts = 0
 /** Registers a new account through `replica`: its token pair and user. */

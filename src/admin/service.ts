@@ -9,6 +9,7 @@ import { iso, withCursor } from '../http/schema'
 import type { Runtime } from '../runtime'
 import { presentThreat } from '../threats/present'
 import type { ThreatFilter } from '../threats/store'
+import { principalsChanged } from '../auth/principal-cache'
 
 const PAGE_SIZE = 50
 
@@ -36,7 +37,9 @@ export async function changeUser(rt: Runtime, adminId: string, userId: string, c
   if (!(await rt.store.admin.findUser(userId))) throw new HttpError(404, 'No user has this id')
   if (userId === adminId && (change.role === 'user' || change.isActive === false))
     throw new HttpError(409, 'Admins cannot demote or deactivate themselves')
-  return userView((await rt.store.admin.updateUser(userId, change, Date.now()))!)
+  const changed = (await rt.store.admin.updateUser(userId, change, Date.now()))!
+  await principalsChanged(rt, userId)
+  return userView(changed)
 }
 
 function millis(value: string | undefined, field: string): number | undefined {

@@ -7,6 +7,7 @@ import { hasUnseen, lookalikeProblem, looksLikeEmail, plainSpaces, UNSEEN_PROBLE
 import type { Runtime } from '../runtime'
 import { recordFailedSignIn, recordSuccessfulSignIn, signInAttempt } from '../threats/brute-force'
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords'
+import { principalsChanged } from './principal-cache'
 
 /** The one form an email is stored and looked up in: trimmed, NFC, lower-case. */
 export const canonicalEmail = (raw: string) => raw.trim().normalize('NFC').toLowerCase()
@@ -110,6 +111,7 @@ export async function createSuperuser(
   // The account existed, or was made meanwhile (a concurrent sign-up or create-superuser took the email).
   const existing = found ?? (await rt.store.accounts.findUserByEmail(email))!
   await rt.store.accounts.promoteToAdmin(existing.id, { passwordHash, name }, Date.now())
+  await principalsChanged(rt, existing.id)
   const selfRegistered = existing.provider === 'email' && !existing.emailVerified
   return { user: (await rt.store.accounts.findUserByEmail(email))!, created: false, selfRegistered }
 }

@@ -1,6 +1,8 @@
-// Who is calling: the user behind a JWT access token or an API key, checked against the
-// store on every request so that deactivation, revocation and role changes apply at once.
-import type { Role } from './store'
+// Who is calling: the user behind a JWT access token or an API key, checked against the store
+// (through ./principal-cache.ts: at most a second old, and forgotten at once by every change
+// that takes power away) so that deactivation, revocation and role changes apply at once.
+import type { ApiKeyHolder, Role, SessionHolder } from './store'
+import { principalCacheOf } from './principal-cache'
 import type { Runtime } from '../runtime'
 import { sameHash, sha256 } from './crypto'
 
@@ -16,19 +18,27 @@ export type Principal = {
 
 export const API_KEY_PREFIX = 'sk-studio-'
 
+const sessionGrants = (holder: SessionHolder) => holder.isActive && holder.sessionRevokedAt === null
+
 export async function principalForSession(rt: Runtime, userId: string, sessionId: string): Promise<Principal | undefined> {
-  const holder = await rt.store.accounts.sessionHolder(userId, sessionId)
-  if (!holder || !holder.isActive || holder.sessionRevokedAt !== null) return undefined
+  const holder = await principalCacheOf(rt).remember(`session:${userId}:${sessionId}`, () => rt.store.accounts.sessionHolder(userId, sessionId), sessionGrants)
+  if (!holder || !sessionGrants(holder)) return undefined
   return { userId: holder.userId, role: holder.role, email: holder.email, sessionId }
 }
 
+/** Whether the key counts (its expiry is checked at each use, the cached holder's included). */
+const keyGrants = (holder: ApiKeyHolder) => holder.isActive && holder.revokedAt === null
+
 export async function principalForApiKey(rt: Runtime, key: string, now = Date.now()): Promise<Principal | undefined> {
   const hash = sha256(key)
-  const holder = await rt.store.accounts.apiKeyHolder(hash)
+  const holder = await principalCacheOf(rt).remember(`key:${hash}`, () => rt.store.accounts.apiKeyHolder(hash), keyGrants, now)
   if (!holder || !sameHash(holder.keyHash, hash)) return undefined
-  if (!holder.isActive || holder.revokedAt !== null || (holder.expiresAt !== null && holder.expiresAt <= now)) return undefined
+  if (!keyGrants(holder) || (holder.expiresAt !== null && holder.expiresAt <= now)) return undefined
   // Last use is kept to the minute: one write a minute per key, not one per request. It is
   // bookkeeping, never a reason to fail or delay the request.
-  if ((holder.lastUsedAt ?? 0) < now - 60_000) rt.store.accounts.recordApiKeyUse(holder.keyId, now)
+  if ((holder.lastUsedAt ?? 0) < now - 60_000) {
+    holder.lastUsedAt = now // the remembered holder too
+    rt.store.accounts.recordApiKeyUse(holder.keyId, now)
+  }
   return { userId: holder.userId, role: holder.role, email: holder.email, apiKeyId: holder.keyId }
 }

@@ -8,6 +8,7 @@ import type { Runtime } from '../runtime'
 import { randomToken, sha256 } from './crypto'
 import type { Signer } from './jwt'
 import { userView, type TokenPairView } from './model'
+import { principalsChanged } from './principal-cache'
 
 const refused = () =>
   new HttpError(401, 'The refresh token is invalid, expired or revoked; sign in again', { code: 'invalid_refresh_token' })
@@ -52,6 +53,8 @@ export async function refreshSession(rt: Runtime, sign: Signer, refreshToken: st
   if (!token || token.sessionRevokedAt !== null) throw refused()
   const next = newRefreshToken(rt, now)
   const rotation = await rt.store.accounts.rotateRefreshToken(token, hash, next.stored, now)
+  // A spent token presented again revoked its session.
+  if (rotation.outcome === 'reused') await principalsChanged(rt, token.userId)
   if (rotation.outcome !== 'rotated') throw refused()
   return issueTokens(rt, sign, rotation.user, token.sessionId, next.token)
 }
@@ -59,5 +62,7 @@ export async function refreshSession(rt: Runtime, sign: Signer, refreshToken: st
 /** Ends the session the refresh token belongs to; its access tokens stop working at once. */
 export async function endSession(rt: Runtime, refreshToken: string): Promise<void> {
   const token = await rt.store.accounts.findRefreshToken(sha256(refreshToken))
-  if (token) await rt.store.accounts.revokeSession(token.sessionId, Date.now())
+  if (!token) return
+  await rt.store.accounts.revokeSession(token.sessionId, Date.now())
+  await principalsChanged(rt, token.userId)
 }

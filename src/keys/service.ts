@@ -8,6 +8,7 @@ import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
 import type { Runtime } from '../runtime'
 import { apiKeyView } from './model'
+import { principalsChanged } from '../auth/principal-cache'
 
 const PREFIX_LENGTH = 14
 /** Keys that are not revoked, per user: the list stays short. */
@@ -37,4 +38,5 @@ export async function listKeys(rt: Runtime, userId: string) {
 export async function revokeKey(rt: Runtime, userId: string, id: string): Promise<void> {
   if (!(await rt.store.keys.revoke(userId, id, Date.now())))
     throw new HttpError(404, 'You have no API key with this id', { code: 'api_key_not_found' })
+  await principalsChanged(rt, userId)
 }

@@ -2,6 +2,7 @@
 // (no API lists them), a user switched off or on without the revocations an admin's deactivation
 // makes (to show the per-request check alone refuses them), refresh tokens moved past their
 // expiry, and the plans of the lookups made at sign-in and on every request. The one place their SQL lives.
+import { principalCacheOf } from '../../src/auth/principal-cache'
 import type { Runtime } from '../../src/runtime'
 import { raw, timeValue } from './raw'
 import { queryPlan } from './tables'
@@ -17,9 +18,14 @@ export const sessionsOf = (rt: Runtime, userId: string): Promise<StoredSession[]
     userId,
   )
 
-/** Sets whether the account is active, and nothing else: its sessions and keys stay as they are. */
-export const setActiveOnly = async (rt: Runtime, userId: string, active: boolean) =>
-  void (await raw(rt, { sqlite: 'UPDATE users SET is_active = ? WHERE id = ?', postgres: 'UPDATE users SET is_active = ?::int::boolean WHERE id = ?' }, active ? 1 : 0, userId))
+/**
+ * Sets whether the account is active, and nothing else: its sessions and keys stay as they are.
+ * Made behind the services' back, so the runtime's principal cache is told, as they tell it.
+ */
+export async function setActiveOnly(rt: Runtime, userId: string, active: boolean) {
+  await raw(rt, { sqlite: 'UPDATE users SET is_active = ? WHERE id = ?', postgres: 'UPDATE users SET is_active = ?::int::boolean WHERE id = ?' }, active ? 1 : 0, userId)
+  principalCacheOf(rt).forgetAll()
+}
 
 /** Moves every refresh token of the user's sessions to expire at `at`. */
 export const expireRefreshTokens = async (rt: Runtime, userId: string, at = Date.now() - 1) =>

@@ -1,13 +1,17 @@
 // What the API-keys tests check or change below the store interface: the stored hash, and a
 // key's expiry moved into the past (no API sets it there). The one place their SQL lives.
+import { principalCacheOf } from '../../src/auth/principal-cache'
 import type { Runtime } from '../../src/runtime'
 import { raw, timeValue } from './raw'
 
 export const storedKeyHash = async (rt: Runtime, id: string) =>
   (await raw<{ key_hash: string }>(rt, 'SELECT key_hash FROM api_keys WHERE id = ?', id))[0]?.key_hash
 
-export const expireKey = async (rt: Runtime, id: string, at = Date.now() - 1) =>
-  void (await raw(rt, 'UPDATE api_keys SET expires_at = ? WHERE id = ?', timeValue(rt, at), id))
+/** Moves the key's expiry; made behind the services' back, so the principal cache is told, as they tell it. */
+export async function expireKey(rt: Runtime, id: string, at = Date.now() - 1) {
+  await raw(rt, 'UPDATE api_keys SET expires_at = ? WHERE id = ?', timeValue(rt, at), id)
+  principalCacheOf(rt).forgetAll()
+}
 
 /**
  * When the key was last used, as stored, once it differs from `previous`: recording a use is

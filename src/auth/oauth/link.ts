@@ -5,6 +5,7 @@ import type { Runtime } from '../../runtime'
 import { providerName } from '../accounts'
 import type { User } from '../store'
 import { OAuthFailure, type Profile, type ProviderName } from './provider'
+import { principalsChanged } from '../principal-cache'
 
 async function findOrCreate(rt: Runtime, provider: ProviderName, profile: Profile): Promise<User> {
   const linked = await rt.store.accounts.findUserByIdentity(provider, profile.subject)
@@ -32,7 +33,10 @@ async function findOrCreate(rt: Runtime, provider: ProviderName, profile: Profil
     (await rt.store.accounts.findUserByEmail(profile.email))!
   // A deactivated account is left exactly as it is: no claim, no new identity.
   if (!user.isActive) throw new OAuthFailure('account_disabled')
-  if (!user.emailVerified) await rt.store.accounts.claimUnverifiedAccount(user.id, Date.now())
+  if (!user.emailVerified) {
+    await rt.store.accounts.claimUnverifiedAccount(user.id, Date.now())
+    await principalsChanged(rt, user.id)
+  }
   await rt.store.accounts.linkIdentity({ provider, subject: profile.subject, userId: user.id, email: profile.email }, Date.now())
   return user
 }
