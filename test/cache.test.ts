@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { loadConfig } from '../src/config'
-import { migrations } from '../src/db/migrations'
+import { migrations, type Migration } from '../src/db/migrations'
 import { migrate as migratePostgres } from '../src/db/postgres/migrate'
 import { migrate as migrateSqlite } from '../src/db/sqlite/migrate'
 import { redisOf } from '../src/shared/redis'
@@ -488,6 +488,9 @@ describe.if(redisUp)('the Redis store', () => {
  * Migration 0010 on a database that logged traffic before it: the traffic rollup's new count of
  * completions (the hit rate's denominator) is filled in from the log, per user and for everyone.
  */
+/** The migrations before 0010 (or through it). */
+const upTo = (list: Migration[], through: boolean) => list.slice(0, list.findIndex((m) => m.name === '0010_response_cache') + (through ? 1 : 0))
+
 describe('migration 0010', () => {
   const at = Date.parse('2025-03-02T12:34:00Z')
   const hour = at - (at % 3_600_000)
@@ -514,7 +517,7 @@ describe('migration 0010', () => {
 
   test('SQLite', () => {
     const db = new Database(':memory:')
-    migrateSqlite(db, migrations.sqlite.slice(0, -1))
+    migrateSqlite(db, upTo(migrations.sqlite, false))
     for (const [user, model] of logged)
       db.query(
         `INSERT INTO request_logs (request_id, created_at, method, path, status, latency_ms, user_id, model, outcome)
@@ -525,7 +528,7 @@ describe('migration 0010', () => {
         `INSERT INTO rollup_traffic (grain, user_id, bucket, requests, successes, latency_ms_sum, prompt_tokens, completion_tokens, cost)
          VALUES (?, ?, ?, ?, ?, 1, 0, 0, 0)`,
       ).run(grain, user, bucket, requests, requests)
-    expect(migrateSqlite(db)).toEqual(['0010_response_cache'])
+    expect(migrateSqlite(db, upTo(migrations.sqlite, true))).toEqual(['0010_response_cache'])
     expect(db.query('SELECT grain, user_id, completions FROM rollup_traffic ORDER BY grain, user_id').all()).toEqual(expected)
     db.close()
   })
@@ -536,14 +539,14 @@ describe('migration 0010', () => {
     await adminSql().unsafe(`CREATE SCHEMA ${schema}`)
     const sql = new SQL({ url: postgresTestUrl, max: 1, connection: { search_path: schema } })
     try {
-      await migratePostgres(sql, schema, migrations.postgres.slice(0, -1))
+      await migratePostgres(sql, schema, upTo(migrations.postgres, false))
       for (const [user, model] of logged)
         await sql`INSERT INTO request_logs (request_id, created_at, method, path, status, latency_ms, user_id, model, outcome)
                   VALUES ('r', ${new Date(at)}, 'POST', '/v1/chat/completions', 200, 1, ${user}, ${model}, 'ok')`
       for (const [grain, user, bucket, requests] of cells)
         await sql`INSERT INTO rollup_traffic (grain, user_id, bucket, requests, successes, latency_ms_sum, prompt_tokens, completion_tokens, cost)
                   VALUES (${grain}, ${user}, ${new Date(bucket)}, ${requests}, ${requests}, 1, 0, 0, 0)`
-      expect(await migratePostgres(sql, schema)).toEqual(['0010_response_cache'])
+      expect(await migratePostgres(sql, schema, upTo(migrations.postgres, true))).toEqual(['0010_response_cache'])
       const rows = await sql`SELECT grain, user_id, completions::int AS completions FROM rollup_traffic ORDER BY grain, user_id`
       expect([...rows]).toEqual(expected)
     } finally {

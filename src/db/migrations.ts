@@ -10,6 +10,7 @@ import sqliteThreatRollupAndList from '../../db/migrations/sqlite/0007_threat_ro
 import sqliteAdminListFilters from '../../db/migrations/sqlite/0008_admin_list_filters.sql' with { type: 'text' }
 import sqliteThreatsByType from '../../db/migrations/sqlite/0009_threats_by_type.sql' with { type: 'text' }
 import sqliteResponseCache from '../../db/migrations/sqlite/0010_response_cache.sql' with { type: 'text' }
+import sqliteLogsIndexUnused from '../../db/migrations/sqlite/0011_logs_index_unused.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
@@ -19,6 +20,7 @@ import postgresThreatRollupAndList from '../../db/migrations/postgres/0007_threa
 import postgresAdminListFilters from '../../db/migrations/postgres/0008_admin_list_filters.sql' with { type: 'text' }
 import postgresThreatsByType from '../../db/migrations/postgres/0009_threats_by_type.sql' with { type: 'text' }
 import postgresResponseCache from '../../db/migrations/postgres/0010_response_cache.sql' with { type: 'text' }
+import postgresLogsIndexUnused from '../../db/migrations/postgres/0011_logs_index_unused.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -33,6 +35,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0008_admin_list_filters', sql: sqliteAdminListFilters },
     { name: '0009_threats_by_type', sql: sqliteThreatsByType },
     { name: '0010_response_cache', sql: sqliteResponseCache },
+    { name: '0011_logs_index_unused', sql: sqliteLogsIndexUnused },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -44,5 +47,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0008_admin_list_filters', sql: postgresAdminListFilters },
     { name: '0009_threats_by_type', sql: postgresThreatsByType },
     { name: '0010_response_cache', sql: postgresResponseCache },
+    { name: '0011_logs_index_unused', sql: postgresLogsIndexUnused },
   ],
 }
