@@ -15,7 +15,7 @@ import { startRuntime, type Runtime } from '../../src/runtime'
 import { TEST_SECRET } from './app'
 import { adminSql, postgresReachable, postgresTestUrl, schemaPrefix } from './database'
 import { startFakeOllama, type FakeOllama, type Knobs } from './fake-ollama'
-import { freePort, waitFor } from './process'
+import { freePort, run, waitFor } from './process'
 import { redisReachable, redisTestUrl, testPrefix } from './redis'
 
 const entry = join(import.meta.dir, '..', '..', 'src', 'index.ts')
@@ -61,6 +61,11 @@ export type Replicas = {
    * or `kill()`), as a rolling restart replaces a replica; the new one takes its place in `replicas`.
    */
   restart(index: number): Promise<Replica>
+  /**
+   * Runs an `ai-studio` command (`unblock --address …`) to completion, with the replicas' shared
+   * settings, the way an operator runs one beside a deployment.
+   */
+  command(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>
   /** Kills what still runs, closes the store, stops the fake Ollama, drops the schema. */
   stop(): Promise<void>
 }
@@ -175,6 +180,7 @@ export async function startReplicas(count: number, env: Record<string, string> =
       await old.exited
       return (replicas[index] = await startReplica(index, shared, cwd, old.port))
     },
+    command: (...args) => run([process.execPath, entry, ...args], { cwd, env: shared }),
     stop,
   }
 }
