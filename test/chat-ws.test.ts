@@ -16,6 +16,7 @@ import { startFakeOllama } from './support/fake-ollama'
 import { logRows, settle } from './support/log'
 import { freePort, waitFor } from './support/process'
 import { chunksOf, parseSse } from './support/sse'
+import { recordedThreats } from './support/threats'
 import { seedUser } from './support/users'
 
 const fake = await startFakeOllama()
@@ -103,6 +104,11 @@ describe('auth', () => {
     const byMessage = await openSocket()
     byMessage.send({ type: 'auth', token: 'not.a.jwt' })
     expect(await byMessage.closed).toEqual({ code: 1008, reason: expect.stringContaining('invalid or expired') })
+    await Bun.sleep(20)
+    const threats = await recordedThreats(rt, { type: 'invalid_token' })
+    // Counted per address: the first crosses the recording threshold, the second is counted with it.
+    expect(threats.map(({ address }) => address)).toEqual(['127.0.0.1'])
+    expect(threats.map(({ detail }) => detail).join()).not.toContain('not-a-key')
   })
 
   test('no credentials within the auth timeout, or another first message: 1008', async () => {
