@@ -222,6 +222,27 @@ describe('chat', () => {
     }
   })
 
+  test('the concurrency cap counts requests in progress on the socket', async () => {
+    const capped = await seedUser(rt)
+    fake.set({ chunks: 10, chunkDelayMs: 20 })
+    const before = rt.config.maxConcurrentRequests
+    rt.config.maxConcurrentRequests = 1
+    try {
+      const socket = await openSocket(['ai-studio', `bearer.${capped.apiKey}`])
+      socket.send({ type: 'chat', id: 'first', request: hello })
+      await socket.until((m) => m.id === 'first' && m.type === 'chunk')
+      socket.send({ type: 'chat', id: 'second', request: hello })
+      expect((await socket.ended('second')).error.code).toBe('too_many_concurrent_requests')
+      expect((await socket.ended('first')).type).toBe('done')
+      // Its slot is back once it is done.
+      socket.send({ type: 'chat', id: 'third', request: hello })
+      expect((await socket.ended('third')).type).toBe('done')
+      socket.ws.close()
+    } finally {
+      rt.config.maxConcurrentRequests = before
+    }
+  })
+
   test('one log row per request, under /v1/chat/ws, with its user, model and tokens', async () => {
     const logged = await seedUser(rt)
     const socket = await openSocket(['ai-studio', `bearer.${logged.accessToken}`])
@@ -240,6 +261,8 @@ describe('chat', () => {
     expect(ok.model).toBe('llama3.2')
     expect(ok.completionTokens).toBeGreaterThan(0)
     expect(ok.sessionId).toBe(logged.sessionId)
+    // The socket's peer, as an HTTP request's.
+    expect(ok.ip).toBe('127.0.0.1')
   })
 })
 
