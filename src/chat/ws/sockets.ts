@@ -37,9 +37,16 @@ export type SocketOptions = {
 
 export const defaultSocketOptions: SocketOptions = { authTimeoutMs: 5_000, maxBufferedBytes: 1024 * 1024, recheckMs: 500 }
 
-/** Close codes: 1008 policy (auth, a client not reading), 1001 going away (shutdown). */
+/** Close codes: 1008 policy (auth, a client not reading), 1001 going away (shutdown), 1011 the server's failure. */
 const POLICY = 1008
 const GOING_AWAY = 1001
+const SERVER_ERROR = 1011
+
+/** A close frame's reason holds at most 123 bytes. */
+function closeReason(reason: string): string {
+  const bytes = Buffer.from(reason)
+  return bytes.length <= 123 ? reason : new TextDecoder().decode(bytes.subarray(0, 120)).replace(/\uFFFD+$/, '') + '...'
+}
 
 type Chat = (request: Request) => Response | Promise<Response>
 
@@ -124,7 +131,7 @@ export function chatSockets(rt: Runtime, chat: Chat, options: Partial<SocketOpti
   const close = (socket: Socket, code: number, reason: string) => {
     if (socket.data.closed) return
     socket.data.end()
-    socket.close(code, reason)
+    socket.close(code, closeReason(reason))
   }
 
   /** Sends, and disconnects a client whose unread output has grown past the bound. */
@@ -138,8 +145,9 @@ export function chatSockets(rt: Runtime, chat: Chat, options: Partial<SocketOpti
     try {
       socket.data.authenticated(token, await principalOfToken(rt, token, verify, suspect(socket)))
     } catch (error) {
-      const reason = error instanceof HttpError ? error.message : 'Authentication failed'
-      close(socket, POLICY, reason)
+      // Bad credentials are the client's (1008); the store unreachable is the server's (1011).
+      if (error instanceof HttpError && error.status < 500) close(socket, POLICY, error.message)
+      else close(socket, SERVER_ERROR, 'The credentials could not be checked; try again')
     }
   }
 
