@@ -26,6 +26,34 @@ async function expiredOnly(token: string, verify: (token: string, options: objec
 
 const principals = new WeakMap<Request, Principal>()
 
+type Verify = (token: string, options: object) => Promise<false | { typ?: unknown; sub: string; sid: string }>
+
+/**
+ * The principal a Bearer token (JWT access token or API key) stands for, or the 401 it gets;
+ * `suspect` records an invalid_token threat for a token that looks forged or a key that is not
+ * known. Shared by the guard and the chat WebSocket (src/chat/ws/), which gets its token another way.
+ */
+export async function principalOfToken(rt: Runtime, token: string, verify: Verify, suspect: (detail: string) => void): Promise<Principal> {
+  if (token.startsWith(API_KEY_PREFIX)) {
+    const principal = await principalForApiKey(rt, token)
+    if (principal) return principal
+    suspect('an unknown, expired or revoked API key was presented')
+    throw new HttpError(401, 'The API key is invalid, expired or revoked', { code: 'invalid_api_key' })
+  }
+  const claims = await verify(token, { algorithms: ['HS256'] })
+  if (!claims || claims.typ !== 'access') {
+    if (!(await expiredOnly(token, verify))) suspect('a forged or tampered access token was presented')
+    throw invalid()
+  }
+  const principal = await principalForSession(rt, claims.sub, claims.sid)
+  if (!principal) throw invalid()
+  return principal
+}
+
+/** The access-token verifier outside a route (the WebSocket authenticates before any route runs). */
+export const accessTokenVerifier = (rt: Runtime): Verify =>
+  (new Elysia().use(accessTokens(rt.secretKey, rt.config.accessTokenMinutes)).decorator as unknown as { accessToken: { verify: Verify } }).accessToken.verify
+
 export const authGuard = (rt: Runtime) =>
   new Elysia({ name: 'auth-guard' })
     .use(accessTokens(rt.secretKey, rt.config.accessTokenMinutes))
@@ -46,23 +74,7 @@ export const authGuard = (rt: Runtime) =>
               throw new HttpError(401, 'An Authorization header with a Bearer token (JWT or API key) is required', {
                 code: 'missing_token',
               })
-            const token = match[1]!
-            let principal: Principal | undefined
-            if (token.startsWith(API_KEY_PREFIX)) {
-              principal = await principalForApiKey(rt, token)
-              if (!principal) {
-                suspect('an unknown, expired or revoked API key was presented')
-                throw new HttpError(401, 'The API key is invalid, expired or revoked', { code: 'invalid_api_key' })
-              }
-            } else {
-              const claims = await accessToken.verify(token, { algorithms: ['HS256'] })
-              if (!claims || claims.typ !== 'access') {
-                if (!(await expiredOnly(token, accessToken.verify))) suspect('a forged or tampered access token was presented')
-                throw invalid()
-              }
-              principal = await principalForSession(rt, claims.sub, claims.sid)
-              if (!principal) throw invalid()
-            }
+            const principal = await principalOfToken(rt, match[1]!, accessToken.verify, suspect)
             const facts = factsOf(request)
             facts.userId = principal.userId
             facts.apiKeyId = principal.apiKeyId

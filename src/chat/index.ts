@@ -14,6 +14,7 @@ import { createPool } from './pool'
 import { chatRequest, health, modelList, modelObject } from './schemas'
 import { screenMessages } from './screening'
 import { collectCompletion, startCompletion, streamCompletion } from './service'
+import { chatSocketRoute } from './ws/route'
 
 /** The id in /v1/models/{id}: still percent-encoded (it may contain "/"), without a trailing slash. */
 function modelIdOf(raw: string): string {
@@ -41,6 +42,7 @@ export const chat = (rt: Runtime) => {
     .use(authGuard(rt))
     .use(rateLimits(rt))
     .use(concurrencyLimits(rt))
+    .use(chatSocketRoute)
     .post(
       '/chat/completions',
       async ({ body, request, principal, server, set }) => {

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from '../config'
 import { BodyDeadline } from '../http/body-deadline'
 import { withDeclaredLength } from '../http/chunked-body'
 import { withRoutableUrl } from '../http/short-host'
+import { chatSockets, type ChatSockets } from '../chat/ws/sockets'
 import { startRuntime, type Runtime } from '../runtime'
 import type { Command } from './command'
 
@@ -17,10 +18,10 @@ const ENDINGS_MS = 500
 /** How long closing the connections may take before the database is closed all the same. */
 const CLOSE_MS = 250
 
-/** True once no request is in flight (streams included), false when `ms` pass first. */
-async function settled(server: Server<unknown>, ms: number): Promise<boolean> {
+/** True once no request is in flight (streams and chats over WebSockets included), false when `ms` pass first. */
+async function settled(server: Server<unknown>, sockets: ChatSockets, ms: number): Promise<boolean> {
   const until = performance.now() + ms
-  while (server.pendingRequests > 0) {
+  while (server.pendingRequests > 0 || sockets.inFlight() > 0) {
     if (performance.now() >= until) return false
     await Bun.sleep(POLL_MS)
   }
@@ -67,6 +68,8 @@ export const serve: Command = {
     const rt = await startRuntime(config)
     const app = createApp(rt)
     const chunkedBodies = new BodyDeadline(config.bodyTimeoutMs)
+    // Chat over WebSockets (/v1/chat/ws): each chat message runs through the app like a POST.
+    const sockets = chatSockets(rt, (request) => app.fetch(request))
     const server = await listening(config, rt, {
       port: config.port,
       hostname: config.host,
@@ -76,7 +79,13 @@ export const serve: Command = {
       maxRequestBodySize: Math.max(config.maxBodyBytes, 64 * 1024 * 1024),
       // Idle connections close; a stream waiting on its model stays open as long as the upstream timeout allows.
       idleTimeout: Math.min(255, Math.ceil(config.upstreamTimeoutMs / 1000) + 10),
+      websocket: sockets.websocket,
       fetch: async (request, server) => {
+        if (sockets.wants(request)) {
+          const refused = sockets.upgrade(request, server)
+          if (refused) return refused
+          return undefined as unknown as Response
+        }
         const routed = await withDeclaredLength(withRoutableUrl(request, server), config.maxBodyBytes, chunkedBodies, server)
         return closingUnread(routed, await app.fetch(routed))
       },
@@ -92,11 +101,13 @@ export const serve: Command = {
       // finish: every new request is answered 503 with `Connection: close` (see draining.ts).
       rt.draining = true
       console.log(`${signal}: finishing in-flight requests (up to ${config.shutdownTimeoutMs} ms); new requests get 503`)
-      if (!(await settled(server, config.shutdownTimeoutMs))) {
+      if (!(await settled(server, sockets, config.shutdownTimeoutMs))) {
         // Streams end with an error event and [DONE], replies not yet sent with a 503.
         rt.cutShort()
-        await settled(server, ENDINGS_MS)
+        await settled(server, sockets, ENDINGS_MS)
       }
+      // Chat sockets close with 1001 (going away) once their requests have ended.
+      sockets.closeAll()
       // Nothing is in flight any more, or what is left would not end (a client that stopped
       // reading): every connection is closed now, so that the whole shutdown stays within
       // SHUTDOWN_TIMEOUT_MS plus ENDINGS_MS, under Docker's stop grace period.

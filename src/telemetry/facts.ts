@@ -24,6 +24,8 @@ export type RequestFacts = {
   cached?: boolean
   /** Counted in the rollups, its raw row not kept: an anonymous request past RATE_LIMIT_ANONYMOUS. */
   rollupOnly?: boolean
+  /** How the client asked: a chat request made over the WebSocket (src/chat/ws/) is logged under its path, /v1/chat/ws. */
+  transport?: 'http' | 'websocket'
   /** Set by a streaming handler: the log is written when the stream ends, not when the response starts. */
   streaming?: boolean
   /** Set by `streamEnded`. */

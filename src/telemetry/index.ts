@@ -106,6 +106,9 @@ type AfterResponse = {
   code?: unknown
 }
 
+/** Where chat over the WebSocket is served, as its requests are logged. */
+export const WEBSOCKET_PATH = '/v1/chat/ws'
+
 type Base = Pick<LogRow, 'requestId' | 'method' | 'path' | 'status' | 'ip' | 'country' | 'userAgent' | 'errorType'>
 
 function row(base: Base, facts: RequestFacts, request: Request, costOf: CostOf): LogRow {
@@ -119,6 +122,8 @@ function row(base: Base, facts: RequestFacts, request: Request, costOf: CostOf):
   const cached = facts.cached === true
   return {
     ...base,
+    // A chat request that came over the socket: the log says so by the socket's path.
+    ...(facts.transport === 'websocket' ? { path: WEBSOCKET_PATH } : {}),
     // When the request arrived, which for a long stream is well before it is logged.
     createdAt: Math.round(Date.now() - (performance.now() - facts.startedAt)),
     latencyMs: facts.totalMs ?? performance.now() - facts.startedAt,
