@@ -15,6 +15,7 @@ const benches: { file: string; env?: Record<string, string> }[] = [
   { file: 'dashboard.ts' },
   ...(postgresUrl ? [{ file: 'dashboard.ts', env: { BENCH_DATABASE_URL: withSchema(postgresUrl, schema) } }] : []),
   ...(postgresUrl ? [{ file: 'replicas.ts' }] : []),
+  { file: 'ws.ts' },
   { file: 'startup.ts' },
 ]
 
