@@ -8,6 +8,7 @@ import { adminUi } from './admin/ui'
 import { auth } from './auth'
 import { formPostPaths, type OAuthOverrides } from './auth/oauth'
 import { chat } from './chat'
+import { conversations } from './conversations'
 import { dashboard } from './dashboard'
 import { docs } from './docs'
 import { draining } from './draining'
@@ -56,6 +57,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(auth(rt, options.oauth))
     .use(keys(rt))
     .use(chat(rt))
+    .use(conversations(rt))
     .use(dashboard(rt))
     .use(feedback(rt))
     .use(admin(rt))
