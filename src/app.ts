@@ -47,8 +47,8 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
       cors({
         origin: rt.config.corsOrigins,
         methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-        allowedHeaders: ['Content-Type', 'Authorization'],
-        exposeHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After', 'X-Cache'],
+        allowedHeaders: ['Content-Type', 'Authorization', 'X-Conversation-Id'],
+        exposeHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After', 'X-Cache', 'X-Conversation-Id'],
         credentials: true,
         maxAge: 600,
       }),

@@ -127,8 +127,8 @@ export function postgresConversations(sql: SQL): ConversationStore {
           const [row] = await tx<MessageRow[]>`
             INSERT INTO conversation_messages (conversation_id, role, content, parts, tool_calls, tool_call_id, reasoning,
               prompt_tokens, completion_tokens, completion_id, finish_reason, state, created_at)
-            VALUES (${conversationId}, ${m.role}, ${m.content}, ${m.parts === null ? null : JSON.stringify(m.parts)}::jsonb,
-              ${m.toolCalls === null ? null : JSON.stringify(m.toolCalls)}::jsonb, ${m.toolCallId}, ${m.reasoning},
+            VALUES (${conversationId}, ${m.role}, ${m.content}, ${m.parts === null ? null : JSON.stringify(m.parts)}::text::jsonb,
+              ${m.toolCalls === null ? null : JSON.stringify(m.toolCalls)}::text::jsonb, ${m.toolCallId}, ${m.reasoning},
               ${m.promptTokens}, ${m.completionTokens}, ${m.completionId}, ${m.finishReason}, ${m.state}, ${new Date(now)})
             RETURNING *`
           stored.push(messageOf(row!))
