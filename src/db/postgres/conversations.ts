@@ -60,6 +60,11 @@ const messageOf = (row: MessageRow): Message => ({
   createdAt: row.created_at.getTime(),
 })
 
+/** How long search walks the newest conversations before it asks the trigram index instead. */
+const SEARCH_WALK_MS = 8
+/** PostgreSQL's query_canceled, which statement_timeout raises. */
+const QUERY_CANCELED = '57014'
+
 const columns = (sql: SQL) => sql`id, user_id, title, model, created_at, updated_at, pinned, archived`
 
 export function postgresConversations(sql: SQL): ConversationStore {
@@ -79,16 +84,38 @@ export function postgresConversations(sql: SQL): ConversationStore {
       const archived = q.archived === undefined ? sql`` : sql`AND archived = ${q.archived}`
       const pinned = q.pinned === undefined ? sql`` : sql`AND pinned = ${q.pinned}`
       const after = q.after ? sql`AND (updated_at, id) < (${new Date(q.after.updatedAt)}, ${q.after.id})` : sql``
-      const like = q.search ? containing(q.search.toLowerCase()) : ''
-      const search = q.search
-        ? sql`AND (lower(title) LIKE ${like} OR EXISTS (SELECT 1 FROM conversation_messages m
-                 WHERE m.conversation_id = c.id AND lower(m.content) LIKE ${like}))`
-        : sql``
-      return (
-        await sql<ConversationRow[]>`
-          SELECT ${columns(sql)} FROM conversations c WHERE user_id = ${userId} ${archived} ${pinned} ${after} ${search}
+      const page = (db: SQL, search: SQL.Query<unknown>) =>
+        db<ConversationRow[]>`
+          SELECT ${columns(db)} FROM conversations c WHERE user_id = ${userId} ${archived} ${pinned} ${after} ${search}
           ORDER BY updated_at DESC, id DESC LIMIT ${q.limit}`
-      ).map(conversationOf)
+      if (!q.search) return (await page(sql, sql``)).map(conversationOf)
+      const like = containing(q.search.toLowerCase())
+      // Text found in many messages: walking the newest conversations and reading each one's
+      // messages stops as soon as the page is full (`|| ''` keeps the trigram index out of it).
+      // Text found in few or none: that walk would read every message, so after SEARCH_WALK_MS it
+      // gives way to the trigram index (0012_conversations), which finds the few messages at once
+      // but would be slow for text in most of them. Either gives the same page.
+      const walked = await sql
+        .begin(async (tx) => {
+          await tx.unsafe(`SET LOCAL statement_timeout = ${SEARCH_WALK_MS}`)
+          return page(
+            tx,
+            tx`AND (lower(title) LIKE ${like} OR EXISTS (SELECT 1 FROM conversation_messages m
+                 WHERE m.conversation_id = c.id AND lower(m.content) || '' LIKE ${like}))`,
+          )
+        })
+        .catch((error) => {
+          if ((error as { errno?: string }).errno === QUERY_CANCELED) return undefined
+          throw error
+        })
+      const rows =
+        walked ??
+        (await page(
+          sql,
+          sql`AND (lower(title) LIKE ${like} OR c.id IN (SELECT m.conversation_id FROM conversation_messages m
+               WHERE lower(m.content) LIKE ${like}))`,
+        ))
+      return rows.map(conversationOf)
     },
     async update(userId, id, changes, now) {
       const [row] = await sql<ConversationRow[]>`
