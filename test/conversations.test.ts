@@ -206,3 +206,18 @@ describe('bad input and other users', () => {
     expect((await call('/api/conversations/')).status).toBe(401)
   })
 })
+
+describe('admin', () => {
+  test('the admin users list shows how many conversations each user has, nothing more', async () => {
+    const root = await seedUser(rt, { role: 'admin' })
+    const frank = await seedUser(rt, { email: 'frank-conversations@example.com' })
+    await made(frank.accessToken, { title: 'private' })
+    await made(frank.accessToken)
+    const page = await json(await call('/api/admin/users/?search=frank-conversations', { token: root.accessToken }))
+    expect(page.items).toHaveLength(1)
+    expect(page.items[0].conversations).toBe(2)
+    expect(JSON.stringify(page)).not.toContain('private')
+    const none = await json(await call(`/api/admin/users/?search=${encodeURIComponent(root.email)}`, { token: root.accessToken }))
+    expect(none.items[0].conversations).toBe(0)
+  })
+})
