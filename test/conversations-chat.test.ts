@@ -166,6 +166,24 @@ describe('streamed, through the openai SDK', () => {
   })
 })
 
+describe('turn after turn', () => {
+  test('a next turn sent the moment a reply ends finds that reply stored: nothing twice', async () => {
+    const history: { role: string; content: string }[] = []
+    let id = 'new'
+    for (let turn = 0; turn < 4; turn++) {
+      history.push({ role: 'user', content: `turn ${turn}` })
+      const res = await chat({ conversationId: id, stream: turn % 2 === 1, messages: history })
+      id = res.headers.get('x-conversation-id')!
+      const text = turn % 2 === 1 ? (await res.text(), REPLY) : ((await res.json()) as any).choices[0].message.content
+      history.push({ role: 'assistant', content: text })
+    }
+    const messages = await messagesOf(id, 8)
+    await Bun.sleep(50)
+    expect((await rt.store.conversations.messages(id, 100)).map((m) => [m.role, m.content])).toEqual(history.map((m) => [m.role, m.content]))
+    expect(messages).toHaveLength(8)
+  })
+})
+
 describe('access', () => {
   test("another user's conversation is a 404, and Ollama is never asked", async () => {
     const id = (await chat({ conversationId: 'new', messages: [{ role: 'user', content: 'mine' }] })).headers.get('x-conversation-id')!

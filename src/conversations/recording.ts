@@ -28,6 +28,23 @@ export type RecordedReply = {
   state: MessageState
 }
 
+/**
+ * The writes to each conversation in progress in this process, chained: a reply is stored just
+ * after its response ends, and a client's next turn, sent at once, must find it there (else its
+ * request's history would not match the conversation's end, and the reply would be stored twice).
+ */
+const writing = new Map<string, Promise<unknown>>()
+
+function inTurn<T>(conversationId: string, write: () => Promise<T>): Promise<T> {
+  const done = (writing.get(conversationId) ?? Promise.resolve()).catch(() => {}).then(write)
+  writing.set(conversationId, done)
+  const forget = () => {
+    if (writing.get(conversationId) === done) writing.delete(conversationId)
+  }
+  done.then(forget, forget)
+  return done
+}
+
 const ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 const TITLE_LENGTH = 60
 
@@ -111,15 +128,17 @@ export async function joinConversation(
 /** Stores the request's messages that the conversation does not already end with, titling it after its first user message. */
 export async function recordRequest(rt: Runtime, conversationId: string, messages: RequestMessage[]) {
   const incoming = messages.map((message) => storedMessage(message, rt.config.conversationMaxImageBytes))
-  const tail = await rt.store.conversations.lastMessages(conversationId, incoming.length)
-  const fresh = incoming.slice(alreadyStored(tail, incoming))
-  const firstUser = incoming.find((message) => message.role === 'user' && message.content.trim())
-  await rt.store.conversations.append(conversationId, fresh, Date.now(), firstUser ? titleFrom(firstUser.content) : undefined)
+  await inTurn(conversationId, async () => {
+    const tail = await rt.store.conversations.lastMessages(conversationId, incoming.length)
+    const fresh = incoming.slice(alreadyStored(tail, incoming))
+    const firstUser = incoming.find((message) => message.role === 'user' && message.content.trim())
+    await rt.store.conversations.append(conversationId, fresh, Date.now(), firstUser ? titleFrom(firstUser.content) : undefined)
+  })
 }
 
 /** Stores the assistant's reply. */
 export async function recordReply(rt: Runtime, conversationId: string, reply: RecordedReply) {
-  await rt.store.conversations.append(
+  await inTurn(conversationId, () => rt.store.conversations.append(
     conversationId,
     [
       {
@@ -137,5 +156,5 @@ export async function recordReply(rt: Runtime, conversationId: string, reply: Re
       },
     ],
     Date.now(),
-  )
+  ))
 }
