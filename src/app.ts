@@ -8,6 +8,7 @@ import { adminUi } from './admin/ui'
 import { auth } from './auth'
 import { formPostPaths, type OAuthOverrides } from './auth/oauth'
 import { chat } from './chat'
+import { conversations } from './conversations'
 import { dashboard } from './dashboard'
 import { docs } from './docs'
 import { draining } from './draining'
@@ -46,8 +47,8 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
       cors({
         origin: rt.config.corsOrigins,
         methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-        allowedHeaders: ['Content-Type', 'Authorization'],
-        exposeHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After', 'X-Cache'],
+        allowedHeaders: ['Content-Type', 'Authorization', 'X-Conversation-Id'],
+        exposeHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After', 'X-Cache', 'X-Conversation-Id'],
         credentials: true,
         maxAge: 600,
       }),
@@ -56,6 +57,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(auth(rt, options.oauth))
     .use(keys(rt))
     .use(chat(rt))
+    .use(conversations(rt))
     .use(dashboard(rt))
     .use(feedback(rt))
     .use(admin(rt))

@@ -227,6 +227,8 @@ export function loadConfig(env: Env = process.env) {
       scope: oneOf(env, 'CACHE_SCOPE', ['user', 'global'] as const),
       maxBytes: integer(env, 'CACHE_MAX_MB', 64, 1, 1_048_576) * 1024 * 1024,
     },
+    /** Conversations kept by the server (src/conversations/): an image part larger than this is stored as a placeholder. */
+    conversationMaxImageBytes: integer(env, 'CONVERSATION_MAX_IMAGE_BYTES', 2 * 1024 * 1024, 0),
     oauth: {
       google: pair(env, 'GOOGLE_OAUTH_CLIENT_ID', 'GOOGLE_OAUTH_CLIENT_SECRET'),
       github: pair(env, 'GITHUB_OAUTH_CLIENT_ID', 'GITHUB_OAUTH_CLIENT_SECRET'),

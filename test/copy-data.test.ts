@@ -79,6 +79,12 @@ async function installation(name: string, extra: (store: Awaited<ReturnType<type
     await store.feedback.save({ completionId: 'chatcmpl-1', userId: user.id, rating: 4, comment: AWKWARD, now: now - 800 })
     store.threats.record({ type: 'brute_force', severity: 'high', userId: user.id, address: '203.0.113.7', detail: AWKWARD }, now - 700)
     await store.settings.ensure('copy-data test', AWKWARD)
+    // A conversation's message: its JSON columns left empty (jsonb keeps JSON in its own form, so text would not come back byte for byte).
+    const conversation = await store.conversations.create({ userId: user.id, title: AWKWARD, model: 'llama3' }, now - 600)
+    await store.conversations.append(conversation.id, [{
+      role: 'user', content: AWKWARD, parts: null, toolCalls: null, toolCallId: null, reasoning: AWKWARD, promptTokens: 3,
+      completionTokens: null, completionId: null, finishReason: null, state: 'cancelled',
+    }], now - 500)
     await extra(store)
   } finally {
     await store.close()
@@ -112,7 +118,7 @@ describe.skipIf(!reachable)('copy-data', () => {
       expect(stderr).toContain(`copied ${table}: ${n} rows`)
     }
     expect(contents.request_logs!.length).toBeGreaterThan(3000)
-    for (const table of ['users', 'identities', 'sessions', 'refresh_tokens', 'api_keys', 'feedback', 'threats', 'rollup_threats', 'settings', 'sign_in_unblocks', 'model_usage_daily'])
+    for (const table of ['users', 'identities', 'sessions', 'refresh_tokens', 'api_keys', 'feedback', 'threats', 'rollup_threats', 'settings', 'sign_in_unblocks', 'model_usage_daily', 'conversations', 'conversation_messages'])
       expect(contents[table]!.length).toBeGreaterThan(0)
   })
 
@@ -126,7 +132,7 @@ describe.skipIf(!reachable)('copy-data', () => {
 
   test('ids made on PostgreSQL after the copy follow the copied ones', async () => {
     const positions = await identityPositions(target.schema)
-    expect(positions.map((position) => position.table)).toEqual(['feedback', 'request_logs', 'sign_in_unblocks', 'threats'])
+    expect(positions.map((position) => position.table)).toEqual(['conversation_messages', 'feedback', 'request_logs', 'sign_in_unblocks', 'threats'])
     for (const position of positions) {
       expect(position.largest).toBeGreaterThan(0)
       expect(position.next).toBe(position.largest + 1)
@@ -142,8 +148,8 @@ describe.skipIf(!reachable)('copy-data', () => {
     expect(copied).toEqual(original)
     // AUTOINCREMENT (sign_in_unblocks) goes on past every id PostgreSQL handed out, the one the
     // test above took with nextval included: an id once given is never given again.
-    expect(sourceCounters).toEqual([["'sign_in_unblocks'", '2']])
-    expect(counters).toEqual([["'sign_in_unblocks'", '3']])
+    expect(sourceCounters).toEqual([["'sign_in_unblocks'", '2'], ["'conversation_messages'", '1']])
+    expect(counters).toEqual([["'sign_in_unblocks'", '3'], ["'conversation_messages'", '2']])
     expect(sqliteSchema(join(folder, 'back.db'))).toEqual(sqliteSchema(sourcePath))
   })
 

@@ -26,7 +26,9 @@ const feedbackView = (feedback: AdminFeedback) => ({
 export async function usersPage(rt: Runtime, query: Omit<UserFilter, 'before' | 'limit'> & Page & { cursor?: string }) {
   const size = query.limit ?? PAGE_SIZE
   const { total, items } = await rt.store.admin.listUsers({ ...query, before: query.cursor, limit: size })
-  return withCursor({ total, items: items.map(userView) }, size)
+  // Admins manage users, not read their chats: of conversations, the list shows counts only.
+  const conversations = await rt.store.conversations.countByUser(items.map((user) => user.id))
+  return withCursor({ total, items: items.map((user) => ({ ...userView(user), conversations: conversations.get(user.id) ?? 0 })) }, size)
 }
 
 /**

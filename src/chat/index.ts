@@ -8,6 +8,7 @@ import { HttpError } from '../http/errors'
 import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
 import { openCompletion } from './cached'
+import { keepInConversation } from './conversation'
 import { healthOf } from './health'
 import { modelCatalog } from './models'
 import { createPool } from './pool'
@@ -47,10 +48,22 @@ export const chat = (rt: Runtime) => {
       '/chat/completions',
       async ({ body, request, principal, server, set }) => {
         screenMessages(rt, { principal, request, server }, body.messages)
-        const started = await openCompletion(rt, body, request, principal.userId, set.headers, () =>
-          startCompletion(pool, body, request, rt.config.maxOutputTokens),
-        )
-        if (!body.stream) return await collectCompletion(started)
+        const conversation = await keepInConversation(rt, principal.userId, body, request)
+        if (conversation) set.headers['x-conversation-id'] = conversation.id
+        let started
+        try {
+          started = await openCompletion(rt, body, request, principal.userId, set.headers, () =>
+            startCompletion(pool, body, request, rt.config.maxOutputTokens),
+          )
+        } catch (error) {
+          conversation?.notStarted(request.signal.aborted)
+          throw error
+        }
+        conversation?.follow(started)
+        if (!body.stream) {
+          const reply = await collectCompletion(started)
+          return conversation ? { ...reply, conversationId: conversation.id } : reply
+        }
         return new Response(streamCompletion(started), { headers: sseHeaders })
       },
       {

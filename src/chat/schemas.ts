@@ -111,6 +111,10 @@ export const chatRequest = t.Object({
     }),
   ),
   user: nullable(t.String()),
+  // Not OpenAI's: the conversation to keep this exchange in (src/conversations/); the X-Conversation-Id header says the same.
+  conversationId: t.Optional(
+    t.String({ maxLength: 64, description: 'a conversation id of yours, or "new" to start one', error: 'conversationId must be a conversation id or "new"' }),
+  ),
 }, {
   // Swagger UI's "Try it out" body: a request that works as shown (without it, Swagger builds
   // one from the field types: "model": "string", "seed": -9007199254740991, …).

@@ -22,6 +22,11 @@ export type Started = {
   facts: RequestFacts
   /** Called once the whole reply has been read, before its end is sent (the response cache stores it then). */
   onFinish?: () => void
+  /**
+   * Called once when the reply has ended however it ended (complete, cancelled or failed; see
+   * `facts.outcome`), with the translator holding as much as was read: a conversation keeps it then (./conversation.ts).
+   */
+  onEnd?: () => void
 }
 
 /** The translator of a request's reply: a new completion id, and the usage chunk if the client asked for it. */
@@ -87,6 +92,14 @@ function finish(started: Started) {
 
 /** The whole reply as one `chat.completion`. */
 export async function collectCompletion(started: Started) {
+  try {
+    return await collectReply(started)
+  } finally {
+    started.onEnd?.()
+  }
+}
+
+async function collectReply(started: Started) {
   const { chat, translator, request, facts } = started
   try {
     for (let messages: ChatResponse[] | undefined = chat.first; messages; messages = await chat.next())
@@ -127,6 +140,7 @@ export function streamCompletion(started: Started): ReadableStream {
     chat.close()
     if (!facts.outcome) fail(facts, 'cancelled')
     recordTokens(started)
+    started.onEnd?.()
     streamEnded(request)
   }
   // Whichever comes first ends it: the reply's end, Bun's cancel, or the client going away

@@ -50,6 +50,8 @@ export class Translator {
   final: ChatResponse | undefined
   /** Upstream messages read so far. */
   messages = 0
+  /** The conversation the reply is kept in (src/conversations/): said on the first chunk only, then cleared. */
+  conversationId: string | undefined
   private started = false
 
   private readonly head: string
@@ -102,7 +104,10 @@ export class Translator {
 
   /** One `chat.completion.chunk` carrying a delta, as JSON (the hot path: only the delta is serialised). */
   chunk(delta: Record<string, unknown>): string {
-    return this.head + JSON.stringify(delta) + this.tail
+    if (this.conversationId === undefined) return this.head + JSON.stringify(delta) + this.tail
+    const tagged = `{"conversationId":${JSON.stringify(this.conversationId)},${this.head.slice(1)}`
+    this.conversationId = undefined
+    return tagged + JSON.stringify(delta) + this.tail
   }
 
   /** The stream's last events: the finish chunk (with usage, unless the client asked for the separate usage chunk). */

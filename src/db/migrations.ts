@@ -11,6 +11,7 @@ import sqliteAdminListFilters from '../../db/migrations/sqlite/0008_admin_list_f
 import sqliteThreatsByType from '../../db/migrations/sqlite/0009_threats_by_type.sql' with { type: 'text' }
 import sqliteResponseCache from '../../db/migrations/sqlite/0010_response_cache.sql' with { type: 'text' }
 import sqliteLogsIndexUnused from '../../db/migrations/sqlite/0011_logs_index_unused.sql' with { type: 'text' }
+import sqliteConversations from '../../db/migrations/sqlite/0012_conversations.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
@@ -21,6 +22,7 @@ import postgresAdminListFilters from '../../db/migrations/postgres/0008_admin_li
 import postgresThreatsByType from '../../db/migrations/postgres/0009_threats_by_type.sql' with { type: 'text' }
 import postgresResponseCache from '../../db/migrations/postgres/0010_response_cache.sql' with { type: 'text' }
 import postgresLogsIndexUnused from '../../db/migrations/postgres/0011_logs_index_unused.sql' with { type: 'text' }
+import postgresConversations from '../../db/migrations/postgres/0012_conversations.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -36,6 +38,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0009_threats_by_type', sql: sqliteThreatsByType },
     { name: '0010_response_cache', sql: sqliteResponseCache },
     { name: '0011_logs_index_unused', sql: sqliteLogsIndexUnused },
+    { name: '0012_conversations', sql: sqliteConversations },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -48,5 +51,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0009_threats_by_type', sql: postgresThreatsByType },
     { name: '0010_response_cache', sql: postgresResponseCache },
     { name: '0011_logs_index_unused', sql: postgresLogsIndexUnused },
+    { name: '0012_conversations', sql: postgresConversations },
   ],
 }

@@ -6,6 +6,7 @@
 // (the feature imports the runtime, which imports this file).
 import type { AccountStore } from './stores/accounts'
 import type { AdminStore } from './stores/admin'
+import type { ConversationStore } from './stores/conversations'
 import type { DashboardStore } from './stores/dashboard'
 import type { FeedbackStore } from './stores/feedback'
 import type { KeyStore } from './stores/keys'
@@ -30,6 +31,7 @@ export type Store = {
   admin: AdminStore
   accounts: AccountStore
   telemetry: TelemetryStore
+  conversations: ConversationStore
   /**
    * How long a statement may wait for another process's lock on the whole database before it
    * fails as busy (SQLite's one writer at a time). PostgreSQL locks rows, never the whole

@@ -91,6 +91,7 @@ export default function users(root, { me }) {
       { label: 'Sign-in', cell: (u) => u.provider },
       { label: 'Created', cell: (u) => fmt.date(u.createdAt) },
       { label: 'Last sign-in', cell: (u) => fmt.date(u.lastLoginAt) },
+      { label: 'Conversations', cell: (u) => String(u.conversations ?? 0) },
       { label: 'Actions', cell: actionCell },
     ],
     load: (values, cursor) => api(`/api/admin/users/${query({ ...values, cursor, limit: 50 })}`),

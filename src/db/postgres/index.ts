@@ -1,6 +1,7 @@
 // The whole Store on PostgreSQL (Bun's built-in SQL client), for deployments of several replicas.
 import type { SQL } from 'bun'
 import type { Store } from '../store'
+import { postgresConversations } from './conversations'
 import { postgresAccounts } from './accounts'
 import { postgresAdmin } from './admin'
 import { BackgroundWrites } from './background'
@@ -23,6 +24,7 @@ export function postgresStore(sql: SQL): Store {
     keys: postgresKeys(sql),
     admin: postgresAdmin(sql),
     accounts: postgresAccounts(sql, background),
+    conversations: postgresConversations(sql),
     telemetry: postgresTelemetry(sql),
     setLockTimeout: () => {},
     async close() {

@@ -2,6 +2,7 @@
 import type { Database } from 'bun:sqlite'
 import { deferredWrites } from './deferred'
 import type { Store } from '../store'
+import { sqliteConversations } from './conversations'
 import { sqliteAccounts } from './accounts'
 import { sqliteAdmin } from './admin'
 import { sqliteDashboard } from './dashboard'
@@ -23,6 +24,7 @@ export function sqliteStore(db: Database): Store {
     keys: sqliteKeys(db),
     admin: sqliteAdmin(db),
     accounts: sqliteAccounts(db),
+    conversations: sqliteConversations(db),
     telemetry: sqliteTelemetry(db),
     setLockTimeout: (ms) => setBusyTimeout(db, ms),
     async close() {
