@@ -18,6 +18,7 @@ import { freePort, waitFor } from './support/process'
 import { chunksOf, parseSse } from './support/sse'
 import { recordedThreats } from './support/threats'
 import { seedUser } from './support/users'
+import { PROPAGATION_MS, within } from './support/within'
 
 const fake = await startFakeOllama()
 const { rt, app, call, close } = await testApp({ OLLAMA_BASE_URL: fake.url, UPSTREAM_TIMEOUT_MS: '2000', RATE_LIMIT_CHAT: '0' })
@@ -241,6 +242,29 @@ describe('chat', () => {
     } finally {
       rt.config.maxConcurrentRequests = before
     }
+  })
+
+  test('a chat on the socket joins a conversation as over HTTP: the first chunk names it, and the server keeps both turns', async () => {
+    const owner = await seedUser(rt)
+    const socket = await openSocket(['ai-studio', `bearer.${owner.apiKey}`])
+    socket.send({ type: 'chat', id: 'k1', request: { ...hello, conversationId: 'new' } })
+    await socket.ended('k1')
+    const first = socket.of('k1').find((m) => m.type === 'chunk')!.chunk
+    expect(first.conversationId).toEqual(expect.any(String))
+    // The reply is kept as its stream ends, a moment after `done`.
+    const read = async () => (await (await call(`/api/conversations/${first.conversationId}/`, { token: owner.apiKey })).json()).messages
+    await within(PROPAGATION_MS, performance.now(), 'the reply kept', async () => (await read()).length === 2)
+    const kept = await read()
+    expect(kept.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant'])
+    expect(kept[0].content).toBe('Hello')
+    // Someone else's conversation is not found, before any upstream call.
+    const other = await seedUser(rt)
+    const stranger = await openSocket(['ai-studio', `bearer.${other.apiKey}`])
+    stranger.send({ type: 'chat', id: 'k2', request: { ...hello, conversationId: first.conversationId } })
+    const refused = await stranger.ended('k2')
+    expect(refused).toMatchObject({ type: 'error', id: 'k2' })
+    socket.ws.close()
+    stranger.ws.close()
   })
 
   test('one log row per request, under /v1/chat/ws, with its user, model and tokens', async () => {
