@@ -1,8 +1,8 @@
 // The chat route's side of conversations kept by the server (src/conversations/): which
 // conversation a request joins (body field `conversationId`, a twin OpenAI clients never send,
 // or the X-Conversation-Id header), its request messages stored before it goes upstream, and
-// the reply stored once it ends, read from the translator the same way the response cache reads
-// it (./cached.ts `answerOf`).
+// the reply stored once it is whole, before its end is sent (or, cancelled or failed, when it
+// ends), read from the translator the same way the response cache reads it (./cached.ts `answerOf`).
 import { joinConversation, recordReply, recordRequest, type RecordedReply } from '../conversations/recording'
 import type { Runtime } from '../runtime'
 import { answerOf } from './cached'
@@ -17,11 +17,9 @@ export type KeptConversation = {
   notStarted(cancelled: boolean): void
 }
 
-function keep(rt: Runtime, id: string, reply: RecordedReply) {
-  recordReply(rt, id, reply).catch((error) =>
-    console.error(`conversations: keeping a reply in ${id} failed: ${(error as Error).message}`),
-  )
-}
+/** Stores the reply; a failure is reported, never the request's (the reply was sent or is being sent). */
+const keep = (rt: Runtime, id: string, reply: RecordedReply) =>
+  recordReply(rt, id, reply).catch((error) => console.error(`conversations: keeping a reply in ${id} failed: ${(error as Error).message}`))
 
 function replyOf(started: Started): RecordedReply {
   const { facts, translator } = started
@@ -59,10 +57,14 @@ export async function keepInConversation(
     id,
     follow(started) {
       started.translator.conversationId = id
-      started.onEnd = () => keep(rt, id, replyOf(started))
+      // A complete reply is stored before its end is sent; one cancelled or failed when it ends.
+      started.keepReply = () => keep(rt, id, replyOf(started))
+      started.onEnd = () => {
+        if (started.facts.outcome !== 'ok') void keep(rt, id, replyOf(started))
+      }
     },
     notStarted(cancelled) {
-      keep(rt, id, {
+      void keep(rt, id, {
         content: '', reasoning: '', toolCalls: [], promptTokens: null, completionTokens: null, completionId: null,
         finishReason: null, state: cancelled ? 'cancelled' : 'failed',
       })

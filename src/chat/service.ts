@@ -23,6 +23,11 @@ export type Started = {
   /** Called once the whole reply has been read, before its end is sent (the response cache stores it then). */
   onFinish?: () => void
   /**
+   * Awaited once the whole reply has been read, before its end is sent: a conversation stores
+   * the reply then, so a client that reads the conversation when the stream ends finds it.
+   */
+  keepReply?: () => Promise<void>
+  /**
    * Called once when the reply has ended however it ended (complete, cancelled or failed; see
    * `facts.outcome`), with the translator holding as much as was read: a conversation keeps it then (./conversation.ts).
    */
@@ -87,13 +92,16 @@ function finish(started: Started) {
   facts.finishReason = translator.finishReason
   facts.outcome = 'ok'
   facts.totalMs = performance.now() - facts.startedAt
+  recordTokens(started)
   started.onFinish?.()
 }
 
 /** The whole reply as one `chat.completion`. */
 export async function collectCompletion(started: Started) {
   try {
-    return await collectReply(started)
+    const reply = await collectReply(started)
+    await started.keepReply?.()
+    return reply
   } finally {
     started.onEnd?.()
   }
@@ -161,6 +169,7 @@ export function streamCompletion(started: Started): ReadableStream {
           if (typeof written !== 'number') await chat.waitForClient(written)
         }
         finish(started)
+        await started.keepReply?.()
         sink.write(translator.closingChunks().map(event).join('') + DONE)
       } catch (error) {
         if (isCancel(request, error)) return void fail(facts, 'cancelled')
