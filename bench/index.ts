@@ -1,12 +1,14 @@
 // `bun run bench`: runs each benchmark in its own process, one after another, so that one
 // bench's servers and timers cannot disturb the next. A new bench is a line here. The dashboard
-// bench runs twice: on SQLite, then on PostgreSQL (BENCH_POSTGRES_URL, default this machine's
-// database `test`, in a schema made for it and dropped afterwards; BENCH_POSTGRES=0 skips it).
-// The replicas bench needs PostgreSQL and Redis (BENCH_REDIS_URL); BENCH_POSTGRES=0 skips it too.
+// and conversation benches run twice: on SQLite, then on PostgreSQL (BENCH_POSTGRES_URL, default
+// this machine's database `test`, in a schema made for each and dropped afterwards;
+// BENCH_POSTGRES=0 skips it). The replicas and limiter benches need PostgreSQL and Redis
+// (BENCH_REDIS_URL); BENCH_POSTGRES=0 skips them too.
 import { SQL } from 'bun'
 
 const postgresUrl = process.env.BENCH_POSTGRES === '0' ? undefined : (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
 const schema = `bench_dashboard_${process.pid}`
+const conversationsSchema = `bench_conversations_${process.pid}`
 
 const benches: { file: string; env?: Record<string, string> }[] = [
   { file: 'gateway.ts' },
@@ -14,8 +16,10 @@ const benches: { file: string; env?: Record<string, string> }[] = [
   { file: 'hostile.ts' },
   { file: 'dashboard.ts' },
   ...(postgresUrl ? [{ file: 'dashboard.ts', env: { BENCH_DATABASE_URL: withSchema(postgresUrl, schema) } }] : []),
-  ...(postgresUrl ? [{ file: 'replicas.ts' }] : []),
+  ...(postgresUrl ? [{ file: 'replicas.ts' }, { file: 'limiter.ts' }] : []),
   { file: 'ws.ts' },
+  { file: 'conversations.ts' },
+  ...(postgresUrl ? [{ file: 'conversations.ts', env: { BENCH_DATABASE_URL: withSchema(postgresUrl, conversationsSchema) } }] : []),
   { file: 'startup.ts' },
 ]
 
@@ -35,7 +39,7 @@ for (const bench of benches) {
 }
 if (postgresUrl) {
   const admin = new SQL(postgresUrl)
-  await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  for (const made of [schema, conversationsSchema]) await admin.unsafe(`DROP SCHEMA IF EXISTS ${made} CASCADE`)
   await admin.close()
 }
 process.exit(failed ? 1 : 0)
