@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import { testApp } from './support/app'
 import { hasChromium, offlineBrowser } from './support/browser'
 import { listen } from './support/listen'
-import { redisReachable, redisTestUrl, tcpProxy, testPrefix } from './support/redis'
+import { redisReachable, redisTestUrl, testPrefix } from './support/redis'
+import { tcpProxy } from './support/tcp-proxy'
 import { seedUser } from './support/users'
 
 setDefaultTimeout(60_000)

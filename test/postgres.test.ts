@@ -10,7 +10,10 @@ import { migrate } from '../src/db/postgres/migrate'
 import { openPostgres } from '../src/db/postgres/database'
 import { startRuntime } from '../src/runtime'
 import { adminSql, postgresReachable, postgresTestUrl, schemaPrefix } from './support/database'
+import { testApp } from './support/app'
 import { run } from './support/process'
+import { tcpProxy } from './support/tcp-proxy'
+import { seedUser } from './support/users'
 
 const reachable = await postgresReachable('test/postgres.test.ts')
 const describeOnPostgres = reachable ? describe : describe.skip
@@ -142,4 +145,33 @@ describeOnPostgres('migrations on PostgreSQL', () => {
     expect(second!.secretKey).toBe(first!.secretKey)
     await Promise.all([first!.close(), second!.close()])
   })
+})
+
+describeOnPostgres('PostgreSQL lost mid-run', () => {
+  test('requests that need it answer 503 database_unavailable (never 500), and a threat raised meanwhile is written once it is back', async () => {
+    const schema = newSchema()
+    const proxy = await tcpProxy(urlWith(schema))
+    const { rt, call, close } = await testApp({ DATABASE_URL: proxy.url })
+    try {
+      const { accessToken } = await seedUser(rt)
+      expect((await call('/api/auth/me/', { token: accessToken })).status).toBe(200)
+      proxy.stop()
+      const refused = await call('/api/auth/me/', { token: 'sk-studio-not-a-known-key-0123456789' })
+      expect(refused.status).toBe(503)
+      expect(refused.headers.get('retry-after')).toBe('1')
+      expect(JSON.stringify(await refused.json())).toContain('The database cannot be reached')
+      rt.store.threats.record({ type: 'invalid_token', severity: 'low', detail: 'raised while the database was away' }, Date.now())
+      await Bun.sleep(300)
+      proxy.start()
+      let found = false
+      for (let i = 0; i < 100 && !found; i++) {
+        await Bun.sleep(50)
+        found = (await rt.store.threats.list({ limit: 10 }).catch(() => ({ items: [] }))).items.some((t) => t.detail.startsWith('raised while'))
+      }
+      expect(found).toBe(true)
+    } finally {
+      proxy.stop()
+      await close()
+    }
+  }, 15_000)
 })

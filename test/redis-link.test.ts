@@ -3,7 +3,8 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { loadConfig } from '../src/config'
 import { openRedis, unreachable } from '../src/shared/redis'
-import { redisReachable, redisTestUrl, testPrefix, tcpProxy } from './support/redis'
+import { redisReachable, redisTestUrl, testPrefix } from './support/redis'
+import { tcpProxy } from './support/tcp-proxy'
 
 const reachable = await redisReachable('test/redis-link.test.ts')
 

@@ -10,7 +10,8 @@
 // until then. (SIGTERM of one replica under load is in ./replicas.test.ts.)
 import { describe, expect, test } from 'bun:test'
 import { RedisClient } from 'bun'
-import { redisTestUrl, tcpProxy } from './support/redis'
+import { redisTestUrl } from './support/redis'
+import { tcpProxy } from './support/tcp-proxy'
 import { replicasReachable, startReplicas, type CallInit, type Replica, type Replicas } from './support/replicas'
 import { chunksOf, parseSse } from './support/sse'
 import { seedUser } from './support/users'
