@@ -3,11 +3,11 @@
 // request makes them: a rate-limit hit (1,000 users at 60 a minute, so each log holds what a busy
 // user's does), and a concurrency slot taken and given back. Redis: BENCH_REDIS_URL, default this
 // machine's; its keys go under a prefix of their own, deleted afterwards.
-import { RedisClient } from 'bun'
 import { memoryConcurrencyLimiter, redisConcurrencyLimiter, type ConcurrencyLimiter } from '../src/concurrency/limiter'
 import { loadConfig } from '../src/config'
 import { memoryLimiter, redisLimiter, type RateLimiter } from '../src/ratelimit/limiter'
 import { openRedis } from '../src/shared/redis'
+import { deleteKeysUnder } from '../test/support/redis'
 
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `bench:${process.pid}:`
@@ -53,14 +53,7 @@ try {
   rows.push(['concurrency slot (take + give back)', best(results.slot, 0), best(results.slot, 1)])
 } finally {
   link.close()
-  const client = new RedisClient(redisUrl)
-  let cursor = '0'
-  do {
-    const [next, keys] = (await client.send('SCAN', [cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000'])) as [string, string[]]
-    if (keys.length) await client.send('DEL', keys)
-    cursor = next
-  } while (cursor !== '0')
-  client.close()
+  await deleteKeysUnder(redisUrl, prefix)
 }
 
 const ms = (value: number) => value.toFixed(3)

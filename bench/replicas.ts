@@ -10,11 +10,12 @@
 // PostgreSQL: BENCH_POSTGRES_URL (default this machine's database `test`), in a schema of its own
 // dropped afterwards; Redis: BENCH_REDIS_URL (default redis://127.0.0.1:6379), under a prefix of
 // its own deleted afterwards. BENCH_SECONDS, BENCH_ROUNDS and BENCH_ONLY as in bench/gateway.ts.
-import { RedisClient, SQL } from 'bun'
+import { SQL } from 'bun'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, waitFor } from '../test/support/process'
+import { deleteKeysUnder } from '../test/support/redis'
 import { benchProcesses, load, noSamples, printTable, SECRET, seedApiKey, setScenario, summary, type Result, type Samples, type Scenario, type Target } from './support/streaming-load'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
@@ -43,20 +44,6 @@ const processes = benchProcesses(root)
 const SQLITE = 'one replica, SQLite'
 const PAIR = 'two replicas, PostgreSQL + Redis'
 const PAIR_WITHOUT_REDIS = 'two replicas, PostgreSQL, no Redis'
-
-async function deleteRedisKeys() {
-  const client = new RedisClient(redisUrl)
-  try {
-    let cursor = '0'
-    do {
-      const [next, keys] = (await client.send('SCAN', [cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', '1000'])) as [string, string[]]
-      if (keys.length) await client.send('DEL', keys)
-      cursor = next
-    } while (cursor !== '0')
-  } finally {
-    client.close()
-  }
-}
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-replicas-'))
@@ -162,7 +149,7 @@ async function main() {
     rmSync(dir, { recursive: true, force: true })
     await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
     await admin.close()
-    await deleteRedisKeys()
+    await deleteKeysUnder(redisUrl, redisPrefix)
   }
 }
 

@@ -18,9 +18,10 @@ export function newCompletion(model: string, includeUsage: boolean): Completion 
   return { id: `chatcmpl-${Bun.randomUUIDv7('hex').replaceAll('-', '')}`, created: Math.floor(Date.now() / 1000), model, includeUsage }
 }
 
-export function usageOf(final: ChatResponse | undefined) {
-  const prompt = tokenCount(final?.prompt_eval_count)
-  const completion = tokenCount(final?.eval_count)
+export const usageOf = (final: ChatResponse | undefined) => usageFrom(tokenCount(final?.prompt_eval_count), tokenCount(final?.eval_count))
+
+/** A usage object in OpenAI's names and their camelCase twins. */
+export function usageFrom(prompt: number, completion: number) {
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,

@@ -11,13 +11,13 @@ let made = 0
 /** A REDIS_PREFIX of its own, for one runtime or one group of replicas. */
 export const testPrefix = () => `${prefixRoot}${++made}:`
 
-/** Deletes every key this process made (every prefix under test:<pid>:). */
-export async function deleteTestKeys() {
-  const client = new RedisClient(redisTestUrl)
+/** Deletes every key under `prefix` in the Redis at `url` (SCAN, never KEYS). */
+export async function deleteKeysUnder(url: string, prefix: string) {
+  const client = new RedisClient(url)
   try {
     let cursor = '0'
     do {
-      const [next, keys] = (await client.send('SCAN', [cursor, 'MATCH', `${prefixRoot}*`, 'COUNT', '1000'])) as [string, string[]]
+      const [next, keys] = (await client.send('SCAN', [cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000'])) as [string, string[]]
       if (keys.length) await client.send('DEL', keys)
       cursor = next
     } while (cursor !== '0')
@@ -25,6 +25,9 @@ export async function deleteTestKeys() {
     client.close()
   }
 }
+
+/** Deletes every key this process made (every prefix under test:<pid>:). */
+export const deleteTestKeys = () => deleteKeysUnder(redisTestUrl, prefixRoot)
 
 /**
  * Whether Redis answers, for test files that need it. Under CI=true an unreachable Redis throws

@@ -20,6 +20,7 @@ import { factsOf, tokenCount } from '../../telemetry/facts'
 import { WEBSOCKET_PATH } from '../../telemetry'
 import { threatMonitorOf } from '../../threats'
 import { chunkMessage, doneMessage, errorMessage, errorObject, Malformed, parseClientMessage, type ClientMessage, type ErrorObject, type RequestId } from './protocol'
+import { usageFrom } from '../to-openai'
 import { sseEvents } from './sse-events'
 
 /** The subprotocol the server selects; a client offers it next to `bearer.<token>`. */
@@ -95,19 +96,10 @@ function offeredProtocols(request: Request): { token?: string; ours: boolean } {
   return { token: bearer?.slice(BEARER_PREFIX.length) || undefined, ours: offered.includes(SUBPROTOCOL) }
 }
 
+/** The request's usage, as the completion's own (../to-openai.ts). */
 const usageOf = (request: Request) => {
   const facts = factsOf(request)
-  const prompt = tokenCount(facts.promptTokens)
-  const completion = tokenCount(facts.completionTokens)
-  // As the completion's own usage (src/chat/to-openai.ts): OpenAI's names and their camelCase twins.
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: prompt + completion,
-    promptTokens: prompt,
-    completionTokens: completion,
-    totalTokens: prompt + completion,
-  }
+  return usageFrom(tokenCount(facts.promptTokens), tokenCount(facts.completionTokens))
 }
 
 /** The request headers a chat over the socket carries on from the upgrade (client address, agent). */
