@@ -85,6 +85,33 @@ describe('list', () => {
     expect((await page('q=_')).items).toEqual([])
   })
 
+  test('search past the newest hundred conversations: text in their messages (the index), in titles, under three characters; in pages; gone with its conversation', async () => {
+    const { userId, accessToken: token } = await seedUser(rt)
+    const stranger = await seedUser(rt)
+    const at = Date.now() - 1_000_000
+    const ids: string[] = []
+    for (let i = 0; i < 130; i++) {
+      const c = await rt.store.conversations.create({ userId, title: i === 1 ? 'Old zephyr notes' : `talk ${i}`, model: null }, at + i * 10)
+      const text = i === 0 ? 'the ZEPHYR wind' : i === 5 ? 'a qz pair' : i === 129 ? 'zephyr again' : `filler ${i}`
+      await rt.store.conversations.append(c.id, [message('user', text), message('assistant', 'ok "quoted" reply')], at + i * 10 + 1)
+      ids.push(c.id)
+    }
+    await rt.store.conversations.append(
+      (await rt.store.conversations.create({ userId: stranger.userId, title: '', model: null }, at)).id,
+      [message('user', 'zephyr of a stranger')], at,
+    )
+    const page = (query: string) => call(`/api/conversations/?${query}`, { token }).then(json)
+    const first = await page('q=Zephyr&limit=2')
+    expect(first.items.map((c: any) => c.id)).toEqual([ids[129], ids[1]])
+    const second = await page(`q=Zephyr&limit=2&cursor=${first.nextCursor}`)
+    expect(second.items.map((c: any) => c.id)).toEqual([ids[0]])
+    expect((await page('q=QZ')).items.map((c: any) => c.id)).toEqual([ids[5]])
+    expect((await page('q=%22quoted%22&limit=200')).items).toHaveLength(130)
+    expect((await page('q=filler%203')).items.map((c: any) => c.id)).toEqual([...ids.slice(30, 40).reverse(), ids[3]])
+    expect((await call(`/api/conversations/${ids[0]}`, { method: 'DELETE', token })).status).toBe(204)
+    expect((await page('q=zephyr')).items.map((c: any) => c.id)).toEqual([ids[129], ids[1]])
+  })
+
   test('lists only my own', async () => {
     const { accessToken } = await seedUser(rt)
     expect((await call('/api/conversations/', { token: accessToken }).then(json)).items).toEqual([])

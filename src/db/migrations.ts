@@ -12,6 +12,7 @@ import sqliteThreatsByType from '../../db/migrations/sqlite/0009_threats_by_type
 import sqliteResponseCache from '../../db/migrations/sqlite/0010_response_cache.sql' with { type: 'text' }
 import sqliteLogsIndexUnused from '../../db/migrations/sqlite/0011_logs_index_unused.sql' with { type: 'text' }
 import sqliteConversations from '../../db/migrations/sqlite/0012_conversations.sql' with { type: 'text' }
+import sqliteConversationSearch from '../../db/migrations/sqlite/0013_conversation_search.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
@@ -23,6 +24,7 @@ import postgresThreatsByType from '../../db/migrations/postgres/0009_threats_by_
 import postgresResponseCache from '../../db/migrations/postgres/0010_response_cache.sql' with { type: 'text' }
 import postgresLogsIndexUnused from '../../db/migrations/postgres/0011_logs_index_unused.sql' with { type: 'text' }
 import postgresConversations from '../../db/migrations/postgres/0012_conversations.sql' with { type: 'text' }
+import postgresConversationSearch from '../../db/migrations/postgres/0013_conversation_search.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -39,6 +41,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0010_response_cache', sql: sqliteResponseCache },
     { name: '0011_logs_index_unused', sql: sqliteLogsIndexUnused },
     { name: '0012_conversations', sql: sqliteConversations },
+    { name: '0013_conversation_search', sql: sqliteConversationSearch },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -52,5 +55,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0010_response_cache', sql: postgresResponseCache },
     { name: '0011_logs_index_unused', sql: postgresLogsIndexUnused },
     { name: '0012_conversations', sql: postgresConversations },
+    { name: '0013_conversation_search', sql: postgresConversationSearch },
   ],
 }

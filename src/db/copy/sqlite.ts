@@ -1,6 +1,7 @@
 // An SQLite database as one side of `copy-data`. Its rows are already in the neutral form
 // (./side.ts), so nothing is converted. Reads run in one read transaction (a snapshot, in WAL
-// mode) and page by primary key; writes run in one IMMEDIATE transaction.
+// mode) and page by primary key; writes run in one IMMEDIATE transaction. Only ordinary tables are
+// copied: a search index (a virtual table and its shadow tables) is filled by its triggers.
 import type { Database } from 'bun:sqlite'
 import { CHUNK_ROWS, quoted, type Reader, type Row, type Side, type Table, type Writer } from './side'
 
@@ -8,7 +9,7 @@ export function sqliteSide(db: Database): Side {
   return {
     async tables() {
       const names = db
-        .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+        .query<{ name: string }, []>("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
         .all()
         .map((row) => row.name)
       return names.map((name) => {

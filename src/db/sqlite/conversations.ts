@@ -63,6 +63,9 @@ const messageOf = (row: MessageRow): Message => ({
   createdAt: row.created_at,
 })
 
+/** How many of the newest conversations search reads message by message before asking the index. */
+const SEARCH_WALK = 100
+
 export function sqliteConversations(db: Database): ConversationStore {
   const insertMessage = db.query<MessageRow, any[]>(
     `INSERT INTO conversation_messages (conversation_id, role, content, parts, tool_calls, tool_call_id, reasoning,
@@ -108,22 +111,44 @@ export function sqliteConversations(db: Database): ConversationStore {
       if (q.archived !== undefined) where.push('archived = ?'), args.push(q.archived ? 1 : 0)
       if (q.pinned !== undefined) where.push('pinned = ?'), args.push(q.pinned ? 1 : 0)
       if (q.after) where.push('(updated_at, id) < (?, ?)'), args.push(q.after.updatedAt, q.after.id)
-      if (q.search) {
-        const like = containing(q.search)
-        where.push(
-          `(title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM conversation_messages m
-              WHERE m.conversation_id = conversations.id AND m.content LIKE ? ESCAPE '\\'))`,
+      const page = (from: string, condition: string, conditionArgs: (string | number)[], limit: number) =>
+        db
+          .query<ConversationRow, (string | number)[]>(
+            `SELECT ${conversationColumns} FROM ${from} WHERE ${condition} ORDER BY updated_at DESC, id DESC LIMIT ?`,
+          )
+          .all(...conditionArgs, limit)
+          .map(conversationOf)
+      const mine = where.join(' AND ')
+      if (!q.search) return page('conversations', mine, args, q.limit)
+
+      // Text found in many messages: reading the newest conversations' messages fills the page at
+      // once. Text found in few or none: that walk would read every message the user has, so it
+      // stops after the newest SEARCH_WALK conversations and the trigram index (0013) names the
+      // older ones whose messages hold the text (text under three characters has no trigram: the
+      // walk goes on). Either way the same page, newest first.
+      const like = containing(q.search)
+      const walk = `title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM conversation_messages m
+        WHERE m.conversation_id = c.id AND m.content LIKE ? ESCAPE '\\')`
+      const newest = `(SELECT * FROM conversations WHERE ${mine} ORDER BY updated_at DESC, id DESC LIMIT ${SEARCH_WALK}) c`
+      const found = page(newest, walk, [...args, like, like], q.limit)
+      const edge = db
+        .query<{ updated_at: number; id: string }, (string | number)[]>(
+          `SELECT updated_at, id FROM conversations WHERE ${mine} ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET ${SEARCH_WALK - 1}`,
         )
-        args.push(like, like)
-      }
-      args.push(q.limit)
-      return db
-        .query<ConversationRow, (string | number)[]>(
-          `SELECT ${conversationColumns} FROM conversations WHERE ${where.join(' AND ')}
-           ORDER BY updated_at DESC, id DESC LIMIT ?`,
-        )
-        .all(...args)
-        .map(conversationOf)
+        .get(...args)
+      if (found.length === q.limit || !edge) return found
+      const older = `${mine} AND (updated_at, id) < (?, ?)`
+      const rest = [...args, edge.updated_at, edge.id]
+      const more = [...q.search].length < 3
+        ? page('conversations c', `${older} AND (${walk})`, [...rest, like, like], q.limit - found.length)
+        : page(
+            'conversations c',
+            `${older} AND (title LIKE ? ESCAPE '\\' OR c.id IN (SELECT m.conversation_id FROM conversation_messages_search s
+               JOIN conversation_messages m ON m.id = s.rowid WHERE conversation_messages_search MATCH ?))`,
+            [...rest, like, `"${q.search.replaceAll('"', '""')}"`],
+            q.limit - found.length,
+          )
+      return [...found, ...more]
     },
     async update(userId, id, changes, now) {
       const row = db
