@@ -1,8 +1,9 @@
 // Chat over the WebSocket /v1/chat/ws (src/chat/ws/) with Bun's own WebSocket client on a real
 // listener: auth by subprotocol and by first message (and refusals: 1008), the same chunks as
 // SSE, interleaved requests, cancel reaching the fake Ollama, malformed messages, the rate limit
-// per request, a client that stops reading, deactivation, a log row per request; and SIGTERM on
-// the real server process (in-flight requests finish, then 1001).
+// per request, a client that stops reading, pings of idle sockets, deactivation, a log row per
+// request; and SIGTERM on the real server process (in-flight requests finish, or are cut at the
+// deadline; then 1001).
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
@@ -21,7 +22,7 @@ import { seedUser } from './support/users'
 
 const fake = await startFakeOllama()
 const { rt, app, call, close } = await testApp({ OLLAMA_BASE_URL: fake.url, UPSTREAM_TIMEOUT_MS: '2000', RATE_LIMIT_CHAT: '0' })
-const sockets = chatSockets(rt, (request) => app.fetch(request), { authTimeoutMs: 300, maxBufferedBytes: 64 * 1024 })
+const sockets = chatSockets(rt, (request) => app.fetch(request), { authTimeoutMs: 300, maxBufferedBytes: 64 * 1024, idleTimeoutSeconds: 2 })
 const server = Bun.serve({
   port: 0,
   hostname: '127.0.0.1',
@@ -316,6 +317,34 @@ describe('robustness', () => {
     socket.destroy()
   })
 
+  test('idle sockets are pinged: a client that answers (Bun\'s) stays open and chats on; one that never answers is closed', async () => {
+    // Bun pings after the idle timeout (2 s here, counted in steps of 4 s) and closes a socket
+    // that has not answered by the next step.
+    const answering = await withKey()
+    const silent = connect(server.port!, '127.0.0.1')
+    silent.write(
+      'GET /v1/chat/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ai-studio, bearer.${user.apiKey}\r\n\r\n`,
+    )
+    const opcodes: number[] = []
+    let upgraded = false
+    silent.on('data', (data: Buffer) => {
+      if (!upgraded) return void (upgraded = data.toString('latin1').startsWith('HTTP/1.1 101'))
+      opcodes.push(data[0]! & 0x0f)
+    })
+    const silentClosed = new Promise<number>((resolve) => silent.on('close', () => resolve(Date.now())))
+    const began = Date.now()
+    const closedAfter = (await silentClosed) - began
+    expect(upgraded).toBe(true)
+    expect(opcodes).toContain(0x9)
+    expect(closedAfter).toBeLessThan(12_000)
+    await Bun.sleep(1_000)
+    expect(answering.ws.readyState).toBe(WebSocket.OPEN)
+    answering.send({ type: 'chat', id: 'after-idle', request: hello })
+    expect((await answering.ended('after-idle')).type).toBe('done')
+    answering.ws.close()
+  }, 20_000)
+
   test('deactivating the user closes their sockets within 1 s (1008), aborting their requests', async () => {
     const admin = await seedUser(rt, { role: 'admin' })
     const doomed = await seedUser(rt)
@@ -364,6 +393,41 @@ describe('shutdown', () => {
       expect(socket.of('last').filter((m) => m.type === 'chunk').length).toBeGreaterThanOrEqual(20)
       expect((await socket.closed).code).toBe(1001)
       expect(await proc.exited).toBe(0)
+    } finally {
+      proc.kill()
+    }
+  }, 20_000)
+
+  test('SIGTERM with a request longer than SHUTDOWN_TIMEOUT_MS: it is cut at the deadline with an error message, the socket closes with 1001, the process exits', async () => {
+    fake.set({ chunks: 200, chunkDelayMs: 50 })
+    const port = await freePort()
+    const database = join(folder, 'cut.db')
+    const setup = await startRuntime(loadConfig({ DATABASE_URL: `sqlite://${database}` }))
+    const { apiKey } = await seedUser(setup)
+    await setup.close()
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, '..', 'src', 'index.ts'), 'serve'], {
+      cwd: folder,
+      env: {
+        PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite://${database}`, OLLAMA_BASE_URL: fake.url,
+        SHUTDOWN_TIMEOUT_MS: '500',
+      },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    try {
+      await waitFor(`http://127.0.0.1:${port}/api/auth/health/`)
+      const socket = await openSocket(['ai-studio', `bearer.${apiKey}`], `ws://127.0.0.1:${port}/v1/chat/ws`)
+      socket.send({ type: 'chat', id: 'long', request: hello })
+      await socket.until((m) => m.type === 'chunk')
+      const signalled = Date.now()
+      proc.kill('SIGTERM')
+      const ended = await socket.ended('long')
+      expect(ended.type).toBe('error')
+      expect(JSON.stringify(ended.error)).toContain('shut')
+      expect((await socket.closed).code).toBe(1001)
+      expect(await proc.exited).toBe(0)
+      expect(Date.now() - signalled).toBeLessThan(500 + 1_300 + 1_000)
+      expect(socket.of('long').filter((m) => m.type === 'chunk').length).toBeLessThan(200)
     } finally {
       proc.kill()
     }

@@ -34,9 +34,11 @@ export type SocketOptions = {
   maxBufferedBytes: number
   /** How often each socket's principal is checked again (deactivation, revocation). */
   recheckMs: number
+  /** Idle seconds before the server pings a socket; one that answers nothing for as long again is closed. */
+  idleTimeoutSeconds: number
 }
 
-export const defaultSocketOptions: SocketOptions = { authTimeoutMs: 5_000, maxBufferedBytes: 1024 * 1024, recheckMs: 500 }
+export const defaultSocketOptions: SocketOptions = { authTimeoutMs: 5_000, maxBufferedBytes: 1024 * 1024, recheckMs: 500, idleTimeoutSeconds: 60 }
 
 /** Close codes: 1008 policy (auth, a client not reading), 1001 going away (shutdown), 1011 the server's failure. */
 const POLICY = 1008
@@ -110,7 +112,7 @@ const CARRIED_HEADERS = ['user-agent', 'x-forwarded-for', 'x-real-ip', 'origin',
  * Bun.serve's handler, and `chat` is the app's fetch that runs each request.
  */
 export function chatSockets(rt: Runtime, chat: Chat, options: Partial<SocketOptions> = {}) {
-  const { authTimeoutMs, maxBufferedBytes, recheckMs } = { ...defaultSocketOptions, ...options }
+  const { authTimeoutMs, maxBufferedBytes, recheckMs, idleTimeoutSeconds } = { ...defaultSocketOptions, ...options }
   const verify = accessTokenVerifier(rt)
   const sockets = new Set<Socket>()
   let server: Server<unknown> | undefined
@@ -224,8 +226,8 @@ export function chatSockets(rt: Runtime, chat: Chat, options: Partial<SocketOpti
 
   const websocket: WebSocketHandler<ChatSocket> = {
     // Idle sockets are pinged (and answered) so that proxies keep them open; one that answers
-    // nothing for this long is closed.
-    idleTimeout: 60,
+    // nothing is closed. Bun counts in steps of 4 s: 60 → ping after 60 s, close 60 s later.
+    idleTimeout: idleTimeoutSeconds,
     sendPings: true,
     maxPayloadLength: rt.config.maxBodyBytes,
     open(socket) {
