@@ -1,13 +1,13 @@
 // The Ollama hosts of OLLAMA_BASE_URL. A background check keeps each host's reachability,
 // latency and models fresh; a request that fails to connect marks its host down at once.
-// A chat goes to a reachable host that has the model, the least busy first; a host that fails
-// before the first byte is replaced by the next candidate.
-import type { ChatRequest } from 'ollama/browser'
+// A request (chat, generate, embed) goes to a reachable host that has the model, the least busy
+// first; a host that fails before the first byte is replaced by the next candidate.
+import type { Ollama } from 'ollama/browser'
 import { HttpError } from '../http/errors'
 import { describeFailure, failureBeforeFirstByte, modelNotFound, stoppedByGateway } from './failures'
 import { canonicalModel, listedModels, newHost, versionOf, type Host } from './host'
 import { Aborted } from './aborted'
-import { openChat, type UpstreamChat } from './upstream-chat'
+import { callOnce, openReply, type Send, type StreamedMessage, type UpstreamReply } from './upstream-reply'
 import { Watchdog } from './watchdog'
 
 export type PoolOptions = { urls: string[]; timeoutMs: number; maxRequestMs: number; checkIntervalMs: number }
@@ -113,14 +113,14 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
   }
 
   /**
-   * Opens the chat on the best candidate that answers, trying the next one when a host fails
-   * before its first message, within one UPSTREAM_TIMEOUT_MS for them all (504 when it is spent).
-   * Each attempt chooses afresh, with no await between choosing and `openChat` counting the
-   * request on its host, so concurrent requests spread over the hosts. MAX_REQUEST_SECONDS counts
-   * from `startedAt`, when the client's request arrived.
+   * Runs `attempt` on the best candidate that answers, trying the next one when a host fails
+   * before its first byte, within one UPSTREAM_TIMEOUT_MS for them all (504 when it is spent).
+   * Each attempt chooses afresh, with no await between choosing and `attempt` counting the
+   * request on its host, so concurrent requests spread over the hosts. (MAX_REQUEST_SECONDS counts
+   * from the `startedAt` that `stream` and `call` are given: when the client's request arrived.)
    */
-  async function chat(request: ChatRequest & { stream: true }, signal: AbortSignal, startedAt: number): Promise<UpstreamChat> {
-    await ensureCandidates(request.model)
+  async function onSomeHost<T>(model: string, signal: AbortSignal, attempt: (host: Host, waitingSince: number) => Promise<T>): Promise<T> {
+    await ensureCandidates(model)
     const waitingSince = performance.now()
     const tried = new Set<Host>()
     const unreachable: string[] = []
@@ -129,16 +129,16 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
       tried.add(host)
       const attemptStart = performance.now()
       try {
-        const opened = await openChat(host, request, signal, watchdog, waitingSince, startedAt)
+        const answered = await attempt(host, waitingSince)
         if (!host.reachable) revive(host)
-        return opened
+        return answered
       } catch (error) {
         // The client left, or the gateway stopped the request: no host is to blame, none is tried next.
         if (error instanceof Aborted && error.why !== 'timeout') throw error.why === 'client' ? error : stoppedByGateway(error.why)
         last = failureBeforeFirstByte(host, error)
         switch (last.options.code) {
           case 'model_not_found': // the host's list was stale
-            host.models.delete(canonicalModel(request.model))
+            host.models.delete(canonicalModel(model))
             break
           case 'upstream_unreachable':
             // Checked again at once: a connection this request alone broke should not keep the host out.
@@ -167,7 +167,7 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
     throw last ?? modelNotFound()
 
     function nextCandidate(): Host | undefined {
-      return candidates(request.model).find((host) => !tried.has(host))
+      return candidates(model).find((host) => !tried.has(host))
     }
   }
 
@@ -175,7 +175,12 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
     hosts,
     checkAll,
     freshen,
-    chat,
+    /** A streamed request (`send` sets `stream: true`) for `model`, open on some host with its first messages read. */
+    stream: <M extends StreamedMessage>(model: string, send: Send, signal: AbortSignal, startedAt: number): Promise<UpstreamReply<M>> =>
+      onSomeHost(model, signal, (host, waitingSince) => openReply<M>(host, send, signal, watchdog, waitingSince, startedAt)),
+    /** A request for `model` answered with one JSON object (embed), from some host. */
+    call: <T>(model: string, call: (client: Ollama) => Promise<T>, signal: AbortSignal, startedAt: number): Promise<T> =>
+      onSomeHost(model, signal, (host, waitingSince) => callOnce(host, call, signal, watchdog, waitingSince, startedAt)),
     /** Each known model with the reachable hosts that have it. */
     async models(): Promise<Map<string, Host[]>> {
       await ready

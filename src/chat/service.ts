@@ -10,10 +10,10 @@ import type { ChatRequest } from './schemas'
 import { toOllamaRequest } from './to-ollama'
 import { newCompletion, Translator, usageOf } from './to-openai'
 import { Aborted } from './aborted'
-import type { UpstreamChat } from './upstream-chat'
+import type { UpstreamReply } from './upstream-reply'
 
 /** What the reply is read from: a chat on an Ollama host, or an answer replayed from the response cache (./cached.ts). */
-export type Chat = Pick<UpstreamChat, 'first' | 'firstMessageAt' | 'next' | 'waitForClient' | 'close'> & { host: Pick<UpstreamChat['host'], 'url'> }
+export type Chat = Pick<UpstreamReply<ChatResponse>, 'first' | 'firstMessageAt' | 'next' | 'waitForClient' | 'close'> & { host: Pick<UpstreamReply<ChatResponse>['host'], 'url'> }
 
 export type Started = {
   chat: Chat
@@ -62,7 +62,8 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
   const facts = factsOf(request)
   facts.model = body.model
   try {
-    const chat = await pool.chat(toOllamaRequest(body, maxOutputTokens), request.signal, facts.startedAt)
+    const upstream = toOllamaRequest(body, maxOutputTokens)
+    const chat = await pool.stream<ChatResponse>(upstream.model, (client) => client.chat(upstream), request.signal, facts.startedAt)
     const translator = translatorFor(body)
     facts.upstream = chat.host.url
     facts.completionId = translator.completion.id

@@ -1,23 +1,30 @@
-// One chat on one host. Each chat gets its own ollama client whose fetch carries that chat's
-// abort signal, so a client that goes away, or a timeout, aborts exactly one upstream request:
-// the shared client's `abort()` would end every stream, and a shared client keeps every stream
-// that ends without `done` in its list of ongoing requests forever. The client sends the request
-// and turns a refusal into its ResponseError; the reply's NDJSON is then read a network read at
-// a time (see ndjson.ts) instead of through the client's one-message-at-a-time iterator.
-import { Ollama, type ChatRequest, type ChatResponse } from 'ollama/browser'
+// One request on one Ollama host: a streamed reply (chat, generate) or one JSON answer (embed).
+// Each request gets its own ollama client whose fetch carries that request's abort signal, so a
+// client that goes away, or a timeout, aborts exactly one upstream request: the shared client's
+// `abort()` would end every stream, and a shared client keeps every stream that ends without
+// `done` in its list of ongoing requests forever. The client sends the request and turns a
+// refusal into its ResponseError; a streamed reply's NDJSON is then read a network read at a time
+// (see ndjson.ts) instead of through the client's one-message-at-a-time iterator.
+import { Ollama } from 'ollama/browser'
 import { Aborted } from './aborted'
 import type { Host } from './host'
 import { NdjsonReader } from './ndjson'
 import type { Watched, Watchdog } from './watchdog'
 
+/** What every message of a streamed reply may carry: its last one says `done`, a failure `error`. */
+export type StreamedMessage = { done?: boolean }
+
+/** Sends the request through the given client (with `stream: true` for a streamed reply). */
+export type Send = (client: Ollama) => Promise<unknown>
+
 /**
- * One chat on one host, from its first messages on. Aborting it (the client went away, or it
- * was silent for longer than the timeout) aborts the upstream request, so Ollama stops generating.
+ * One streamed reply on one host, from its first messages on. Aborting it (the client went away,
+ * or it was silent for longer than the timeout) aborts the upstream request, so Ollama stops generating.
  */
-export class UpstreamChat {
+export class UpstreamReply<M extends StreamedMessage> {
   readonly firstMessageAt: number
   /** The messages of the first read: at least one. */
-  readonly first: ChatResponse[]
+  readonly first: M[]
   private complete = false
   private released = false
   /** An error message of Ollama's that followed messages of the same read: thrown by the next `next()`. */
@@ -36,7 +43,7 @@ export class UpstreamChat {
   }
 
   /** The messages of the next read, or undefined after the final one. Rejects with `Aborted` or the upstream's error. */
-  async next(): Promise<ChatResponse[] | undefined> {
+  async next(): Promise<M[] | undefined> {
     if (this.complete) return undefined
     try {
       if (this.failure) throw this.failure
@@ -74,7 +81,7 @@ export class UpstreamChat {
     }
   }
 
-  /** Ends the chat; an unfinished upstream request is aborted. */
+  /** Ends the reply; an unfinished upstream request is aborted. */
   close() {
     if (!this.complete) this.watched.controller.abort(new Aborted('client'))
     this.release()
@@ -84,9 +91,9 @@ export class UpstreamChat {
    * The messages up to the final one. Ollama reports a failure mid-reply as a message with
    * `error`: the messages before it are still handed out, and the failure comes next.
    */
-  private accept(messages: unknown[]): ChatResponse[] {
+  private accept(messages: unknown[]): M[] {
     for (let i = 0; i < messages.length; i++) {
-      const message = messages[i] as (ChatResponse & { error?: unknown }) | null
+      const message = messages[i] as (M & { error?: unknown }) | null
       const failure =
         typeof message !== 'object' || message === null
           ? new Error(`Ollama sent a message that is not a JSON object: ${JSON.stringify(message)}`)
@@ -96,15 +103,15 @@ export class UpstreamChat {
       if (failure) {
         if (i === 0) throw failure
         this.failure = failure
-        return messages.slice(0, i) as ChatResponse[]
+        return messages.slice(0, i) as M[]
       }
       if (message!.done) {
         this.complete = true
         this.release()
-        return messages.slice(0, i + 1) as ChatResponse[]
+        return messages.slice(0, i + 1) as M[]
       }
     }
-    return messages as ChatResponse[]
+    return messages as M[]
   }
 
   private release() {
@@ -115,21 +122,12 @@ export class UpstreamChat {
 }
 
 /**
- * Sends the chat to one host and waits for its first messages. The watchdog aborts it when
- * the host stays silent too long: counted from `waitingSince` (when the client's request began,
- * whichever host is tried) before the first message, and from the last message after it; and
- * when the request has run for longer than MAX_REQUEST_SECONDS since `startedAt`.
- * Rejects with `Aborted` or the ollama client's own error; the caller decides whether another
- * host should be tried.
+ * Watches one request to one host: the watchdog aborts it when the host stays silent too long
+ * (counted from `waitingSince`, when the client's request began, whichever host is tried, before
+ * the first message, and from the last message after it) and when the request has run for longer
+ * than MAX_REQUEST_SECONDS since `startedAt`. The host counts it in flight until `settle`.
  */
-export async function openChat(
-  host: Host,
-  request: ChatRequest & { stream: true },
-  signal: AbortSignal,
-  watchdog: Watchdog,
-  waitingSince: number,
-  startedAt: number,
-): Promise<UpstreamChat> {
+function watchRequest(host: Host, signal: AbortSignal, watchdog: Watchdog, waitingSince: number, startedAt: number) {
   const controller = new AbortController()
   const abort = () => controller.abort(new Aborted('client'))
   signal.addEventListener('abort', abort, { once: true })
@@ -140,21 +138,68 @@ export async function openChat(
     signal.removeEventListener('abort', abort)
     host.inFlight--
   }
+  /** The abort reason when the request was stopped (`Aborted`), else the error itself. */
+  const reasonFor = (error: unknown) => {
+    const reason = controller.signal.reason
+    return reason instanceof Aborted ? reason : error
+  }
+  return { controller, watched, abort, settle, reasonFor }
+}
+
+/**
+ * Sends a streamed request to one host and waits for its first messages. Rejects with `Aborted`
+ * or the ollama client's own error; the caller decides whether another host should be tried.
+ */
+export async function openReply<M extends StreamedMessage>(
+  host: Host,
+  send: Send,
+  signal: AbortSignal,
+  watchdog: Watchdog,
+  waitingSince: number,
+  startedAt: number,
+): Promise<UpstreamReply<M>> {
+  const { controller, watched, abort, settle, reasonFor } = watchRequest(host, signal, watchdog, waitingSince, startedAt)
   let response: Response | undefined
   const fetchOnce = (async (input: RequestInfo | URL, init?: RequestInit) =>
     (response = await fetch(input, { ...init, signal: controller.signal }))) as typeof fetch
   try {
     if (signal.aborted) throw new Aborted('client')
-    await new Ollama({ host: host.endpoint, fetch: fetchOnce }).chat(request)
+    await send(new Ollama({ host: host.endpoint, fetch: fetchOnce }))
     const body = new NdjsonReader(response!.body!.getReader())
     const first = await body.next()
     if (!first) throw new Error('Ollama ended the reply before its first message')
     watched.lastActivityAt = performance.now()
-    return new UpstreamChat(host, first, body, watched, settle)
+    return new UpstreamReply<M>(host, first, body, watched, settle)
   } catch (error) {
-    const reason = controller.signal.reason
+    const reason = reasonFor(error)
     abort()
     settle()
-    throw reason instanceof Aborted ? reason : error
+    throw reason
+  }
+}
+
+/**
+ * Sends a request whose answer is one JSON object (embed) to one host: its answer, or a rejection
+ * with `Aborted` or the ollama client's own error, as `openReply`.
+ */
+export async function callOnce<T>(
+  host: Host,
+  call: (client: Ollama) => Promise<T>,
+  signal: AbortSignal,
+  watchdog: Watchdog,
+  waitingSince: number,
+  startedAt: number,
+): Promise<T> {
+  const { controller, abort, settle, reasonFor } = watchRequest(host, signal, watchdog, waitingSince, startedAt)
+  const fetchOnce = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: controller.signal })) as typeof fetch
+  try {
+    if (signal.aborted) throw new Aborted('client')
+    return await call(new Ollama({ host: host.endpoint, fetch: fetchOnce }))
+  } catch (error) {
+    const reason = reasonFor(error)
+    abort()
+    throw reason
+  } finally {
+    settle()
   }
 }
