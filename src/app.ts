@@ -7,7 +7,7 @@ import { rootRedirect } from './admin/root-redirect'
 import { adminUi } from './admin/ui'
 import { auth } from './auth'
 import { formPostPaths, type OAuthOverrides } from './auth/oauth'
-import { chat } from './chat'
+import { chat, ollamaHosts } from './chat'
 import { conversations } from './conversations'
 import { dashboard } from './dashboard'
 import { docs } from './docs'
@@ -33,6 +33,7 @@ export type AppOptions = {
 
 export function createApp(rt: Runtime, options: AppOptions = {}) {
   const app: Elysia = new Elysia()
+  const ollama = ollamaHosts(rt)
   app
     .use(errors((method, path) => methodsOf(app, method, path)))
     .use(telemetry(rt, (request, facts, address) => keepAnonymousRow(rt, request, facts, address)))
@@ -56,7 +57,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(docs)
     .use(auth(rt, options.oauth))
     .use(keys(rt))
-    .use(chat(rt))
+    .use(chat(rt, ollama))
     .use(conversations(rt))
     .use(dashboard(rt))
     .use(feedback(rt))

@@ -217,6 +217,8 @@ export function loadConfig(env: Env = process.env) {
       chat: integer(env, 'RATE_LIMIT_CHAT', 60),
       dashboard: integer(env, 'RATE_LIMIT_DASHBOARD', 120),
       models: integer(env, 'RATE_LIMIT_MODELS', 30),
+      embeddings: integer(env, 'RATE_LIMIT_EMBEDDINGS', 300),
+      images: integer(env, 'RATE_LIMIT_IMAGES', 10),
       auth: integer(env, 'RATE_LIMIT_AUTH', 20),
       anonymous: integer(env, 'RATE_LIMIT_ANONYMOUS', 300),
     },

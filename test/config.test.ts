@@ -9,7 +9,7 @@ describe('configuration', () => {
     expect(config.frontendUrl).toBe('http://localhost:5173')
     expect(config.corsOrigins).toEqual(['http://localhost:5173'])
     expect(config.ollamaUrls).toEqual(['http://localhost:11434'])
-    expect(config.rateLimits).toEqual({ chat: 60, dashboard: 120, models: 30, auth: 20, anonymous: 300 })
+    expect(config.rateLimits).toEqual({ chat: 60, dashboard: 120, models: 30, embeddings: 300, images: 10, auth: 20, anonymous: 300 })
     expect(config.upstreamTimeoutMs).toBe(120_000)
     expect(config.maxBodyBytes).toBe(1024 * 1024)
   })

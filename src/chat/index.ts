@@ -11,7 +11,7 @@ import { openCompletion } from './cached'
 import { keepInConversation } from './conversation'
 import { healthOf } from './health'
 import { modelCatalog } from './models'
-import { createPool } from './pool'
+import { createPool, type Pool } from './pool'
 import { chatRequest, health, modelList, modelObject } from './schemas'
 import { screenMessages } from './screening'
 import { collectCompletion, startCompletion, streamCompletion } from './service'
@@ -28,7 +28,8 @@ function modelIdOf(raw: string): string {
 
 const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 
-export const chat = (rt: Runtime) => {
+/** The Ollama hosts of OLLAMA_BASE_URL, one pool for every route that calls them; cut short at the shutdown deadline, stopped with the runtime. */
+export function ollamaHosts(rt: Runtime): Pool {
   const pool = createPool({
     urls: rt.config.ollamaUrls,
     timeoutMs: rt.config.upstreamTimeoutMs,
@@ -37,6 +38,10 @@ export const chat = (rt: Runtime) => {
   })
   rt.onCutShort(pool.cutShort)
   rt.onClose(pool.stop)
+  return pool
+}
+
+export const chat = (rt: Runtime, pool: Pool) => {
   const models = modelCatalog(pool)
 
   return new Elysia({ name: 'chat', prefix: '/v1' })

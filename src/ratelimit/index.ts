@@ -14,7 +14,7 @@ import { factsOf } from '../telemetry/facts'
 import { threatMonitorOf } from '../threats'
 import { memoryLimiter, redisLimiter, type Verdict } from './limiter'
 
-export type RateLimitGroup = 'chat' | 'dashboard' | 'models' | 'auth' | 'anonymous'
+export type RateLimitGroup = 'chat' | 'dashboard' | 'models' | 'embeddings' | 'images' | 'auth' | 'anonymous'
 
 const WINDOW_MS = MINUTE
 
