@@ -64,6 +64,40 @@ function urlList(env: Env, name: string, fallback: string): string[] {
   return urls.map((url) => httpUrl(name, url))
 }
 
+/** A server that speaks OpenAI's API (vLLM, llama.cpp, LocalAI, an image server) beside the Ollama hosts. */
+export type OpenAiUpstream = { name: string; url: string; apiKey?: string; capabilities: string[] }
+
+const upstreamsExpected = 'comma-separated name=URL pairs (name: letters, digits, _ or -), e.g. sd=http://127.0.0.1:7860/v1'
+
+/**
+ * OPENAI_UPSTREAMS=`name=url,…`; each one's key in OPENAI_UPSTREAM_<NAME>_API_KEY and what its
+ * models do in OPENAI_UPSTREAM_<NAME>_CAPABILITIES (OpenAI's model list does not say; default
+ * `completion`, e.g. `image` for an image server, `embedding`, `completion,tools`).
+ */
+function openAiUpstreams(env: Env): OpenAiUpstream[] {
+  const raw = read(env, 'OPENAI_UPSTREAMS')
+  if (raw === undefined) return []
+  const seen = new Set<string>()
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const match = /^([A-Za-z0-9_-]{1,40})=(.+)$/.exec(part)
+      if (!match) throw new ConfigError('OPENAI_UPSTREAMS', upstreamsExpected, part)
+      const name = match[1]!.toLowerCase()
+      if (seen.has(name)) throw new ConfigError('OPENAI_UPSTREAMS', `${upstreamsExpected}, each name once`, name)
+      seen.add(name)
+      const prefix = `OPENAI_UPSTREAM_${name.toUpperCase().replaceAll('-', '_')}`
+      const capabilities = (read(env, `${prefix}_CAPABILITIES`) ?? 'completion').split(',').map((c) => c.trim().toLowerCase()).filter(Boolean)
+      const known = ['completion', 'tools', 'vision', 'thinking', 'embedding', 'image']
+      const unknown = capabilities.find((c) => !known.includes(c))
+      if (unknown !== undefined || capabilities.length === 0)
+        throw new ConfigError(`${prefix}_CAPABILITIES`, `a comma-separated list of ${known.join(', ')}`, unknown)
+      return { name, url: httpUrl('OPENAI_UPSTREAMS', match[2]!), apiKey: read(env, `${prefix}_API_KEY`), capabilities }
+    })
+}
+
 /** A model name or glob (`*`, `?`) and its price in currency units per 1M tokens. */
 export type ModelPrice = { pattern: string; input: number; output: number }
 
@@ -195,6 +229,7 @@ export function loadConfig(env: Env = process.env) {
     /** Shared state for several replicas (issue 14); undefined: each process keeps its own. */
     redis: redis(env),
     ollamaUrls: urlList(env, 'OLLAMA_BASE_URL', 'http://localhost:11434'),
+    openaiUpstreams: openAiUpstreams(env),
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 1, MAX_TIMER_MS),
     upstreamCheckIntervalMs: integer(env, 'UPSTREAM_CHECK_INTERVAL_MS', 10_000, 100, MAX_TIMER_MS),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024),

@@ -28,10 +28,11 @@ function modelIdOf(raw: string): string {
 
 const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 
-/** The Ollama hosts of OLLAMA_BASE_URL, one pool for every route that calls them; cut short at the shutdown deadline, stopped with the runtime. */
+/** The upstream hosts (OLLAMA_BASE_URL, OPENAI_UPSTREAMS), one pool for every route that calls them; cut short at the shutdown deadline, stopped with the runtime. */
 export function ollamaHosts(rt: Runtime): Pool {
   const pool = createPool({
     urls: rt.config.ollamaUrls,
+    openai: rt.config.openaiUpstreams,
     timeoutMs: rt.config.upstreamTimeoutMs,
     maxRequestMs: rt.config.maxRequestSeconds * 1000,
     checkIntervalMs: rt.config.upstreamCheckIntervalMs,

@@ -19,7 +19,7 @@ function contextLengthOf(info: Record<string, unknown> | undefined): number | nu
 }
 
 /** /api/show of one build (its digest names it); a failure is not cached, so the next listing asks again. */
-function show(shown: Map<string, Promise<Shown>>, host: Host, model: ModelResponse): Promise<Shown> {
+function show(shown: Map<string, Promise<Shown>>, host: Extract<Host, { kind: 'ollama' }>, model: ModelResponse): Promise<Shown> {
   const build = `${model.name}@${model.digest ?? model.modified_at}`
   let entry = shown.get(build)
   if (!entry) {
@@ -41,6 +41,9 @@ function show(shown: Map<string, Promise<Shown>>, host: Host, model: ModelRespon
 async function toModelObject(shown: Map<string, Promise<Shown>>, name: string, host: Host): Promise<ModelObject> {
   const model = host.models.get(name)!
   const id = model.name
+  // A server speaking OpenAI's API says nothing of its models but their names; what they do is configured.
+  if (host.kind === 'openai')
+    return { id, object: 'model', created: Math.floor(new Date(model.modified_at).getTime() / 1000), owned_by: host.name, displayLabel: id, contextLength: null, capabilities: host.capabilities, metadata: { family: '', format: '', parameterSize: '', quantizationLevel: '' } }
   const details = model.details ?? ({} as ModelResponse['details'])
   const { contextLength, capabilities } = await show(shown, host, model)
   const metadata = {

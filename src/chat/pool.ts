@@ -1,25 +1,30 @@
-// The Ollama hosts of OLLAMA_BASE_URL. A background check keeps each host's reachability,
-// latency and models fresh; a request that fails to connect marks its host down at once.
-// A request (chat, generate, embed) goes to a reachable host that has the model, the least busy
-// first; a host that fails before the first byte is replaced by the next candidate.
-import type { Ollama } from 'ollama/browser'
+// The upstream hosts: Ollama's (OLLAMA_BASE_URL) and servers that speak OpenAI's API
+// (OPENAI_UPSTREAMS). A background check keeps each host's reachability, latency and models
+// fresh; a request that fails to connect marks its host down at once. A request (chat, generate,
+// embed) goes to a reachable host that has the model and can take that kind of request, the
+// least busy first; a host that fails before the first byte is replaced by the next candidate.
+import type { OpenAiUpstream } from '../config'
 import { HttpError } from '../http/errors'
 import { describeFailure, failureBeforeFirstByte, modelNotFound, stoppedByGateway } from './failures'
-import { canonicalModel, listedModels, newHost, versionOf, type Host } from './host'
+import { canonicalModel, listedModels, newHost, newOpenAiHost, versionOf, type Host } from './host'
+import { openAiModels } from './openai-upstream'
 import { Aborted } from './aborted'
-import { callOnce, openReply, type Send, type StreamedMessage, type UpstreamReply } from './upstream-reply'
+import { callOnce, openReply, type Call, type Send, type StreamedMessage, type UpstreamReply } from './upstream-reply'
 import { Watchdog } from './watchdog'
 
-export type PoolOptions = { urls: string[]; timeoutMs: number; maxRequestMs: number; checkIntervalMs: number }
+export type PoolOptions = { urls: string[]; openai?: OpenAiUpstream[]; timeoutMs: number; maxRequestMs: number; checkIntervalMs: number }
+
+/** The kinds of host a request can go to: Ollama always, a server speaking OpenAI's API when the request says how. */
+type Kinds = { openai?: unknown }
 
 /** Hosts are re-checked on demand (an unknown model, /v1/health) at most this often. */
 const MIN_REFRESH_MS = 1000
 
 export type Pool = ReturnType<typeof createPool>
 
-export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: PoolOptions) {
+export function createPool({ urls, openai = [], timeoutMs, maxRequestMs, checkIntervalMs }: PoolOptions) {
   const checkTimeoutMs = Math.min(timeoutMs, 5000)
-  const hosts = urls.map((url) => newHost(url, checkTimeoutMs))
+  const hosts = [...urls.map((url) => newHost(url, checkTimeoutMs)), ...openai.map(newOpenAiHost)]
   const watchdog = new Watchdog(timeoutMs, maxRequestMs)
   let round: Promise<void> | undefined
   let lastRoundAt = 0
@@ -33,11 +38,17 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
   async function probe(host: Host) {
     const started = performance.now()
     try {
-      const version = await versionOf(host)
-      host.latencyMs = Math.round((performance.now() - started) * 100) / 100
-      const { models } = await host.client.list()
+      let models: unknown
+      if (host.kind === 'openai') {
+        models = await openAiModels(host, checkTimeoutMs)
+        host.latencyMs = Math.round((performance.now() - started) * 100) / 100
+        host.version = null
+      } else {
+        host.version = await versionOf(host)
+        host.latencyMs = Math.round((performance.now() - started) * 100) / 100
+        models = (await host.client.list()).models
+      }
       host.models = new Map(listedModels(models).map((model) => [canonicalModel(model.name), model]))
-      host.version = version
       // Ollama's API answers while a stuck model runner does not: a host that went silent in a chat waits its turn.
       host.reachable = performance.now() >= host.quietUntil
       host.error = host.reachable ? null : 'went silent in a chat for longer than the upstream timeout'
@@ -86,12 +97,13 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
    * then fastest), then hosts that are down or unchecked but may have it. A reachable host
    * that does not list the model is never tried.
    */
-  function candidates(model: string): Host[] {
+  function candidates(model: string, kinds: Kinds): Host[] {
     const name = canonicalModel(model)
-    const serving = hosts
+    const able = hosts.filter((host) => host.kind === 'ollama' || kinds[host.kind] !== undefined)
+    const serving = able
       .filter((host) => host.reachable && host.models.has(name))
       .sort((a, b) => a.inFlight - b.inFlight || (a.latencyMs ?? 0) - (b.latencyMs ?? 0))
-    const maybe = hosts.filter((host) => !host.reachable && (host.models.size === 0 || host.models.has(name)))
+    const maybe = able.filter((host) => !host.reachable && (host.models.size === 0 || host.models.has(name)))
     return [...serving, ...maybe]
   }
 
@@ -100,11 +112,11 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
    * have the model. None has it: 404 when every host answered, else 503 (a host that is down
    * may have it).
    */
-  async function ensureCandidates(model: string): Promise<void> {
+  async function ensureCandidates(model: string, kinds: Kinds): Promise<void> {
     await ready
-    if (candidates(model).length > 0) return
+    if (candidates(model, kinds).length > 0) return
     await freshen()
-    if (candidates(model).length > 0) return
+    if (candidates(model, kinds).length > 0) return
     const down = hosts.filter((host) => !host.reachable).map((host) => host.url)
     if (down.length === 0) throw modelNotFound()
     throw new HttpError(503, `No reachable Ollama host has the model named in the request, and Ollama is unreachable at ${down.join(', ')}`, {
@@ -119,8 +131,13 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
    * request on its host, so concurrent requests spread over the hosts. (MAX_REQUEST_SECONDS counts
    * from the `startedAt` that `stream` and `call` are given: when the client's request arrived.)
    */
-  async function onSomeHost<T>(model: string, signal: AbortSignal, attempt: (host: Host, waitingSince: number) => Promise<T>): Promise<T> {
-    await ensureCandidates(model)
+  async function onSomeHost<T>(
+    model: string,
+    kinds: Kinds,
+    signal: AbortSignal,
+    attempt: (host: Host, waitingSince: number) => Promise<T>,
+  ): Promise<T> {
+    await ensureCandidates(model, kinds)
     const waitingSince = performance.now()
     const tried = new Set<Host>()
     const unreachable: string[] = []
@@ -167,7 +184,7 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
     throw last ?? modelNotFound()
 
     function nextCandidate(): Host | undefined {
-      return candidates(model).find((host) => !tried.has(host))
+      return candidates(model, kinds).find((host) => !tried.has(host))
     }
   }
 
@@ -175,12 +192,12 @@ export function createPool({ urls, timeoutMs, maxRequestMs, checkIntervalMs }: P
     hosts,
     checkAll,
     freshen,
-    /** A streamed request (`send` sets `stream: true`) for `model`, open on some host with its first messages read. */
+    /** A streamed request for `model`, open on some host that can take it, with its first messages read. */
     stream: <M extends StreamedMessage>(model: string, send: Send, signal: AbortSignal, startedAt: number): Promise<UpstreamReply<M>> =>
-      onSomeHost(model, signal, (host, waitingSince) => openReply<M>(host, send, signal, watchdog, waitingSince, startedAt)),
-    /** A request for `model` answered with one JSON object (embed), from some host. */
-    call: <T>(model: string, call: (client: Ollama) => Promise<T>, signal: AbortSignal, startedAt: number): Promise<T> =>
-      onSomeHost(model, signal, (host, waitingSince) => callOnce(host, call, signal, watchdog, waitingSince, startedAt)),
+      onSomeHost(model, send, signal, (host, waitingSince) => openReply<M>(host, send, signal, watchdog, waitingSince, startedAt)),
+    /** A request for `model` answered with one JSON object (embed), from some host that can take it. */
+    call: <T>(model: string, call: Call<T>, signal: AbortSignal, startedAt: number): Promise<T> =>
+      onSomeHost(model, call, signal, (host, waitingSince) => callOnce(host, call, signal, watchdog, waitingSince, startedAt)),
     /** Each known model with the reachable hosts that have it. */
     async models(): Promise<Map<string, Host[]>> {
       await ready

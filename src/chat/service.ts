@@ -1,10 +1,11 @@
 // A chat completion from start to end: map the request, open it upstream, then either collect
 // the whole reply or turn it into SSE events as each upstream message arrives. Records the
 // facts the request log needs (model, host, tokens, timings, outcome) as they become known.
-import type { ChatResponse } from 'ollama/browser'
+import type { ChatResponse, Ollama } from 'ollama/browser'
 import { errorBody, HttpError } from '../http/errors'
 import { factsOf, markStreaming, streamEnded, type Outcome, type RequestFacts } from '../telemetry/facts'
 import { clientGone, midStreamFailure } from './failures'
+import { openAiChat } from './openai-chat'
 import type { Pool } from './pool'
 import type { ChatRequest } from './schemas'
 import { toOllamaRequest } from './to-ollama'
@@ -63,7 +64,8 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
   facts.model = body.model
   try {
     const upstream = toOllamaRequest(body, maxOutputTokens)
-    const chat = await pool.stream<ChatResponse>(upstream.model, (client) => client.chat(upstream), request.signal, facts.startedAt)
+    const send = { ollama: (client: Ollama) => client.chat(upstream), openai: openAiChat(body, upstream) }
+    const chat = await pool.stream<ChatResponse>(upstream.model, send, request.signal, facts.startedAt)
     const translator = translatorFor(body)
     facts.upstream = chat.host.url
     facts.completionId = translator.completion.id

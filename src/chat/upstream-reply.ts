@@ -9,13 +9,24 @@ import { Ollama } from 'ollama/browser'
 import { Aborted } from './aborted'
 import type { Host } from './host'
 import { NdjsonReader } from './ndjson'
+import { postTo, type Post } from './openai-upstream'
 import type { Watched, Watchdog } from './watchdog'
 
 /** What every message of a streamed reply may carry: its last one says `done`, a failure `error`. */
 export type StreamedMessage = { done?: boolean }
 
-/** Sends the request through the given client (with `stream: true` for a streamed reply). */
-export type Send = (client: Ollama) => Promise<unknown>
+/** Where a streamed reply's messages are read from: Ollama's NDJSON, or another server's answer turned into them. */
+export type MessageSource = { next(): Promise<unknown[] | undefined> }
+
+/**
+ * How to send one streamed request: to an Ollama host through its client (with `stream: true`),
+ * and to a server that speaks OpenAI's API by posting there and reading its answer as the
+ * messages Ollama would have sent. Without `openai`, such servers are not asked.
+ */
+export type Send = { ollama: (client: Ollama) => Promise<unknown>; openai?: (post: Post) => Promise<MessageSource> }
+
+/** How to make one request answered with one JSON object (embed), to either kind of host. */
+export type Call<T> = { ollama: (client: Ollama) => Promise<T>; openai?: (post: Post) => Promise<T> }
 
 /**
  * One streamed reply on one host, from its first messages on. Aborting it (the client went away,
@@ -33,7 +44,7 @@ export class UpstreamReply<M extends StreamedMessage> {
   constructor(
     readonly host: Host,
     first: unknown[],
-    private readonly body: NdjsonReader,
+    private readonly body: MessageSource,
     private readonly watched: Watched,
     /** Ends the bookkeeping of the request: watchdog, abort listener, the host's count. */
     private readonly settle: () => void,
@@ -164,8 +175,12 @@ export async function openReply<M extends StreamedMessage>(
     (response = await fetch(input, { ...init, signal: controller.signal }))) as typeof fetch
   try {
     if (signal.aborted) throw new Aborted('client')
-    await send(new Ollama({ host: host.endpoint, fetch: fetchOnce }))
-    const body = new NdjsonReader(response!.body!.getReader())
+    let body: MessageSource
+    if (host.kind === 'openai') body = await send.openai!(postTo(host, fetchOnce))
+    else {
+      await send.ollama(new Ollama({ host: host.endpoint, fetch: fetchOnce }))
+      body = new NdjsonReader(response!.body!.getReader())
+    }
     const first = await body.next()
     if (!first) throw new Error('Ollama ended the reply before its first message')
     watched.lastActivityAt = performance.now()
@@ -184,7 +199,7 @@ export async function openReply<M extends StreamedMessage>(
  */
 export async function callOnce<T>(
   host: Host,
-  call: (client: Ollama) => Promise<T>,
+  call: Call<T>,
   signal: AbortSignal,
   watchdog: Watchdog,
   waitingSince: number,
@@ -194,7 +209,7 @@ export async function callOnce<T>(
   const fetchOnce = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: controller.signal })) as typeof fetch
   try {
     if (signal.aborted) throw new Aborted('client')
-    return await call(new Ollama({ host: host.endpoint, fetch: fetchOnce }))
+    return host.kind === 'openai' ? await call.openai!(postTo(host, fetchOnce)) : await call.ollama(new Ollama({ host: host.endpoint, fetch: fetchOnce }))
   } catch (error) {
     const reason = reasonFor(error)
     abort()
