@@ -43,17 +43,17 @@ afterAll(async () => {
 })
 beforeEach(() => fake.reset())
 
-type Call = { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string>; via?: Gateway }
+type Call = { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string>; via?: Gateway; signal?: AbortSignal }
 
 /** A request as a client sends it, over the socket, to `via` (the main gateway unless told), with its user's API key unless told otherwise. */
-function send(path: string, { method, body, via = gateway, token = via.user.apiKey, headers = {} }: Call = {}) {
-  const all: Record<string, string> = { ...headers }
+function send(path: string, { method, body, via = gateway, token = via.user.apiKey, headers = {}, signal }: Call = {}) {
+  const all: Record<string, string> = { ...(body !== undefined && { 'content-type': 'application/json' }), ...headers }
   if (token) all.authorization = `Bearer ${token}`
-  if (body !== undefined) all['content-type'] = 'application/json'
   return fetch(`${via.url}${path}`, {
     method: method ?? (body === undefined ? 'GET' : 'POST'),
     headers: all,
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    signal,
   })
 }
 
@@ -80,6 +80,22 @@ async function pastRateLimit(): Promise<Response> {
     await res.body?.cancel()
   }
   throw new Error('the rate limit never answered 429')
+}
+
+/** A request past the per-user cap on requests in progress: the cap's worth of chats held by a silent Ollama, then one more. */
+async function pastConcurrencyLimit(): Promise<Response> {
+  const busy = await seedUser(gateway.rt)
+  const limit = gateway.rt.config.maxConcurrentRequests
+  const cancel = new AbortController()
+  const held = Array.from({ length: limit }, () => chat({}, { token: busy.apiKey, signal: cancel.signal }).catch(() => undefined))
+  for (let waits = 0; fake.chats.length < limit; waits++) {
+    if (waits > 1000) throw new Error(`Ollama received ${fake.chats.length} of the ${limit} chats meant to fill the cap`)
+    await Bun.sleep(5)
+  }
+  const refused = await chat({}, { token: busy.apiKey })
+  cancel.abort()
+  await Promise.all(held)
+  return refused
 }
 
 /** The second answer to the same question: the first is kept in the response cache. */
@@ -185,6 +201,14 @@ const ANSWERS: Row[] = [
   { what: 'model no host has', schema: 'ErrorResponse', status: 404, ask: () => send('/v1/models/hf.co/nobody/nothing:Q8_0'), is: (p) => expect(p[0].error.code).toBe('model_not_found') },
   { what: 'unknown /v1 endpoint', schema: 'ErrorResponse', status: 404, ask: () => send('/v1/engines'), is: (p) => expect(p[0].error.code).toBe('not_found') },
   { what: 'wrong method', schema: 'ErrorResponse', status: 405, ask: () => send('/v1/models', { method: 'DELETE' }), is: (p) => expect(p[0].error.code).toBe('method_not_allowed') },
+  { what: 'body over MAX_BODY_BYTES', schema: 'ErrorResponse', status: 413,
+    ask: () => send('/v1/chat/completions', { body: JSON.stringify(chatBody({ messages: [{ role: 'user', content: 'x'.repeat(gateway.rt.config.maxBodyBytes) }] })) }),
+    is: (p) => expect(p[0].error.type).toBe('invalid_request_error') },
+  { what: 'body that is not JSON by its content type', schema: 'ErrorResponse', status: 415,
+    ask: () => send('/v1/chat/completions', { body: JSON.stringify(chatBody()), headers: { 'content-type': 'text/plain' } }),
+    is: (p) => expect(p[0].error.type).toBe('invalid_request_error') },
+  { what: 'too many requests in progress', schema: 'ErrorResponse', status: 429, knobs: { hang: true }, ask: pastConcurrencyLimit,
+    is: (p) => expect(p[0].error.message).toContain('in progress') },
   { what: 'rate limit', schema: 'ErrorResponse', status: 429, ask: pastRateLimit, is: (p, res) => expect([p[0].error.type, Number(res.headers.get('retry-after')) > 0]).toEqual(['rate_limit_exceeded', true]) },
   { what: 'Ollama failing', schema: 'ErrorResponse', status: 502, knobs: { chatStatus: 500 }, ask: () => chat(), is: (p) => expect(p[0].error.code).toBe('upstream_error') },
   { what: 'chat with no host reachable', schema: 'ErrorResponse', status: 503, ask: () => chat({}, { via: stranded }),
