@@ -1,11 +1,13 @@
 // Every kind of answer the gateway gives under /v1, checked against OpenAI's own published
 // schemas (./support/openai-schemas.ts): replies and each streamed chunk, models, and the error
-// envelope of every failure, as a client reads them off a real socket. Each kind is one row of
-// ANSWERS below; the gateway's own fields beyond OpenAI's are pinned in EXTENSIONS.
+// envelope of every failure, as a client reads them off a real socket; the chat WebSocket's
+// chunks, usage and errors too. Each kind of HTTP answer is one row of ANSWERS below; the
+// gateway's own fields beyond OpenAI's are pinned in EXTENSIONS. Last, /swagger/json is checked
+// to describe every route the server answers.
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
+import { chatSockets } from '../src/chat/ws/sockets'
 import { testApp } from './support/app'
 import { defaultModels, startFakeOllama, type Knobs } from './support/fake-ollama'
-import { listen } from './support/listen'
 import { expectConforms, undeclaredFields, validatorOf } from './support/openai-schemas'
 import { chunksOf, parseSse } from './support/sse'
 import { seedUser } from './support/users'
@@ -16,12 +18,21 @@ const models = [
 ]
 const fake = await startFakeOllama({ models, thinking: 'The user greets me.' })
 
-/** A gateway on a real socket, with a user whose API key the requests carry. */
+/** A gateway on a real socket, chat WebSocket included (as src/cli/serve.ts wires it), with a user whose API key the requests carry. */
 async function startGateway(env: Record<string, string>) {
   const app = await testApp(env)
-  const server = listen(app.app)
+  const sockets = chatSockets(app.rt, (request) => app.app.fetch(request))
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    idleTimeout: 0,
+    websocket: sockets.websocket,
+    fetch: (request, server) => (sockets.wants(request) ? sockets.upgrade(request, server) : app.app.fetch(request)) as Response,
+  })
+  ;(app.app as unknown as { server: typeof server }).server = server
   const user = await seedUser(app.rt)
-  return { ...app, url: server.url, user, stop: async () => (server.stop(), await app.close()) }
+  const url = `http://127.0.0.1:${server.port}`
+  return { ...app, url, user, stop: async () => (server.stop(true), await app.close()) }
 }
 type Gateway = Awaited<ReturnType<typeof startGateway>>
 
@@ -201,6 +212,8 @@ const ANSWERS: Row[] = [
   { what: 'model no host has', schema: 'ErrorResponse', status: 404, ask: () => send('/v1/models/hf.co/nobody/nothing:Q8_0'), is: (p) => expect(p[0].error.code).toBe('model_not_found') },
   { what: 'unknown /v1 endpoint', schema: 'ErrorResponse', status: 404, ask: () => send('/v1/engines'), is: (p) => expect(p[0].error.code).toBe('not_found') },
   { what: 'wrong method', schema: 'ErrorResponse', status: 405, ask: () => send('/v1/models', { method: 'DELETE' }), is: (p) => expect(p[0].error.code).toBe('method_not_allowed') },
+  { what: 'chat socket asked for without an upgrade', schema: 'ErrorResponse', status: 426, ask: () => send('/v1/chat/ws'),
+    is: (p) => expect(p[0].error.code).toBe('upgrade_required') },
   { what: 'body over MAX_BODY_BYTES', schema: 'ErrorResponse', status: 413,
     ask: () => send('/v1/chat/completions', { body: JSON.stringify(chatBody({ messages: [{ role: 'user', content: 'x'.repeat(gateway.rt.config.maxBodyBytes) }] })) }),
     is: (p) => expect(p[0].error.type).toBe('invalid_request_error') },
@@ -219,8 +232,13 @@ const ANSWERS: Row[] = [
     is: (p) => expect(p[0].error.code).toBe('upstream_timeout') },
 ]
 
-/** Per schema, the fields the gateway sends that OpenAI's schema does not define (array indexes as `*`), gathered from every row. */
+/** Per schema, the fields the gateway sends that OpenAI's schema does not define (array indexes as `*`), gathered from every answer checked. */
 const seen = new Map<string, Set<string>>()
+function noteExtensions(schema: string, payload: unknown) {
+  const fields = seen.get(schema) ?? new Set<string>()
+  for (const field of undeclaredFields(schema, payload)) fields.add(field.replace(/\.\d+(?=\.|$)/g, '.*'))
+  seen.set(schema, fields)
+}
 
 describe("every /v1 answer conforms to OpenAI's schema", () => {
   test.each(ANSWERS.map((row) => [row.what, row.schema, row] as const))('%s: %s', async (_, schema, row) => {
@@ -229,10 +247,63 @@ describe("every /v1 answer conforms to OpenAI's schema", () => {
     const payloads = await conformingPayloads(res, schema)
     expect(res.status).toBe(row.status)
     row.is(payloads, res)
-    const fields = seen.get(schema) ?? new Set<string>()
-    for (const payload of payloads)
-      for (const field of undeclaredFields('error' in (payload as object) ? 'ErrorResponse' : schema, payload)) fields.add(field.replace(/\.\d+(?=\.|$)/g, '.*'))
-    seen.set(schema, fields)
+    for (const payload of payloads) noteExtensions('error' in (payload as object) ? 'ErrorResponse' : schema, payload)
+  })
+})
+
+type SocketMessage = { type: string; id?: string; chunk?: any; usage?: any; error?: any }
+
+/** Sends each request on one chat socket (a `cancel` right after those marked so) and returns every message, once each request has ended. */
+async function overSocket(requests: { id: string; request: object; cancel?: boolean }[]): Promise<SocketMessage[]> {
+  const ws = new WebSocket(`${gateway.url.replace('http', 'ws')}/v1/chat/ws`, ['ai-studio', `bearer.${gateway.user.apiKey}`])
+  const messages: SocketMessage[] = []
+  const ended = new Set<string>()
+  const allEnded = new Promise<void>((resolve, reject) => {
+    ws.onmessage = (event) => {
+      const message = JSON.parse(String(event.data)) as SocketMessage
+      messages.push(message)
+      if (message.id !== undefined && (message.type === 'done' || message.type === 'error')) ended.add(message.id)
+      if (ended.size === requests.length) resolve()
+    }
+    ws.onclose = (event) => reject(new Error(`the socket closed (${event.code} ${event.reason}) before every request ended`))
+  })
+  await new Promise((resolve) => (ws.onopen = resolve))
+  for (const { id, request, cancel } of requests) {
+    ws.send(JSON.stringify({ type: 'chat', id, request }))
+    if (cancel) ws.send(JSON.stringify({ type: 'cancel', id }))
+  }
+  await allEnded
+  ws.close()
+  return messages
+}
+
+describe('the chat WebSocket carries OpenAI\'s objects', () => {
+  test('chunk messages hold chat.completion.chunk objects, done messages a usage, error messages an error object', async () => {
+    fake.set({ toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }], chunkDelayMs: 5 })
+    const messages = await overSocket([
+      { id: 'plain', request: chatBody() },
+      { id: 'tools', request: chatBody({ tools: [weatherTool], stream_options: { include_usage: true } }) },
+      { id: 'reasoning', request: chatBody({ reasoning_effort: 'medium', conversationId: 'new' }) },
+      { id: 'missing', request: chatBody({ model: 'missing' }) },
+      { id: 'invalid', request: chatBody({ temperature: 9 }) },
+      { id: 'cancelled', request: chatBody(), cancel: true },
+    ])
+    const schemaOf: Record<string, [string, string]> = {
+      chunk: ['chunk', 'CreateChatCompletionStreamResponse'],
+      done: ['usage', 'CompletionUsage'],
+      error: ['error', 'Error'],
+    }
+    for (const message of messages) {
+      const [field, schema] = schemaOf[message.type]!
+      noteExtensions(schema, expectConforms(schema, message[field as keyof SocketMessage]))
+    }
+    const ending = (id: string) => messages.find((message) => message.id === id && message.type !== 'chunk')!
+    expect(['plain', 'tools', 'reasoning'].map((id) => ending(id).type)).toEqual(['done', 'done', 'done'])
+    expect(['missing', 'invalid', 'cancelled'].map((id) => ending(id).error.code)).toEqual(['model_not_found', 'invalid_value', 'request_cancelled'])
+    const chunksFor = (id: string) => messages.filter((message) => message.id === id && message.type === 'chunk').map((message) => message.chunk)
+    expect(chunksFor('tools').some((chunk) => chunk.choices[0]?.delta.tool_calls)).toBe(true)
+    expect(chunksFor('reasoning').some((chunk) => chunk.choices[0]?.delta.reasoning)).toBe(true)
+    expect(chunksFor('reasoning')[0].conversationId).toEqual(expect.any(String))
   })
 })
 
@@ -262,6 +333,9 @@ const EXTENSIONS: Record<string, string[]> = {
   ListModelsResponse: ['data.*.capabilities', 'data.*.contextLength', 'data.*.displayLabel', 'data.*.metadata'],
   Model: ['capabilities', 'contextLength', 'displayLabel', 'metadata'],
   ErrorResponse: [],
+  // The chat socket's `done` usage and `error` object.
+  CompletionUsage: ['completionTokens', 'promptTokens', 'totalTokens'],
+  Error: [],
 }
 
 test('the fields the gateway adds to OpenAI\'s answers are the known ones, and OpenAI\'s schemas allow them', () => {
