@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import addFormats from 'ajv-formats'
 
-export const SCHEMAS_FILE = join(import.meta.dir, '../../../shared/reference/openai-schemas.json')
+const SCHEMAS_FILE = join(import.meta.dir, '../../../shared/reference/openai-schemas.json')
 
 type Schema = Record<string, unknown>
 
