@@ -95,14 +95,26 @@ export const chat = (rt: Runtime, pool: Pool) => {
       params: t.Object({ id: t.String({ error: 'the model id must be valid percent-encoding' }) }),
       rateLimit: 'models',
       response: modelObject,
-      detail: { summary: 'Describe one model (its id may contain ":", and "/" as is or percent-encoded)', tags: ['chat'] },
+      detail: {
+        summary: 'Describe one model (its id may contain ":", and "/" as is or percent-encoded)',
+        description:
+          'The id is a model as `/v1/models` lists it (`llama3.2:latest`; a bare `llama3.2` means its `:latest` tag). ' +
+          'Ids of models pulled from a registry contain "/" (`hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M`): send each "/" ' +
+          "percent-encoded as `%2F` (as OpenAI's SDKs do) or as is " +
+          '(`/v1/models/hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M`); both name the same model.',
+        tags: ['chat'],
+      },
     })
     // Ids with "/" in them (hf.co/org/model:tag) span several path segments.
     .get('/models/*', ({ params }) => models.get(modelIdOf(params['*'])), {
       auth: true,
       rateLimit: 'models',
       response: modelObject,
-      detail: { hide: true },
+      detail: {
+        // OpenAPI's path parameters span one segment, so this route cannot be described on its own.
+        hide: true,
+        description: 'GET /v1/models/{id} for an id with "/" sent as is: documented there, hidden here as its duplicate.',
+      },
     })
     .get(
       '/health',
