@@ -14,7 +14,8 @@ import type { Server, ServerWebSocket, WebSocketHandler } from 'bun'
 import { accessTokenVerifier, principalOfToken } from '../../auth/guard'
 import { principalForApiKey, principalForSession, type Principal } from '../../auth/principal'
 import { addressKey, clientAddress, keepAddress, rememberPeer } from '../../http/client-address'
-import { HttpError } from '../../http/errors'
+import { shuttingDown } from '../../draining'
+import { errorResponse, HttpError } from '../../http/errors'
 import type { Runtime } from '../../runtime'
 import { factsOf, tokenCount } from '../../telemetry/facts'
 import { WEBSOCKET_PATH } from '../../telemetry'
@@ -269,14 +270,15 @@ export function chatSockets(rt: Runtime, chat: Chat, options: Partial<SocketOpti
      */
     upgrade(request: Request, to: Server<ChatSocket>): Response | undefined {
       server = to as unknown as Server<unknown>
-      if (rt.draining) return new Response('The server is shutting down', { status: 503, headers: { connection: 'close', 'retry-after': '5' } })
+      if (rt.draining) return errorResponse(WEBSOCKET_PATH, shuttingDown(), { connection: 'close' })
       rememberPeer(request, server)
       const { token, ours } = offeredProtocols(request)
       const upgraded = to.upgrade(request, {
         data: new ChatSocket(request, token),
         headers: ours ? { 'sec-websocket-protocol': SUBPROTOCOL } : undefined,
       })
-      return upgraded ? undefined : new Response('Expected a WebSocket upgrade', { status: 426, headers: { upgrade: 'websocket' } })
+      if (upgraded) return undefined
+      return errorResponse(WEBSOCKET_PATH, new HttpError(426, 'Expected a WebSocket upgrade', { code: 'upgrade_required', headers: { upgrade: 'websocket' } }))
     },
     /** Whether a request is for the chat socket and asks to upgrade. */
     wants: (request: Request) => request.headers.get('upgrade')?.toLowerCase() === 'websocket' && new URL(request.url).pathname.replace(/\/+$/, '') === WEBSOCKET_PATH,
