@@ -5,6 +5,10 @@ import { HttpError } from '../http/errors'
 import type { Host } from './host'
 import { Aborted } from './aborted'
 
+/** How an error names a host: "Ollama at URL", or the OPENAI_UPSTREAMS name ("vllm at URL"). */
+type Named = Pick<Host, 'url'> & { kind?: Host['kind']; name?: string }
+const named = (host: Named) => `${host.kind === 'openai' ? host.name : 'Ollama'} at ${host.url}`
+
 /** Bun's fetch appends a hint for developers to its errors; clients have no use for it. */
 const withoutHint = (message: string) => message.replace(/\s*For more information, pass `verbose: true`.*$/s, '')
 
@@ -34,25 +38,25 @@ export function stoppedByGateway(why: 'deadline' | 'shutdown'): HttpError {
 /** The error a client sees when a host failed before its first message. */
 export function failureBeforeFirstByte(host: Host, error: unknown): HttpError {
   if (error instanceof Aborted && error.why === 'timeout')
-    return new HttpError(504, `Ollama at ${host.url} sent nothing within the upstream timeout`, { code: 'upstream_timeout' })
+    return new HttpError(504, `${named(host)} sent nothing within the upstream timeout`, { code: 'upstream_timeout' })
   const { status, message, transport } = describeFailure(error)
-  if (transport) return new HttpError(503, `Ollama is unreachable at ${host.url} (${message})`, { code: 'upstream_unreachable' })
+  if (transport) return new HttpError(503, `${named(host)} is unreachable (${message})`, { code: 'upstream_unreachable' })
   if (status === 404) return modelNotFound()
   // Ollama judged the request itself. Other refusals (401, 403, 429… from a proxy in front of
   // it) say nothing about the request: another host may take it.
   if (status === 400 || status === 413 || status === 422)
-    return new HttpError(400, `Ollama at ${host.url} refused the request: ${message}`, { code: 'upstream_rejected' })
-  return new HttpError(502, `Ollama at ${host.url} failed: ${status === undefined ? message : `${status} ${message}`}`, { code: 'upstream_error' })
+    return new HttpError(400, `${named(host)} refused the request: ${message}`, { code: 'upstream_rejected' })
+  return new HttpError(502, `${named(host)} failed: ${status === undefined ? message : `${status} ${message}`}`, { code: 'upstream_error' })
 }
 
 /** Nobody reads this answer; the status tells the request log (nginx's "client closed request"). */
 export const clientGone = () => new HttpError(499, 'The client closed the request', { code: 'client_closed_request' })
 
 /** The failure of an upstream that stopped after its first message, as the client's error event. */
-export function midStreamFailure(host: Pick<Host, 'url'>, error: unknown): HttpError {
+export function midStreamFailure(host: Named, error: unknown): HttpError {
   if (error instanceof Aborted && (error.why === 'deadline' || error.why === 'shutdown')) return stoppedByGateway(error.why)
   if (error instanceof Aborted && error.why === 'timeout')
-    return new HttpError(504, `Ollama at ${host.url} went silent mid-reply for longer than the upstream timeout`, { code: 'upstream_timeout' })
+    return new HttpError(504, `${named(host)} went silent mid-reply for longer than the upstream timeout`, { code: 'upstream_timeout' })
   const reason = withoutHint(error instanceof Error ? error.message : String(error))
-  return new HttpError(502, `Ollama at ${host.url} stopped mid-reply: ${reason}`, { code: 'upstream_died' })
+  return new HttpError(502, `${named(host)} stopped mid-reply: ${reason}`, { code: 'upstream_died' })
 }
