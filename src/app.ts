@@ -25,6 +25,7 @@ import { anonymousLimit, keepAnonymousRow } from './ratelimit/anonymous'
 import type { Runtime } from './runtime'
 import { telemetry } from './telemetry'
 import { floodWatch } from './threats/floods'
+import { images } from './images'
 
 export type AppOptions = {
   /** Tests point OAuth providers at a fake identity provider; never set in production. */
@@ -58,6 +59,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(auth(rt, options.oauth))
     .use(keys(rt))
     .use(chat(rt, ollama))
+    .use(images(rt, ollama))
     .use(conversations(rt))
     .use(dashboard(rt))
     .use(feedback(rt))

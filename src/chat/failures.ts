@@ -2,6 +2,7 @@
 // status (404, 400, 502, 503, 504), after it the error event of the stream.
 import { shuttingDown } from '../draining'
 import { HttpError } from '../http/errors'
+import type { Outcome } from '../telemetry/facts'
 import type { Host } from './host'
 import { Aborted } from './aborted'
 
@@ -59,4 +60,11 @@ export function midStreamFailure(host: Named, error: unknown): HttpError {
     return new HttpError(504, `${named(host)} went silent mid-reply for longer than the upstream timeout`, { code: 'upstream_timeout' })
   const reason = withoutHint(error instanceof Error ? error.message : String(error))
   return new HttpError(502, `${named(host)} stopped mid-reply: ${reason}`, { code: 'upstream_died' })
+}
+
+/** How the request log names a failure: an upstream's, the gateway's own (a request past its time, a shutdown), or the request's fault. */
+export function outcomeOf(error: HttpError): Outcome {
+  const { code } = error.options
+  if (code?.startsWith('upstream_') && code !== 'upstream_rejected') return 'upstream_error'
+  return error.status >= 500 ? 'server_error' : 'client_error'
 }

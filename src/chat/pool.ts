@@ -14,8 +14,11 @@ import { Watchdog } from './watchdog'
 
 export type PoolOptions = { urls: string[]; openai?: OpenAiUpstream[]; timeoutMs: number; maxRequestMs: number; checkIntervalMs: number }
 
-/** The kinds of host a request can go to: Ollama always, a server speaking OpenAI's API when the request says how. */
-type Kinds = { openai?: unknown }
+/**
+ * Which hosts a request can go to: Ollama's always; a server speaking OpenAI's API when the request
+ * says how to ask it, and its configured capabilities include what the request `needs`.
+ */
+type Kinds = { openai?: unknown; needs?: string }
 
 /** Hosts are re-checked on demand (an unknown model, /v1/health) at most this often. */
 const MIN_REFRESH_MS = 1000
@@ -99,7 +102,7 @@ export function createPool({ urls, openai = [], timeoutMs, maxRequestMs, checkIn
    */
   function candidates(model: string, kinds: Kinds): Host[] {
     const name = canonicalModel(model)
-    const able = hosts.filter((host) => host.kind === 'ollama' || kinds[host.kind] !== undefined)
+    const able = hosts.filter((host) => host.kind === 'ollama' || (kinds.openai !== undefined && (!kinds.needs || host.capabilities.includes(kinds.needs))))
     const serving = able
       .filter((host) => host.reachable && host.models.has(name))
       .sort((a, b) => a.inFlight - b.inFlight || (a.latencyMs ?? 0) - (b.latencyMs ?? 0))
@@ -117,6 +120,12 @@ export function createPool({ urls, openai = [], timeoutMs, maxRequestMs, checkIn
     if (candidates(model, kinds).length > 0) return
     await freshen()
     if (candidates(model, kinds).length > 0) return
+    const unable = hosts.find((host) => host.kind === 'openai' && host.reachable && host.models.has(canonicalModel(model)))
+    if (unable?.kind === 'openai')
+      throw new HttpError(400, `The model named in the request cannot take this request (its capabilities: ${unable.capabilities.join(', ')})`, {
+        param: 'model',
+        code: 'model_not_supported',
+      })
     const down = hosts.filter((host) => !host.reachable).map((host) => host.url)
     if (down.length === 0) throw modelNotFound()
     throw new HttpError(503, `No reachable Ollama host has the model named in the request, and Ollama is unreachable at ${down.join(', ')}`, {

@@ -4,7 +4,7 @@
 import type { ChatResponse, Ollama } from 'ollama/browser'
 import { errorBody, HttpError } from '../http/errors'
 import { factsOf, markStreaming, streamEnded, type Outcome, type RequestFacts } from '../telemetry/facts'
-import { clientGone, midStreamFailure } from './failures'
+import { clientGone, midStreamFailure, outcomeOf } from './failures'
 import { openAiChat } from './openai-chat'
 import type { Pool } from './pool'
 import type { ChatRequest } from './schemas'
@@ -38,13 +38,6 @@ export type Started = {
 /** The translator of a request's reply: a new completion id, and the usage chunk if the client asked for it. */
 export const translatorFor = (body: ChatRequest) => new Translator(newCompletion(body.model, body.stream_options?.include_usage === true))
 
-/** An upstream's failure, the gateway's own (a request past its time, a shutdown), or the request's fault. */
-function outcomeOf(error: HttpError): Outcome {
-  const { code } = error.options
-  if (code?.startsWith('upstream_') && code !== 'upstream_rejected') return 'upstream_error'
-  return error.status >= 500 ? 'server_error' : 'client_error'
-}
-
 /** The client went away: its request's signal says so, or the upstream chat was closed for it. */
 const isCancel = (request: Request, error: unknown) =>
   request.signal.aborted || (error instanceof Aborted && error.why === 'client')
@@ -64,7 +57,7 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
   facts.model = body.model
   try {
     const upstream = toOllamaRequest(body, maxOutputTokens)
-    const send = { ollama: (client: Ollama) => client.chat(upstream), openai: openAiChat(body, upstream) }
+    const send = { ollama: (client: Ollama) => client.chat(upstream), openai: openAiChat(body, upstream), needs: 'completion' as const }
     const chat = await pool.stream<ChatResponse>(upstream.model, send, request.signal, facts.startedAt)
     const translator = translatorFor(body)
     facts.upstream = chat.host.url

@@ -23,10 +23,13 @@ export type MessageSource = { next(): Promise<unknown[] | undefined> }
  * and to a server that speaks OpenAI's API by posting there and reading its answer as the
  * messages Ollama would have sent. Without `openai`, such servers are not asked.
  */
-export type Send = { ollama: (client: Ollama) => Promise<unknown>; openai?: (post: Post) => Promise<MessageSource> }
+export type Send = { ollama: (client: Ollama) => Promise<unknown>; openai?: (post: Post) => Promise<MessageSource>; needs?: Capability }
+
+/** What a request needs a model to do, as Ollama's /api/show names it (and OPENAI_UPSTREAM_<NAME>_CAPABILITIES). */
+export type Capability = 'completion' | 'embedding' | 'image'
 
 /** How to make one request answered with one JSON object (embed), to either kind of host. */
-export type Call<T> = { ollama: (client: Ollama) => Promise<T>; openai?: (post: Post) => Promise<T> }
+export type Call<T> = { ollama: (client: Ollama) => Promise<T>; openai?: (post: Post) => Promise<T>; needs?: Capability }
 
 /**
  * One streamed reply on one host, from its first messages on. Aborting it (the client went away,

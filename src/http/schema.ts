@@ -1,5 +1,5 @@
 // Schema helpers shared by the features.
-import { t } from 'elysia'
+import { t, type TSchema } from 'elysia'
 
 /**
  * One of a fixed set of strings. Used instead of `t.UnionEnum`, which Elysia 1.4 fills with
@@ -16,6 +16,10 @@ export const oneOf = <const T extends readonly string[]>(values: T) =>
  * parameters are strings: there `t.Integer` is the right converter.)
  */
 export const integer = (options: Parameters<typeof t.Number>[0] = {}) => t.Number({ multipleOf: 1, ...options })
+
+/** OpenAI clients send `null` for "not set"; a field's own error message still names what it expects. */
+export const nullable = <T extends TSchema>(schema: T) =>
+  t.Optional(t.Union([schema, t.Null()], 'error' in schema ? { error: schema.error } : {}))
 
 /** A list's page size, as a query parameter. */
 export const pageLimit = t.Optional(
