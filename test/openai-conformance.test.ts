@@ -8,6 +8,7 @@ import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
 import { chatSockets } from '../src/chat/ws/sockets'
 import { testApp } from './support/app'
 import { defaultModels, startFakeOllama, type Knobs } from './support/fake-ollama'
+import { startFakeOpenAiServer } from './support/fake-openai-server'
 import { expectConforms, undeclaredFields, validatorOf } from './support/openai-schemas'
 import { chunksOf, parseSse } from './support/sse'
 import { seedUser } from './support/users'
@@ -17,6 +18,8 @@ const models = [
   { name: 'hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M', family: 'qwen3', parameterSize: '8B', quantization: 'Q4_K_M', capabilities: ['completion', 'tools', 'thinking'] },
 ]
 const fake = await startFakeOllama({ models, thinking: 'The user greets me.' })
+// An image server beside it (OPENAI_UPSTREAMS), for the images answers.
+const imageServer = await startFakeOpenAiServer({ models: ['sd-turbo'] })
 
 /** A gateway on a real socket, chat WebSocket included (as src/cli/serve.ts wires it), with a user whose API key the requests carry. */
 async function startGateway(env: Record<string, string>) {
@@ -37,7 +40,7 @@ async function startGateway(env: Record<string, string>) {
 type Gateway = Awaited<ReturnType<typeof startGateway>>
 
 // The response cache is on so that replayed answers are checked too.
-const gateway = await startGateway({ OLLAMA_BASE_URL: fake.url, CACHE_TTL_SECONDS: '600' })
+const gateway = await startGateway({ OLLAMA_BASE_URL: fake.url, CACHE_TTL_SECONDS: '600', OPENAI_UPSTREAMS: `sd=${imageServer.url}`, OPENAI_UPSTREAM_SD_CAPABILITIES: 'image' })
 // A gateway whose only Ollama host is down (its port refuses connections).
 const gone = await startFakeOllama()
 gone.stop()
@@ -51,6 +54,7 @@ afterAll(async () => {
   await Promise.all([gateway.stop(), stranded.stop(), waiting.stop()])
   fake.stop()
   silent.stop()
+  imageServer.stop()
 })
 beforeEach(() => fake.reset())
 
@@ -124,8 +128,9 @@ async function replayed(first: Record<string, unknown>, second: Record<string, u
 async function conformingPayloads(res: Response, schema: string): Promise<unknown[]> {
   if (!res.headers.get('content-type')?.startsWith('text/event-stream')) return [expectConforms(schema, await res.json())]
   const events = parseSse(await res.text())
-  expect(events.at(-1)?.data).toBe('[DONE]')
-  for (const event of events.filter((event) => event.data !== '[DONE]'))
+  // An image stream ends with its last image, as OpenAI's does; its progress events are ours (documented in the README).
+  if (schema !== 'ImageGenStreamEvent') expect(events.at(-1)?.data).toBe('[DONE]')
+  for (const event of events.filter((event) => event.data !== '[DONE]' && event.event !== 'image_generation.progress'))
     expectConforms(event.event === 'error' ? 'ErrorResponse' : schema, JSON.parse(event.data))
   return chunksOf(events)
 }
@@ -190,9 +195,19 @@ const ANSWERS: Row[] = [
     knobs: { failAfter: 2, failWith: 'error' }, ask: () => chat({ stream: true }),
     is: (p) => expect([text(p), last(p).error.code]).toEqual(['tok0 tok1 ', 'upstream_died']) },
 
+  // Images.
+  { what: 'images', schema: 'ImagesResponse', status: 200, ask: () => send('/v1/images/generations', { body: { model: 'sd-turbo', prompt: 'a dot', n: 2 } }),
+    is: (p) => expect(p[0].data).toHaveLength(2) },
+  { what: 'image stream', schema: 'ImageGenStreamEvent', status: 200, ask: () => send('/v1/images/generations', { body: { model: 'sd-turbo', prompt: 'a dot', stream: true } }),
+    is: (p) => expect(p.map((event) => event.type)).toEqual(['image_generation.completed']) },
+  { what: 'images as a url', schema: 'ErrorResponse', status: 400, ask: () => send('/v1/images/generations', { body: { model: 'sd-turbo', prompt: 'a dot', response_format: 'url' } }),
+    is: (p) => expect(p[0].error.param).toBe('response_format') },
+  { what: 'images from a text model', schema: 'ErrorResponse', status: 400, ask: () => send('/v1/images/generations', { body: { model: 'llama3.2', prompt: 'a dot' } }),
+    is: (p) => expect(p[0].error.code).toBe('model_not_supported') },
+
   // Models.
   { what: 'model list', schema: 'ListModelsResponse', status: 200, ask: () => send('/v1/models'),
-    is: (p) => expect(p[0].data.map((model: { id: string }) => model.id)).toEqual(['hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M', 'llama3.2:latest', 'llava:7b']) },
+    is: (p) => expect(p[0].data.map((model: { id: string }) => model.id)).toEqual(['hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M', 'llama3.2:latest', 'llava:7b', 'sd-turbo']) },
   { what: 'model with ":" in its id', schema: 'Model', status: 200, ask: () => send('/v1/models/llava:7b'), is: (p) => expect(p[0].id).toBe('llava:7b') },
   { what: 'model by its bare name', schema: 'Model', status: 200, ask: () => send('/v1/models/llama3.2'), is: (p) => expect(p[0].id).toBe('llama3.2:latest') },
   { what: 'model with "/" in its id, sent as is', schema: 'Model', status: 200, ask: () => send('/v1/models/hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M'),
@@ -333,6 +348,8 @@ const EXTENSIONS: Record<string, string[]> = {
   ListModelsResponse: ['data.*.capabilities', 'data.*.contextLength', 'data.*.displayLabel', 'data.*.metadata'],
   Model: ['capabilities', 'contextLength', 'displayLabel', 'metadata'],
   ErrorResponse: [],
+  ImagesResponse: [],
+  ImageGenStreamEvent: [],
   // The chat socket's `done` usage and `error` object.
   CompletionUsage: ['completionTokens', 'promptTokens', 'totalTokens'],
   Error: [],
