@@ -131,14 +131,13 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
    * its message (one token per piece, its UTF-8 bytes, and `top_logprobs` alternatives when asked).
    */
   function logprobsOf(body: any, token: string, position: number) {
-    const bytesOf = (text: string) => [...encoder.encode(text)]
+    // Ollama leaves `bytes` out for an empty token (omitempty on a nil slice).
+    const tokenLogprob = (text: string, logprob: number) => (text ? { token: text, logprob, bytes: [...encoder.encode(text)] } : { token: text, logprob })
     const logprob = -0.25 * (position + 1)
-    const entry: Record<string, unknown> = { token, logprob, bytes: bytesOf(token) }
+    const entry: Record<string, unknown> = tokenLogprob(token, logprob)
     const alternatives = typeof body.top_logprobs === 'number' ? body.top_logprobs : 0
     if (alternatives > 0)
-      entry.top_logprobs = Array.from({ length: alternatives }, (_, j) =>
-        j === 0 ? { token, logprob, bytes: bytesOf(token) } : { token: `alt${j}`, logprob: logprob - j, bytes: bytesOf(`alt${j}`) },
-      )
+      entry.top_logprobs = Array.from({ length: alternatives }, (_, j) => (j === 0 ? tokenLogprob(token, logprob) : tokenLogprob(`alt${j}`, logprob - j)))
     return [entry]
   }
 
