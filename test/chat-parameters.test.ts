@@ -5,6 +5,8 @@
 // `metadata` on the log row (and the admin's log view); parameters Ollama cannot honour refused
 // with a 400 naming them.
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
+import Ajv2020 from 'ajv/dist/2020'
+import addFormats from 'ajv-formats'
 import OpenAI from 'openai'
 import { factsOf } from '../src/telemetry/facts'
 import { testApp } from './support/app'
@@ -374,5 +376,55 @@ describe('parameters Ollama cannot honour', () => {
     expect(res.status).toBe(200)
     const sent = JSON.stringify(lastSent())
     for (const name of ['modalities', 'logit_bias', 'verbosity', 'store', 'service_tier', 'safety_identifier', 'prompt_cache']) expect(sent).not.toContain(name)
+  })
+})
+
+const reference = await Bun.file(`${import.meta.dir}/../../shared/reference/openai-schemas.json`).json()
+
+/**
+ * OpenAI's document keeps OpenAPI 3.0's `nullable` in places, which Ajv reads its own way (it
+ * refuses one without a `type`, and keeps an `enum` from taking null): said the 2020-12 way, as
+ * "this, or null".
+ */
+function openApiNullable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(openApiNullable)
+  if (node === null || typeof node !== 'object') return node
+  const copy = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, openApiNullable(value)]))
+  if (!('nullable' in copy)) return copy
+  const { nullable, ...rest } = copy
+  return nullable ? { anyOf: [rest, { type: 'null' }] } : rest
+}
+
+describe("OpenAI's own schemas", () => {
+  const ajv = new Ajv2020({ strict: false, allErrors: true })
+  addFormats(ajv)
+  ajv.addFormat('unixtime', true)
+  ajv.addSchema({ $id: 'openai', components: openApiNullable(reference.components) })
+  const schema = (name: string) => ajv.getSchema(`openai#/components/schemas/${name}`)!
+  const expectValid = (name: string, value: unknown) => {
+    const validate = schema(name)
+    expect({ valid: validate(value), errors: validate.errors ?? null }).toEqual({ valid: true, errors: null })
+  }
+
+  test('completions and chunks with logprobs, legacy function calls and several choices validate', async () => {
+    fake.set({ toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] })
+    const bodies: Record<string, unknown>[] = [
+      { ...hello, logprobs: true, top_logprobs: 2 },
+      { ...hello, n: 2, logprobs: true },
+      { ...hello, functions: [weather] },
+      { ...hello, tools: [{ type: 'function', function: weather }], parallel_tool_calls: false },
+    ]
+    for (const body of bodies) {
+      const { res } = await chat(body)
+      expect(res.status).toBe(200)
+      expectValid('CreateChatCompletionResponse', await res.json())
+      if (body.n) continue
+      const { res: streamed } = await chat({ ...body, stream: true })
+      const chunks = chunksOf(parseSse(await streamed.text()))
+      expect(chunks.length).toBeGreaterThan(1)
+      for (const chunk of chunks) expectValid('CreateChatCompletionStreamResponse', chunk)
+    }
+    // Not a schema that accepts anything: a legacy call without its name fails it.
+    expect(schema('CreateChatCompletionResponse')({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, finish_reason: 'function_call', logprobs: null, message: { role: 'assistant', content: null, refusal: null, function_call: { arguments: '{}' } } }] })).toBe(false)
   })
 })
