@@ -334,6 +334,11 @@ describe('user and metadata', () => {
       expect(text).not.toContain('secret-')
     }
     expect(fake.chats).toHaveLength(0)
+    // Refused, they are not logged: the log keeps only what passed the bounds.
+    await settle(rt)
+    const refused = await logRows(rt, (row) => row.status === 400 && row.userId === user.userId)
+    expect(refused.length).toBeGreaterThanOrEqual(cases.length)
+    expect(refused.every((row) => row.endUser === null && row.metadata === null)).toBe(true)
     // At the bounds: fine.
     const { res } = await chat({ ...hello, user: 'u'.repeat(256), metadata: { ...pairs(15), ['k'.repeat(64)]: 'v'.repeat(512) } })
     expect(res.status).toBe(200)

@@ -73,8 +73,8 @@ const REPLAY_HOST = { url: 'the response cache' }
 function replay(answer: CachedCompletion, body: ChatRequest, request: Request, maxRequestMs: number): Started {
   const facts = factsOf(request)
   facts.model = body.model
-  recordCaller(facts, body)
   const translator = translatorFor(body)
+  recordCaller(facts, body)
   facts.cached = true
   facts.completionId = translator.completion.id
   const chat: Chat = {

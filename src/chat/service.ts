@@ -58,7 +58,7 @@ export function translatorFor(body: ChatRequest): Translator {
   )
 }
 
-/** The caller's own labels of the request (OpenAI's `user` and `metadata`), kept on its log row. */
+/** The caller's own labels of the request (OpenAI's `user` and `metadata`), kept on its log row: call it once they are checked (`translatorFor`). */
 export function recordCaller(facts: RequestFacts, body: ChatRequest) {
   if (body.user != null) facts.endUser = body.user
   if (body.metadata != null) facts.metadata = body.metadata as Record<string, string>
@@ -88,9 +88,9 @@ function fail(facts: RequestFacts, outcome: Outcome, errorType?: string) {
 export async function startCompletion(pool: Pool, body: ChatRequest, request: Request, maxOutputTokens: number): Promise<Started> {
   const facts = factsOf(request)
   facts.model = body.model
-  recordCaller(facts, body)
   try {
     const translator = translatorFor(body)
+    recordCaller(facts, body)
     const requests = Array.from({ length: body.n ?? 1 }, (_, choice) => toOllamaRequest(body, maxOutputTokens, choice))
     const [chat, ...more] = await openChats(pool, requests, request.signal, facts.startedAt)
     facts.upstream = chat!.host.url

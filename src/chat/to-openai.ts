@@ -32,8 +32,9 @@ export type OpenAiLogprob = TokenLogprob & { top_logprobs: TokenLogprob[] }
 const encoder = new TextEncoder()
 
 /**
- * A token as OpenAI states it. Ollama sends the token's UTF-8 bytes (some builds leave them out:
- * then they are the token's own); a log probability too small for a float is OpenAI's -9999.
+ * A token as OpenAI states it. Ollama sends the token's UTF-8 bytes (it leaves them out for an
+ * empty token, some builds always: then they are the token's own); a log probability that is
+ * missing or not finite is OpenAI's -9999 ("very unlikely").
  */
 function tokenLogprob(entry: Partial<Logprob> & { bytes?: unknown }): TokenLogprob {
   const token = typeof entry.token === 'string' ? entry.token : ''
@@ -131,6 +132,7 @@ export class Translator {
     else this.messages++
     const { content, thinking, tool_calls: calls } = message.message ?? {}
     const delta: Record<string, unknown> = {}
+    this.pendingLogprobs = undefined
     if (this.completion.logprobs) {
       const logprobs = logprobsOf(message.logprobs)
       if (logprobs.length) {
