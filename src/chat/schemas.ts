@@ -156,8 +156,8 @@ export const chatRequest = t.Object({
   // The Responses API's form of reasoning_effort, which some clients send to chat as well. Checked
   // in to-ollama.ts: Elysia turns any non-object into {} for an object of optional fields.
   reasoning: t.Optional(t.Any({ description: `an object such as {"effort": "low"}, its effort one of ${REASONING_EFFORTS.join(', ')}` })),
-  // Recorded on the request log row (checked in to-ollama.ts: Elysia would turn a non-object into {}).
-  user: nullable(t.String({ maxLength: 256, error: 'user must be a string of at most 256 characters' })),
+  // Recorded on the request log row, bounded in to-ollama.ts (metadata is checked there: Elysia would turn a non-object into {}).
+  user: nullable(t.String({ description: 'an id of your end user, at most 256 characters, recorded on the request log' })),
   metadata: t.Optional(t.Any({ description: 'up to 16 string pairs (keys up to 64 characters, values up to 512), recorded on the request log' })),
   audio: unsupported('audio output'),
   modalities: nullable(t.Array(t.String(), { error: 'modalities must be an array of strings such as ["text"]' })),

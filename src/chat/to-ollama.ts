@@ -197,6 +197,9 @@ export const THINK_OF_EFFORT: Record<Effort, NonNullable<OllamaChatRequest['thin
 /** Pairs of metadata, as OpenAI bounds them. */
 const METADATA = { pairs: 16, keyLength: 64, valueLength: 512 }
 
+/** The longest `user` the log keeps. */
+const MAX_USER_LENGTH = 256
+
 function checkMetadata(metadata: unknown) {
   if (metadata == null) return
   if (!isObject(metadata)) throw invalid('metadata', 'must be an object of string values, or null')
@@ -230,6 +233,7 @@ function refuseUnsupported(body: ChatRequest) {
 export function checkChatRequest(body: ChatRequest) {
   refuseUnsupported(body)
   checkStreamOptions(body.stream_options)
+  if (body.user != null && body.user.length > MAX_USER_LENGTH) throw invalid('user', `must be at most ${MAX_USER_LENGTH} characters`)
   checkMetadata(body.metadata)
   effortOf(body)
   if (body.stream && (body.n ?? 1) > 1)
