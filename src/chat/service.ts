@@ -9,7 +9,7 @@ import { factsOf, markStreaming, streamEnded, tokenCount, type Outcome, type Req
 import { clientGone, midStreamFailure } from './failures'
 import type { Pool } from './pool'
 import type { ChatRequest } from './schemas'
-import { checkChatRequest, toOllamaRequest, usesLegacyFunctions } from './to-ollama'
+import { checkChatRequest, forChoice, toOllamaRequest, usesLegacyFunctions } from './to-ollama'
 import { newCompletion, replyOf, Translator } from './to-openai'
 import { Aborted } from './aborted'
 import type { UpstreamChat } from './upstream-chat'
@@ -91,7 +91,8 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
   try {
     const translator = translatorFor(body)
     recordCaller(facts, body)
-    const requests = Array.from({ length: body.n ?? 1 }, (_, choice) => toOllamaRequest(body, maxOutputTokens, choice))
+    const upstreamRequest = toOllamaRequest(body, maxOutputTokens)
+    const requests = Array.from({ length: body.n ?? 1 }, (_, choice) => forChoice(upstreamRequest, choice))
     const [chat, ...more] = await openChats(pool, requests, request.signal, facts.startedAt)
     facts.upstream = chat!.host.url
     facts.completionId = translator.completion.id

@@ -106,15 +106,14 @@ function messagesOf(messages: ChatMessage[]): OllamaMessage[] {
 }
 
 /** `num_predict` is always sent, never above the ceiling: without it Ollama generates until the context is full. */
-function optionsOf(body: ChatRequest, maxOutputTokens: number, choice: number): Partial<Options> {
+function optionsOf(body: ChatRequest, maxOutputTokens: number): Partial<Options> {
   const options: Partial<Options> = {}
   const maxTokens = body.max_completion_tokens ?? body.max_tokens
   if (body.temperature != null) options.temperature = body.temperature
   if (body.top_p != null) options.top_p = body.top_p
   options.num_predict = Math.min(maxTokens ?? maxOutputTokens, maxOutputTokens)
   if (body.stop != null) options.stop = typeof body.stop === 'string' ? [body.stop] : body.stop
-  // Each choice of n is its own call: the same seed would make them all the same reply.
-  if (body.seed != null) options.seed = body.seed + (body.seed + choice > Number.MAX_SAFE_INTEGER ? -choice : choice)
+  if (body.seed != null) options.seed = body.seed
   if (body.presence_penalty != null) options.presence_penalty = body.presence_penalty
   if (body.frequency_penalty != null) options.frequency_penalty = body.frequency_penalty
   return options
@@ -256,16 +255,15 @@ function checkStreamOptions(options: unknown) {
 }
 
 /**
- * The upstream request of choice `choice` (0 to n - 1), its output capped at `maxOutputTokens`
- * (MAX_OUTPUT_TOKENS). It always streams: that is what lets a slow or vanished client be noticed.
- * Call `checkChatRequest` first.
+ * The upstream request, its output capped at `maxOutputTokens` (MAX_OUTPUT_TOKENS). It always
+ * streams: that is what lets a slow or vanished client be noticed. Call `checkChatRequest` first.
  */
-export function toOllamaRequest(body: ChatRequest, maxOutputTokens: number, choice = 0): OllamaChatRequest & { stream: true } {
+export function toOllamaRequest(body: ChatRequest, maxOutputTokens: number): OllamaChatRequest & { stream: true } {
   const request: OllamaChatRequest & { stream: true } = {
     model: body.model,
     messages: messagesOf(body.messages),
     stream: true,
-    options: optionsOf(body, maxOutputTokens, choice),
+    options: optionsOf(body, maxOutputTokens),
   }
   const format = formatOf(body.response_format)
   if (format !== undefined) request.format = format
@@ -278,4 +276,14 @@ export function toOllamaRequest(body: ChatRequest, maxOutputTokens: number, choi
     if (body.top_logprobs) request.top_logprobs = body.top_logprobs
   }
   return request
+}
+
+/**
+ * The request of choice `choice` (0 to n - 1) of several (`n`), each its own call: with a seed,
+ * choice i gets seed + i (seed - i near the top of the range), else they would all be one reply.
+ */
+export function forChoice<R extends OllamaChatRequest>(request: R, choice: number): R {
+  const seed = request.options?.seed
+  if (choice === 0 || seed === undefined) return request
+  return { ...request, options: { ...request.options, seed: seed + choice > Number.MAX_SAFE_INTEGER ? seed - choice : seed + choice } }
 }
