@@ -4,7 +4,7 @@
 // passed on; `parallel_tool_calls: false`; `n` choices from n upstream calls; `user` and
 // `metadata` on the log row (and the admin's log view); parameters Ollama cannot honour refused
 // with a 400 naming them.
-import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import Ajv2020 from 'ajv/dist/2020'
 import addFormats from 'ajv-formats'
 import OpenAI from 'openai'
@@ -381,6 +381,43 @@ describe('parameters Ollama cannot honour', () => {
     expect(res.status).toBe(200)
     const sent = JSON.stringify(lastSent())
     for (const name of ['modalities', 'logit_bias', 'verbosity', 'store', 'service_tier', 'safety_identifier', 'prompt_cache']) expect(sent).not.toContain(name)
+  })
+})
+
+describe('with the response cache on', () => {
+  let cached: Awaited<ReturnType<typeof testApp>>
+  let cachedUser: Awaited<ReturnType<typeof seedUser>>
+  beforeAll(async () => {
+    cached = await testApp({ OLLAMA_BASE_URL: fake.url, RATE_LIMIT_CHAT: '0', CACHE_TTL_SECONDS: '60' })
+    cachedUser = await seedUser(cached.rt)
+  })
+  afterAll(() => cached.close())
+  const ask = (body: Record<string, unknown>) =>
+    cached.call('/v1/chat/completions', { method: 'POST', json: { ...hello, ...body }, token: cachedUser.apiKey })
+
+  test('several choices, or logprobs, are always asked of Ollama (an entry is one choice without logprobs)', async () => {
+    expect((await ask({})).headers.get('x-cache')).toBe('MISS')
+    expect((await ask({})).headers.get('x-cache')).toBe('HIT')
+    fake.reset()
+    const several = await ask({ n: 2 })
+    expect(several.headers.get('x-cache')).toBe('MISS')
+    expect((await several.json()).choices).toHaveLength(2)
+    expect(fake.chats).toHaveLength(2)
+    for (let i = 0; i < 2; i++) {
+      const withLogprobs = await ask({ logprobs: true })
+      expect(withLogprobs.headers.get('x-cache')).toBe('MISS')
+      expect((await withLogprobs.json()).choices[0].logprobs.content).toHaveLength(3)
+    }
+    expect(fake.chats).toHaveLength(4)
+  })
+
+  test("a hit is logged with its own user and metadata (they are no part of the cache's key)", async () => {
+    await ask({ messages: [{ role: 'user', content: 'cached labels' }], user: 'first', metadata: { run: '1' } })
+    const hit = await ask({ messages: [{ role: 'user', content: 'cached labels' }], user: 'second', metadata: { run: '2' } })
+    expect(hit.headers.get('x-cache')).toBe('HIT')
+    const { id } = await hit.json()
+    await settle(cached.rt)
+    expect((await logRows(cached.rt, (row) => row.completionId === id))[0]).toMatchObject({ cached: true, endUser: 'second', metadata: { run: '2' } })
   })
 })
 
