@@ -1,7 +1,8 @@
 // Chat parameters beyond the basics (issue 16, part 4), through the HTTP surface: logprobs and
 // legacy functions with the official `openai` client on a real socket, streamed and not; every
 // reasoning effort and `reasoning: {effort}` mapped to Ollama's `think`; a tool message's name
-// passed on; `parallel_tool_calls: false`; `n` choices from n upstream calls; `user` and
+// passed on; `parallel_tool_calls: false`; `n` choices from n upstream calls (a failing or
+// cancelled one ends them all upstream); `user` and
 // `metadata` on the log row (and the admin's log view); parameters Ollama cannot honour refused
 // with a 400 naming them.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
@@ -270,11 +271,49 @@ describe('n', () => {
     expect(completion.choices.map((choice) => choice.logprobs!.content!.length)).toEqual([3, 3])
   })
 
-  test('one choice failing fails the request (502) and closes the others upstream', async () => {
+  test('the choices failing upstream fail the request: 502 upstream_error', async () => {
     fake.set({ failAfter: 1, failWith: 'error' })
     const { res, facts } = await chat({ ...hello, n: 2 })
     expect(res.status).toBe(502)
+    expect((await res.json()).error.message).toContain('llama runner process has terminated')
     expect(facts.outcome).toBe('upstream_error')
+  })
+
+  test('one choice failing closes the others upstream (two hosts: the choices spread over them, one dies)', async () => {
+    const steady = await startFakeOllama({ chunks: 50, chunkDelayMs: 20 })
+    const dying = await startFakeOllama({ failAfter: 1, failWith: 'drop', chunkDelayMs: 20 })
+    const pair = await testApp({ OLLAMA_BASE_URL: `${steady.url},${dying.url}`, RATE_LIMIT_CHAT: '0' })
+    try {
+      const caller = await seedUser(pair.rt)
+      const res = await pair.call('/v1/chat/completions', { method: 'POST', json: { ...hello, n: 2 }, token: caller.apiKey })
+      expect(res.status).toBe(502)
+      expect([steady.chats.length, dying.chats.length]).toEqual([1, 1])
+      for (let waited = 0; steady.aborted.length === 0 && waited < 2000; waited += 5) await Bun.sleep(5)
+      expect(steady.aborted).toHaveLength(1)
+      expect(steady.aborted[0]!.chunksSent).toBeLessThan(50)
+    } finally {
+      await pair.close()
+      steady.stop()
+      dying.stop()
+    }
+  })
+
+  test('a client that goes away cancels every choice upstream', async () => {
+    fake.set({ chunks: 50, chunkDelayMs: 20 })
+    const controller = new AbortController()
+    const pending = fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.apiKey}` },
+      body: JSON.stringify({ ...hello, n: 3 }),
+    }).catch((error: Error) => error)
+    for (let waited = 0; fake.chats.length < 3 && waited < 2000; waited += 5) await Bun.sleep(5)
+    expect(fake.chats).toHaveLength(3)
+    controller.abort()
+    expect(await pending).toBeInstanceOf(Error)
+    for (let waited = 0; fake.aborted.length < 3 && waited < 2000; waited += 5) await Bun.sleep(5)
+    expect(fake.aborted).toHaveLength(3)
+    expect(fake.aborted.every((each) => each.chunksSent < 50)).toBe(true)
   })
 
   test('n with stream: true, or above 8 → 400 naming n, before anything goes upstream', async () => {
