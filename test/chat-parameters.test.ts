@@ -1,10 +1,10 @@
 // Chat parameters beyond the basics (issue 16, part 4), through the HTTP surface: logprobs and
 // legacy functions with the official `openai` client on a real socket, streamed and not; every
 // reasoning effort and `reasoning: {effort}` mapped to Ollama's `think`; a tool message's name
-// passed on; `parallel_tool_calls: false`; `n` choices from n upstream calls (a failing or
-// cancelled one ends them all upstream); `user` and
-// `metadata` on the log row (and the admin's log view); parameters Ollama cannot honour refused
-// with a 400 naming them.
+// passed on; `parallel_tool_calls: false`; `n` choices from n upstream calls (one failing, or
+// the client leaving, ends them all upstream); `user` and `metadata` on the log row (and the
+// admin's log view); parameters Ollama cannot honour refused with a 400 naming them; the response
+// cache kept out of what it cannot replay; the answers validated against OpenAI's schemas.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import Ajv2020 from 'ajv/dist/2020'
 import addFormats from 'ajv-formats'
