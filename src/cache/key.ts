@@ -3,13 +3,14 @@
 // scope (a user, or everyone) and every field of the request that reaches the model: model,
 // messages, sampling (temperature, top_p, seed, penalties), the output cap, stop, tools and
 // tool_choice, response_format, reasoning_effort… Fields that change only how the answer is
-// sent (stream, stream_options) or nothing at all (user, n, which must be 1) are left out, as
-// are fields set to null (OpenAI clients' "not set").
+// sent (stream, stream_options) or nothing at all (user and metadata, the caller's labels for the
+// log; n, since a request for several choices never reaches the cache: src/chat/cached.ts) are
+// left out, as are fields set to null (OpenAI clients' "not set").
 
 /** Bumped when what a key names changes (the stored entry's shape): old entries are then never read. */
 const FORMAT = 1
 
-const IGNORED = new Set(['stream', 'stream_options', 'user', 'n', 'max_tokens', 'max_completion_tokens'])
+const IGNORED = new Set(['stream', 'stream_options', 'user', 'metadata', 'n', 'max_tokens', 'max_completion_tokens'])
 
 /** The body as far as the key goes: the chat request's fields, two of them read here. */
 export type Keyed = { max_tokens?: number | null; max_completion_tokens?: number | null } & Record<string, unknown>

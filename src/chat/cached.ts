@@ -9,7 +9,10 @@ import type { Runtime } from '../runtime'
 import { factsOf, tokenCount } from '../telemetry/facts'
 import { Aborted } from './aborted'
 import type { ChatRequest } from './schemas'
-import { translatorFor, type Chat, type Started } from './service'
+import { recordCaller, translatorFor, type Chat, type Started } from './service'
+
+/** A stored answer is one choice without logprobs: a request for several choices, or for logprobs, is always asked of Ollama. */
+const answerable = (body: ChatRequest) => (body.n ?? 1) === 1 && body.logprobs !== true
 
 /** Opens the completion: from the cache on a hit, else from `live` (Ollama), whose answer is then stored when it is complete. */
 export async function openCompletion(
@@ -20,6 +23,10 @@ export async function openCompletion(
   headersOut: Record<string, unknown>,
   live: () => Promise<Started>,
 ): Promise<Started> {
+  if (!answerable(body)) {
+    if (rt.config.cache.ttlSeconds) headersOut['x-cache'] = 'MISS'
+    return live()
+  }
   const lookup = await lookUp(rt, request, body, userId, headersOut)
   if (lookup.hit) return replay(lookup.hit, body, request, rt.config.maxRequestSeconds * 1000)
   const started = await live()
@@ -66,8 +73,9 @@ const REPLAY_HOST = { url: 'the response cache' }
 function replay(answer: CachedCompletion, body: ChatRequest, request: Request, maxRequestMs: number): Started {
   const facts = factsOf(request)
   facts.model = body.model
-  facts.cached = true
   const translator = translatorFor(body)
+  recordCaller(facts, body)
+  facts.cached = true
   facts.completionId = translator.completion.id
   const chat: Chat = {
     host: REPLAY_HOST,

@@ -14,6 +14,7 @@ import { modelCatalog } from './models'
 import { createPool, type Pool } from './pool'
 import { chatRequest, health, modelList, modelObject } from './schemas'
 import { screenMessages } from './screening'
+import { checkChatRequest } from './to-ollama'
 import { collectCompletion, startCompletion, streamCompletion } from './service'
 import { chatSocketRoute } from './ws/route'
 
@@ -53,6 +54,8 @@ export const chat = (rt: Runtime, pool: Pool) => {
     .post(
       '/chat/completions',
       async ({ body, request, principal, server, set }) => {
+        // Refused before anything is kept (the conversation would store the request's messages).
+        checkChatRequest(body)
         screenMessages(rt, { principal, request, server }, body.messages)
         const conversation = await keepInConversation(rt, principal.userId, body, request)
         if (conversation) set.headers['x-conversation-id'] = conversation.id

@@ -1,20 +1,31 @@
 // A chat passed to a server that speaks OpenAI's API (OPENAI_UPSTREAMS). The client's request
 // goes on as it came (it is OpenAI's already), always streamed with usage; the server's SSE
 // chunks come back as the Ollama chat messages the rest of the chat reads (translator, request
-// log, conversations, cache), so one ledger serves both kinds of host.
+// log, conversations, cache), so one ledger serves both kinds of host. (Legacy `function_call`
+// deltas of the server are not read: it is asked with tools.)
 import type { ChatRequest as OllamaChatRequest, ChatResponse } from 'ollama/browser'
 import type { Post } from './openai-upstream'
 import type { ChatRequest } from './schemas'
 
-/** Fields of ours that the server has no use for. */
-const OURS = ['conversationId']
+/**
+ * Fields the server is not asked about: ours, what the gateway does itself (`n`: one call per
+ * choice; `metadata`: the log row's), and the legacy `functions`, sent as the tools they map to.
+ */
+const NOT_PASSED = ['conversationId', 'n', 'metadata', 'functions', 'function_call', 'max_completion_tokens']
 
-/** The request for the server: the client's, streamed with usage, its output capped as for Ollama. */
+/**
+ * The request for the server: the client's, streamed with usage, its output capped and its seed
+ * set per choice as for Ollama (`mapped`), legacy functions as tools.
+ */
 export function toOpenAiChat(body: ChatRequest, mapped: OllamaChatRequest): Record<string, unknown> {
   const request: Record<string, unknown> = { ...body, stream: true, stream_options: { include_usage: true } }
-  for (const field of OURS) delete request[field]
-  delete request.max_completion_tokens
+  for (const field of NOT_PASSED) delete request[field]
   request.max_tokens = mapped.options?.num_predict
+  if (mapped.options?.seed !== undefined) request.seed = mapped.options.seed
+  if (body.functions != null) {
+    if (mapped.tools?.length) request.tools = mapped.tools
+    request.tool_choice = mapped.tools?.length ? 'auto' : 'none'
+  }
   return request
 }
 
@@ -26,6 +37,8 @@ type Chunk = {
   choices?: {
     delta?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null; tool_calls?: ToolCallDelta[] }
     finish_reason?: string | null
+    /** OpenAI's entries have Ollama's shape: token, logprob, bytes, top_logprobs. */
+    logprobs?: { content?: unknown[] | null } | null
   }[]
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null
   error?: { message?: string } | string
@@ -110,8 +123,10 @@ export class ChatChunkReader {
     }
     const content = delta.content ?? ''
     const thinking = delta.reasoning_content ?? delta.reasoning ?? ''
-    if (!content && !thinking) return []
-    return [this.message(thinking ? { content, thinking } : { content })]
+    const logprobs = choice.logprobs?.content
+    if (!content && !thinking && !logprobs?.length) return []
+    const message = this.message(thinking ? { content, thinking } : { content })
+    return [logprobs?.length ? { ...message, logprobs } : message]
   }
 
   private finish(): unknown[] {

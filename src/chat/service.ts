@@ -1,24 +1,31 @@
 // A chat completion from start to end: map the request, open it upstream, then either collect
-// the whole reply or turn it into SSE events as each upstream message arrives. Records the
-// facts the request log needs (model, host, tokens, timings, outcome) as they become known.
+// the whole reply or turn it into SSE events as each upstream message arrives. A request for
+// several choices (`n`, not streamed) opens one upstream chat per choice, read side by side.
+// Records the facts the request log needs (model, host, tokens, timings, outcome, the caller's
+// `user` and `metadata`) as they become known.
 import type { ChatResponse, Ollama } from 'ollama/browser'
 import { errorBody, HttpError } from '../http/errors'
-import { factsOf, markStreaming, streamEnded, type Outcome, type RequestFacts } from '../telemetry/facts'
+import { factsOf, markStreaming, streamEnded, tokenCount, type Outcome, type RequestFacts } from '../telemetry/facts'
 import { clientGone, midStreamFailure, outcomeOf } from './failures'
 import { openAiChat } from './openai-chat'
 import type { Pool } from './pool'
 import type { ChatRequest } from './schemas'
-import { toOllamaRequest } from './to-ollama'
-import { newCompletion, Translator, usageOf } from './to-openai'
+import { checkChatRequest, forChoice, toOllamaRequest, usesLegacyFunctions } from './to-ollama'
+import { newCompletion, replyOf, Translator } from './to-openai'
 import { Aborted } from './aborted'
 import type { UpstreamReply } from './upstream-reply'
 
 /** What the reply is read from: a chat on an Ollama host, or an answer replayed from the response cache (./cached.ts). */
 export type Chat = Pick<UpstreamReply<ChatResponse>, 'first' | 'firstMessageAt' | 'next' | 'waitForClient' | 'close'> & { host: Pick<UpstreamReply<ChatResponse>['host'], 'url'> }
 
+/** One choice of the reply: the chat it is read from, and its translator. */
+export type Choice = { chat: Chat; translator: Translator }
+
 export type Started = {
   chat: Chat
   translator: Translator
+  /** Choices 1 to n - 1 when the request asked for several (`n`); `chat` and `translator` are choice 0. */
+  moreChoices?: Choice[]
   request: Request
   facts: RequestFacts
   /** Called once the whole reply has been read, before its end is sent (the response cache stores it then). */
@@ -35,8 +42,28 @@ export type Started = {
   onEnd?: () => void
 }
 
-/** The translator of a request's reply: a new completion id, and the usage chunk if the client asked for it. */
-export const translatorFor = (body: ChatRequest) => new Translator(newCompletion(body.model, body.stream_options?.include_usage === true))
+/**
+ * The translator of a request's reply (choice 0): a new completion id, answered as the client
+ * asked. Every reply, from Ollama or the response cache, is made through here, so the request's
+ * parameters are checked here first (a 400 naming the field).
+ */
+export function translatorFor(body: ChatRequest): Translator {
+  checkChatRequest(body)
+  return new Translator(
+    newCompletion(body.model, {
+      includeUsage: body.stream_options?.include_usage === true,
+      logprobs: body.logprobs === true,
+      legacyFunctions: usesLegacyFunctions(body),
+      parallelToolCalls: body.parallel_tool_calls !== false,
+    }),
+  )
+}
+
+/** The caller's own labels of the request (OpenAI's `user` and `metadata`), kept on its log row: call it once they are checked (`translatorFor`). */
+export function recordCaller(facts: RequestFacts, body: ChatRequest) {
+  if (body.user != null) facts.endUser = body.user
+  if (body.metadata != null) facts.metadata = body.metadata as Record<string, string>
+}
 
 /** The client went away: its request's signal says so, or the upstream chat was closed for it. */
 const isCancel = (request: Request, error: unknown) =>
@@ -56,14 +83,16 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
   const facts = factsOf(request)
   facts.model = body.model
   try {
-    const upstream = toOllamaRequest(body, maxOutputTokens)
-    const send = { ollama: (client: Ollama) => client.chat(upstream), openai: openAiChat(body, upstream), needs: 'completion' as const }
-    const chat = await pool.stream<ChatResponse>(upstream.model, send, request.signal, facts.startedAt)
     const translator = translatorFor(body)
-    facts.upstream = chat.host.url
+    recordCaller(facts, body)
+    const upstreamRequest = toOllamaRequest(body, maxOutputTokens)
+    const requests = Array.from({ length: body.n ?? 1 }, (_, choice) => forChoice(upstreamRequest, choice))
+    const [chat, ...more] = await openChats(pool, body, requests, request.signal, facts.startedAt)
+    facts.upstream = chat!.host.url
     facts.completionId = translator.completion.id
-    facts.ttftMs = chat.firstMessageAt - facts.startedAt
-    return { chat, translator, request, facts }
+    facts.ttftMs = chat!.firstMessageAt - facts.startedAt
+    const moreChoices = more.map((other, i) => ({ chat: other, translator: new Translator(translator.completion, i + 1) }))
+    return { chat: chat!, translator, request, facts, ...(moreChoices.length ? { moreChoices } : {}) }
   } catch (error) {
     // A model no reachable host lists is whatever the client typed: kept out of the log and the dashboard's models.
     if (!pool.lists(body.model)) facts.model = undefined
@@ -76,11 +105,30 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
   }
 }
 
-function recordTokens({ translator, facts }: Started) {
-  const usage = usageOf(translator.final)
-  facts.promptTokens = usage.prompt_tokens
+/**
+ * The upstream chats of the choices, opened side by side (the
+ * pool spreading them over the hosts). One that fails fails them all: the others are closed.
+ */
+async function openChats(pool: Pool, body: ChatRequest, requests: ReturnType<typeof toOllamaRequest>[], signal: AbortSignal, startedAt: number) {
+  const open = (each: ReturnType<typeof toOllamaRequest>) =>
+    pool.stream<ChatResponse>(each.model, { ollama: (client: Ollama) => client.chat(each), openai: openAiChat(body, each), needs: 'completion' }, signal, startedAt)
+  if (requests.length === 1) return [await open(requests[0]!)]
+  const settled = await Promise.allSettled(requests.map(open))
+  const failed = settled.find((result) => result.status === 'rejected')
+  if (!failed) return settled.map((result) => (result as PromiseFulfilledResult<UpstreamReply<ChatResponse>>).value)
+  for (const result of settled) if (result.status === 'fulfilled') result.value.close()
+  throw failed.reason
+}
+
+const choicesOf = (started: Started): Choice[] => [{ chat: started.chat, translator: started.translator }, ...(started.moreChoices ?? [])]
+
+/** The tokens of every choice together. */
+function recordTokens(started: Started) {
+  const { facts } = started
+  const translators = choicesOf(started).map((choice) => choice.translator)
+  facts.promptTokens = translators.reduce((sum, { final }) => sum + tokenCount(final?.prompt_eval_count), 0)
   // Without Ollama's final message (a cancelled or broken reply), each message it streamed was one token.
-  facts.completionTokens = translator.final ? usage.completion_tokens : translator.messages
+  facts.completionTokens = translators.reduce((sum, { final, messages }) => sum + (final ? tokenCount(final.eval_count) : messages), 0)
 }
 
 function finish(started: Started) {
@@ -103,24 +151,38 @@ export async function collectCompletion(started: Started) {
   }
 }
 
+/** Reads every choice to its end, side by side; one that fails ends the others (closed) and the reply. */
 async function collectReply(started: Started) {
-  const { chat, translator, request, facts } = started
+  const { request, facts } = started
+  const choices = choicesOf(started)
+  let failedChat = started.chat
   try {
-    for (let messages: ChatResponse[] | undefined = chat.first; messages; messages = await chat.next())
-      for (const message of messages) translator.push(message)
+    await Promise.all(
+      choices.map(async ({ chat, translator }) => {
+        try {
+          for (let messages: ChatResponse[] | undefined = chat.first; messages; messages = await chat.next())
+            for (const message of messages) translator.push(message)
+        } catch (error) {
+          failedChat = chat
+          throw error
+        }
+      }),
+    )
   } catch (error) {
+    const culprit = failedChat
+    for (const { chat } of choices) chat.close()
     if (isCancel(request, error)) {
       fail(facts, 'cancelled')
       throw clientGone()
     }
-    const failure = midStreamFailure(chat.host, error)
+    const failure = midStreamFailure(culprit.host, error)
     fail(facts, outcomeOf(failure), failure.options.code!)
     throw failure
   } finally {
     recordTokens(started)
   }
   finish(started)
-  return translator.reply()
+  return replyOf(choices.map((choice) => choice.translator))
 }
 
 const DONE = 'data: [DONE]\n\n'

@@ -13,6 +13,7 @@ import sqliteResponseCache from '../../db/migrations/sqlite/0010_response_cache.
 import sqliteLogsIndexUnused from '../../db/migrations/sqlite/0011_logs_index_unused.sql' with { type: 'text' }
 import sqliteConversations from '../../db/migrations/sqlite/0012_conversations.sql' with { type: 'text' }
 import sqliteConversationSearch from '../../db/migrations/sqlite/0013_conversation_search.sql' with { type: 'text' }
+import sqliteLogCallerLabels from '../../db/migrations/sqlite/0014_log_caller_labels.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
@@ -25,6 +26,7 @@ import postgresResponseCache from '../../db/migrations/postgres/0010_response_ca
 import postgresLogsIndexUnused from '../../db/migrations/postgres/0011_logs_index_unused.sql' with { type: 'text' }
 import postgresConversations from '../../db/migrations/postgres/0012_conversations.sql' with { type: 'text' }
 import postgresConversationSearch from '../../db/migrations/postgres/0013_conversation_search.sql' with { type: 'text' }
+import postgresLogCallerLabels from '../../db/migrations/postgres/0014_log_caller_labels.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -42,6 +44,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0011_logs_index_unused', sql: sqliteLogsIndexUnused },
     { name: '0012_conversations', sql: sqliteConversations },
     { name: '0013_conversation_search', sql: sqliteConversationSearch },
+    { name: '0014_log_caller_labels', sql: sqliteLogCallerLabels },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -56,5 +59,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0011_logs_index_unused', sql: postgresLogsIndexUnused },
     { name: '0012_conversations', sql: postgresConversations },
     { name: '0013_conversation_search', sql: postgresConversationSearch },
+    { name: '0014_log_caller_labels', sql: postgresLogCallerLabels },
   ],
 }

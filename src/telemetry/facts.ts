@@ -20,6 +20,10 @@ export type RequestFacts = {
   finishReason?: string
   outcome?: Outcome
   errorType?: string
+  /** The caller's own id of its end user (OpenAI's `user` on a chat request; at most 256 characters). */
+  endUser?: string
+  /** The caller's own labels of the request (OpenAI's `metadata`: at most 16 pairs of strings). */
+  metadata?: Record<string, string>
   /** Answered from the response cache: no upstream was called, so it costs nothing (src/cache/). */
   cached?: boolean
   /** Counted in the rollups, its raw row not kept: an anonymous request past RATE_LIMIT_ANONYMOUS. */

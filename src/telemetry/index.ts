@@ -141,5 +141,7 @@ function row(base: Base, facts: RequestFacts, request: Request, costOf: CostOf):
     costSaved: cached ? priced : 0,
     errorType: facts.errorType ?? base.errorType ?? (outcome === 'ok' ? null : outcome),
     outcome,
+    endUser: facts.endUser ?? null,
+    metadata: facts.metadata ?? null,
   }
 }

@@ -126,8 +126,23 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
   const find = (name: unknown) =>
     typeof name === 'string' ? knobs.models.find((model) => canonical(model.name) === canonical(name)) : undefined
 
+  /**
+   * With `logprobs` asked for: a content piece's log probabilities as Ollama sends them beside
+   * its message (one token per piece, its UTF-8 bytes, and `top_logprobs` alternatives when asked).
+   */
+  function logprobsOf(body: any, token: string, position: number) {
+    // Ollama leaves `bytes` out for an empty token (omitempty on a nil slice).
+    const tokenLogprob = (text: string, logprob: number) => (text ? { token: text, logprob, bytes: [...encoder.encode(text)] } : { token: text, logprob })
+    const logprob = -0.25 * (position + 1)
+    const entry: Record<string, unknown> = tokenLogprob(token, logprob)
+    const alternatives = typeof body.top_logprobs === 'number' ? body.top_logprobs : 0
+    if (alternatives > 0)
+      entry.top_logprobs = Array.from({ length: alternatives }, (_, j) => (j === 0 ? tokenLogprob(token, logprob) : tokenLogprob(`alt${j}`, logprob - j)))
+    return [entry]
+  }
+
   /** The reply as Ollama chat messages, without the final `done` message. */
-  function replyParts(body: any): { content: string; thinking?: string; tool_calls?: unknown[] }[] {
+  function replyParts(body: any): { content: string; thinking?: string; tool_calls?: unknown[]; logprobs?: unknown[] }[] {
     if (knobs.toolCalls && Array.isArray(body.tools) && body.tools.length > 0)
       return [
         {
@@ -138,12 +153,12 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
           })),
         },
       ]
-    const parts: { content: string; thinking?: string }[] = []
+    const parts: { content: string; thinking?: string; logprobs?: unknown[] }[] = []
     if (knobs.thinking && body.think) parts.push({ content: '', thinking: knobs.thinking })
     let tokens = knobs.tokens ?? Array.from({ length: knobs.chunks }, (_, i) => `tok${i} `)
     const limit = body.options?.num_predict
     if (typeof limit === 'number' && limit >= 0 && limit < tokens.length) tokens = tokens.slice(0, limit)
-    for (const content of tokens) parts.push({ content })
+    tokens.forEach((content, i) => parts.push(body.logprobs ? { content, logprobs: logprobsOf(body, content, i) } : { content }))
     return parts
   }
 
@@ -235,14 +250,13 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
     return new Response(stream, { headers: { 'content-type': contentType } })
   }
 
-  const ndjson = (body: any) => (part: Record<string, unknown>, done: boolean) =>
-    JSON.stringify(
-      'error' in part
-        ? part
-        : done
-          ? part
-          : { model: body.model, created_at: new Date().toISOString(), message: { role: 'assistant', ...part }, done: false },
-    ) + '\n'
+  // Ollama sends a message's logprobs beside it, not in it.
+  const ndjson = (body: any) => (part: Record<string, unknown>, done: boolean) => {
+    if ('error' in part || done) return JSON.stringify(part) + '\n'
+    const { logprobs, ...message } = part
+    const framed = { model: body.model, created_at: new Date().toISOString(), message: { role: 'assistant', ...message }, done: false }
+    return JSON.stringify(logprobs ? { ...framed, logprobs } : framed) + '\n'
+  }
 
   /** Ollama's own OpenAI-compatible framing, used by the benchmark as the direct baseline. */
   const openAiSse = (body: any) => {
@@ -288,8 +302,10 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
     const final = finalMessage(body, parts.length, false)
     if (knobs.failAfter !== undefined) return ollamaError(500, 'llama runner process has terminated: signal: killed')
     const toolCalls = parts.flatMap((part) => part.tool_calls ?? [])
+    const logprobs = parts.flatMap((part) => part.logprobs ?? [])
     return json({
       ...final,
+      ...(logprobs.length ? { logprobs } : {}),
       message: {
         role: 'assistant',
         content: parts.map((part) => part.content).join(''),

@@ -22,6 +22,9 @@ const DETAIL = [
   ['Model', (l) => l.model],
   ['Upstream', (l) => l.upstream],
   ['Completion id', (l) => l.completionId],
+  // The chat request's own labels, as its caller sent them (OpenAI's `user` and `metadata`).
+  ['End user', (l) => l.endUser],
+  ['Metadata', (l) => (l.metadata ? Object.entries(l.metadata).map(([key, value]) => `${key}: ${value}`).join('; ') : null)],
   ['Latency', (l) => fmt.ms(l.latencyMs)],
   ['Time to first token', (l) => fmt.ms(l.ttftMs)],
   ['Tokens', (l) => `${fmt.int(l.promptTokens)} prompt + ${fmt.int(l.completionTokens)} completion = ${fmt.int(l.totalTokens)}`],

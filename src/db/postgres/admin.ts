@@ -61,7 +61,12 @@ type LogRecordRow = {
   outcome: Outcome
   cached: boolean
   cost_saved: number
+  end_user: string | null
+  metadata: string | null
 }
+
+/** The stored JSON of a log row's metadata (written by the telemetry store: always an object of strings). */
+const metadataOf = (text: string | null): Record<string, string> | null => (text === null ? null : (JSON.parse(text) as Record<string, string>))
 
 const adminLog = (row: LogRecordRow): AdminLog => ({
   id: Number(row.id),
@@ -90,6 +95,8 @@ const adminLog = (row: LogRecordRow): AdminLog => ({
   outcome: row.outcome,
   cached: row.cached,
   costSaved: row.cost_saved,
+  endUser: row.end_user,
+  metadata: metadataOf(row.metadata),
 })
 
 /** A feedback row with its user's email and the completion's model. */

@@ -34,6 +34,8 @@ const insertRows = bulkInsert<LogRow>('request_logs', {
   generated: ['boolean', (row) => !!row.generated],
   cached: ['boolean', (row) => !!row.cached],
   cost_saved: ['double precision', (row) => row.costSaved ?? 0],
+  end_user: ['text', (row) => row.endUser ?? null],
+  metadata: ['text', (row) => (row.metadata ? JSON.stringify(row.metadata) : null)],
 })
 
 const traffic = rollupUpsert<Cell>('rollup_traffic', cellAt, {

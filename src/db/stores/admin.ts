@@ -25,12 +25,14 @@ export type UserFilter = { search?: string; role?: Role; active?: boolean; befor
 export type UserChange = { role?: Role; isActive?: boolean }
 
 /** A request log with its id and its user's email, as the log records it (see LogRow). */
-export type AdminLog = Omit<LogRow, 'generated' | 'rollupOnly' | 'cached' | 'costSaved'> & {
+export type AdminLog = Omit<LogRow, 'generated' | 'rollupOnly' | 'cached' | 'costSaved' | 'endUser' | 'metadata'> & {
   id: number
   userEmail: string | null
   totalTokens: number
   cached: boolean
   costSaved: number
+  endUser: string | null
+  metadata: Record<string, string> | null
 }
 
 /** `from` inclusive, `to` exclusive; `before` is the id to page from. */

@@ -30,6 +30,10 @@ export type LogRow = {
   userAgent: string | null
   errorType: string | null
   outcome: Outcome
+  /** The caller's own id of its end user, as it sent it (OpenAI's `user`; at most 256 characters). */
+  endUser?: string | null
+  /** The caller's own labels of the request (OpenAI's `metadata`: at most 16 pairs of strings), stored as JSON. */
+  metadata?: Record<string, string> | null
   /** Answered from the response cache (src/cache/): `cost` is then 0, and `costSaved` what Ollama's answer cost when it was stored. */
   cached?: boolean
   costSaved?: number
