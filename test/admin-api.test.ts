@@ -102,15 +102,18 @@ describe('request logs', () => {
   })
 
   test('filters by user, model, status, outcome and time; pages by cursor', async () => {
-    const get = async (query: string) => (await (await call(`/api/admin/logs/?${query}`, { token: admin.accessToken })).json()).items
+    // Within the rows above: the requests this file makes are logged too (now, when the writer flushes).
+    const until = `to=${new Date(t0 + 3 * hour).toISOString()}`
+    const get = async (query: string) => (await (await call(`/api/admin/logs/?${query}&${until}`, { token: admin.accessToken })).json()).items
     expect(await get(`userId=${alice.userId}`)).toHaveLength(2)
     expect(await get('model=qwen3')).toHaveLength(1)
     expect(await get('status=404')).toMatchObject([{ userEmail: 'bob_smith@example.com', outcome: 'client_error' }])
     expect(await get('outcome=server_error')).toHaveLength(1)
-    expect(await get(`from=${new Date(t0 + hour).toISOString()}&to=${new Date(t0 + 2 * hour).toISOString()}`)).toHaveLength(1)
-    const first = await (await call('/api/admin/logs/?limit=2', { token: admin.accessToken })).json()
+    const window = `from=${new Date(t0 + hour).toISOString()}&to=${new Date(t0 + 2 * hour).toISOString()}`
+    expect((await (await call(`/api/admin/logs/?${window}`, { token: admin.accessToken })).json()).items).toHaveLength(1)
+    const first = await (await call(`/api/admin/logs/?limit=2&${until}`, { token: admin.accessToken })).json()
     expect(first.items).toHaveLength(2)
-    const rest = await (await call(`/api/admin/logs/?limit=2&cursor=${first.nextCursor}`, { token: admin.accessToken })).json()
+    const rest = await (await call(`/api/admin/logs/?limit=2&cursor=${first.nextCursor}&${until}`, { token: admin.accessToken })).json()
     expect(rest.items).toHaveLength(1)
   })
 
@@ -121,7 +124,8 @@ describe('request logs', () => {
   })
 
   test('one log, and bad queries', async () => {
-    const [latest] = (await (await call('/api/admin/logs/?limit=1', { token: admin.accessToken })).json()).items
+    // The newest of the rows inserted above (the requests this file makes are logged after them).
+    const [latest] = (await (await call(`/api/admin/logs/?limit=1&to=${new Date(t0 + 3 * hour).toISOString()}`, { token: admin.accessToken })).json()).items
     const one = await call(`/api/admin/logs/${latest.id}/`, { token: admin.accessToken })
     expect(await one.json()).toMatchObject({ id: latest.id, path: '/v1/chat/completions', totalTokens: 42 })
     expect((await call('/api/admin/logs/999999/', { token: admin.accessToken })).status).toBe(404)
