@@ -189,13 +189,35 @@ const DONE = 'data: [DONE]\n\n'
 const event = (data: string) => `data: ${data}\n\n`
 
 /**
- * The reply as an SSE body, written as the upstream's messages arrive: the events of the
- * messages of one network read in one write, then `[DONE]`. An upstream that dies mid-stream,
- * and a stream the gateway stops (past MAX_REQUEST_SECONDS, or at the shutdown deadline), get
- * an `error` event, then `[DONE]`. When the client goes away, the request's abort signal aborts
- * the upstream request at once, and `next()` rejects.
+ * How a stream is written for the API the client spoke: OpenAI's chat chunks here; Anthropic's
+ * Messages events and OpenAI's Responses events elsewhere (src/messages/, src/responses/). The
+ * reply is read, logged, kept and cut the same way whatever the dialect: the translator reads
+ * each upstream message first, and the dialect writes what its delta says.
  */
-export function streamCompletion(started: Started): ReadableStream {
+export type StreamDialect = {
+  /** The events for one message's delta (as `Translator.push` returns it). */
+  events(delta: Record<string, unknown>, translator: Translator): string
+  /** The events that end a complete reply. */
+  closing(translator: Translator): string
+  /** The events that end a reply that failed mid-stream (or was stopped by the gateway). */
+  failure(error: HttpError): string
+}
+
+/** OpenAI's chat chunks: `data: {chunk}` events, then `[DONE]`; a failure is an `error` event in OpenAI's envelope. */
+export const chatChunks: StreamDialect = {
+  events: (delta, translator) => event(translator.chunk(delta)),
+  closing: (translator) => translator.closingChunks().map(event).join('') + DONE,
+  failure: (error) => `event: error\n${event(JSON.stringify(errorBody('/v1', error.status, error.message, error.options)))}${DONE}`,
+}
+
+/**
+ * The reply as an SSE body, written as the upstream's messages arrive: the events of the
+ * messages of one network read in one write, then the dialect's closing events. An upstream that
+ * dies mid-stream, and a stream the gateway stops (past MAX_REQUEST_SECONDS, or at the shutdown
+ * deadline), get the dialect's failure events. When the client goes away, the request's abort
+ * signal aborts the upstream request at once, and `next()` rejects.
+ */
+export function streamCompletion(started: Started, dialect: StreamDialect = chatChunks): ReadableStream {
   const { chat, translator, request, facts } = started
   markStreaming(request)
   let ended = false
@@ -220,7 +242,7 @@ export function streamCompletion(started: Started): ReadableStream {
           let events = ''
           for (const message of messages) {
             const delta = translator.push(message)
-            if (delta) events += event(translator.chunk(delta))
+            if (delta) events += dialect.events(delta, translator)
           }
           if (!events) continue
           const written = sink.write(events)
@@ -228,12 +250,12 @@ export function streamCompletion(started: Started): ReadableStream {
         }
         finish(started)
         await started.keepReply?.()
-        sink.write(translator.closingChunks().map(event).join('') + DONE)
+        sink.write(dialect.closing(translator))
       } catch (error) {
         if (isCancel(request, error)) return void fail(facts, 'cancelled')
         const failure = midStreamFailure(chat.host, error)
         fail(facts, outcomeOf(failure), failure.options.code!)
-        sink.write(`event: error\n${event(JSON.stringify(errorBody('/v1', failure.status, failure.message, failure.options)))}${DONE}`)
+        sink.write(dialect.failure(failure))
       } finally {
         end()
         sink.close()
