@@ -98,10 +98,10 @@ function openAiUpstreams(env: Env): OpenAiUpstream[] {
     })
 }
 
-/** A model name or glob (`*`, `?`) and its price in currency units per 1M tokens. */
-export type ModelPrice = { pattern: string; input: number; output: number }
+/** A model name or glob (`*`, `?`) and its prices in currency units: per 1M tokens in and out, per image made. */
+export type ModelPrice = { pattern: string; input: number; output: number; image: number }
 
-const pricesExpected = 'a JSON file (or inline JSON) mapping model names or globs to {"input": n, "output": n} per 1M tokens'
+const pricesExpected = 'a JSON file (or inline JSON) mapping model names or globs to {"input": n, "output": n} per 1M tokens and/or {"image": n} per image'
 
 /** MODEL_PRICES: a path to a JSON file, or the JSON itself when it starts with `{`. */
 function modelPrices(env: Env): ModelPrice[] {
@@ -124,11 +124,12 @@ function modelPrices(env: Env): ModelPrice[] {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new ConfigError('MODEL_PRICES', pricesExpected, raw)
   return Object.entries(parsed).map(([pattern, price]) => {
-    const { input, output } = (price ?? {}) as Record<string, unknown>
+    const { input, output, image } = (price ?? {}) as Record<string, unknown>
     const valid = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0
-    if (!pattern || !valid(input) || !valid(output))
+    const tokens = input !== undefined || output !== undefined
+    if (!pattern || (tokens && (!valid(input) || !valid(output))) || (image !== undefined && !valid(image)) || (!tokens && image === undefined))
       throw new ConfigError('MODEL_PRICES', `${pricesExpected}; "${pattern}" has ${JSON.stringify(price)}`)
-    return { pattern, input: input as number, output: output as number }
+    return { pattern, input: (input as number) ?? 0, output: (output as number) ?? 0, image: (image as number) ?? 0 }
   })
 }
 

@@ -19,6 +19,7 @@ const { rt, app, call, close } = await testApp({
   OPENAI_UPSTREAMS: `sd=${sd.url}`,
   OPENAI_UPSTREAM_SD_CAPABILITIES: 'image',
   RATE_LIMIT_IMAGES: '5',
+  MODEL_PRICES: '{"sd-*": {"image": 0.04}}',
 })
 const server = listen(app)
 const user = await seedUser(rt)
@@ -54,11 +55,12 @@ describe('made by an image server', () => {
     expect(events[1]).toMatchObject({ b64_json: onePixelPng(1), output_format: 'png', size: 'auto' })
   })
 
-  test('one log row: the model, the server, ok', async () => {
-    await openai.images.generate({ model: 'sd-turbo', prompt: 'a red dot' })
+  test('one log row: the model, the server, ok, how many images and what they cost (MODEL_PRICES image price)', async () => {
+    await openai.images.generate({ model: 'sd-turbo', prompt: 'a red dot', n: 2 })
     await settle(rt)
     const rows = await logRows(rt, (row) => row.path === '/v1/images/generations' && row.status === 200)
-    expect(rows.at(-1)).toMatchObject({ model: 'sd-turbo', upstream: sd.url, outcome: 'ok' })
+    expect(rows.at(-1)).toMatchObject({ model: 'sd-turbo', upstream: sd.url, outcome: 'ok', images: 2 })
+    expect(rows.at(-1)!.cost).toBeCloseTo(0.08, 10)
   })
 })
 

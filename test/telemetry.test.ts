@@ -337,10 +337,15 @@ describe('MODEL_PRICES', () => {
     const folder = mkdtempSync(join(tmpdir(), 'studio-prices-'))
     const file = join(folder, 'prices.json')
     writeFileSync(file, JSON.stringify({ 'gpt-4o*': { input: 2.5, output: 10 } }))
-    expect(loadConfig({ MODEL_PRICES: file }).modelPrices).toEqual([{ pattern: 'gpt-4o*', input: 2.5, output: 10 }])
+    expect(loadConfig({ MODEL_PRICES: file }).modelPrices).toEqual([{ pattern: 'gpt-4o*', input: 2.5, output: 10, image: 0 }])
     rmSync(folder, { recursive: true })
     expect(loadConfig({ MODEL_PRICES: '{"m": {"input": 0, "output": 1}}' }).modelPrices).toEqual([
-      { pattern: 'm', input: 0, output: 1 },
+      { pattern: 'm', input: 0, output: 1, image: 0 },
+    ])
+    // An image model: priced per image; both kinds of price on one model too.
+    expect(loadConfig({ MODEL_PRICES: '{"sd-*": {"image": 0.02}, "x": {"input": 1, "output": 2, "image": 3}}' }).modelPrices).toEqual([
+      { pattern: 'sd-*', input: 0, output: 0, image: 0.02 },
+      { pattern: 'x', input: 1, output: 2, image: 3 },
     ])
     expect(loadConfig({}).modelPrices).toEqual([])
   })
@@ -351,6 +356,9 @@ describe('MODEL_PRICES', () => {
     ['{"m": {"input": -1, "output": 1}}', /MODEL_PRICES: .*"m" has/],
     ['{"m": {"input": "1", "output": 1}}', /MODEL_PRICES: .*"m" has/],
     ['{"m": 3}', /MODEL_PRICES: .*"m" has 3/],
+    ['{"m": {"input": 1}}', /MODEL_PRICES: .*"m" has/],
+    ['{"m": {"image": -1}}', /MODEL_PRICES: .*"m" has/],
+    ['{"m": {}}', /MODEL_PRICES: .*"m" has/],
   ])('%s stops start-up naming MODEL_PRICES', (value, message) => {
     expect(() => loadConfig({ MODEL_PRICES: value })).toThrow(ConfigError)
     expect(() => loadConfig({ MODEL_PRICES: value })).toThrow(message)

@@ -89,6 +89,7 @@ export const images = (rt: Runtime, pool: Pool) => {
           try {
             const made = await generateImages(pool, job, request.signal, facts.startedAt)
             facts.upstream = made.upstream
+            facts.images = made.images.length
             facts.outcome = 'ok'
             return { created, data: made.images.map((b64_json) => ({ b64_json })) }
           } catch (error) {
@@ -119,6 +120,7 @@ export const images = (rt: Runtime, pool: Pool) => {
                     ),
                 })
                 facts.upstream = made.upstream
+                facts.images = made.images.length
                 facts.outcome = 'ok'
               } catch (error) {
                 if (request.signal.aborted) facts.outcome = 'cancelled'

@@ -18,9 +18,9 @@ export type PopulateOptions = { days: number; users: number; requests: number; n
 
 /** What a hosted model might cost, so that the cost charts show something without MODEL_PRICES. */
 const demoPrices: ModelPrice[] = [
-  { pattern: 'gpt-4o-mini', input: 0.15, output: 0.6 },
-  { pattern: 'gpt-4o', input: 2.5, output: 10 },
-  { pattern: 'claude-3-5-haiku', input: 0.8, output: 4 },
+  { pattern: 'gpt-4o-mini', input: 0.15, output: 0.6, image: 0 },
+  { pattern: 'gpt-4o', input: 2.5, output: 10, image: 0 },
+  { pattern: 'claude-3-5-haiku', input: 0.8, output: 4, image: 0 },
 ]
 
 // [value, weight] tables.

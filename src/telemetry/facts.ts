@@ -22,6 +22,8 @@ export type RequestFacts = {
   errorType?: string
   /** The caller's own id of its end user (OpenAI's `user` on a chat request; at most 256 characters). */
   endUser?: string
+  /** How many images an image request made (src/images/). */
+  images?: number
   /** The caller's own labels of the request (OpenAI's `metadata`: at most 16 pairs of strings). */
   metadata?: Record<string, string>
   /** Answered from the response cache: no upstream was called, so it costs nothing (src/cache/). */

@@ -118,7 +118,7 @@ function row(base: Base, facts: RequestFacts, request: Request, costOf: CostOf):
   // A stream that ended without its handler saying how, while the client had gone, was cancelled.
   const outcome = facts.outcome ?? (facts.streaming && request.signal.aborted ? 'cancelled' : outcomeOf(base.status))
   // A cached answer called no model: it costs nothing, and saved what its tokens would have cost.
-  const priced = costOf(facts.model, promptTokens, completionTokens)
+  const priced = costOf(facts.model, promptTokens, completionTokens, facts.images ?? 0)
   const cached = facts.cached === true
   return {
     ...base,
@@ -143,5 +143,6 @@ function row(base: Base, facts: RequestFacts, request: Request, costOf: CostOf):
     outcome,
     endUser: facts.endUser ?? null,
     metadata: facts.metadata ?? null,
+    images: facts.images ?? null,
   }
 }

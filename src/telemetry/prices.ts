@@ -1,11 +1,12 @@
-// Cost of a request: tokens × the model's price per 1M tokens from MODEL_PRICES.
+// Cost of a request: tokens × the model's price per 1M tokens from MODEL_PRICES, plus images ×
+// its price per image.
 // An exact model name wins over globs; among globs the longest pattern wins; unpriced = 0.
 import type { ModelPrice } from '../config'
 
 const globToRegExp = (glob: string) =>
   new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`)
 
-export type CostOf = (model: string | undefined, promptTokens: number, completionTokens: number) => number
+export type CostOf = (model: string | undefined, promptTokens: number, completionTokens: number, images?: number) => number
 
 export function pricing(prices: ModelPrice[]): CostOf {
   const exact = new Map(prices.map((price) => [price.pattern, price]))
@@ -21,8 +22,8 @@ export function pricing(prices: ModelPrice[]): CostOf {
     }
     return resolved.get(model)
   }
-  return (model, promptTokens, completionTokens) => {
+  return (model, promptTokens, completionTokens, images = 0) => {
     const price = model ? priceOf(model) : undefined
-    return price ? (promptTokens * price.input + completionTokens * price.output) / 1_000_000 : 0
+    return price ? (promptTokens * price.input + completionTokens * price.output) / 1_000_000 + images * price.image : 0
   }
 }

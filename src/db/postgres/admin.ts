@@ -63,6 +63,7 @@ type LogRecordRow = {
   cost_saved: number
   end_user: string | null
   metadata: string | null
+  images: number | null
 }
 
 /** The stored JSON of a log row's metadata (written by the telemetry store: always an object of strings). */
@@ -97,6 +98,7 @@ const adminLog = (row: LogRecordRow): AdminLog => ({
   costSaved: row.cost_saved,
   endUser: row.end_user,
   metadata: metadataOf(row.metadata),
+  images: row.images,
 })
 
 /** A feedback row with its user's email and the completion's model. */

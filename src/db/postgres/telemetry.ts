@@ -36,6 +36,7 @@ const insertRows = bulkInsert<LogRow>('request_logs', {
   cost_saved: ['double precision', (row) => row.costSaved ?? 0],
   end_user: ['text', (row) => row.endUser ?? null],
   metadata: ['text', (row) => (row.metadata ? JSON.stringify(row.metadata) : null)],
+  images: ['integer', (row) => row.images ?? null],
 })
 
 const traffic = rollupUpsert<Cell>('rollup_traffic', cellAt, {

@@ -10,10 +10,10 @@ import type { LogRow, TelemetryStore } from '../stores/telemetry'
 
 const LOG_COLUMNS = `request_id, created_at, method, path, status, latency_ms, user_id, api_key_id, session_id, model,
   upstream, completion_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, cost, country, ip, user_agent,
-  error_type, outcome, generated, cached, cost_saved, end_user, metadata`
+  error_type, outcome, generated, cached, cost_saved, end_user, metadata, images`
 
 const insertSql = (rows: number) =>
-  `INSERT INTO request_logs (${LOG_COLUMNS}) VALUES ${Array(rows).fill(`(${Array(27).fill('?').join(', ')})`).join(', ')}`
+  `INSERT INTO request_logs (${LOG_COLUMNS}) VALUES ${Array(rows).fill(`(${Array(28).fill('?').join(', ')})`).join(', ')}`
 
 /** Rows per INSERT statement: binding many rows per call costs less than a call per row. */
 const ROWS_PER_INSERT = 32
@@ -48,6 +48,7 @@ const values = (row: LogRow): Value[] => [
   row.costSaved ?? 0,
   row.endUser ?? null,
   row.metadata ? JSON.stringify(row.metadata) : null,
+  row.images ?? null,
 ]
 
 const upsertTraffic = `

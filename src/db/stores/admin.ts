@@ -25,7 +25,7 @@ export type UserFilter = { search?: string; role?: Role; active?: boolean; befor
 export type UserChange = { role?: Role; isActive?: boolean }
 
 /** A request log with its id and its user's email, as the log records it (see LogRow). */
-export type AdminLog = Omit<LogRow, 'generated' | 'rollupOnly' | 'cached' | 'costSaved' | 'endUser' | 'metadata'> & {
+export type AdminLog = Omit<LogRow, 'generated' | 'rollupOnly' | 'cached' | 'costSaved' | 'endUser' | 'metadata' | 'images'> & {
   id: number
   userEmail: string | null
   totalTokens: number
@@ -33,6 +33,7 @@ export type AdminLog = Omit<LogRow, 'generated' | 'rollupOnly' | 'cached' | 'cos
   costSaved: number
   endUser: string | null
   metadata: Record<string, string> | null
+  images: number | null
 }
 
 /** `from` inclusive, `to` exclusive; `before` is the id to page from. */

@@ -34,6 +34,8 @@ export type LogRow = {
   endUser?: string | null
   /** The caller's own labels of the request (OpenAI's `metadata`: at most 16 pairs of strings), stored as JSON. */
   metadata?: Record<string, string> | null
+  /** How many images an image request made. */
+  images?: number | null
   /** Answered from the response cache (src/cache/): `cost` is then 0, and `costSaved` what Ollama's answer cost when it was stored. */
   cached?: boolean
   costSaved?: number
