@@ -136,6 +136,20 @@ describe('request logs', () => {
     expect((await call('/api/admin/logs/?limit=100000', { token: admin.accessToken })).status).toBe(400)
   })
 
+  test('filters by client API: each API\'s paths (chat over HTTP and the socket); an unknown API is a 400', async () => {
+    const at = t0 + 2.5 * hour
+    await insertLog({ model: 'sd-turbo', path: '/v1/images/generations', createdAt: at })
+    await insertLog({ model: 'llama3.2', path: '/v1/chat/ws', createdAt: at })
+    const until = `to=${new Date(t0 + 3 * hour).toISOString()}`
+    const get = async (query: string) => (await (await call(`/api/admin/logs/?${query}&${until}`, { token: admin.accessToken })).json()).items
+    expect((await get('api=images')).map((l: any) => l.path)).toEqual(['/v1/images/generations'])
+    expect((await get('api=chat')).map((l: any) => l.path)).toEqual(['/v1/chat/ws', '/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions'])
+    expect(await get('api=messages')).toEqual([])
+    const bad = await call('/api/admin/logs/?api=fax', { token: admin.accessToken })
+    expect(bad.status).toBe(400)
+    expect((await bad.json()).message).toContain('api')
+  })
+
   test.each([
     ['/api/admin/users/?limit=0', 'limit must be an integer from 1 to 200'],
     ['/api/admin/logs/?cursor=0', 'cursor must be a positive integer'],

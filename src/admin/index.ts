@@ -4,6 +4,7 @@ import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { integerCursor, oneOf, pageLimit } from '../http/schema'
 import type { Runtime } from '../runtime'
+import { APIS } from '../telemetry/apis'
 import { OUTCOMES } from '../telemetry/facts'
 import { changeUser, feedbackPage, logById, logsPage, usersPage } from './service'
 import { threatRoutes } from './threats'
@@ -52,6 +53,7 @@ export const admin = (rt: Runtime) =>
         query: t.Object({
           userId: t.Optional(t.String()),
           model: t.Optional(t.String()),
+          api: t.Optional(oneOf(APIS)),
           status: t.Optional(t.Integer({ minimum: 100, maximum: 599, error: 'status must be an HTTP status from 100 to 599' })),
           outcome: t.Optional(oneOf(OUTCOMES)),
           from: t.Optional(isoDate),

@@ -7,6 +7,7 @@ import { parseDate } from '../http/dates'
 import { HttpError } from '../http/errors'
 import { iso, withCursor } from '../http/schema'
 import type { Runtime } from '../runtime'
+import { API_PATHS, type Api } from '../telemetry/apis'
 import { presentThreat } from '../threats/present'
 import type { ThreatFilter } from '../threats/store'
 import { principalsChanged } from '../auth/principal-cache'
@@ -51,7 +52,7 @@ function millis(value: string | undefined, field: string): number | undefined {
   return ms
 }
 
-type LogQuery = Omit<LogFilter, 'from' | 'to' | 'before' | 'limit'> & Page & { from?: string; to?: string; cursor?: number }
+type LogQuery = Omit<LogFilter, 'from' | 'to' | 'before' | 'limit' | 'paths'> & Page & { api?: Api; from?: string; to?: string; cursor?: number }
 
 /** Request logs between the ISO dates `from` (inclusive) and `to`, newest first. */
 export async function logsPage(rt: Runtime, query: LogQuery) {
@@ -59,6 +60,7 @@ export async function logsPage(rt: Runtime, query: LogQuery) {
   const logs = await rt.store.admin.listLogs({
     userId: query.userId,
     model: query.model,
+    paths: query.api ? API_PATHS[query.api] : undefined,
     status: query.status,
     outcome: query.outcome,
     from: millis(query.from, 'from'),

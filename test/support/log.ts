@@ -28,16 +28,16 @@ export async function logRows(rt: Runtime, which: (row: LoggedRow) => boolean = 
   return rows.reverse().filter(which)
 }
 
-export type RequestLogValues = { userId?: string; model?: string; status?: number; outcome?: LogRow['outcome']; createdAt?: number; completionId?: string }
+export type RequestLogValues = { userId?: string; model?: string; status?: number; outcome?: LogRow['outcome']; createdAt?: number; completionId?: string; path?: string }
 
-/** Puts one answered chat request (42 tokens) straight into the request log, for tests of what reads it. */
+/** Puts one answered request (a chat unless `path` says otherwise; 42 tokens) straight into the request log, for tests of what reads it. */
 export async function insertRequestLog(rt: Runtime, values: RequestLogValues) {
   await rt.store.telemetry.insertLogs([
     {
       requestId: Bun.randomUUIDv7(),
       createdAt: values.createdAt ?? Date.now(),
       method: 'POST',
-      path: '/v1/chat/completions',
+      path: values.path ?? '/v1/chat/completions',
       status: values.status ?? 200,
       latencyMs: 12.5,
       userId: values.userId ?? null,

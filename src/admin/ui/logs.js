@@ -1,4 +1,4 @@
-// Logs: request logs filtered by user, model, status, outcome and time; a row opens its detail.
+// Logs: request logs filtered by user, model, client API, status, outcome and time; a row opens its detail.
 // A request answered from the response cache is marked `cached`.
 import { api, query } from './api.js'
 import { badge, dialog, errorBox, field, fmt, h, loading, pageHeader, select, show } from './dom.js'
@@ -28,6 +28,7 @@ const DETAIL = [
   ['Latency', (l) => fmt.ms(l.latencyMs)],
   ['Time to first token', (l) => fmt.ms(l.ttftMs)],
   ['Tokens', (l) => `${fmt.int(l.promptTokens)} prompt + ${fmt.int(l.completionTokens)} completion = ${fmt.int(l.totalTokens)}`],
+  ['Images', (l) => (l.images === null ? null : fmt.int(l.images))],
   ['Cost', (l) => fmt.cost(l.cost)],
   ['Response cache', (l) => (l.cached ? `hit: answered from the cache, ${fmt.cost(l.costSaved)} saved` : 'not served from it')],
   ['Country', (l) => l.country],
@@ -47,6 +48,16 @@ async function openDetail(id) {
   return closed
 }
 
+/** The client APIs, as the logs API's `api` filter names them (src/telemetry/apis.ts). */
+const APIS = [
+  ['chat', 'Chat completions'],
+  ['completions', 'Text completions'],
+  ['embeddings', 'Embeddings'],
+  ['images', 'Images'],
+  ['messages', 'Anthropic Messages'],
+  ['responses', 'Responses'],
+]
+
 export default function logs(root) {
   const list = pagedList({
     caption: 'Request logs',
@@ -54,6 +65,7 @@ export default function logs(root) {
     filters: [
       field('User id', h('input', { name: 'userId', placeholder: 'Any user', autocomplete: 'off' })),
       field('Model', h('input', { name: 'model', placeholder: 'Any model', autocomplete: 'off' })),
+      field('API', select('api', [['', 'Any API'], ...APIS])),
       field('Status', h('input', { name: 'status', type: 'number', min: '100', max: '599', placeholder: 'Any' })),
       field('Outcome', select('outcome', [['', 'Any outcome'], ...OUTCOMES.map((o) => [o, o.replaceAll('_', ' ')])])),
       field('From', h('input', { name: 'from', type: 'datetime-local' })),

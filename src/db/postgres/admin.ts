@@ -165,6 +165,7 @@ export function postgresAdmin(sql: SQL): AdminStore {
       const rows = await sql`${logSelect} WHERE true
         ${filter.userId ? sql`AND l.user_id = ${filter.userId}` : sql``}
         ${filter.model ? sql`AND l.model = ${filter.model}` : sql``}
+        ${filter.paths ? sql`AND l.path = ANY(${sql.array([...filter.paths], 'TEXT')})` : sql``}
         ${filter.status !== undefined ? sql`AND l.status = ${filter.status}` : sql``}
         ${filter.outcome ? sql`AND l.outcome = ${filter.outcome}` : sql``}
         ${filter.from !== undefined ? sql`AND l.created_at >= ${new Date(filter.from)}` : sql``}

@@ -172,6 +172,7 @@ export function sqliteAdmin(db: Database): AdminStore {
       const args: SqlArgs = []
       if (filter.userId) clauses.push(`l.user_id = ?${args.push(filter.userId)}`)
       if (filter.model) clauses.push(`l.model = ?${args.push(filter.model)}`)
+      if (filter.paths) clauses.push(`l.path IN (${filter.paths.map((path) => `?${args.push(path)}`).join(', ')})`)
       if (filter.status !== undefined) clauses.push(`l.status = ?${args.push(filter.status)}`)
       if (filter.outcome) clauses.push(`l.outcome = ?${args.push(filter.outcome)}`)
       if (filter.from !== undefined) clauses.push(`l.created_at >= ?${args.push(filter.from)}`)

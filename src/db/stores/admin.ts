@@ -40,6 +40,8 @@ export type AdminLog = Omit<LogRow, 'generated' | 'rollupOnly' | 'cached' | 'cos
 export type LogFilter = {
   userId?: string
   model?: string
+  /** Logged under one of these paths (one client API's). */
+  paths?: readonly string[]
   status?: number
   outcome?: string
   from?: number
