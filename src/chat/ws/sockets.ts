@@ -195,12 +195,19 @@ export function chatSockets(rt: Runtime, chat: Chat, options: Partial<SocketOpti
         return send(socket, errorMessage(answer?.error ?? errorObject(`The request failed with status ${response.status}`, null, 'request_failed', 'api_error'), id))
       }
       let failed = false
-      for await (const event of sseEvents(response.body)) {
-        if (controller.signal.aborted || event.data === '[DONE]') break
-        if (event.event === 'error') {
-          failed = true
-          send(socket, errorMessage((JSON.parse(event.data) as { error: ErrorObject }).error, id))
-        } else send(socket, chunkMessage(id, event.data))
+      let over = false
+      for await (const events of sseEvents(response.body)) {
+        // The messages of one read leave in one write (corked), as the SSE events do.
+        socket.cork(() => {
+          for (const event of events) {
+            if (controller.signal.aborted || event.data === '[DONE]') return void (over = true)
+            if (event.event === 'error') {
+              failed = true
+              send(socket, errorMessage((JSON.parse(event.data) as { error: ErrorObject }).error, id))
+            } else send(socket, chunkMessage(id, event.data))
+          }
+        })
+        if (over) break
       }
       if (controller.signal.aborted) return cancelled()
       if (!failed) send(socket, doneMessage(id, usageOf(request)))

@@ -3,12 +3,16 @@
 
 export type SseEvent = { event?: string; data: string }
 
-/** Yields each event of a text/event-stream body as soon as its blank line has arrived. */
-export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+/**
+ * Yields the events of a text/event-stream body as they arrive: those whose blank line came in
+ * one read together (the chat writes the events of one upstream read in one write).
+ */
+export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent[]> {
   const decoder = new TextDecoder()
   let buffered = ''
   for await (const bytes of body) {
     buffered += decoder.decode(bytes, { stream: true })
+    const events: SseEvent[] = []
     for (let end = buffered.indexOf('\n\n'); end !== -1; end = buffered.indexOf('\n\n')) {
       const block = buffered.slice(0, end)
       buffered = buffered.slice(end + 2)
@@ -18,7 +22,8 @@ export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerat
         if (line.startsWith('event: ')) event.event = line.slice(7)
         else if (line.startsWith('data: ')) data.push(line.slice(6))
       event.data = data.join('\n')
-      yield event
+      events.push(event)
     }
+    if (events.length) yield events
   }
 }
