@@ -38,17 +38,18 @@ export type Started = {
 export const translatorFor = (body: ChatRequest) => new Translator(newCompletion(body.model, body.stream_options?.include_usage === true))
 
 /** An upstream's failure, the gateway's own (a request past its time, a shutdown), or the request's fault. */
-function outcomeOf(error: HttpError): Outcome {
+export function outcomeOf(error: HttpError): Outcome {
   const { code } = error.options
   if (code?.startsWith('upstream_') && code !== 'upstream_rejected') return 'upstream_error'
   return error.status >= 500 ? 'server_error' : 'client_error'
 }
 
 /** The client went away: its request's signal says so, or the upstream chat was closed for it. */
-const isCancel = (request: Request, error: unknown) =>
+export const isCancel = (request: Request, error: unknown) =>
   request.signal.aborted || (error instanceof Aborted && error.why === 'client')
 
-function fail(facts: RequestFacts, outcome: Outcome, errorType?: string) {
+/** Records how a request ended without a complete reply. */
+export function fail(facts: RequestFacts, outcome: Outcome, errorType?: string) {
   facts.outcome = outcome
   if (errorType) facts.errorType = errorType
   facts.totalMs = performance.now() - facts.startedAt
