@@ -298,6 +298,9 @@ describe('failures', () => {
     expect((await post({ model: 'llama3.2', prompt: 'Once', stream: true })).status).toBe(504)
     await untilUpstreamAborted()
     expect(fake.aborted).toMatchObject([{ path: '/api/generate' }])
+    // A host silent for the whole timeout is kept out for a while: the later tests want it back.
+    fake.reset()
+    for (let waited = 0; (await call('/v1/health', { token: user.apiKey })).status !== 200 && waited < 3000; waited += 50) await Bun.sleep(50)
   })
 
   test('without credentials → 401', async () => {
@@ -318,6 +321,8 @@ describe('bad input → 400 naming the field, never echoing the value, Ollama ne
     ['prompts of token ids', { prompt: [[1212, 318], [257]] }, 'prompt'],
     ['two prompts', { prompt: [SECRET, 'another'] }, 'prompt'],
     ['an empty prompt array', { prompt: [] }, 'prompt'],
+    ['an empty prompt (Ollama would only load the model)', { prompt: '' }, 'prompt'],
+    ['an array of one empty prompt', { prompt: [''] }, 'prompt'],
     ['a prompt that is a number', { prompt: 4711 }, 'prompt'],
     ['a prompt that is an object', { prompt: { text: SECRET } }, 'prompt'],
     ['no prompt', { prompt: undefined }, 'prompt'],
@@ -351,6 +356,19 @@ describe('bad input → 400 naming the field, never echoing the value, Ollama ne
     expect(JSON.stringify(error)).not.toContain(SECRET)
     expect(JSON.stringify(error)).not.toContain('4711')
     expect(generations()).toHaveLength(0)
+  })
+
+  test('every field but the model given every kind of JSON value: a 200, or a 400 naming that field', async () => {
+    const fields = ['prompt', 'suffix', 'max_tokens', 'stop', 'temperature', 'top_p', 'seed', 'presence_penalty', 'frequency_penalty', 'logprobs', 'stream', 'stream_options', 'n', 'echo', 'best_of', 'logit_bias', 'user']
+    const values = [null, true, false, 0, -1, 1.5, 1e308, '', 'x', 'x'.repeat(5000), [], [''], [null], [[]], [[1, 2]], {}, { a: 1 }, { include_usage: 1 }, [{}, 1, 'x']]
+    for (const field of fields)
+      for (const value of values) {
+        const res = await post({ model: 'llama3.2', prompt: 'Once', [field]: value })
+        const body = await res.text()
+        if (res.status === 200) continue
+        expect({ field, value, status: res.status }).toEqual({ field, value, status: 400 })
+        expect(JSON.parse(body).error.param).toStartWith(field)
+      }
   })
 
   test('the SDK sees a refusal as a 400 APIError naming the field', async () => {

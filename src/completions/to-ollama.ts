@@ -11,14 +11,19 @@ const invalid = (param: string, message: string) =>
 const unsupported = (param: string, message: string) =>
   new HttpError(400, `Unsupported body field '${param}': ${message}`, { param, code: 'unsupported_parameter' })
 
-/** The one prompt of the request: OpenAI also takes several prompts and token ids, which Ollama's generate does not. */
+/**
+ * The one prompt of the request: OpenAI also takes several prompts and token ids, which Ollama's
+ * generate does not. Nor does it complete an empty prompt: it takes it for a request to load the
+ * model, and answers with no text at all, which would pass for a completion that is empty.
+ */
 function promptOf(prompt: CompletionRequest['prompt']): string {
-  if (typeof prompt === 'string') return prompt
-  if (prompt.some((item) => typeof item !== 'string'))
+  if (Array.isArray(prompt) && prompt.some((item) => typeof item !== 'string'))
     throw invalid('prompt', 'prompts of token ids are not supported: Ollama takes text, so send the prompt as a string')
-  if (prompt.length !== 1)
+  if (Array.isArray(prompt) && prompt.length !== 1)
     throw invalid('prompt', 'must be a string or an array of exactly one string: send one request per prompt')
-  return prompt[0] as string
+  const text = typeof prompt === 'string' ? prompt : (prompt[0] as string)
+  if (text === '') throw invalid('prompt', 'must not be empty: Ollama takes an empty prompt as a request to load the model, and generates nothing')
+  return text
 }
 
 function checkUnsupported(body: CompletionRequest) {
