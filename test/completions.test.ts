@@ -385,6 +385,35 @@ describe('bad input → 400 naming the field, never echoing the value, Ollama ne
   })
 })
 
+describe('limits shared with chat', () => {
+  test('a completion holds one of the user\'s MAX_CONCURRENT_REQUESTS slots, and counts against RATE_LIMIT_CHAT', async () => {
+    const limited = await testApp({ OLLAMA_BASE_URL: fake.url, MAX_CONCURRENT_REQUESTS: '1', RATE_LIMIT_CHAT: '4' })
+    const limitedServer = listen(limited.app)
+    const someone = await seedUser(limited.rt)
+    const client = new OpenAI({ apiKey: someone.apiKey, baseURL: `${limitedServer.url}/v1`, maxRetries: 0 })
+    try {
+      fake.set({ chunks: 1000, chunkDelayMs: 20 })
+      const stream = await client.completions.create({ model: 'llama3.2', prompt: 'Once', stream: true })
+      const reading = stream[Symbol.asyncIterator]()
+      await reading.next()
+      // the one slot is taken: a chat and another completion are refused
+      const chat = await apiError(client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'Hi' }] }))
+      expect([chat.status, chat.code]).toEqual([429, 'too_many_concurrent_requests'])
+      expect((await apiError(client.completions.create({ model: 'llama3.2', prompt: 'Once' }))).status).toBe(429)
+      await reading.return!()
+      await untilUpstreamAborted()
+      // its slot is back; the fifth request of the minute (the refused ones count) is past RATE_LIMIT_CHAT
+      fake.reset()
+      expect((await client.completions.create({ model: 'llama3.2', prompt: 'Once' })).object).toBe('text_completion')
+      const limitedRate = await apiError(client.completions.create({ model: 'llama3.2', prompt: 'Once' }))
+      expect([limitedRate.status, limitedRate.code]).toEqual([429, 'rate_limit_exceeded'])
+    } finally {
+      limitedServer.stop()
+      await limited.close()
+    }
+  })
+})
+
 describe('the request log', () => {
   test('each completion is logged with its model, host, tokens, time to first token, outcome, id and cost', async () => {
     const plain = await openai.completions.create({ model: 'llama3.2', prompt: 'Once' })
