@@ -8,6 +8,7 @@ import { adminUi } from './admin/ui'
 import { auth } from './auth'
 import { formPostPaths, type OAuthOverrides } from './auth/oauth'
 import { chat, ollamaHosts } from './chat'
+import { completions } from './completions'
 import { conversations } from './conversations'
 import { dashboard } from './dashboard'
 import { docs } from './docs'
@@ -59,6 +60,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(auth(rt, options.oauth))
     .use(keys(rt))
     .use(chat(rt, ollama))
+    .use(completions(rt, ollama))
     .use(images(rt, ollama))
     .use(conversations(rt))
     .use(dashboard(rt))

@@ -1,18 +1,19 @@
 // POST /v1/images/generations (issue 16) through the official `openai` client: images made by a
-// server that speaks OpenAI's API (an image server of OPENAI_UPSTREAMS), answered as b64_json;
+// server that speaks OpenAI's API (an image server of OPENAI_UPSTREAMS), or by an Ollama image
+// model as v0.32.5 served it (one /api/generate per image, its steps streamed), answered as b64_json;
 // the capability checks both ways (a text model asked for images, an image model asked to chat);
 // bad input named, `url` refused with the reason; its own rate-limit group; the request log.
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
 import OpenAI from 'openai'
 import { testApp } from './support/app'
-import { startFakeOllama } from './support/fake-ollama'
+import { defaultModels, startFakeOllama } from './support/fake-ollama'
 import { startFakeOpenAiServer } from './support/fake-openai-server'
 import { onePixelPng } from './support/png'
 import { listen } from './support/listen'
 import { logRows, settle } from './support/log'
 import { seedUser } from './support/users'
 
-const ollama = await startFakeOllama()
+const ollama = await startFakeOllama({ models: [...defaultModels, { name: 'x/z-image-turbo:latest', capabilities: ['image'] }] })
 const sd = await startFakeOpenAiServer({ models: ['sd-turbo'] })
 const { rt, app, call, close } = await testApp({
   OLLAMA_BASE_URL: ollama.url,
@@ -23,20 +24,23 @@ const { rt, app, call, close } = await testApp({
 })
 const server = listen(app)
 const user = await seedUser(rt)
-const openai = new OpenAI({ apiKey: user.apiKey, baseURL: `${server.url}/v1`, maxRetries: 0 })
+// Each test that uses it gets a fresh user's key (RATE_LIMIT_IMAGES is low here).
+let openai = new OpenAI({ apiKey: user.apiKey, baseURL: `${server.url}/v1`, maxRetries: 0 })
 afterAll(async () => {
   server.stop()
   await close()
   ollama.stop()
   sd.stop()
 })
-beforeEach(() => {
+beforeEach(async () => {
   ollama.reset()
   sd.reset()
+  openai = new OpenAI({ apiKey: (await seedUser(rt)).apiKey, baseURL: `${server.url}/v1`, maxRetries: 0 })
 })
 
-const generate = (json: Record<string, unknown>, token = user.apiKey) =>
-  call('/v1/images/generations', { method: 'POST', json: { model: 'sd-turbo', prompt: 'a red dot', ...json }, token })
+/** An image request; by a new user unless told (RATE_LIMIT_IMAGES is low here). */
+const generate = async (json: Record<string, unknown>, token?: string) =>
+  call('/v1/images/generations', { method: 'POST', json: { model: 'sd-turbo', prompt: 'a red dot', ...json }, token: token ?? (await seedUser(rt)).apiKey })
 
 describe('made by an image server', () => {
   test('images.generate: n images as b64_json, in order; the request went on with b64_json and the size', async () => {
@@ -61,6 +65,55 @@ describe('made by an image server', () => {
     const rows = await logRows(rt, (row) => row.path === '/v1/images/generations' && row.status === 200)
     expect(rows.at(-1)).toMatchObject({ model: 'sd-turbo', upstream: sd.url, outcome: 'ok', images: 2 })
     expect(rows.at(-1)!.cost).toBeCloseTo(0.08, 10)
+  })
+})
+
+describe('made by an Ollama image model (v0.13 to v0.32.5)', () => {
+  const generates = () => ollama.requests.filter((r) => r.path === '/api/generate')
+
+  test('n images are n generate calls with width, height and steps; each image its own', async () => {
+    const answer = await openai.images.generate({ model: 'x/z-image-turbo', prompt: 'a lighthouse', n: 3, size: '1024x768', steps: 8 } as never)
+    const images = answer.data!.map((image) => image.b64_json)
+    expect(images).toHaveLength(3)
+    expect(new Set(images).size).toBe(3)
+    expect(generates().map((r) => r.body)).toEqual(
+      Array.from({ length: 3 }, () => expect.objectContaining({ model: 'x/z-image-turbo', prompt: 'a lighthouse', width: 1024, height: 768, steps: 8, stream: true })),
+    )
+  })
+
+  test('size auto leaves the model its own size', async () => {
+    await generate({ model: 'x/z-image-turbo', size: 'auto' }, (await seedUser(rt)).apiKey)
+    expect(generates()[0]!.body).not.toHaveProperty('width')
+  })
+
+  test('streamed: each step as image_generation.progress, then image_generation.completed, as the openai client reads them', async () => {
+    ollama.set({ defaultSteps: 3 })
+    const stream = await openai.images.generate({ model: 'x/z-image-turbo', prompt: 'a lighthouse', stream: true })
+    const events: any[] = []
+    for await (const event of stream) events.push(event)
+    expect(events.map((e) => e.type === 'image_generation.progress' ? `${e.completed}/${e.total}` : e.type)).toEqual(['1/3', '2/3', '3/3', 'image_generation.completed'])
+    expect(events[3]).toMatchObject({ output_format: 'png', b64_json: expect.any(String) })
+  })
+
+  test('a client that leaves mid-way stops the generation upstream', async () => {
+    ollama.set({ defaultSteps: 50, stepDelayMs: 50 })
+    const leaving = new AbortController()
+    const res = await fetch(`${server.url}/v1/images/generations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${(await seedUser(rt)).apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'x/z-image-turbo', prompt: 'slow', stream: true }),
+      signal: leaving.signal,
+    })
+    await res.body!.getReader().read()
+    leaving.abort()
+    for (let waited = 0; ollama.aborted.length === 0 && waited < 2000; waited += 20) await Bun.sleep(20)
+    expect(ollama.aborted.map((a) => a.path)).toEqual(['/api/generate'])
+  })
+
+  test('an image model asked to chat: Ollama refuses it, and so does the gateway (400)', async () => {
+    const res = await call('/v1/chat/completions', { method: 'POST', json: { model: 'x/z-image-turbo', messages: [{ role: 'user', content: 'Hi' }] }, token: user.apiKey })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as any).error.message).toContain('does not support chat')
   })
 })
 

@@ -66,10 +66,11 @@ export function recordCaller(facts: RequestFacts, body: ChatRequest) {
 }
 
 /** The client went away: its request's signal says so, or the upstream chat was closed for it. */
-const isCancel = (request: Request, error: unknown) =>
+export const isCancel = (request: Request, error: unknown) =>
   request.signal.aborted || (error instanceof Aborted && error.why === 'client')
 
-function fail(facts: RequestFacts, outcome: Outcome, errorType?: string) {
+/** Records how a request ended without a complete reply. */
+export function fail(facts: RequestFacts, outcome: Outcome, errorType?: string) {
   facts.outcome = outcome
   if (errorType) facts.errorType = errorType
   facts.totalMs = performance.now() - facts.startedAt

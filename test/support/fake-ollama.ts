@@ -1,11 +1,13 @@
-// A fake Ollama host on a real socket, speaking Ollama's own wire format: /api/chat (NDJSON
-// stream or one JSON object), /api/tags, /api/show, /api/version, plus the OpenAI-compatible
-// /v1/chat/completions stream that a real Ollama also serves (the benchmark's "direct" path).
+// A fake Ollama host on a real socket, speaking Ollama's own wire format: /api/chat and
+// /api/generate (NDJSON stream or one JSON object), /api/tags, /api/show, /api/version, plus the
+// OpenAI-compatible /v1/chat/completions stream that a real Ollama also serves (the benchmark's "direct" path).
 // Like Ollama, it sends each streamed message in its own network write. Knobs change its
 // behaviour between requests; it records every request and every abort.
 //
 // Run alone (for the benchmark): `bun test/support/fake-ollama.ts --port N`; knobs are then
 // set with `POST /_fake/knobs` (a JSON object of knobs).
+
+import { imageGeneration, type ImageKnobs } from './fake-ollama-images'
 
 export type FakeModel = {
   name: string
@@ -50,7 +52,7 @@ export type Knobs = {
   mergeWrites?: boolean
   /** Send each message in two writes 5 ms apart, cut in its middle byte (inside a multi-byte character if it has one). */
   fragment?: boolean
-}
+} & ImageKnobs
 
 export type RecordedRequest = { path: string; body: any; at: number }
 export type AbortedRequest = { path: string; body: any; at: number; chunksSent: number }
@@ -62,6 +64,8 @@ export const defaultModels: FakeModel[] = [
 
 const defaults = (): Knobs => ({
   models: defaultModels,
+  defaultSteps: 4,
+  stepDelayMs: 0,
   chunks: 5,
   chunkDelayMs: 0,
   firstChunkDelayMs: 0,
@@ -163,7 +167,7 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
   }
 
   function finalMessage(body: any, evalCount: number, truncated: boolean) {
-    const promptChars = JSON.stringify(body.messages ?? []).length
+    const promptChars = JSON.stringify(body.messages ?? body.prompt ?? []).length
     return {
       model: body.model,
       created_at: new Date().toISOString(),
@@ -282,8 +286,16 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
     }
   }
 
+  /** Ollama's refusal of a model that cannot take the request (an image model asked to chat), as its scheduler words it. */
+  const unable = (body: any, what: string) => {
+    const capabilities = find(body.model)?.capabilities
+    return capabilities && !capabilities.includes('completion') ? ollamaError(400, `${JSON.stringify(body.model)} does not support ${what}`) : undefined
+  }
+
   async function chat(request: Request, path: string, body: any): Promise<Response> {
     if (!find(body.model)) return ollamaError(404, `model '${body.model}' not found`)
+    const refused = unable(body, 'chat')
+    if (refused) return refused
     if (knobs.chatStatus) return ollamaError(knobs.chatStatus, 'fake-ollama: failing on purpose (chatStatus knob)')
     if (knobs.hang) {
       active++
@@ -314,6 +326,63 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
     })
   }
 
+  /**
+   * Ollama's per-token log probabilities for one piece of a generated reply (`logprobs` asked):
+   * the piece as one token, and with `top_logprobs` that many candidates, the sampled one first.
+   */
+  function generatedLogprobs(body: any, content: string, index: number) {
+    const logprob = -0.25 * (index + 1)
+    const top = Number(body.top_logprobs) || 0
+    const entry: Record<string, unknown> = { token: content, logprob, bytes: [...encoder.encode(content)] }
+    if (top > 0)
+      entry.top_logprobs = [{ token: content, logprob }, ...Array.from({ length: top - 1 }, (_, j) => ({ token: `alt${j + 1}`, logprob: logprob - j - 1 }))]
+    return [entry]
+  }
+
+  /** /api/generate: a text completion of `prompt` (and `suffix`), as NDJSON or one JSON object, with the chat's knobs. */
+  async function generate(request: Request, path: string, body: any): Promise<Response> {
+    if (!find(body.model)) return ollamaError(404, `model '${body.model}' not found`)
+    // An image model (Ollama v0.13 to v0.32.5) makes an image instead of text.
+    if (find(body.model)!.capabilities?.includes('image'))
+      return imageGeneration(request, body, knobs, () => aborted.push({ path, body, at: performance.now(), chunksSent: 0 }))
+    const refused = unable(body, 'generate')
+    if (refused) return refused
+    if (knobs.chatStatus) return ollamaError(knobs.chatStatus, 'fake-ollama: failing on purpose (chatStatus knob)')
+    if (knobs.hang) {
+      active++
+      return new Promise((resolve) => {
+        request.signal.addEventListener('abort', () => {
+          aborted.push({ path, body, at: performance.now(), chunksSent: 0 })
+          active--
+          resolve(new Response(null, { status: 499 }))
+        })
+      })
+    }
+    // Ollama's final message has no `message`; it carries the context (the prompt and reply as token ids) instead.
+    const finalOf = ({ message: _, ...final }: Record<string, unknown>) => ({ ...final, response: '', context: [1, 2, 3] })
+    if (body.stream === false) {
+      if (knobs.failAfter !== undefined) return ollamaError(500, 'llama runner process has terminated: signal: killed')
+      const parts = replyParts(body)
+      const truncated = typeof body.options?.num_predict === 'number' && parts.length < (knobs.tokens?.length ?? knobs.chunks)
+      return json({
+        ...finalOf(finalMessage(body, parts.length, truncated)),
+        response: parts.map((part) => part.content).join(''),
+        ...(body.logprobs ? { logprobs: parts.flatMap((part, i) => generatedLogprobs(body, part.content, i)) } : {}),
+      })
+    }
+    let index = 0
+    const frame = (part: Record<string, unknown>, done: boolean) => {
+      if ('error' in part) return JSON.stringify(part) + '\n'
+      if (done) return JSON.stringify(finalOf(part)) + '\n'
+      const content = String(part.content ?? '')
+      const message: Record<string, unknown> = { model: body.model, created_at: new Date().toISOString(), response: content, done: false }
+      if (body.logprobs) message.logprobs = generatedLogprobs(body, content, index)
+      index++
+      return JSON.stringify(message) + '\n'
+    }
+    return streamReply(request, path, body, frame, 'application/x-ndjson')
+  }
+
   async function handle(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname
     let body: any = null
@@ -340,6 +409,8 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
       case 'POST /api/chat':
       case 'POST /v1/chat/completions':
         return chat(request, path, body ?? {})
+      case 'POST /api/generate':
+        return generate(request, path, body ?? {})
       case 'POST /_fake/knobs':
         Object.assign(knobs, body)
         return json(knobs)

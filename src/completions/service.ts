@@ -1,0 +1,148 @@
+// A text completion from start to end: map the request, open Ollama's generate on a host that has
+// the model (with the chat's failover, timeouts and cancellation: ../chat/pool.ts), then either
+// collect the whole reply or write it as SSE as each upstream message arrives. Records the facts
+// the request log needs (model, host, tokens, timings, outcome) as they become known, the way the
+// chat service does; failures are the chat's (../chat/failures.ts).
+import type { GenerateResponse, Ollama } from 'ollama/browser'
+import { Aborted } from '../chat/aborted'
+import { clientGone, midStreamFailure, outcomeOf } from '../chat/failures'
+import type { Pool } from '../chat/pool'
+import { fail, isCancel } from '../chat/service'
+import type { UpstreamReply } from '../chat/upstream-reply'
+import { errorBody, HttpError } from '../http/errors'
+import { factsOf, markStreaming, streamEnded, type RequestFacts } from '../telemetry/facts'
+import type { CompletionRequest } from './model'
+import { toGenerateRequest } from './to-ollama'
+import { newTextCompletion, TextTranslator, usageOf } from './to-openai'
+
+export type StartedCompletion = {
+  reply: UpstreamReply<GenerateResponse>
+  translator: TextTranslator
+  request: Request
+  facts: RequestFacts
+}
+
+/**
+ * Opens the upstream generate, its output capped at `maxOutputTokens`; a failure before its first
+ * message is thrown as the HttpError the client gets.
+ */
+export async function startTextCompletion(
+  pool: Pool,
+  body: CompletionRequest,
+  request: Request,
+  maxOutputTokens: number,
+): Promise<StartedCompletion> {
+  const facts = factsOf(request)
+  facts.model = body.model
+  try {
+    const upstream = toGenerateRequest(body, maxOutputTokens)
+    const send = { ollama: (client: Ollama) => client.generate(upstream), needs: 'completion' as const }
+    const reply = await pool.stream<GenerateResponse>(upstream.model, send, request.signal, facts.startedAt)
+    const translator = new TextTranslator(newTextCompletion(body.model, body.stream_options?.include_usage === true, upstream.logprobs === true))
+    facts.upstream = reply.host.url
+    facts.completionId = translator.completion.id
+    facts.ttftMs = reply.firstMessageAt - facts.startedAt
+    return { reply, translator, request, facts }
+  } catch (error) {
+    // A model no reachable host lists is whatever the client typed: kept out of the log and the dashboard's models.
+    if (!pool.lists(body.model)) facts.model = undefined
+    if (error instanceof Aborted) {
+      fail(facts, 'cancelled')
+      throw clientGone()
+    }
+    if (error instanceof HttpError) fail(facts, outcomeOf(error), error.options.code ?? undefined)
+    throw error
+  }
+}
+
+function recordTokens({ translator, facts }: StartedCompletion) {
+  const usage = usageOf(translator.final)
+  facts.promptTokens = usage.prompt_tokens
+  // Without Ollama's final message (a cancelled or broken reply), each message it streamed was one token.
+  facts.completionTokens = translator.final ? usage.completion_tokens : translator.messages
+}
+
+function finish(started: StartedCompletion) {
+  const { translator, facts } = started
+  facts.finishReason = translator.finishReason
+  facts.outcome = 'ok'
+  facts.totalMs = performance.now() - facts.startedAt
+  recordTokens(started)
+}
+
+/** The whole reply as one `text_completion`. */
+export async function collectTextCompletion(started: StartedCompletion) {
+  const { reply, translator, request, facts } = started
+  try {
+    for (let messages: GenerateResponse[] | undefined = reply.first; messages; messages = await reply.next())
+      for (const message of messages) translator.push(message)
+  } catch (error) {
+    recordTokens(started)
+    if (isCancel(request, error)) {
+      fail(facts, 'cancelled')
+      throw clientGone()
+    }
+    const failure = midStreamFailure(reply.host, error)
+    fail(facts, outcomeOf(failure), failure.options.code!)
+    throw failure
+  }
+  finish(started)
+  return translator.reply()
+}
+
+const DONE = 'data: [DONE]\n\n'
+const event = (data: string) => `data: ${data}\n\n`
+
+/**
+ * The reply as an SSE body, written as the upstream's messages arrive (those of one network read
+ * in one write), then the finish chunk, the usage chunk if asked for, and `[DONE]`. An upstream
+ * that dies mid-stream, and a stream the gateway stops (past MAX_REQUEST_SECONDS, or at the
+ * shutdown deadline), get an `error` event, then `[DONE]`. When the client goes away, the
+ * request's abort signal aborts the upstream request at once.
+ */
+export function streamTextCompletion(started: StartedCompletion): ReadableStream {
+  const { reply, translator, request, facts } = started
+  markStreaming(request)
+  let ended = false
+  const end = () => {
+    if (ended) return
+    ended = true
+    request.signal.removeEventListener('abort', end)
+    reply.close()
+    if (!facts.outcome) fail(facts, 'cancelled')
+    recordTokens(started)
+    streamEnded(request)
+  }
+  // Whichever comes first ends it: the reply's end, Bun's cancel, or the client going away.
+  request.signal.addEventListener('abort', end, { once: true })
+  const source: Bun.DirectUnderlyingSource = {
+    type: 'direct',
+    async pull(sink) {
+      try {
+        for (let messages: GenerateResponse[] | undefined = reply.first; messages; messages = await reply.next()) {
+          let events = ''
+          for (const message of messages) {
+            const piece = translator.push(message)
+            if (piece) events += event(translator.chunk(piece))
+          }
+          if (!events) continue
+          const written = sink.write(events)
+          if (typeof written !== 'number') await reply.waitForClient(written)
+        }
+        finish(started)
+        sink.write(translator.closingChunks().map(event).join('') + DONE)
+      } catch (error) {
+        if (isCancel(request, error)) return void fail(facts, 'cancelled')
+        const failure = midStreamFailure(reply.host, error)
+        fail(facts, outcomeOf(failure), failure.options.code!)
+        sink.write(`event: error\n${event(JSON.stringify(errorBody('/v1', failure.status, failure.message, failure.options)))}${DONE}`)
+      } finally {
+        end()
+        sink.close()
+      }
+    },
+    cancel: end,
+  }
+  // The DOM typings (which the tests need) hide Bun's own constructor overload.
+  return new ReadableStream(source as unknown as UnderlyingDefaultSource)
+}
