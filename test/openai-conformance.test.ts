@@ -130,9 +130,21 @@ async function conformingPayloads(res: Response, schema: string): Promise<unknow
   const events = parseSse(await res.text())
   // An image stream ends with its last image, as OpenAI's does; its progress events are ours (documented in the README).
   if (schema !== 'ImageGenStreamEvent') expect(events.at(-1)?.data).toBe('[DONE]')
-  for (const event of events.filter((event) => event.data !== '[DONE]' && event.event !== 'image_generation.progress'))
-    expectConforms(event.event === 'error' ? 'ErrorResponse' : schema, JSON.parse(event.data))
+  for (const event of events.filter((event) => event.data !== '[DONE]' && event.event !== 'image_generation.progress')) {
+    const payload = JSON.parse(event.data)
+    expectConforms(event.event === 'error' ? 'ErrorResponse' : schema, schema === 'CreateCompletionResponse' ? asWholeCompletion(payload) : payload)
+  }
   return chunksOf(events)
+}
+
+/**
+ * A text completion chunk as the schema can judge it. OpenAI's schema has one object for the
+ * reply and its chunks, and types `finish_reason` as a string, while OpenAI's own stream (as
+ * Ollama's and vLLM's) sends null until the last chunk (openai/openai-openapi#100): a gap in the
+ * spec, not in the answer. Only that null is filled in; everything else is checked as sent.
+ */
+function asWholeCompletion(chunk: { choices?: { finish_reason: string | null }[] }) {
+  return { ...chunk, choices: chunk.choices?.map((choice) => (choice.finish_reason === null ? { ...choice, finish_reason: 'stop' } : choice)) }
 }
 
 type Row = {
@@ -194,6 +206,16 @@ const ANSWERS: Row[] = [
   { what: 'chat stream that Ollama ends with an error mid-reply', schema: 'CreateChatCompletionStreamResponse', status: 200,
     knobs: { failAfter: 2, failWith: 'error' }, ask: () => chat({ stream: true }),
     is: (p) => expect([text(p), last(p).error.code]).toEqual(['tok0 tok1 ', 'upstream_died']) },
+
+  // Text completions.
+  { what: 'text completion', schema: 'CreateCompletionResponse', status: 200,
+    ask: () => send('/v1/completions', { body: { model: 'llama3.2', prompt: `Once ${++asked}`, suffix: ' the end.', max_tokens: 3, logprobs: 2 } }),
+    is: (p) => expect([p[0].object, p[0].choices[0].text, p[0].choices[0].finish_reason, p[0].choices[0].logprobs.tokens.length]).toEqual(['text_completion', 'tok0 tok1 tok2 ', 'length', 3]) },
+  { what: 'text completion stream', schema: 'CreateCompletionResponse', status: 200,
+    ask: () => send('/v1/completions', { body: { model: 'llama3.2', prompt: `Once ${++asked}`, stream: true, stream_options: { include_usage: true } } }),
+    is: (p) => expect([p.map((c) => c.choices[0]?.text ?? '').join(''), last(p).usage.completion_tokens]).toEqual(['tok0 tok1 tok2 tok3 tok4 ', 5]) },
+  { what: 'text completion with echo', schema: 'ErrorResponse', status: 400,
+    ask: () => send('/v1/completions', { body: { model: 'llama3.2', prompt: 'x', echo: true } }), is: (p) => expect(p[0].error.param).toBe('echo') },
 
   // Images.
   { what: 'images', schema: 'ImagesResponse', status: 200, ask: () => send('/v1/images/generations', { body: { model: 'sd-turbo', prompt: 'a dot', n: 2 } }),
@@ -349,6 +371,7 @@ const EXTENSIONS: Record<string, string[]> = {
   Model: ['capabilities', 'contextLength', 'displayLabel', 'metadata'],
   ErrorResponse: [],
   ImagesResponse: [],
+  CreateCompletionResponse: [],
   ImageGenStreamEvent: [],
   // The chat socket's `done` usage and `error` object.
   CompletionUsage: ['completionTokens', 'promptTokens', 'totalTokens'],
