@@ -77,6 +77,8 @@ const EXAMPLE_BODIES = [
   ['post', '/api/auth/logout'],
   ['post', '/api/keys'],
   ['post', '/v1/chat/completions'],
+  ['post', '/v1/completions'],
+  ['post', '/v1/images/generations'],
   ['post', '/api/feedback'],
 ] as const
 
