@@ -5,9 +5,10 @@
 // `user` and `metadata`) as they become known.
 import type { ChatResponse, Ollama } from 'ollama/browser'
 import { errorBody, HttpError } from '../http/errors'
-import { factsOf, markStreaming, streamEnded, tokenCount, type Outcome, type RequestFacts } from '../telemetry/facts'
+import { factsOf, tokenCount, type RequestFacts } from '../telemetry/facts'
 import { clientGone, midStreamFailure, outcomeOf } from './failures'
 import { openAiChat } from './openai-chat'
+import { fail, isCancel, relayStream } from './relay'
 import type { Pool } from './pool'
 import type { ChatRequest } from './schemas'
 import { checkChatRequest, forChoice, toOllamaRequest, usesLegacyFunctions } from './to-ollama'
@@ -63,17 +64,6 @@ export function translatorFor(body: ChatRequest): Translator {
 export function recordCaller(facts: RequestFacts, body: ChatRequest) {
   if (body.user != null) facts.endUser = body.user
   if (body.metadata != null) facts.metadata = body.metadata as Record<string, string>
-}
-
-/** The client went away: its request's signal says so, or the upstream chat was closed for it. */
-export const isCancel = (request: Request, error: unknown) =>
-  request.signal.aborted || (error instanceof Aborted && error.why === 'client')
-
-/** Records how a request ended without a complete reply. */
-export function fail(facts: RequestFacts, outcome: Outcome, errorType?: string) {
-  facts.outcome = outcome
-  if (errorType) facts.errorType = errorType
-  facts.totalMs = performance.now() - facts.startedAt
 }
 
 /**
@@ -220,50 +210,23 @@ export const chatChunks: StreamDialect = {
  */
 export function streamCompletion(started: Started, dialect: StreamDialect = chatChunks): ReadableStream {
   const { chat, translator, request, facts } = started
-  markStreaming(request)
-  let ended = false
-  const end = () => {
-    if (ended) return
-    ended = true
-    request.signal.removeEventListener('abort', end)
-    chat.close()
-    if (!facts.outcome) fail(facts, 'cancelled')
-    recordTokens(started)
-    started.onEnd?.()
-    streamEnded(request)
-  }
-  // Whichever comes first ends it: the reply's end, Bun's cancel, or the client going away
-  // (even before Bun started the body, when neither of the others would come).
-  request.signal.addEventListener('abort', end, { once: true })
-  const source: Bun.DirectUnderlyingSource = {
-    type: 'direct',
-    async pull(sink) {
-      try {
-        for (let messages: ChatResponse[] | undefined = chat.first; messages; messages = await chat.next()) {
-          let events = ''
-          for (const message of messages) {
-            const delta = translator.push(message)
-            if (delta) events += dialect.events(delta, translator)
-          }
-          if (!events) continue
-          const written = sink.write(events)
-          if (typeof written !== 'number') await chat.waitForClient(written)
-        }
-        finish(started)
-        await started.keepReply?.()
-        sink.write(dialect.closing(translator))
-      } catch (error) {
-        if (isCancel(request, error)) return void fail(facts, 'cancelled')
-        const failure = midStreamFailure(chat.host, error)
-        fail(facts, outcomeOf(failure), failure.options.code!)
-        sink.write(dialect.failure(failure))
-      } finally {
-        end()
-        sink.close()
-      }
+  return relayStream<ChatResponse>({
+    reply: chat,
+    request,
+    facts,
+    eventsOf(message) {
+      const delta = translator.push(message)
+      return delta ? dialect.events(delta, translator) : ''
     },
-    cancel: end,
-  }
-  // The DOM typings (which the tests need) hide Bun's own constructor overload.
-  return new ReadableStream(source as unknown as UnderlyingDefaultSource)
+    async finish() {
+      finish(started)
+      await started.keepReply?.()
+      return dialect.closing(translator)
+    },
+    failure: dialect.failure,
+    ended() {
+      recordTokens(started)
+      started.onEnd?.()
+    },
+  })
 }

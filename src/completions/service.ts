@@ -7,10 +7,11 @@ import type { GenerateResponse, Ollama } from 'ollama/browser'
 import { Aborted } from '../chat/aborted'
 import { clientGone, midStreamFailure, outcomeOf } from '../chat/failures'
 import type { Pool } from '../chat/pool'
-import { fail, isCancel } from '../chat/service'
+import { fail, isCancel, relayStream } from '../chat/relay'
+import { chatChunks } from '../chat/service'
 import type { UpstreamReply } from '../chat/upstream-reply'
-import { errorBody, HttpError } from '../http/errors'
-import { factsOf, markStreaming, streamEnded, type RequestFacts } from '../telemetry/facts'
+import { HttpError } from '../http/errors'
+import { factsOf, type RequestFacts } from '../telemetry/facts'
 import type { CompletionRequest } from './model'
 import { toGenerateRequest } from './to-ollama'
 import { newTextCompletion, TextTranslator, usageOf } from './to-openai'
@@ -94,55 +95,26 @@ const DONE = 'data: [DONE]\n\n'
 const event = (data: string) => `data: ${data}\n\n`
 
 /**
- * The reply as an SSE body, written as the upstream's messages arrive (those of one network read
- * in one write), then the finish chunk, the usage chunk if asked for, and `[DONE]`. An upstream
- * that dies mid-stream, and a stream the gateway stops (past MAX_REQUEST_SECONDS, or at the
- * shutdown deadline), get an `error` event, then `[DONE]`. When the client goes away, the
- * request's abort signal aborts the upstream request at once.
+ * The reply as an SSE body, written as the upstream's messages arrive (../chat/relay.ts), then
+ * the finish chunk, the usage chunk if asked for, and `[DONE]`; a failure mid-stream is an
+ * `error` event, then `[DONE]`.
  */
 export function streamTextCompletion(started: StartedCompletion): ReadableStream {
   const { reply, translator, request, facts } = started
-  markStreaming(request)
-  let ended = false
-  const end = () => {
-    if (ended) return
-    ended = true
-    request.signal.removeEventListener('abort', end)
-    reply.close()
-    if (!facts.outcome) fail(facts, 'cancelled')
-    recordTokens(started)
-    streamEnded(request)
-  }
-  // Whichever comes first ends it: the reply's end, Bun's cancel, or the client going away.
-  request.signal.addEventListener('abort', end, { once: true })
-  const source: Bun.DirectUnderlyingSource = {
-    type: 'direct',
-    async pull(sink) {
-      try {
-        for (let messages: GenerateResponse[] | undefined = reply.first; messages; messages = await reply.next()) {
-          let events = ''
-          for (const message of messages) {
-            const piece = translator.push(message)
-            if (piece) events += event(translator.chunk(piece))
-          }
-          if (!events) continue
-          const written = sink.write(events)
-          if (typeof written !== 'number') await reply.waitForClient(written)
-        }
-        finish(started)
-        sink.write(translator.closingChunks().map(event).join('') + DONE)
-      } catch (error) {
-        if (isCancel(request, error)) return void fail(facts, 'cancelled')
-        const failure = midStreamFailure(reply.host, error)
-        fail(facts, outcomeOf(failure), failure.options.code!)
-        sink.write(`event: error\n${event(JSON.stringify(errorBody('/v1', failure.status, failure.message, failure.options)))}${DONE}`)
-      } finally {
-        end()
-        sink.close()
-      }
+  return relayStream<GenerateResponse>({
+    reply,
+    request,
+    facts,
+    eventsOf(message) {
+      const piece = translator.push(message)
+      return piece ? event(translator.chunk(piece)) : ''
     },
-    cancel: end,
-  }
-  // The DOM typings (which the tests need) hide Bun's own constructor overload.
-  return new ReadableStream(source as unknown as UnderlyingDefaultSource)
+    finish() {
+      finish(started)
+      return translator.closingChunks().map(event).join('') + DONE
+    },
+    // The same error event, then [DONE], as a chat stream's.
+    failure: chatChunks.failure,
+    ended: () => recordTokens(started),
+  })
 }
