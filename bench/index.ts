@@ -18,6 +18,7 @@ const benches: { file: string; env?: Record<string, string> }[] = [
   ...(postgresUrl ? [{ file: 'dashboard.ts', env: { BENCH_DATABASE_URL: withSchema(postgresUrl, schema) } }] : []),
   ...(postgresUrl ? [{ file: 'replicas.ts' }, { file: 'limiter.ts' }] : []),
   { file: 'ws.ts' },
+  { file: 'apis.ts' },
   { file: 'conversations.ts' },
   ...(postgresUrl ? [{ file: 'conversations.ts', env: { BENCH_DATABASE_URL: withSchema(postgresUrl, conversationsSchema) } }] : []),
   { file: 'startup.ts' },

@@ -29,7 +29,8 @@ export type Scenario = {
 }
 
 /** Where a target is reached: each client sends its requests to `urls` in turn (round robin). */
-export type Target = { name: string; urls: string[]; headers: Record<string, string> }
+/** Where the load goes: a streamed chat completion unless `body` says otherwise, complete once its last bytes hold `ends` (default `[DONE]`). */
+export type Target = { name: string; urls: string[]; headers: Record<string, string>; body?: string; ends?: string }
 export type Samples = { ttft: number[]; total: number[]; failed: number; seconds: number }
 export type Result = { rps: number; requests: number; ttftP50: number; ttftP99: number; totalP50: number; failed: number }
 
@@ -40,7 +41,8 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 /** `clients` loops, each sending one streaming request after another until the time is up. */
 export async function load(target: Target, scenario: Scenario, seconds: number, into: Samples) {
   const { clients } = scenario
-  const body = JSON.stringify({ model: 'llama3.2', stream: true, messages: [{ role: 'user', content: 'Tell me a story.' }] })
+  const body = target.body ?? JSON.stringify({ model: 'llama3.2', stream: true, messages: [{ role: 'user', content: 'Tell me a story.' }] })
+  const ends = target.ends ?? '[DONE]'
   const spreadMs = scenario.lockstep ? 0 : scenario.chunks * scenario.chunkDelayMs
   const started = performance.now()
   const deadline = started + seconds * 1000
@@ -55,13 +57,17 @@ export async function load(target: Target, scenario: Scenario, seconds: number, 
           const reader = res.body!.getReader()
           let first = 0
           let tail = ''
+          let ended = false
           for (;;) {
             const { done, value } = await reader.read()
             if (done) break
             first ||= performance.now()
-            tail = (tail + Buffer.from(value).toString()).slice(-32)
+            // The end marker may sit mid-event (a Responses stream's last event is large) or span two reads.
+            const seen = tail + Buffer.from(value).toString()
+            ended ||= seen.includes(ends)
+            tail = seen.slice(-64)
           }
-          if (!res.ok || !tail.includes('[DONE]')) throw new Error(`${target.name}: ${res.status}, stream ended with ${JSON.stringify(tail)}`)
+          if (!res.ok || !ended) throw new Error(`${target.name}: ${res.status}, stream ended with ${JSON.stringify(tail)}`)
           into.ttft.push(first - sent)
           into.total.push(performance.now() - sent)
         } catch (error) {
