@@ -123,6 +123,23 @@ describe('auth', () => {
     expect(fake.chats).toHaveLength(0)
   })
 
+  test('at most 16 sockets per address wait for an auth message: the 17th upgrade is a 429; a token offered as a subprotocol still opens one; once they are gone, sockets open again', async () => {
+    const waiting = await Promise.all(Array.from({ length: 16 }, () => openSocket()))
+    const refused = await fetch(wsUrl.replace('ws:', 'http:'), {
+      headers: { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' },
+    })
+    expect(refused.status).toBe(429)
+    expect(((await refused.json()) as any).error.code).toBe('too_many_pending_sockets')
+    // A socket that offers its token is judged at once and does not wait: it opens meanwhile.
+    const withCredentials = await withKey()
+    expect(withCredentials.ws.readyState).toBe(WebSocket.OPEN)
+    withCredentials.ws.close()
+    await Promise.all(waiting.map((socket) => socket.closed)) // the auth timeout closes them
+    const again = await openSocket()
+    expect(again.ws.readyState).toBe(WebSocket.OPEN)
+    again.ws.close()
+  })
+
   test('a plain GET of the path is answered 426', async () => {
     const res = await call('/v1/chat/ws')
     expect(res.status).toBe(426)

@@ -41,6 +41,9 @@ export type SocketOptions = {
 
 export const defaultSocketOptions: SocketOptions = { authTimeoutMs: 5_000, maxBufferedBytes: 1024 * 1024, recheckMs: 500, idleTimeoutSeconds: 60 }
 
+/** Sockets one address may hold open while they wait for an `auth` message; more are refused (429). */
+const MAX_PENDING_PER_ADDRESS = 16
+
 /** Close codes: 1008 policy (auth, a client not reading), 1001 going away (shutdown), 1011 the server's failure. */
 const POLICY = 1008
 const GOING_AWAY = 1001
@@ -69,6 +72,8 @@ class ChatSocket {
   constructor(
     readonly upgrade: Request,
     readonly offeredToken: string | undefined,
+    /** Called once when the socket stops waiting for credentials (authenticated or closed). */
+    private readonly notPending: () => void,
   ) {
     this.ready = new Promise((resolve) => (this.becomeReady = resolve))
   }
@@ -77,12 +82,14 @@ class ChatSocket {
     this.token = token
     this.principal = principal
     clearTimeout(this.authTimer)
+    this.notPending()
     this.becomeReady()
   }
 
   /** Aborts every request still running (their upstreams with them) and lets waiting messages go. */
   end() {
     this.closed = true
+    this.notPending()
     clearTimeout(this.authTimer)
     for (const controller of this.requests.values()) controller.abort()
     this.requests.clear()
@@ -116,6 +123,8 @@ export function chatSockets(rt: Runtime, chat: Chat, options: Partial<SocketOpti
   const { authTimeoutMs, maxBufferedBytes, recheckMs, idleTimeoutSeconds } = { ...defaultSocketOptions, ...options }
   const verify = accessTokenVerifier(rt)
   const sockets = new Set<Socket>()
+  /** Sockets waiting for their credentials, by client address. */
+  const pending = new Map<string, number>()
   let server: Server<unknown> | undefined
 
   const suspect = (socket: Socket) => (detail: string) => {
@@ -280,10 +289,33 @@ export function chatSockets(rt: Runtime, chat: Chat, options: Partial<SocketOpti
       if (rt.draining) return errorResponse(WEBSOCKET_PATH, shuttingDown(), { connection: 'close' })
       rememberPeer(request, server)
       const { token, ours } = offeredProtocols(request)
+      // Sockets left waiting for an `auth` message cost memory and a timer each: a few per
+      // address. (One that offers a token is judged at once: a bad one closes it, as a threat.)
+      const address = clientAddress(request, server, rt.config.trustProxy)
+      const key = address ? addressKey(address) : 'unknown'
+      const waiting = pending.get(key) ?? 0
+      if (!token && waiting >= MAX_PENDING_PER_ADDRESS)
+        return errorResponse(
+          WEBSOCKET_PATH,
+          new HttpError(429, `Too many sockets from this address are waiting for their credentials (at most ${MAX_PENDING_PER_ADDRESS})`, {
+            code: 'too_many_pending_sockets',
+            headers: { 'retry-after': String(Math.ceil(authTimeoutMs / 1000)) },
+          }),
+        )
+      let counted = !token
+      const notPending = () => {
+        if (!counted) return
+        counted = false
+        const left = (pending.get(key) ?? 1) - 1
+        if (left > 0) pending.set(key, left)
+        else pending.delete(key)
+      }
+      if (counted) pending.set(key, waiting + 1)
       const upgraded = to.upgrade(request, {
-        data: new ChatSocket(request, token),
+        data: new ChatSocket(request, token, notPending),
         headers: ours ? { 'sec-websocket-protocol': SUBPROTOCOL } : undefined,
       })
+      if (!upgraded) notPending()
       if (upgraded) return undefined
       return errorResponse(WEBSOCKET_PATH, new HttpError(426, 'Expected a WebSocket upgrade', { code: 'upgrade_required', headers: { upgrade: 'websocket' } }))
     },
