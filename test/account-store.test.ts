@@ -80,7 +80,7 @@ describe('users', () => {
 
   test('promotion makes an active, verified admin and revokes its sessions and keys', async () => {
     const { user, sessionId } = await signedIn()
-    const key = (await rt.store.keys.insertBelowLimit({ userId: user.id, name: 'k', prefix: 'sk-studio-abcd', keyHash: sha256('k1'), expiresAt: null }, 50, 1_000))!
+    const key = (await rt.store.keys.insertBelowLimit({ userId: user.id, name: 'k', prefix: 'sk-studio-abcd', keyHash: sha256('k1'), expiresAt: null, scopes: ['inference'], models: null }, 50, 1_000))!
     await setActiveOnly(rt, user.id, false)
     await accounts.promoteToAdmin(user.id, { passwordHash: 'new hash', name: 'Root' }, 2_000)
     expect(await accounts.findUserById(user.id)).toMatchObject({ role: 'admin', isActive: true, emailVerified: true, passwordHash: 'new hash', name: 'Root' })
@@ -151,7 +151,7 @@ describe('sessions', () => {
 describe('API keys', () => {
   test('the holder of a key, found by its hash; its use is kept to the minute', async () => {
     const user = (await accounts.insertUser(newUser(), 1_000))!
-    const key = (await rt.store.keys.insertBelowLimit({ userId: user.id, name: 'k', prefix: 'sk-studio-wxyz', keyHash: sha256('k2'), expiresAt: 50_000 }, 50, 1_000))!
+    const key = (await rt.store.keys.insertBelowLimit({ userId: user.id, name: 'k', prefix: 'sk-studio-wxyz', keyHash: sha256('k2'), expiresAt: 50_000, scopes: ['inference', 'read'], models: ['llama3.2', 'qwen*'] }, 50, 1_000))!
     expect(await accounts.apiKeyHolder(sha256('k2'))).toEqual({
       userId: user.id,
       email: user.email,
@@ -162,6 +162,8 @@ describe('API keys', () => {
       expiresAt: 50_000,
       revokedAt: null,
       lastUsedAt: null,
+      scopes: ['inference', 'read'],
+      models: ['llama3.2', 'qwen*'],
     })
     expect(await accounts.apiKeyHolder(sha256('unknown'))).toBeUndefined()
     // Recording is not awaited (it must not delay the request): wait until the stored time changes.

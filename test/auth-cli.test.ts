@@ -121,7 +121,7 @@ describe('create-superuser', () => {
 describe('create-api-key', () => {
   test('prints only the key on stdout; it works as a Bearer token until revoked', async () => {
     await studio('create-superuser', '--email', 'keys@example.com', '--password', 'long enough')
-    const { code, stdout, stderr } = await studio('create-api-key', '--email', 'KEYS@example.com', '--name', 'ci')
+    const { code, stdout, stderr } = await studio('create-api-key', '--email', 'KEYS@example.com', '--name', 'ci', '--scopes', 'inference,read,manage')
     expect(code).toBe(0)
     const key = stdout.trim()
     expect(key).toMatch(/^sk-studio-[\w-]+$/)

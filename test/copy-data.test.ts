@@ -68,7 +68,7 @@ async function installation(name: string, extra: (store: Awaited<ReturnType<type
     const session = await store.accounts.startSession({ userId: user.id, provider: 'github', ip: '198.51.100.1', userAgent: AWKWARD, country: 'DE' }, { hash: 'h1', expiresAt: now + 60_000 }, now - 3000)
     const token = (await store.accounts.findRefreshToken('h1'))!
     expect((await store.accounts.rotateRefreshToken(token, 'h1', { hash: 'h2', expiresAt: now + 90_000 }, now - 2000)).outcome).toBe('rotated')
-    await store.keys.insertBelowLimit({ userId: user.id, name: AWKWARD, prefix: 'sk-abc', keyHash: 'k1', expiresAt: now + 86_400_000 }, 10, now - 1000)
+    await store.keys.insertBelowLimit({ userId: user.id, name: AWKWARD, prefix: 'sk-abc', keyHash: 'k1', expiresAt: now + 86_400_000, scopes: ['inference', 'read'], models: ['llama3*'] }, 10, now - 1000)
     await store.telemetry.insertLogs([
       {
         requestId: 'req-1', createdAt: now - 900, method: 'POST', path: '/v1/chat/completions', status: 200, latencyMs: 123.456789,

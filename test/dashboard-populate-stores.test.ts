@@ -118,7 +118,7 @@ describe('populate store', () => {
   })
 
   test('removing the accounts keeps the generated users with logged requests or an API key', async () => {
-    await createApiKey(rt, kept, { name: 'real use' })
+    await createApiKey(rt, { userId: kept, role: 'user', email: '' }, { name: 'real use' })
     expect(await populate.deleteGeneratedAccounts()).toEqual({ threats: 3, sessions: 2, users: 0, kept: 4 })
   })
 

@@ -32,6 +32,10 @@ describe('create', () => {
       createdAt: expect.any(String),
       lastUsedAt: null,
       expiresAt,
+      // New keys may call the models and read their user's own data, nothing more, unless asked.
+      scopes: ['inference', 'read'],
+      models: null,
+      fullPower: false,
     })
     expect(await storedKeyHash(rt, key.id)).toMatch(/^[0-9a-f]{64}$/)
     expect(JSON.stringify(await list(alice))).not.toContain(key.key)
@@ -46,8 +50,10 @@ describe('create', () => {
     expect(await recordedLastUse(rt, id)).toBeNumber()
     const listed = (await list(alice)).find((entry) => entry.id === id)!
     expect(listed.lastUsedAt).toBeString()
-    // a key can manage keys too, as a JWT can
-    expect((await create(key, { name: 'from a key' })).status).toBe(201)
+    // without `manage` it cannot mint another key (a leaked key cannot outlive its revocation)
+    const refused = await create(key, { name: 'from a key' })
+    expect(refused.status).toBe(403)
+    expect((await refused.json()).message).toContain('manage')
   })
 
   test.each([
@@ -87,7 +93,7 @@ describe('create', () => {
     // Started together, every creation would see room if the limit were counted before the insert.
     const { userId, apiKeyId } = await seedUser(rt)
     expect(await rt.store.keys.revoke(userId, apiKeyId, Date.now())).toBe(true)
-    const results = await Promise.allSettled(Array.from({ length: MAX_KEYS + 10 }, (_, i) => createApiKey(rt, userId, { name: `k${i}` })))
+    const results = await Promise.allSettled(Array.from({ length: MAX_KEYS + 10 }, (_, i) => createApiKey(rt, { userId, role: 'user', email: '' }, { name: `k${i}` })))
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(MAX_KEYS)
     const refused = results.filter((result) => result.status === 'rejected')
     expect(refused).toHaveLength(10)
@@ -108,7 +114,7 @@ describe('list and revoke', () => {
     const b = await (await create(bob, { name: 'second' })).json()
     const keys = await list(bob)
     expect(keys.map((key) => key.id)).toEqual([b.id, a.id])
-    expect(Object.keys(keys[0]!).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'prefix'])
+    expect(Object.keys(keys[0]!).sort()).toEqual(['createdAt', 'expiresAt', 'fullPower', 'id', 'lastUsedAt', 'models', 'name', 'prefix', 'scopes'])
     expect((await list(alice)).some((key) => key.id === a.id)).toBe(false)
   })
 

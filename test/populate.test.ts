@@ -148,7 +148,7 @@ describe('populate-dashboard-data', () => {
         await call('/api/dashboard/', { token: admin.accessToken })
         // A generated user put to real use (an API key, a request with it) is kept, with its key.
         const demo = await someGeneratedUserId(rt)
-        const { key } = await createApiKey(rt, demo, { name: 'real use' })
+        const { key } = await createApiKey(rt, { userId: demo, role: 'user', email: '' }, { name: 'real use', scopes: ['inference', 'read', 'manage'] })
         expect((await call('/api/keys/', { token: key })).status).toBe(200)
         await settle(rt)
         const real = await countRows(rt, 'request_logs', 'NOT generated')

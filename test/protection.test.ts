@@ -68,7 +68,7 @@ describe('rate limits', () => {
     for (let i = 0; i < 5; i++) await call('/v1/limited', { method: 'POST', token: user.apiKey })
     expect((await call('/v1/limited', { method: 'POST', token: user.apiKey })).status).toBe(429)
     expect((await call('/v1/limited', { method: 'POST', token: user.accessToken })).status).toBe(429)
-    const { key } = await createApiKey(rt, user.userId, { name: 'another' })
+    const { key } = await createApiKey(rt, { userId: user.userId, role: 'user', email: '' }, { name: 'another' })
     expect((await call('/v1/limited', { method: 'POST', token: key })).status).toBe(429)
     const other = await seedUser(rt)
     expect((await call('/v1/limited', { method: 'POST', token: other.apiKey })).status).toBe(200)

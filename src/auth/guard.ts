@@ -1,6 +1,7 @@
 // The one guard every feature uses: `{ auth: true }` requires a signed-in principal
 // (JWT access token or API key), `{ auth: 'admin' }` also requires the admin role, and
-// `{ auth: 'optional' }` lets anonymous callers through but refuses bad credentials.
+// `{ auth: 'optional' }` lets anonymous callers through but refuses bad credentials. An API key
+// also needs the scope of what it asks for (./scopes.ts), and a model it is allowed.
 import { Elysia } from 'elysia'
 import { addressKey, clientAddress } from '../http/client-address'
 import { HttpError } from '../http/errors'
@@ -8,7 +9,8 @@ import type { Runtime } from '../runtime'
 import { factsOf } from '../telemetry/facts'
 import { threatMonitorOf } from '../threats'
 import { accessTokens } from './jwt'
-import { API_KEY_PREFIX, principalForApiKey, principalForSession, type Principal, type Role } from './principal'
+import { API_KEY_PREFIX, mayAct, principalForApiKey, principalForSession, type Principal, type Role } from './principal'
+import { modelAllowed, scopeNeeded } from './scopes'
 
 const invalid = () => new HttpError(401, 'JWT token is invalid or expired', { code: 'invalid_token' })
 
@@ -81,7 +83,17 @@ export const authGuard = (rt: Runtime) =>
             facts.sessionId = principal.sessionId
             if (required === 'admin' && principal.role !== 'admin')
               throw new HttpError(403, 'This endpoint requires the admin role', { code: 'forbidden' })
+            const scope = scopeNeeded(request.method, new URL(request.url).pathname)
+            if (!mayAct(principal, scope))
+              throw new HttpError(403, `This API key lacks the \`${scope}\` scope that this endpoint needs`, { code: 'missing_scope' })
             principals.set(request, principal)
+          },
+          // A key limited to some models: checked once the body is read (the model is in it).
+          beforeHandle({ body, request }) {
+            const { models } = principals.get(request) ?? {}
+            const model = (body as { model?: unknown } | undefined)?.model
+            if (models && typeof model === 'string' && !modelAllowed(model, models))
+              throw new HttpError(403, 'This API key may not use the model named in the request', { param: 'model', code: 'model_not_allowed' })
           },
           resolve: ({ request }) => ({ principal: principals.get(request)! }),
         }

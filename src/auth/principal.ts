@@ -1,6 +1,7 @@
 // Who is calling: the user behind a JWT access token or an API key, checked against the store
 // (through ./principal-cache.ts: at most a second old, and forgotten at once by every change
 // that takes power away) so that deactivation, revocation and role changes apply at once.
+import type { Scope } from '../db/stores/keys'
 import type { ApiKeyHolder, Role, SessionHolder } from './store'
 import { principalCacheOf } from './principal-cache'
 import type { Runtime } from '../runtime'
@@ -14,6 +15,10 @@ export type Principal = {
   email: string
   sessionId?: string
   apiKeyId?: string
+  /** What an API key may do; a session (and a key made before scopes existed) may do all its user may. */
+  scopes?: readonly Scope[]
+  /** The models an API key may use (names or globs); every model when left out. */
+  models?: readonly string[]
 }
 
 export const API_KEY_PREFIX = 'sk-studio-'
@@ -40,5 +45,18 @@ export async function principalForApiKey(rt: Runtime, key: string, now = Date.no
     holder.lastUsedAt = now // the remembered holder too
     rt.store.accounts.recordApiKeyUse(holder.keyId, now)
   }
-  return { userId: holder.userId, role: holder.role, email: holder.email, apiKeyId: holder.keyId }
+  return {
+    userId: holder.userId,
+    role: holder.role,
+    email: holder.email,
+    apiKeyId: holder.keyId,
+    ...(holder.scopes ? { scopes: holder.scopes } : {}),
+    ...(holder.models ? { models: holder.models } : {}),
+  }
+}
+
+/** Whether the principal may act in the scope: a session (or a full-power key) as its user's role allows, a key as its scopes say. */
+export function mayAct(principal: Principal, scope: Scope): boolean {
+  if (scope === 'admin' && principal.role !== 'admin') return false
+  return principal.scopes === undefined || principal.scopes.includes(scope)
 }

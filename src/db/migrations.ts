@@ -15,6 +15,7 @@ import sqliteConversations from '../../db/migrations/sqlite/0012_conversations.s
 import sqliteConversationSearch from '../../db/migrations/sqlite/0013_conversation_search.sql' with { type: 'text' }
 import sqliteLogCallerLabels from '../../db/migrations/sqlite/0014_log_caller_labels.sql' with { type: 'text' }
 import sqliteLogImages from '../../db/migrations/sqlite/0015_log_images.sql' with { type: 'text' }
+import sqliteKeyScopes from '../../db/migrations/sqlite/0017_key_scopes.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
@@ -29,6 +30,7 @@ import postgresConversations from '../../db/migrations/postgres/0012_conversatio
 import postgresConversationSearch from '../../db/migrations/postgres/0013_conversation_search.sql' with { type: 'text' }
 import postgresLogCallerLabels from '../../db/migrations/postgres/0014_log_caller_labels.sql' with { type: 'text' }
 import postgresLogImages from '../../db/migrations/postgres/0015_log_images.sql' with { type: 'text' }
+import postgresKeyScopes from '../../db/migrations/postgres/0017_key_scopes.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -48,6 +50,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0013_conversation_search', sql: sqliteConversationSearch },
     { name: '0014_log_caller_labels', sql: sqliteLogCallerLabels },
     { name: '0015_log_images', sql: sqliteLogImages },
+    { name: '0017_key_scopes', sql: sqliteKeyScopes },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -64,5 +67,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0013_conversation_search', sql: postgresConversationSearch },
     { name: '0014_log_caller_labels', sql: postgresLogCallerLabels },
     { name: '0015_log_images', sql: postgresLogImages },
+    { name: '0017_key_scopes', sql: postgresKeyScopes },
   ],
 }

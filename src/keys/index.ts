@@ -15,7 +15,7 @@ export const keys = (rt: Runtime) =>
       '',
       async ({ principal, body, set }) => {
         set.status = 201
-        return createApiKey(rt, principal.userId, body)
+        return createApiKey(rt, principal, body)
       },
       {
         auth: true,

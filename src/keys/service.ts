@@ -3,7 +3,8 @@
 import { parseDate } from '../http/dates'
 import { randomToken, sha256 } from '../auth/crypto'
 import { normaliseName } from '../auth/accounts'
-import { API_KEY_PREFIX } from '../auth/principal'
+import { API_KEY_PREFIX, mayAct, type Principal } from '../auth/principal'
+import type { Scope } from '../db/stores/keys'
 import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
 import type { Runtime } from '../runtime'
@@ -14,15 +15,30 @@ const PREFIX_LENGTH = 14
 /** Keys that are not revoked, per user: the list stays short. */
 export const MAX_KEYS = 50
 
-export async function createApiKey(rt: Runtime, userId: string, input: { name: string; expiresAt?: string }, now = Date.now()) {
+/** What a new key may do when its request does not say. */
+export const DEFAULT_SCOPES: Scope[] = ['inference', 'read']
+
+type NewKeyInput = { name: string; expiresAt?: string; scopes?: Scope[]; models?: string[] }
+
+/**
+ * Mints a key for the caller's user. A key can hold only scopes its maker holds (a key with
+ * `manage` but not `admin` cannot mint an admin key), and `admin` only on an admin's account.
+ */
+export async function createApiKey(rt: Runtime, maker: Principal, input: NewKeyInput, now = Date.now()) {
   const name = normaliseName(input.name)
   if (!name) throw new InvalidField('name', 'must not be blank')
   const expiresAt = input.expiresAt === undefined ? null : parseDate(input.expiresAt)
   if (expiresAt !== null && !(expiresAt > now))
     throw new InvalidField('expiresAt', 'must be a time in the future')
+  const scopes = input.scopes ?? DEFAULT_SCOPES
+  const beyond = scopes.find((scope) => !mayAct(maker, scope))
+  if (beyond)
+    throw new HttpError(403, `A key can be given only scopes you hold: you lack \`${beyond}\``, { param: 'scopes', code: 'missing_scope' })
+  const models = input.models?.map((model) => model.trim()).filter(Boolean) ?? null
+  if (models?.length === 0) throw new InvalidField('models', 'must name at least one model')
   const key = `${API_KEY_PREFIX}${randomToken()}`
   const stored = await rt.store.keys.insertBelowLimit(
-    { userId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: sha256(key), expiresAt },
+    { userId: maker.userId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: sha256(key), expiresAt, scopes, models },
     MAX_KEYS,
     now,
   )

@@ -2,9 +2,7 @@
 // its price per image.
 // An exact model name wins over globs; among globs the longest pattern wins; unpriced = 0.
 import type { ModelPrice } from '../config'
-
-const globToRegExp = (glob: string) =>
-  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`)
+import { globToRegExp } from '../http/glob'
 
 export type CostOf = (model: string | undefined, promptTokens: number, completionTokens: number, images?: number) => number
 

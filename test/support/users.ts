@@ -23,7 +23,8 @@ export async function seedUser(rt: Runtime, options: { email?: string; role?: Ro
   )
   const apiKey = `${API_KEY_PREFIX}${randomToken()}`
   const storedKey = await rt.store.keys.insertBelowLimit(
-    { userId, name: 'test', prefix: apiKey.slice(0, 14), keyHash: sha256(apiKey), expiresAt: null },
+    // A full-power key (as keys made before scopes were): it reaches whatever its user may.
+    { userId, name: 'test', prefix: apiKey.slice(0, 14), keyHash: sha256(apiKey), expiresAt: null, scopes: null, models: null },
     MAX_KEYS,
     now,
   )

@@ -4,6 +4,7 @@
 // (of two rotations of one token only one spends it; the other revokes the session). The
 // principal lookups run on every request, one indexed query each; bookkeeping (last seen, last
 // used) goes through the background writes, which a request never waits for.
+import { jsonList } from '../json-list'
 import type { SQL } from 'bun'
 import type { AccountStore, ApiKeyHolder, NewRefreshToken, RefreshToken, Role, SessionHolder, User } from '../stores/accounts'
 import type { BackgroundWrites } from './background'
@@ -42,7 +43,7 @@ const maybeUser = (rows: UserRow[]) => (rows[0] ? userOf(rows[0]) : undefined)
 type RefreshTokenRow = { session_id: string; user_id: string; expires_at: Date; used_at: Date | null; revoked_at: Date | null }
 type HolderRow = { id: string; email: string; role: Role; is_active: boolean }
 type SessionHolderRow = HolderRow & { revoked_at: Date | null }
-type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null }
+type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null; scopes: string | null; models: string | null }
 
 /** How long a recorded use of an API key stands for the later ones. */
 const USE_GRAIN_MS = 60_000
@@ -182,7 +183,7 @@ export function postgresAccounts(sql: SQL, background: BackgroundWrites): Accoun
     },
     async apiKeyHolder(keyHash): Promise<ApiKeyHolder | undefined> {
       const [row] = await sql<ApiKeyHolderRow[]>`
-        SELECT u.id, u.email, u.role, u.is_active, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at
+        SELECT u.id, u.email, u.role, u.is_active, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at, k.scopes, k.models
           FROM api_keys k JOIN users u ON u.id = k.user_id
          WHERE k.key_hash = ${keyHash}`
       if (!row) return undefined
@@ -196,6 +197,8 @@ export function postgresAccounts(sql: SQL, background: BackgroundWrites): Accoun
         expiresAt: row.expires_at?.getTime() ?? null,
         revokedAt: row.revoked_at?.getTime() ?? null,
         lastUsedAt: row.last_used_at?.getTime() ?? null,
+        scopes: jsonList(row.scopes),
+        models: jsonList(row.models),
       }
     },
     recordApiKeyUse(keyId, now) {

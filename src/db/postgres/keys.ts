@@ -2,6 +2,7 @@
 // in one transaction holding the user's row: creations for one user (from any replica) take
 // turns, so concurrent ones never pass the limit.
 import type { SQL } from 'bun'
+import { jsonList } from '../json-list'
 import type { KeyStore, NewApiKey, StoredApiKey } from '../stores/keys'
 
 type ApiKeyRow = {
@@ -12,9 +13,11 @@ type ApiKeyRow = {
   created_at: Date
   last_used_at: Date | null
   expires_at: Date | null
+  scopes: string | null
+  models: string | null
 }
 
-const columns = (sql: SQL) => sql`id, user_id, name, prefix, created_at, last_used_at, expires_at`
+const columns = (sql: SQL) => sql`id, user_id, name, prefix, created_at, last_used_at, expires_at, scopes, models`
 
 const stored = (row: ApiKeyRow): StoredApiKey => ({
   id: row.id,
@@ -24,6 +27,8 @@ const stored = (row: ApiKeyRow): StoredApiKey => ({
   createdAt: row.created_at.getTime(),
   lastUsedAt: row.last_used_at?.getTime() ?? null,
   expiresAt: row.expires_at?.getTime() ?? null,
+  scopes: jsonList(row.scopes),
+  models: jsonList(row.models),
 })
 
 export function postgresKeys(sql: SQL): KeyStore {
@@ -32,9 +37,9 @@ export function postgresKeys(sql: SQL): KeyStore {
   const insert = async (tx: SQL, key: NewApiKey, now: number) =>
     (
       await tx<ApiKeyRow[]>`
-        INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at, expires_at)
+        INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at, expires_at, scopes, models)
         VALUES (${Bun.randomUUIDv7()}, ${key.userId}, ${key.name}, ${key.prefix}, ${key.keyHash}, ${new Date(now)},
-                ${key.expiresAt === null ? null : new Date(key.expiresAt)})
+                ${key.expiresAt === null ? null : new Date(key.expiresAt)}, ${key.scopes && JSON.stringify(key.scopes)}, ${key.models && JSON.stringify(key.models)})
         RETURNING ${columns(tx)}`
     )[0]!
 

@@ -2,6 +2,7 @@
 // prepared once, with the store: the principal lookups run on every request. Sign-in writes
 // retry while another process holds the write lock (retryWhileBusy: then a 503), each
 // transaction whole; bookkeeping (last seen, last used) goes through the deferred writes.
+import { jsonList } from '../json-list'
 import type { Database } from 'bun:sqlite'
 import { retryWhileBusy } from '../busy'
 import { deferredWrites } from './deferred'
@@ -41,7 +42,7 @@ const maybeUser = (row: UserRow | null) => (row ? userOf(row) : undefined)
 type RefreshTokenRow = { session_id: string; user_id: string; expires_at: number; used_at: number | null; revoked_at: number | null }
 type HolderRow = { id: string; email: string; role: Role; is_active: number }
 type SessionHolderRow = HolderRow & { revoked_at: number | null }
-type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: number | null; revoked_at: number | null; last_used_at: number | null }
+type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: number | null; revoked_at: number | null; last_used_at: number | null; scopes: string | null; models: string | null }
 
 export function sqliteAccounts(db: Database): AccountStore {
   const userById = db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?')
@@ -88,7 +89,7 @@ export function sqliteAccounts(db: Database): AccountStore {
       WHERE u.id = ? AND s.id = ?`,
   )
   const apiKeyHolder = db.query<ApiKeyHolderRow, [string]>(
-    `SELECT u.id, u.email, u.role, u.is_active, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at
+    `SELECT u.id, u.email, u.role, u.is_active, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at, k.scopes, k.models
        FROM api_keys k JOIN users u ON u.id = k.user_id
       WHERE k.key_hash = ?`,
   )
@@ -209,6 +210,8 @@ export function sqliteAccounts(db: Database): AccountStore {
         expiresAt: row.expires_at,
         revokedAt: row.revoked_at,
         lastUsedAt: row.last_used_at,
+        scopes: jsonList(row.scopes),
+        models: jsonList(row.models),
       }
     },
     recordApiKeyUse(keyId, now) {

@@ -1,5 +1,6 @@
 // The API-keys store on SQLite.
 import type { Database } from 'bun:sqlite'
+import { jsonList } from '../json-list'
 import type { KeyStore, NewApiKey, StoredApiKey } from '../stores/keys'
 
 type ApiKeyRow = {
@@ -10,9 +11,11 @@ type ApiKeyRow = {
   created_at: number
   last_used_at: number | null
   expires_at: number | null
+  scopes: string | null
+  models: string | null
 }
 
-const columns = 'id, user_id, name, prefix, created_at, last_used_at, expires_at'
+const columns = 'id, user_id, name, prefix, created_at, last_used_at, expires_at, scopes, models'
 
 const stored = (row: ApiKeyRow): StoredApiKey => ({
   id: row.id,
@@ -22,6 +25,8 @@ const stored = (row: ApiKeyRow): StoredApiKey => ({
   createdAt: row.created_at,
   lastUsedAt: row.last_used_at,
   expiresAt: row.expires_at,
+  scopes: jsonList(row.scopes),
+  models: jsonList(row.models),
 })
 
 export function sqliteKeys(db: Database): KeyStore {
@@ -29,11 +34,11 @@ export function sqliteKeys(db: Database): KeyStore {
     db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL').get(userId)!.n
   const insert = (key: NewApiKey, now: number) =>
     db
-      .query<ApiKeyRow, [string, string, string, string, string, number, number | null]>(
-        `INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      .query<ApiKeyRow, [string, string, string, string, string, number, number | null, string | null, string | null]>(
+        `INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at, expires_at, scopes, models) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          RETURNING ${columns}`,
       )
-      .get(Bun.randomUUIDv7(), key.userId, key.name, key.prefix, key.keyHash, now, key.expiresAt)!
+      .get(Bun.randomUUIDv7(), key.userId, key.name, key.prefix, key.keyHash, now, key.expiresAt, key.scopes && JSON.stringify(key.scopes), key.models && JSON.stringify(key.models))!
   // IMMEDIATE takes the write lock before the count: another process cannot insert in between.
   const insertBelowLimit = db.transaction((key: NewApiKey, limit: number, now: number) =>
     countLive(key.userId) >= limit ? undefined : stored(insert(key, now)),

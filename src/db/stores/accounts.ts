@@ -4,6 +4,7 @@
 // (src/db/sqlite/, src/db/postgres/) sit below the runtime, which every feature imports: src/db importing
 // src/auth would be an import cycle (test/import-cycles.test.ts); src/auth/store.ts re-exports it.
 // Times in ms since the epoch.
+import type { Scope } from './keys'
 
 export type Role = 'admin' | 'user'
 
@@ -63,6 +64,10 @@ export type ApiKeyHolder = {
   expiresAt: number | null
   revokedAt: number | null
   lastUsedAt: number | null
+  /** The key's scopes; null for a key made before scopes existed (every power of its user). */
+  scopes: Scope[] | null
+  /** The models it may use (names or globs); null for every model. */
+  models: string[] | null
 }
 
 export interface AccountStore {

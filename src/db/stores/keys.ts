@@ -2,6 +2,15 @@
 // the store implementations (src/db/sqlite/, src/db/postgres/) sit below the runtime, which every feature imports:
 // src/db importing src/keys would be an import cycle (test/import-cycles.test.ts).
 
+/**
+ * What a key may do: call the /v1 APIs (`inference`), read its user's own dashboard, logs and
+ * conversations (`read`), manage its user's keys and account (`manage`), reach the admin routes
+ * (`admin`, on an admin's account only).
+ */
+export type Scope = 'inference' | 'read' | 'manage' | 'admin'
+
+export const SCOPES: readonly Scope[] = ['inference', 'read', 'manage', 'admin']
+
 /** A key as stored, without its secret: only the secret's SHA-256 is kept. Times in ms. */
 export type StoredApiKey = {
   id: string
@@ -12,9 +21,14 @@ export type StoredApiKey = {
   createdAt: number
   lastUsedAt: number | null
   expiresAt: number | null
+  /** Null: a key made before scopes existed, with every power of its user. */
+  scopes: Scope[] | null
+  /** Names or globs of the models it may use; null: every model. */
+  models: string[] | null
 }
 
-export type NewApiKey = { userId: string; name: string; prefix: string; keyHash: string; expiresAt: number | null }
+/** `scopes` null only for a key made as before scopes existed (tests of such keys, copies of old rows). */
+export type NewApiKey = { userId: string; name: string; prefix: string; keyHash: string; expiresAt: number | null; scopes: Scope[] | null; models: string[] | null }
 
 export interface KeyStore {
   /**
