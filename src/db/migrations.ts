@@ -14,6 +14,7 @@ import sqliteLogsIndexUnused from '../../db/migrations/sqlite/0011_logs_index_un
 import sqliteConversations from '../../db/migrations/sqlite/0012_conversations.sql' with { type: 'text' }
 import sqliteConversationSearch from '../../db/migrations/sqlite/0013_conversation_search.sql' with { type: 'text' }
 import sqliteLogCallerLabels from '../../db/migrations/sqlite/0014_log_caller_labels.sql' with { type: 'text' }
+import sqliteResponses from '../../db/migrations/sqlite/0016_responses.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
@@ -27,6 +28,7 @@ import postgresLogsIndexUnused from '../../db/migrations/postgres/0011_logs_inde
 import postgresConversations from '../../db/migrations/postgres/0012_conversations.sql' with { type: 'text' }
 import postgresConversationSearch from '../../db/migrations/postgres/0013_conversation_search.sql' with { type: 'text' }
 import postgresLogCallerLabels from '../../db/migrations/postgres/0014_log_caller_labels.sql' with { type: 'text' }
+import postgresResponses from '../../db/migrations/postgres/0016_responses.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -45,6 +47,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0012_conversations', sql: sqliteConversations },
     { name: '0013_conversation_search', sql: sqliteConversationSearch },
     { name: '0014_log_caller_labels', sql: sqliteLogCallerLabels },
+    { name: '0016_responses', sql: sqliteResponses },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -60,5 +63,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0012_conversations', sql: postgresConversations },
     { name: '0013_conversation_search', sql: postgresConversationSearch },
     { name: '0014_log_caller_labels', sql: postgresLogCallerLabels },
+    { name: '0016_responses', sql: postgresResponses },
   ],
 }
