@@ -26,6 +26,7 @@ import type { Runtime } from './runtime'
 import { telemetry } from './telemetry'
 import { floodWatch } from './threats/floods'
 import { images } from './images'
+import { responses } from './responses'
 
 export type AppOptions = {
   /** Tests point OAuth providers at a fake identity provider; never set in production. */
@@ -60,6 +61,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(keys(rt))
     .use(chat(rt, ollama))
     .use(images(rt, ollama))
+    .use(responses(rt, ollama))
     .use(conversations(rt))
     .use(dashboard(rt))
     .use(feedback(rt))
