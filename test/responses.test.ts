@@ -9,6 +9,7 @@ import OpenAI, { APIError } from 'openai'
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses'
 import { testApp } from './support/app'
 import { startFakeOllama } from './support/fake-ollama'
+import { startFakeOpenAiServer } from './support/fake-openai-server'
 import { listen } from './support/listen'
 import { logRows, settle } from './support/log'
 import { expectConforms } from './support/openai-schemas'
@@ -103,7 +104,7 @@ describe('responses.create, not streamed', () => {
       input: [
         { role: 'developer', content: 'Answer in English.' },
         { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: image, detail: 'auto' }] },
-        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'A pixel.', annotations: [] }] },
+        { id: 'msg_earlier', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'A pixel.', annotations: [] }] },
         { role: 'user', content: 'Which colour?' },
       ],
     })
@@ -312,7 +313,7 @@ describe('function tools', () => {
     expect(call).toMatchObject({ name: 'get_weather', status: 'completed' })
     expect(JSON.parse(call.arguments)).toEqual({ city: 'Oslo' })
     expect(asked.output_text).toBe('')
-    expect(asked.tools).toEqual([{ type: 'function', ...weatherTool }])
+    expect(asked.tools).toEqual([weatherTool])
 
     fake.set({ toolCalls: undefined })
     const answered = await openai.responses.create({
@@ -543,4 +544,42 @@ test('each request is one row of the request log, its path /v1/responses', async
   expect(row).toMatchObject({ method: 'POST', model: 'llama3.2', completionTokens: 5, outcome: 'ok' })
   expect(row.promptTokens).toBe(response.usage!.input_tokens)
   expect(row.completionId).toBe(`chatcmpl-${response.id.slice('resp_'.length)}`)
+})
+
+describe('the same pipeline as chat: an OpenAI-compatible upstream, the response cache', async () => {
+  const vllm = await startFakeOpenAiServer({ models: ['qwen-vllm'], reasoning: ['Thinking', ' hard'] })
+  const piped = await testApp({ OLLAMA_BASE_URL: fake.url, OPENAI_UPSTREAMS: `vllm=${vllm.url}`, CACHE_TTL_SECONDS: '60', RATE_LIMIT_CHAT: '0' })
+  const pipedServer = listen(piped.app)
+  const pipedUser = await seedUser(piped.rt)
+  const client = new OpenAI({ apiKey: pipedUser.apiKey, baseURL: `${pipedServer.url}/v1`, maxRetries: 0 })
+  afterAll(async () => {
+    pipedServer.stop()
+    await piped.close()
+    vllm.stop()
+  })
+
+  test('a model of an OpenAI-compatible server: its reasoning and text stream as Responses events', async () => {
+    const events = await eventsOf(await client.responses.create({ model: 'qwen-vllm', input: 'Hi', instructions: 'Be brief.', stream: true }))
+    const completed = events.at(-1) as Extract<ResponseStreamEvent, { type: 'response.completed' }>
+    expect(completed.type).toBe('response.completed')
+    expect(completed.response.output.map((item) => item.type)).toEqual(['reasoning', 'message'])
+    expect(completed.response.output[0]).toMatchObject({ content: [{ type: 'reasoning_text', text: 'Thinking hard' }] })
+    expect(completed.response.output[1]).toMatchObject({ content: [{ type: 'output_text', text: 'Hello from vLLM' }] })
+    expect(vllm.requests.at(-1)!.body.messages).toEqual([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }])
+  })
+
+  test('the same request twice: the second is answered from the response cache, as a response of its own', async () => {
+    const ask = () => piped.call('/v1/responses', { method: 'POST', json: { model: 'llama3.2', input: 'Cache me' }, token: pipedUser.accessToken })
+    const first = await ask()
+    expect(first.headers.get('x-cache')).toBe('MISS')
+    const chats = fake.chats.length
+    const second = await ask()
+    expect(second.headers.get('x-cache')).toBe('HIT')
+    expect(fake.chats.length).toBe(chats)
+    const [a, b] = [(await first.json()) as any, (await second.json()) as any]
+    expectConforms('Response', b)
+    expect(b.id).not.toBe(a.id)
+    expect(b.output[0].content).toEqual(a.output[0].content)
+    expect(b.usage).toEqual(a.usage)
+  })
 })

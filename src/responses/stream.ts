@@ -10,6 +10,7 @@ import type { Translator } from '../chat/to-openai'
 import type { HttpError } from '../http/errors'
 import { newItemId, type Item } from './to-chat'
 import {
+  endStatusOf,
   finishedResponse,
   functionCallItem,
   messageItem,
@@ -127,8 +128,7 @@ export class ResponseEvents implements StreamDialect {
     if (this.final) return this.final
     this.pendingEnd = this.start()
     if (!this.output.length) this.pendingEnd += this.openItem('message')
-    const status = this.translator.finishReason === 'length' ? 'incomplete' : 'completed'
-    this.pendingEnd += this.close(status)
+    this.pendingEnd += this.close(endStatusOf(this.translator))
     this.final = finishedResponse(this.head, this.output, this.translator, this.reasoningTokens)
     return this.final
   }

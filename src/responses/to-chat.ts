@@ -24,6 +24,9 @@ const isObject = (value: unknown): value is Record<string, unknown> => value !==
 /** A new item id with OpenAI's prefix for its kind (`msg`, `fc`, `rs`…): time-ordered, unique. */
 export const newItemId = (prefix: string) => `${prefix}_${Bun.randomUUIDv7('hex').replaceAll('-', '')}`
 
+/** An item sent back (an earlier output) keeps its id; one without (or with an unlikely one) gets a new id. */
+const idOf = (given: unknown, prefix: string) => (typeof given === 'string' && given.length > 0 && given.length <= 200 ? given : newItemId(prefix))
+
 // Ollama takes raw base64 images; it cannot fetch remote URLs, and the gateway will not fetch them for it.
 const dataUrl = /^data:image\/[\w.+-]+;base64,(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/i
 
@@ -64,7 +67,7 @@ function messageItem(item: Record<string, unknown>, at: string): Item {
       throw invalid(`${partAt}.type`, 'must be input_text, input_image or output_text')
     })
   else throw invalid(`${at}.content`, 'must be a string or an array of content parts')
-  return { id: newItemId('msg'), type: 'message', role, status: 'completed', content }
+  return { id: idOf(item.id, 'msg'), type: 'message', role, status: 'completed', content }
 }
 
 /** OpenAI sends tool arguments as JSON text; Ollama needs them to encode an object. */
@@ -88,7 +91,7 @@ const callId = (value: unknown, param: string) => {
 function functionCallItem(item: Record<string, unknown>, at: string): Item {
   if (typeof item.name !== 'string' || !item.name || item.name.length > 64) throw invalid(`${at}.name`, 'must be a function name of 1 to 64 characters')
   return {
-    id: typeof item.id === 'string' && item.id ? item.id : newItemId('fc'),
+    id: idOf(item.id, 'fc'),
     type: 'function_call',
     call_id: callId(item.call_id, `${at}.call_id`),
     name: item.name,
@@ -125,7 +128,7 @@ function reasoningItem(item: Record<string, unknown>, at: string): Item {
     })
   }
   return {
-    id: typeof item.id === 'string' && item.id ? item.id : newItemId('rs'),
+    id: idOf(item.id, 'rs'),
     type: 'reasoning',
     summary: texts(item.summary, `${at}.summary`, 'summary_text'),
     content: texts(item.content, `${at}.content`, 'reasoning_text'),
