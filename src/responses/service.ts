@@ -12,7 +12,8 @@ import { keepInConversation, type KeptConversation } from '../chat/conversation'
 import type { Pool } from '../chat/pool'
 import type { ChatMessage } from '../chat/schemas'
 import { screenMessages } from '../chat/screening'
-import { collectCompletion, startCompletion, streamCompletion, translatorFor, type Started } from '../chat/service'
+import { collectCompletion, startCompletion, streamCompletion, type Started } from '../chat/service'
+import { checkChatRequest } from '../chat/to-ollama'
 import type { Translator } from '../chat/to-openai'
 import { conversationWithMessages } from '../conversations/service'
 import type { StoredResponse } from '../db/stores/responses'
@@ -129,7 +130,7 @@ export async function createResponse(rt: Runtime, pool: Pool, body: CreateRespon
   const chatBody = chatRequestOf(body, settings, [...history, ...newMessages])
   if (!history.length && !newMessages.length) throw invalid('input', 'is required (or a previous_response_id or conversation with messages)')
   // Refused before anything is kept or goes upstream.
-  translatorFor(chatBody)
+  checkChatRequest(chatBody)
   screenMessages(rt, { principal, request, server: caller.server }, chatBody.messages)
   const conversation: KeptConversation | undefined = conversationId
     ? await keepInConversation(rt, principal.userId, { ...chatBody, messages: newMessages, conversationId }, request)
