@@ -119,6 +119,31 @@ describe('responses.create, not streamed', () => {
     expect(sent[1].images).toEqual([image.slice(image.indexOf(',') + 1)])
   })
 
+  test('a reasoning item sent back is listed among the input items but not shown to the model', async () => {
+    const response = await openai.responses.create({
+      model: 'llama3.2',
+      input: [
+        { role: 'user', content: 'First' },
+        { id: 'rs_earlier', type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'I thought' }] },
+        { role: 'assistant', content: 'Answer' },
+        { role: 'user', content: 'Second' },
+      ],
+    })
+    expect(lastSent().messages.map((m: any) => m.content)).toEqual(['First', 'Answer', 'Second'])
+    const items = await openai.responses.inputItems.list(response.id, { order: 'asc' })
+    expect(items.data[1]).toMatchObject({ id: 'rs_earlier', type: 'reasoning', content: [{ type: 'reasoning_text', text: 'I thought' }] })
+  })
+
+  test('Ollama failing mid-reply (not streamed) is a 502 in OpenAI\'s envelope, logged as an upstream error', async () => {
+    fake.set({ failAfter: 2, failWith: 'error' })
+    const res = await raw({ input: 'Hello' })
+    expect(res.status).toBe(502)
+    expect(((await res.json()) as any).error).toMatchObject({ type: 'upstream_error' })
+    await settle(rt)
+    const [row] = (await logRows(rt, (r) => r.path === '/v1/responses' && r.status === 502)).slice(-1)
+    expect(row).toMatchObject({ outcome: 'upstream_error' })
+  })
+
   test('max_output_tokens cuts the reply: status incomplete, incomplete_details says why', async () => {
     const response = await openai.responses.create({ model: 'llama3.2', input: 'Hello', max_output_tokens: 2 })
     expectConforms('Response', asSent(response))
@@ -377,6 +402,7 @@ describe('retrieve, delete, input items', () => {
   test('retrieve answers the stored response; delete removes it (then 404 for both)', async () => {
     const created = await openai.responses.create({ model: 'llama3.2', input: 'Keep me' })
     const retrieved = await openai.responses.retrieve(created.id)
+    expectConforms('Response', asSent(retrieved))
     expect(asSent(retrieved)).toEqual(asSent(created))
     expect(retrieved.output_text).toBe(REPLY)
     const res = await call(`/v1/responses/${created.id}`, { method: 'DELETE', token: user.accessToken })
