@@ -27,6 +27,7 @@ import type { Runtime } from './runtime'
 import { telemetry } from './telemetry'
 import { floodWatch } from './threats/floods'
 import { images } from './images'
+import { responses } from './responses'
 
 export type AppOptions = {
   /** Tests point OAuth providers at a fake identity provider; never set in production. */
@@ -62,6 +63,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(chat(rt, ollama))
     .use(completions(rt, ollama))
     .use(images(rt, ollama))
+    .use(responses(rt, ollama))
     .use(conversations(rt))
     .use(dashboard(rt))
     .use(feedback(rt))

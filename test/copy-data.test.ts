@@ -85,6 +85,11 @@ async function installation(name: string, extra: (store: Awaited<ReturnType<type
       role: 'user', content: AWKWARD, parts: null, toolCalls: null, toolCallId: null, reasoning: AWKWARD, promptTokens: 3,
       completionTokens: null, completionId: null, finishReason: null, state: 'cancelled',
     }], now - 500)
+    // A stored Responses API response: its JSON is text in both dialects, so it comes back byte for byte.
+    await store.responses.save({
+      id: 'resp_1', userId: user.id, previousResponseId: 'resp_0', response: { object: 'response', output: [{ type: 'message', text: AWKWARD }] },
+      inputItems: [{ id: 'msg_1', type: 'message', content: [{ type: 'input_text', text: AWKWARD }] }], createdAt: now - 400,
+    })
     await extra(store)
   } finally {
     await store.close()
@@ -119,7 +124,7 @@ describe.skipIf(!reachable)('copy-data', () => {
       expect(stderr).toContain(`copied ${table}: ${n} rows`)
     }
     expect(contents.request_logs!.length).toBeGreaterThan(3000)
-    for (const table of ['users', 'identities', 'sessions', 'refresh_tokens', 'api_keys', 'feedback', 'threats', 'rollup_threats', 'settings', 'sign_in_unblocks', 'model_usage_daily', 'conversations', 'conversation_messages'])
+    for (const table of ['users', 'identities', 'sessions', 'refresh_tokens', 'api_keys', 'feedback', 'threats', 'rollup_threats', 'settings', 'sign_in_unblocks', 'model_usage_daily', 'conversations', 'conversation_messages', 'responses'])
       expect(contents[table]!.length).toBeGreaterThan(0)
   })
 

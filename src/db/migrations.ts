@@ -15,6 +15,7 @@ import sqliteConversations from '../../db/migrations/sqlite/0012_conversations.s
 import sqliteConversationSearch from '../../db/migrations/sqlite/0013_conversation_search.sql' with { type: 'text' }
 import sqliteLogCallerLabels from '../../db/migrations/sqlite/0014_log_caller_labels.sql' with { type: 'text' }
 import sqliteLogImages from '../../db/migrations/sqlite/0015_log_images.sql' with { type: 'text' }
+import sqliteResponses from '../../db/migrations/sqlite/0016_responses.sql' with { type: 'text' }
 import sqliteKeyScopes from '../../db/migrations/sqlite/0017_key_scopes.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
@@ -30,6 +31,7 @@ import postgresConversations from '../../db/migrations/postgres/0012_conversatio
 import postgresConversationSearch from '../../db/migrations/postgres/0013_conversation_search.sql' with { type: 'text' }
 import postgresLogCallerLabels from '../../db/migrations/postgres/0014_log_caller_labels.sql' with { type: 'text' }
 import postgresLogImages from '../../db/migrations/postgres/0015_log_images.sql' with { type: 'text' }
+import postgresResponses from '../../db/migrations/postgres/0016_responses.sql' with { type: 'text' }
 import postgresKeyScopes from '../../db/migrations/postgres/0017_key_scopes.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
@@ -50,6 +52,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0013_conversation_search', sql: sqliteConversationSearch },
     { name: '0014_log_caller_labels', sql: sqliteLogCallerLabels },
     { name: '0015_log_images', sql: sqliteLogImages },
+    { name: '0016_responses', sql: sqliteResponses },
     { name: '0017_key_scopes', sql: sqliteKeyScopes },
   ],
   postgres: [
@@ -67,6 +70,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0013_conversation_search', sql: postgresConversationSearch },
     { name: '0014_log_caller_labels', sql: postgresLogCallerLabels },
     { name: '0015_log_images', sql: postgresLogImages },
+    { name: '0016_responses', sql: postgresResponses },
     { name: '0017_key_scopes', sql: postgresKeyScopes },
   ],
 }

@@ -11,6 +11,7 @@ import type { DashboardStore } from './stores/dashboard'
 import type { FeedbackStore } from './stores/feedback'
 import type { KeyStore } from './stores/keys'
 import type { PopulateStore } from './stores/populate'
+import type { ResponseStore } from './stores/responses'
 import type { TelemetryStore } from './stores/telemetry'
 import type { ThreatStore } from './stores/threats'
 
@@ -32,6 +33,7 @@ export type Store = {
   accounts: AccountStore
   telemetry: TelemetryStore
   conversations: ConversationStore
+  responses: ResponseStore
   /**
    * How long a statement may wait for another process's lock on the whole database before it
    * fails as busy (SQLite's one writer at a time). PostgreSQL locks rows, never the whole

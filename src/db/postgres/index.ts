@@ -9,6 +9,7 @@ import { postgresDashboard } from './dashboard'
 import { postgresFeedback } from './feedback'
 import { postgresKeys } from './keys'
 import { postgresPopulate } from './populate'
+import { postgresResponses } from './responses'
 import { postgresSettings } from './settings'
 import { postgresTelemetry } from './telemetry'
 import { postgresThreats } from './threats'
@@ -25,6 +26,7 @@ export function postgresStore(sql: SQL): Store {
     admin: postgresAdmin(sql),
     accounts: postgresAccounts(sql, background),
     conversations: postgresConversations(sql),
+    responses: postgresResponses(sql),
     telemetry: postgresTelemetry(sql),
     setLockTimeout: () => {},
     async close() {

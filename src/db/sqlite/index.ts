@@ -9,6 +9,7 @@ import { sqliteDashboard } from './dashboard'
 import { sqliteFeedback } from './feedback'
 import { sqliteKeys } from './keys'
 import { sqlitePopulate } from './populate'
+import { sqliteResponses } from './responses'
 import { sqliteSettings } from './settings'
 import { sqliteTelemetry } from './telemetry'
 import { sqliteThreats } from './threats'
@@ -25,6 +26,7 @@ export function sqliteStore(db: Database): Store {
     admin: sqliteAdmin(db),
     accounts: sqliteAccounts(db),
     conversations: sqliteConversations(db),
+    responses: sqliteResponses(db),
     telemetry: sqliteTelemetry(db),
     setLockTimeout: (ms) => setBusyTimeout(db, ms),
     async close() {
