@@ -475,6 +475,39 @@ describe('credentials and headers Anthropic clients send', () => {
   })
 })
 
+describe('the response cache', () => {
+  test('a request asked again is answered from the cache, streamed or not, and shares answers with chat completions', async () => {
+    const cached = await testApp({ OLLAMA_BASE_URL: fake.url, CACHE_TTL_SECONDS: '60' })
+    const cachedServer = listen(cached.app)
+    try {
+      const someone = await seedUser(cached.rt)
+      const client = new Anthropic({ apiKey: someone.apiKey, baseURL: cachedServer.url, maxRetries: 0 })
+      const ask = { model: 'llama3.2', max_tokens: 50, messages: [{ role: 'user' as const, content: 'Cache me' }] }
+      const first = await client.messages.create(ask).withResponse()
+      expect(first.response.headers.get('x-cache')).toBe('MISS')
+      const again = await client.messages.create(ask).withResponse()
+      expect(again.response.headers.get('x-cache')).toBe('HIT')
+      expect(again.data.content).toEqual(first.data.content)
+      expect(again.data.usage).toEqual(first.data.usage)
+      expect(again.data.id).not.toBe(first.data.id)
+      const streamed = await client.messages.stream(ask).finalMessage()
+      expect(streamed.content).toEqual(first.data.content)
+      expect(fake.chats).toHaveLength(1)
+      // the same request as a chat completion is the same cache entry
+      const chat = await fetch(`${cachedServer.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${someone.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'llama3.2', max_tokens: 50, messages: [{ role: 'user', content: 'Cache me' }] }),
+      })
+      expect(chat.headers.get('x-cache')).toBe('HIT')
+      expect(((await chat.json()) as any).choices[0].message.content).toBe(REPLY)
+    } finally {
+      cachedServer.stop()
+      await cached.close()
+    }
+  })
+})
+
 describe('the request log', () => {
   test('one row per call: path /v1/messages, the model, the tokens, metadata.user_id as the end user, the message id', async () => {
     const message = await anthropic.messages.create({ model: 'llama3.2', max_tokens: 100, metadata: { user_id: 'end-user-7' }, messages: hello })
