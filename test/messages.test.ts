@@ -459,6 +459,13 @@ describe('credentials and headers Anthropic clients send', () => {
     expect((await post({ model: 'llama3.2', max_tokens: 10, messages: hello }, { 'x-api-key': user.accessToken })).status).toBe(200)
   })
 
+  test('/v1/health shows each host in full to a caller with a good x-api-key, as with Authorization', async () => {
+    const full = (await (await fetch(`${server.url}/v1/health`, { headers: { 'x-api-key': user.apiKey } })).json()) as any
+    expect(full.upstreams[0].url).toBe(fake.url)
+    const anonymous = (await (await fetch(`${server.url}/v1/health`)).json()) as any
+    expect(anonymous.upstreams[0].url).toBeUndefined()
+  })
+
   test('a bad x-api-key is a 401 authentication_error', async () => {
     const res = await post({ model: 'llama3.2', max_tokens: 10, messages: hello }, { 'x-api-key': 'sk-studio-unknown' })
     expect(res.status).toBe(401)
