@@ -498,7 +498,7 @@ describe('the response cache', () => {
       expect(again.data.usage).toEqual(first.data.usage)
       expect(again.data.id).not.toBe(first.data.id)
       const streamed = await client.messages.stream(ask).finalMessage()
-      expect(streamed.content).toEqual(first.data.content)
+      expect(streamed.content).toEqual(first.data.content as typeof streamed.content)
       expect(fake.chats).toHaveLength(1)
       // the same request as a chat completion is the same cache entry
       const chat = await fetch(`${cachedServer.url}/v1/chat/completions`, {
