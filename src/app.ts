@@ -28,6 +28,7 @@ import { telemetry } from './telemetry'
 import { floodWatch } from './threats/floods'
 import { images } from './images'
 import { responses } from './responses'
+import { messages } from './messages'
 
 export type AppOptions = {
   /** Tests point OAuth providers at a fake identity provider; never set in production. */
@@ -51,7 +52,8 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
       cors({
         origin: rt.config.corsOrigins,
         methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-        allowedHeaders: ['Content-Type', 'Authorization', 'X-Conversation-Id'],
+        // x-api-key and the anthropic-* headers: what Anthropic's clients send to /v1/messages from a browser.
+        allowedHeaders: ['Content-Type', 'Authorization', 'X-Conversation-Id', 'X-Api-Key', 'Anthropic-Version', 'Anthropic-Beta', 'Anthropic-Dangerous-Direct-Browser-Access'],
         exposeHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After', 'X-Cache', 'X-Conversation-Id'],
         credentials: true,
         maxAge: 600,
@@ -64,6 +66,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(completions(rt, ollama))
     .use(images(rt, ollama))
     .use(responses(rt, ollama))
+    .use(messages(rt, ollama))
     .use(conversations(rt))
     .use(dashboard(rt))
     .use(feedback(rt))

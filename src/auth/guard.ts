@@ -1,5 +1,6 @@
 // The one guard every feature uses: `{ auth: true }` requires a signed-in principal
-// (JWT access token or API key), `{ auth: 'admin' }` also requires the admin role, and
+// (JWT access token or API key, as `Authorization: Bearer`, or alone in `x-api-key` as
+// Anthropic's clients send it), `{ auth: 'admin' }` also requires the admin role, and
 // `{ auth: 'optional' }` lets anonymous callers through but refuses bad credentials. An API key
 // also needs the scope of what it asks for (./scopes.ts), and a model it is allowed.
 import { Elysia } from 'elysia'
@@ -70,13 +71,15 @@ export const authGuard = (rt: Runtime) =>
               const address = clientAddress(request, server, rt.config.trustProxy)
               threatMonitorOf(rt).observe({ type: 'invalid_token', key: address ? addressKey(address) : 'unknown', address, detail })
             }
-            if (required === 'optional' && headers.authorization === undefined) return
-            const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')
-            if (!match)
-              throw new HttpError(401, 'An Authorization header with a Bearer token (JWT or API key) is required', {
+            // Anthropic's clients send the key as `x-api-key`: taken when there is no Authorization header.
+            const apiKeyHeader = headers.authorization === undefined ? headers['x-api-key']?.trim() : undefined
+            if (required === 'optional' && headers.authorization === undefined && apiKeyHeader === undefined) return
+            const token = apiKeyHeader || /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1]
+            if (!token)
+              throw new HttpError(401, 'An Authorization header with a Bearer token (JWT or API key), or an x-api-key header, is required', {
                 code: 'missing_token',
               })
-            const principal = await principalOfToken(rt, match[1]!, accessToken.verify, suspect)
+            const principal = await principalOfToken(rt, token, accessToken.verify, suspect)
             const facts = factsOf(request)
             facts.userId = principal.userId
             facts.apiKeyId = principal.apiKeyId

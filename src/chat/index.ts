@@ -123,7 +123,7 @@ export const chat = (rt: Runtime, pool: Pool) => {
       '/health',
       async ({ headers, status }) => {
         // The guard has refused bad credentials; a caller who sent good ones sees each host in full.
-        const report = await healthOf(pool, headers.authorization !== undefined)
+        const report = await healthOf(pool, headers.authorization !== undefined || headers['x-api-key'] !== undefined)
         return report.status === 'unhealthy' ? status(503, report) : report
       },
       {

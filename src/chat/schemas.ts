@@ -129,6 +129,8 @@ export const chatRequest = t.Object({
   stream_options: t.Optional(t.Any({ description: 'an object such as {"include_usage": true}, or null' })),
   temperature: nullable(t.Number({ minimum: 0, maximum: 2, error: 'temperature must be a number from 0 to 2' })),
   top_p: nullable(t.Number({ minimum: 0, maximum: 1, error: 'top_p must be a number from 0 to 1' })),
+  // Not OpenAI's (Ollama's, vLLM's, Anthropic's): sample from the k likeliest tokens only.
+  top_k: nullable(integer({ minimum: 0, maximum: 2 ** 31 - 1, error: 'top_k must be an integer from 0 to 2147483647' })),
   max_tokens: nullable(integer({ minimum: 1, maximum: 2 ** 31 - 1, error: 'max_tokens must be an integer from 1 to 2147483647' })),
   max_completion_tokens: nullable(
     integer({ minimum: 1, maximum: 2 ** 31 - 1, error: 'max_completion_tokens must be an integer from 1 to 2147483647' }),

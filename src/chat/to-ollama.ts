@@ -111,6 +111,7 @@ function optionsOf(body: ChatRequest, maxOutputTokens: number): Partial<Options>
   const maxTokens = body.max_completion_tokens ?? body.max_tokens
   if (body.temperature != null) options.temperature = body.temperature
   if (body.top_p != null) options.top_p = body.top_p
+  if (body.top_k != null) options.top_k = body.top_k
   options.num_predict = Math.min(maxTokens ?? maxOutputTokens, maxOutputTokens)
   if (body.stop != null) options.stop = typeof body.stop === 'string' ? [body.stop] : body.stop
   if (body.seed != null) options.seed = body.seed

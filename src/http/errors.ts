@@ -1,5 +1,6 @@
 // One place that turns every failure into the envelope its API family expects:
-// the seed's `{error, message, timestamp}` under /api, OpenAI's `{error: {…}}` under /v1.
+// the seed's `{error, message, timestamp}` under /api, OpenAI's `{error: {…}}` under /v1, and
+// Anthropic's `{type: "error", error: {type, message}}` under /v1/messages (src/messages/).
 import { Elysia, ValidationError } from 'elysia'
 
 const apiTitles: Record<number, string> = {
@@ -36,6 +37,29 @@ const openAiTypes: Record<number, string> = {
   504: 'timeout',
 }
 
+/** Anthropic's error types by status (its SDK picks the error class by status, and reads the type). */
+const anthropicTypes: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  405: 'invalid_request_error',
+  408: 'timeout_error',
+  409: 'conflict_error',
+  413: 'request_too_large',
+  415: 'invalid_request_error',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  502: 'api_error',
+  503: 'overloaded_error',
+  504: 'timeout_error',
+  529: 'overloaded_error',
+}
+
+/** The paths of Anthropic's Messages API, answered in its envelope. */
+const isAnthropicPath = (path: string) => path === '/v1/messages' || path.startsWith('/v1/messages/')
+
 /** A failure with a status and a message that is safe to show the client. */
 export class HttpError extends Error {
   constructor(
@@ -49,6 +73,11 @@ export class HttpError extends Error {
 }
 
 export function errorBody(path: string, status: number, message: string, options: HttpError['options'] = {}) {
+  if (isAnthropicPath(path))
+    return {
+      type: 'error',
+      error: { type: anthropicTypes[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message },
+    }
   if (path.startsWith('/v1/') || path === '/v1')
     return {
       error: {

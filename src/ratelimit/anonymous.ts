@@ -20,9 +20,12 @@ const limitedPath = /^https?:\/\/[^/]+\/(api|v1)(\/|$)/
 /** Served past the limit (without a raw log row): signing in, and health checks. */
 const servedPath = /^https?:\/\/[^/]+\/(api\/auth(\/|$)|api\/dashboard\/health|v1\/health)/
 
+/** Credentials come as `Authorization`, or as `x-api-key` from Anthropic's clients (auth/guard.ts). */
+const hasCredentials = (request: Request) => request.headers.has('authorization') || request.headers.has('x-api-key')
+
 export const anonymousLimit = (rt: Runtime) =>
   new Elysia({ name: 'anonymous-limit' }).onRequest(async ({ request, server, set }) => {
-    if (!rt.config.rateLimits.anonymous || request.method === 'OPTIONS' || request.headers.has('authorization')) return
+    if (!rt.config.rateLimits.anonymous || request.method === 'OPTIONS' || hasCredentials(request)) return
     if (!limitedPath.test(request.url)) return
     const address = clientAddress(request, server, rt.config.trustProxy)
     if (address === undefined) return
