@@ -12,6 +12,7 @@ import { conversations } from './conversations'
 import { dashboard } from './dashboard'
 import { docs } from './docs'
 import { draining } from './draining'
+import { embeddings } from './embeddings'
 import { feedback } from './feedback'
 import { bodyLimit } from './http/body-limit'
 import { errors } from './http/errors'
@@ -58,6 +59,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(auth(rt, options.oauth))
     .use(keys(rt))
     .use(chat(rt, ollama))
+    .use(embeddings(rt, ollama))
     .use(conversations(rt))
     .use(dashboard(rt))
     .use(feedback(rt))
