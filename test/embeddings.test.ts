@@ -5,6 +5,8 @@
 // and its price; cancel-on-disconnect; the embeddings rate-limit group and the concurrency cap.
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
 import OpenAI, { APIError } from 'openai'
+import { readEmbedAnswer } from '../src/embeddings/answer'
+import { HttpError } from '../src/http/errors'
 import { testApp } from './support/app'
 import { fakeEmbedding, fakeTokenCount, startFakeOllama } from './support/fake-ollama'
 import { listen } from './support/listen'
@@ -53,7 +55,7 @@ function decodeBase64(text: string): number[] {
 }
 
 describe('the openai SDK', () => {
-  test('a string, as the SDK asks by default (base64, decoded by the SDK): the fake\'s float32 values exactly', async () => {
+  test("a string, as the SDK asks by default (base64, decoded by the SDK): the fake's float32 values exactly", async () => {
     const reply = await openai.embeddings.create({ model: MODEL, input: 'The quick brown fox' })
     expect(reply.object).toBe('list')
     expect(reply.model).toBe(MODEL)
@@ -80,7 +82,7 @@ describe('the openai SDK', () => {
     expect(reply.usage).toEqual({ prompt_tokens: tokens, total_tokens: tokens })
   })
 
-  test('encoding_format base64: little-endian float32 bytes, exactly the fake\'s values', async () => {
+  test("encoding_format base64: little-endian float32 bytes, exactly the fake's values", async () => {
     const input = ['alpha', 'beta']
     const reply = await openai.embeddings.create({ model: MODEL, input, encoding_format: 'base64' })
     for (const [i, text] of input.entries()) {
@@ -125,7 +127,18 @@ describe('bad input: 400 naming the field, before Ollama is called, never echoin
   const SECRET = 'hunter2-secret'
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['token ids', { model: MODEL, input: [1, 2, 3] }, 'input', /token arrays are not accepted, since Ollama embeds text/],
-    ['arrays of token ids', { model: MODEL, input: [[101, 2023], [101, 2003]] }, 'input', /token arrays are not accepted/],
+    [
+      'arrays of token ids',
+      {
+        model: MODEL,
+        input: [
+          [101, 2023],
+          [101, 2003],
+        ],
+      },
+      'input',
+      /token arrays are not accepted/,
+    ],
     ['an empty array', { model: MODEL, input: [] }, 'input', /array of 1 to 2048 strings/],
     ['an empty string', { model: MODEL, input: '' }, 'input', /each of 1 to 131072 characters/],
     ['a number', { model: MODEL, input: 42 }, 'input', /input must be a string or an array/],
@@ -296,5 +309,59 @@ describe('limits', () => {
     } finally {
       await limited.close()
     }
+  })
+})
+
+// The reader of Ollama's answer bytes (src/embeddings/answer.ts) copies vectors as they are and
+// reads base64's float32 values itself: what it reads must be what JSON.parse reads, and what it
+// copies must be JSON, whatever the upstream sends.
+describe("reading Ollama's answer", () => {
+  const encode = (text: string) => new TextEncoder().encode(text)
+  const jsonOf = (answer: ReturnType<typeof readEmbedAnswer>) => answer.json().map((bytes) => JSON.parse(new TextDecoder().decode(bytes)))
+
+  test('every number form JSON allows reads as JSON.parse reads it, in float32', () => {
+    const vectors = [
+      [0.0123456, -0.5, 1, -0, 0, 1e-5, 1.5e-7, -2.5e10, 3.4028234663852886e38, 1.401298464324817e-45, 123456789, 0.30000001192092896],
+      Array.from({ length: 300 }, () => Math.fround(Math.random() * 2 - 1)),
+    ]
+    const text = `{"model":"m","embeddings":[[0.0123456,-0.5,1,-0,0,1e-05,1.5E-7,-2.5e+10,3.4028234663852886e38,1.401298464324817e-45,123456789,0.30000001192092896],[${vectors[1]!.join(',')}]],"prompt_eval_count":7}`
+    const answer = readEmbedAnswer(encode(text), 2, 'x')
+    expect(answer.promptEvalCount).toBe(7)
+    const parsed = JSON.parse(text).embeddings as number[][]
+    expect(answer.floats().map((floats) => Array.from(floats))).toEqual(parsed.map((vector) => Array.from(new Float32Array(vector))))
+    expect(jsonOf(answer)).toEqual(parsed)
+  })
+
+  test('an answer laid out otherwise (whitespace) is parsed whole', () => {
+    const answer = readEmbedAnswer(encode('{ "model": "m", "embeddings": [ [1, 2.5], [3, -4e-2] ], "prompt_eval_count": 3 }'), 2, 'x')
+    expect(jsonOf(answer)).toEqual([[1, 2.5], [3, -0.04]])
+    expect(answer.floats().map((floats) => Array.from(floats))).toEqual([[1, 2.5], [3, Math.fround(-0.04)]])
+  })
+
+  const broken: [string, string][] = [
+    ['fewer vectors than inputs', '{"embeddings":[[1,2]]}'],
+    ['more vectors than inputs', '{"embeddings":[[1,2],[3,4],[5,6]]}'],
+    ['a string among the numbers', '{"embeddings":[[1,"2"],[3,4]]}'],
+    ['an empty vector', '{"embeddings":[[],[3,4]]}'],
+    ['a nested array', '{"embeddings":[[[1]],[3,4]]}'],
+    ['a null vector', '{"embeddings":[null,[3,4]]}'],
+    ['no embeddings', '{"model":"m"}'],
+  ]
+  for (const [name, text] of broken)
+    test(`${name}: a 502`, () => {
+      let failure: unknown
+      try {
+        readEmbedAnswer(encode(text), 2, 'http://ollama:11434')
+      } catch (error) {
+        failure = error
+      }
+      expect(failure).toBeInstanceOf(HttpError)
+      expect((failure as HttpError).status).toBe(502)
+    })
+
+  test('not JSON (a cut answer, a number JSON does not allow): a parse error, which the route answers with a 502', () => {
+    expect(() => readEmbedAnswer(encode('{"embeddings":[[1,2],[3,4]],'), 2, 'x')).toThrow(SyntaxError)
+    expect(() => readEmbedAnswer(encode('{"embeddings":[[01,2],[3,4]]}'), 2, 'x')).toThrow(SyntaxError)
+    expect(() => readEmbedAnswer(encode('{"embeddings":[[1.,2],[3,4]]}'), 2, 'x')).toThrow(SyntaxError)
   })
 })

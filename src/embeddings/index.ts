@@ -15,17 +15,26 @@ export const embeddings = (rt: Runtime, pool: Pool) =>
     .use(authGuard(rt))
     .use(rateLimits(rt))
     .use(concurrencyLimits(rt))
-    .post('/embeddings', ({ body, request }) => createEmbeddings(pool, body, request), {
-      auth: true,
-      rateLimit: 'embeddings',
-      concurrencyLimit: true,
-      body: embeddingRequest,
-      detail: {
-        summary: 'Create embeddings (OpenAI-compatible): one vector per input text, as numbers or base64 float32',
-        description:
-          "Answers OpenAI's `{object: 'list', data: [{object: 'embedding', index, embedding}], model, usage}`, computed by Ollama's " +
-          '`/api/embed` on a host that has the model. Inputs longer than the model\'s context are truncated by Ollama. ' +
-          "A model Ollama cannot embed with is a 400 with Ollama's reason; token arrays are refused (Ollama embeds text).",
-        tags: ['embeddings'],
+    .post(
+      '/embeddings',
+      async ({ body, request, set }) => {
+        const list = await createEmbeddings(pool, body, request)
+        // Bytes, not an object for Elysia to serialise: the list is already JSON (see service.ts).
+        set.headers['content-type'] = 'application/json'
+        return list
       },
-    })
+      {
+        auth: true,
+        rateLimit: 'embeddings',
+        concurrencyLimit: true,
+        body: embeddingRequest,
+        detail: {
+          summary: 'Create embeddings (OpenAI-compatible): one vector per input text, as numbers or base64 float32',
+          description:
+            "Answers OpenAI's `{object: 'list', data: [{object: 'embedding', index, embedding}], model, usage}`, computed by Ollama's " +
+            "`/api/embed` on a host that has the model. Inputs longer than the model's context are truncated by Ollama. " +
+            "A model Ollama cannot embed with is a 400 with Ollama's reason; token arrays are refused (Ollama embeds text).",
+          tags: ['embeddings'],
+        },
+      },
+    )

@@ -14,8 +14,7 @@ export const MAX_INPUTS = 2048
 export const MAX_INPUT_CHARACTERS = 131_072
 
 /** OpenAI clients send `null` for "not set"; the field's own message still says what it expects. */
-const nullable = <T extends TSchema>(schema: T) =>
-  t.Optional(t.Union([schema, t.Null()], 'error' in schema ? { error: schema.error } : {}))
+const nullable = <T extends TSchema>(schema: T) => t.Optional(t.Union([schema, t.Null()], 'error' in schema ? { error: schema.error } : {}))
 
 const text = t.String({ minLength: 1, maxLength: MAX_INPUT_CHARACTERS })
 

@@ -2,16 +2,16 @@
 // pool fails over as it does for chat), its answer checked and turned into OpenAI's list, and the
 // facts the request log needs (model, host, prompt tokens, outcome, time), which price it at the
 // model's MODEL_PRICES `input` price. A client that goes away aborts the upstream request.
-import type { EmbedResponse, Ollama } from 'ollama/browser'
-import { Ollama as OllamaClient } from 'ollama/browser'
 import { Aborted } from '../chat/aborted'
 import { clientGone } from '../chat/failures'
 import type { Host } from '../chat/host'
 import type { Pool } from '../chat/pool'
 import { HttpError } from '../http/errors'
 import { factsOf, tokenCount, type Outcome, type RequestFacts } from '../telemetry/facts'
+import { readEmbedAnswer, type EmbedAnswer } from './answer'
 import type { EmbeddingRequest } from './model'
-import { checkedVectors, float32Base64 } from './vectors'
+import { embedBytes, hostOf } from './upstream'
+import { float32Base64 } from './vectors'
 
 /** An upstream's failure, the gateway's own (a request past its time, a shutdown), or the request's fault (as the chat counts them). */
 function outcomeOf(error: HttpError): Outcome {
@@ -26,34 +26,37 @@ function end(facts: RequestFacts, outcome: Outcome, errorType?: string) {
   facts.totalMs = performance.now() - facts.startedAt
 }
 
+const encoder = new TextEncoder()
+
 /**
- * The address the pool's client for `host` sends to, as the ollama client spells it (it adds a
- * default port, drops a trailing slash): `pool.call` hands over the client, not its host, and the
- * log names the host that answered.
+ * OpenAI's embedding list as JSON bytes, written around each embedding's own JSON (a vector's
+ * bytes as Ollama sent them, or a base64 string): a megabyte of numbers is not printed again.
  */
-const clientAddresses = new WeakMap<Host, string>()
-const clientAddressOf = (client: Ollama) => (client as unknown as { config: { host: string } }).config.host
-function hostOf(pool: Pool, client: Ollama): Host | undefined {
-  const address = clientAddressOf(client)
-  return pool.hosts.find((host) => {
-    let known = clientAddresses.get(host)
-    if (known === undefined) clientAddresses.set(host, (known = clientAddressOf(new OllamaClient({ host: host.endpoint }))))
-    return known === address
-  })
+function embeddingList(model: string, embeddings: (Uint8Array | string)[], promptTokens: number): Uint8Array {
+  const parts: Uint8Array[] = [encoder.encode('{"object":"list","data":[')]
+  for (let index = 0; index < embeddings.length; index++) {
+    const embedding = embeddings[index]!
+    parts.push(encoder.encode(`${index ? ',' : ''}{"object":"embedding","index":${index},"embedding":`))
+    parts.push(typeof embedding === 'string' ? encoder.encode(embedding) : embedding)
+    parts.push(encoder.encode('}'))
+  }
+  parts.push(encoder.encode(`],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens}}}`))
+  return Buffer.concat(parts)
 }
 
-export async function createEmbeddings(pool: Pool, body: EmbeddingRequest, request: Request) {
+/** OpenAI's embedding list for the request, as JSON bytes (see `embeddingList`). */
+export async function createEmbeddings(pool: Pool, body: EmbeddingRequest, request: Request): Promise<Uint8Array> {
   const facts = factsOf(request)
   facts.model = body.model
   const input = typeof body.input === 'string' ? [body.input] : body.input
   let host: Host | undefined
-  let answer: EmbedResponse
+  let bytes: Uint8Array
   try {
-    answer = await pool.call(
+    bytes = await pool.call(
       body.model,
       (client) => {
         host = hostOf(pool, client)
-        return client.embed({ model: body.model, input, ...(body.dimensions ? { dimensions: body.dimensions } : {}) })
+        return embedBytes(client, { model: body.model, input, ...(body.dimensions ? { dimensions: body.dimensions } : {}) })
       },
       request.signal,
       facts.startedAt,
@@ -68,22 +71,23 @@ export async function createEmbeddings(pool: Pool, body: EmbeddingRequest, reque
     if (error instanceof HttpError) end(facts, outcomeOf(error), error.options.code ?? undefined)
     throw error
   }
+  const hostUrl = host?.url ?? 'the upstream'
   facts.upstream = host?.url
-  let vectors: number[][]
+  let answer: EmbedAnswer
   try {
-    vectors = checkedVectors(answer.embeddings, input.length, host?.url ?? 'the upstream')
+    try {
+      answer = readEmbedAnswer(bytes, input.length, hostUrl)
+    } catch (error) {
+      if (error instanceof HttpError) throw error
+      throw new HttpError(502, `Ollama at ${hostUrl} answered something that is not JSON`, { code: 'upstream_error' })
+    }
   } catch (error) {
-    if (error instanceof HttpError) end(facts, outcomeOf(error), error.options.code ?? undefined)
+    end(facts, 'upstream_error', 'upstream_error')
     throw error
   }
-  const promptTokens = tokenCount(answer.prompt_eval_count)
+  const promptTokens = tokenCount(answer.promptEvalCount)
   facts.promptTokens = promptTokens
+  const embeddings = body.encoding_format === 'base64' ? answer.floats().map((floats) => `"${float32Base64(floats)}"`) : answer.json()
   end(facts, 'ok')
-  const base64 = body.encoding_format === 'base64'
-  return {
-    object: 'list' as const,
-    data: vectors.map((vector, index) => ({ object: 'embedding' as const, index, embedding: base64 ? float32Base64(vector) : vector })),
-    model: body.model,
-    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
-  }
+  return embeddingList(body.model, embeddings, promptTokens)
 }

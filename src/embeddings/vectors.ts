@@ -5,14 +5,12 @@ import { HttpError } from '../http/errors'
 
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
-/** The float32 bytes of `vector`, little-endian, in base64. */
-export function float32Base64(vector: number[]): string {
-  const floats = new Float32Array(vector)
-  if (!littleEndian) {
-    const view = new DataView(floats.buffer)
-    for (let i = 0; i < vector.length; i++) view.setFloat32(i * 4, vector[i]!, true)
-  }
-  return Buffer.from(floats.buffer).toString('base64')
+/** The float32 values' bytes, little-endian, in base64. */
+export function float32Base64(floats: Float32Array): string {
+  if (littleEndian) return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64')
+  const bytes = new DataView(new ArrayBuffer(floats.byteLength))
+  for (let i = 0; i < floats.length; i++) bytes.setFloat32(i * 4, floats[i]!, true)
+  return Buffer.from(bytes.buffer).toString('base64')
 }
 
 /**
