@@ -334,8 +334,14 @@ describe("reading Ollama's answer", () => {
 
   test('an answer laid out otherwise (whitespace) is parsed whole', () => {
     const answer = readEmbedAnswer(encode('{ "model": "m", "embeddings": [ [1, 2.5], [3, -4e-2] ], "prompt_eval_count": 3 }'), 2, 'x')
-    expect(jsonOf(answer)).toEqual([[1, 2.5], [3, -0.04]])
-    expect(answer.floats().map((floats) => Array.from(floats))).toEqual([[1, 2.5], [3, Math.fround(-0.04)]])
+    expect(jsonOf(answer)).toEqual([
+      [1, 2.5],
+      [3, -0.04],
+    ])
+    expect(answer.floats().map((floats) => Array.from(floats))).toEqual([
+      [1, 2.5],
+      [3, Math.fround(-0.04)],
+    ])
   })
 
   const broken: [string, string][] = [
