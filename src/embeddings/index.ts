@@ -17,12 +17,9 @@ export const embeddings = (rt: Runtime, pool: Pool) =>
     .use(concurrencyLimits(rt))
     .post(
       '/embeddings',
-      async ({ body, request, set }) => {
-        const list = await createEmbeddings(pool, body, request)
-        // Bytes, not an object for Elysia to serialise: the list is already JSON (see service.ts).
-        set.headers['content-type'] = 'application/json'
-        return list
-      },
+      async ({ body, request }) =>
+        // A body already JSON, not an object for Elysia to serialise (see service.ts).
+        new Response(await createEmbeddings(pool, body, request), { headers: { 'content-type': 'application/json' } }),
       {
         auth: true,
         rateLimit: 'embeddings',

@@ -26,26 +26,32 @@ function end(facts: RequestFacts, outcome: Outcome, errorType?: string) {
   facts.totalMs = performance.now() - facts.startedAt
 }
 
-const encoder = new TextEncoder()
-
 /**
- * OpenAI's embedding list as JSON bytes, written around each embedding's own JSON (a vector's
- * bytes as Ollama sent them, or a base64 string): a megabyte of numbers is not printed again.
+ * OpenAI's embedding list as a JSON body, written around each embedding's own JSON (a vector's
+ * bytes as Ollama sent them, or a base64 string): a megabyte of numbers is neither printed again
+ * nor copied into one more buffer. (Each large buffer the gateway allocates costs more in
+ * collections than in copying: see bench/README.md, "Embeddings".)
  */
-function embeddingList(model: string, embeddings: (Uint8Array | string)[], promptTokens: number): Uint8Array {
-  const parts: Uint8Array[] = [encoder.encode('{"object":"list","data":[')]
-  for (let index = 0; index < embeddings.length; index++) {
-    const embedding = embeddings[index]!
-    parts.push(encoder.encode(`${index ? ',' : ''}{"object":"embedding","index":${index},"embedding":`))
-    parts.push(typeof embedding === 'string' ? encoder.encode(embedding) : embedding)
-    parts.push(encoder.encode('}'))
+function embeddingList(model: string, embeddings: (Uint8Array | string)[], promptTokens: number): ReadableStream {
+  const source: Bun.DirectUnderlyingSource = {
+    type: 'direct',
+    pull(sink) {
+      sink.write('{"object":"list","data":[')
+      for (let index = 0; index < embeddings.length; index++) {
+        sink.write(`${index ? ',' : ''}{"object":"embedding","index":${index},"embedding":`)
+        sink.write(embeddings[index]!)
+        sink.write('}')
+      }
+      sink.write(`],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens}}}`)
+      sink.close()
+    },
   }
-  parts.push(encoder.encode(`],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens}}}`))
-  return Buffer.concat(parts)
+  // The DOM typings (which the tests need) hide Bun's own constructor overload.
+  return new ReadableStream(source as unknown as UnderlyingDefaultSource)
 }
 
-/** OpenAI's embedding list for the request, as JSON bytes (see `embeddingList`). */
-export async function createEmbeddings(pool: Pool, body: EmbeddingRequest, request: Request): Promise<Uint8Array> {
+/** OpenAI's embedding list for the request, as a JSON body (see `embeddingList`). */
+export async function createEmbeddings(pool: Pool, body: EmbeddingRequest, request: Request): Promise<ReadableStream> {
   const facts = factsOf(request)
   facts.model = body.model
   const input = typeof body.input === 'string' ? [body.input] : body.input
