@@ -58,27 +58,31 @@ function numberArrayEnd(bytes: Uint8Array, at: number, counted: { values: number
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, n) => 10 ** n) // exact doubles up to 1e22
 
 /**
- * The float32 values of a checked array of numbers (see `numberArrayEnd`). A mantissa below 2^53
- * times or divided by an exact power of ten is rounded once, so it is the double JSON.parse reads;
- * any other number is read by Number() from its text.
+ * Writes the float32 values of a checked array of numbers (see `numberArrayEnd`) into `floats`.
+ * A mantissa below 2^53 times or divided by an exact power of ten is rounded once, so it is the
+ * double JSON.parse reads; any other number is read by Number() from its text. The array was
+ * checked: every number ends at a `,` or the closing `]`, so no read runs past it.
  */
-function floatsOf(bytes: Uint8Array, start: number, end: number, length: number): Float32Array {
-  const floats = new Float32Array(length)
+function readFloats(bytes: Uint8Array, start: number, end: number, floats: Float32Array): void {
   let i = start + 1
-  for (let n = 0; n < length; n++, i++) {
+  for (let n = 0; n < floats.length; n++) {
     const from = i
-    const negative = bytes[i] === 0x2d
-    if (negative) i++
+    let byte = bytes[i]!
+    const negative = byte === 0x2d
+    if (negative) byte = bytes[++i]!
     let mantissa = 0
     let scale = 0
-    while (isDigit(bytes[i])) mantissa = mantissa * 10 + bytes[i++]! - 0x30
-    if (bytes[i] === 0x2e) for (i++; isDigit(bytes[i]); scale++) mantissa = mantissa * 10 + bytes[i++]! - 0x30
-    if (bytes[i] === 0x65 || bytes[i] === 0x45) {
-      i++
-      const sign = bytes[i] === 0x2d ? -1 : 1
-      if (bytes[i] === 0x2b || bytes[i] === 0x2d) i++
+    while (byte >= 0x30 && byte <= 0x39) {
+      mantissa = mantissa * 10 + byte - 0x30
+      byte = bytes[++i]!
+    }
+    if (byte === 0x2e) for (byte = bytes[++i]!; byte >= 0x30 && byte <= 0x39; byte = bytes[++i]!, scale++) mantissa = mantissa * 10 + byte - 0x30
+    if (byte === 0x65 || byte === 0x45) {
+      byte = bytes[++i]!
+      const sign = byte === 0x2d ? -1 : 1
+      if (byte === 0x2b || byte === 0x2d) byte = bytes[++i]!
       let exponent = 0
-      while (isDigit(bytes[i])) exponent = Math.min(exponent * 10 + bytes[i++]! - 0x30, 1000)
+      for (; byte >= 0x30 && byte <= 0x39; byte = bytes[++i]!) exponent = Math.min(exponent * 10 + byte - 0x30, 1000)
       scale -= sign * exponent
     }
     let value: number
@@ -86,9 +90,9 @@ function floatsOf(bytes: Uint8Array, start: number, end: number, length: number)
     else if (mantissa < 2 ** 53 && scale < 0 && scale >= -22) value = mantissa * POWERS_OF_TEN[-scale]!
     else value = Math.abs(Number(decoder.decode(bytes.subarray(from, i))))
     floats[n] = negative ? -value : value
+    i++ // the `,` or `]`
   }
-  if (i !== end) throw new Error('floatsOf read past the array') // numberArrayEnd checked it: cannot happen
-  return floats
+  if (i !== end) throw new Error('readFloats ended elsewhere than the array it read') // numberArrayEnd checked it: cannot happen
 }
 
 function lastIndexOf(bytes: Uint8Array, key: Uint8Array): number {
@@ -119,7 +123,16 @@ export function readEmbedAnswer(bytes: Uint8Array, inputs: number, hostUrl: stri
       return {
         promptEvalCount: rest?.prompt_eval_count,
         json: () => spans.map(([start, end]) => bytes.subarray(start, end)),
-        floats: () => spans.map(([start, end, length]) => floatsOf(bytes, start, end, length)),
+        floats: () => {
+          // One buffer for them all, each vector a view of it.
+          const all = new Float32Array(spans.reduce((sum, [, , length]) => sum + length, 0))
+          let offset = 0
+          return spans.map(([start, end, length]) => {
+            const floats = all.subarray(offset, (offset += length))
+            readFloats(bytes, start, end, floats)
+            return floats
+          })
+        },
       }
     }
   }
