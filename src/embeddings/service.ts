@@ -29,8 +29,8 @@ function end(facts: RequestFacts, outcome: Outcome, errorType?: string) {
 /**
  * OpenAI's embedding list as a JSON body, written around each embedding's own JSON (a vector's
  * bytes as Ollama sent them, or a base64 string): a megabyte of numbers is neither printed again
- * nor copied into one more buffer. (Each large buffer the gateway allocates costs more in
- * collections than in copying: see bench/README.md, "Embeddings".)
+ * nor copied into one more buffer (a large buffer costs the gateway more than its copying: see
+ * bench/README.md, "Embeddings").
  */
 function embeddingList(model: string, embeddings: (Uint8Array | string)[], promptTokens: number): ReadableStream {
   const source: Bun.DirectUnderlyingSource = {
