@@ -12,6 +12,7 @@ const conversationsSchema = `bench_conversations_${process.pid}`
 
 const benches: { file: string; env?: Record<string, string> }[] = [
   { file: 'gateway.ts' },
+  { file: 'embeddings.ts' },
   { file: 'protection.ts' },
   { file: 'hostile.ts' },
   { file: 'dashboard.ts' },

@@ -13,6 +13,7 @@ import { conversations } from './conversations'
 import { dashboard } from './dashboard'
 import { docs } from './docs'
 import { draining } from './draining'
+import { embeddings } from './embeddings'
 import { feedback } from './feedback'
 import { bodyLimit } from './http/body-limit'
 import { errors } from './http/errors'
@@ -67,6 +68,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(images(rt, ollama))
     .use(responses(rt, ollama))
     .use(messages(rt, ollama))
+    .use(embeddings(rt, ollama))
     .use(conversations(rt))
     .use(dashboard(rt))
     .use(feedback(rt))

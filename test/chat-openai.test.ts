@@ -105,7 +105,7 @@ describe('the openai SDK', () => {
   test('models: list and retrieve (ids with ":" too)', async () => {
     const ids = []
     for await (const model of openai.models.list()) ids.push(model.id)
-    expect(ids).toEqual(['llama3.2:latest', 'llava:7b'])
+    expect(ids).toEqual(['llama3.2:latest', 'llava:7b', 'nomic-embed-text:latest'])
     const model = await openai.models.retrieve('llava:7b')
     expect(model).toMatchObject({ id: 'llava:7b', object: 'model', owned_by: 'library', contextLength: 4096, capabilities: ['completion', 'vision'] })
     expect((await openai.models.retrieve('llama3.2')).id).toBe('llama3.2:latest')

@@ -213,7 +213,7 @@ describe('several upstreams', () => {
     expect(report.body.status).toBe('degraded')
     expect(report.body.upstreams).toEqual([
       { url: a.url, reachable: false, latencyMs: null, version: null, models: [], inFlight: 0, checkedAt: expect.any(String), error: expect.stringContaining('ECONNREFUSED') },
-      { url: b.url, reachable: true, latencyMs: expect.any(Number), version: '0.12.6', models: ['llama3.2:latest', 'llava:7b', 'qwen3:8b'], inFlight: 0, checkedAt: expect.any(String), error: null },
+      { url: b.url, reachable: true, latencyMs: expect.any(Number), version: '0.12.6', models: ['llama3.2:latest', 'llava:7b', 'nomic-embed-text:latest', 'qwen3:8b'], inFlight: 0, checkedAt: expect.any(String), error: null },
     ])
     a.up()
     await waitUntil(async () => (await health()).body.status === 'healthy')
@@ -282,7 +282,7 @@ describe('several upstreams', () => {
     const res = await call('/v1/models', { token: user.apiKey })
     const list = await res.json()
     expect(list.object).toBe('list')
-    expect(list.data.map((model: { id: string }) => model.id)).toEqual(['llama3.2:latest', 'llava:7b', 'qwen3:8b'])
+    expect(list.data.map((model: { id: string }) => model.id)).toEqual(['llama3.2:latest', 'llava:7b', 'nomic-embed-text:latest', 'qwen3:8b'])
     const qwen = await call('/v1/models/qwen3:8b/', { token: user.apiKey })
     expect(qwen.status).toBe(200)
     expect(await qwen.json()).toEqual({

@@ -79,6 +79,7 @@ const EXAMPLE_BODIES = [
   ['post', '/v1/chat/completions'],
   ['post', '/v1/completions'],
   ['post', '/v1/images/generations'],
+  ['post', '/v1/embeddings'],
   ['post', '/api/feedback'],
 ] as const
 
@@ -132,6 +133,17 @@ describe('Swagger "Try it out" example bodies work as shown', () => {
     expect((await post('/api/feedback', exampleOf('post', '/api/feedback'), accessToken)).status).toBe(404)
     const rated = await post('/api/feedback', { ...exampleOf('post', '/api/feedback'), completionId: completion.id }, accessToken)
     expect(rated.status).toBe(201)
+  })
+
+  test('the embeddings example gets one vector per input from Ollama', async () => {
+    const { accessToken } = await (await post('/api/auth/login', exampleOf('post', '/api/auth/login'))).json()
+    const example = exampleOf('post', '/v1/embeddings')
+    const res = await post('/v1/embeddings', example, accessToken)
+    expect(res.status).toBe(200)
+    const list = await res.json()
+    expect(list.object).toBe('list')
+    expect(list.data).toHaveLength((example.input as string[]).length)
+    expect(list.data[0].embedding).toBeArray()
   })
 })
 

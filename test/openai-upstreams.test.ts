@@ -14,9 +14,11 @@ import { seedUser } from './support/users'
 
 const ollama = await startFakeOllama()
 const vllm = await startFakeOpenAiServer({ apiKey: 'sk-upstream-secret', models: ['qwen-vllm', 'shared-model'] })
+const tei = await startFakeOpenAiServer({ models: ['bge-m3'] })
 const { rt, app, call, close } = await testApp({
   OLLAMA_BASE_URL: ollama.url,
-  OPENAI_UPSTREAMS: `vllm=${vllm.url}`,
+  OPENAI_UPSTREAMS: `vllm=${vllm.url},tei=${tei.url}`,
+  OPENAI_UPSTREAM_TEI_CAPABILITIES: 'embedding',
   OPENAI_UPSTREAM_VLLM_API_KEY: 'sk-upstream-secret',
   OPENAI_UPSTREAM_VLLM_CAPABILITIES: 'completion,tools',
   MAX_OUTPUT_TOKENS: '100',
@@ -30,6 +32,7 @@ afterAll(async () => {
   await close()
   ollama.stop()
   vllm.stop()
+  tei.stop()
 })
 beforeEach(() => {
   ollama.reset()
@@ -69,7 +72,7 @@ describe('models and health', () => {
     expect(text).not.toContain('sk-upstream-secret')
     const report = JSON.parse(text)
     expect(report.status).toBe('healthy')
-    expect(report.upstreams.map((u: any) => u.url)).toEqual([ollama.url, vllm.url])
+    expect(report.upstreams.map((u: any) => u.url)).toEqual([ollama.url, vllm.url, tei.url])
     expect(report.upstreams[1]).toMatchObject({ reachable: true, version: null, models: ['qwen-vllm', 'shared-model'] })
   })
 })
@@ -121,6 +124,26 @@ describe('chat through the upstream', () => {
     vllm.set({ omitDone: true })
     const reply = await openai.chat.completions.create({ model: 'qwen-vllm', messages: [{ role: 'user', content: 'Hi' }] })
     expect(reply.choices[0]!.message.content).toBe('Hello from vLLM')
+  })
+})
+
+describe('embeddings through the upstream', () => {
+  test('embeddings.create (float and base64) reach a server whose models embed, in input order, with its usage', async () => {
+    const floats = await openai.embeddings.create({ model: 'bge-m3', input: ['ab', 'xyz'], encoding_format: 'float' })
+    expect(floats.data.map((entry) => entry.embedding)).toEqual([[2, 97, 0], [3, 120, 1]])
+    expect(floats.usage.prompt_tokens).toBe(6)
+    const packed = await openai.embeddings.create({ model: 'bge-m3', input: 'ab' })
+    expect(packed.data[0]!.embedding).toEqual([2, 97, 0])
+    expect(tei.requests.filter((r) => r.path === '/embeddings').map((r) => r.body)).toEqual([
+      { model: 'bge-m3', input: ['ab', 'xyz'], encoding_format: 'float' },
+      { model: 'bge-m3', input: ['ab'], encoding_format: 'float' },
+    ])
+  })
+
+  test('a chat model of an upstream that does not embed: 400 naming its capabilities', async () => {
+    const res = await call('/v1/embeddings', { method: 'POST', json: { model: 'qwen-vllm', input: 'x' }, token: user.apiKey })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as any).error).toMatchObject({ code: 'model_not_supported', param: 'model' })
   })
 })
 

@@ -29,7 +29,14 @@ export type Send = { ollama: (client: Ollama) => Promise<unknown>; openai?: (pos
 export type Capability = 'completion' | 'embedding' | 'image'
 
 /** How to make one request answered with one JSON object (embed), to either kind of host. */
-export type Call<T> = { ollama: (client: Ollama) => Promise<T>; openai?: (post: Post) => Promise<T>; needs?: Capability }
+export type Call<T> = {
+  ollama: (client: Ollama, via: Via) => Promise<T>
+  openai?: (post: Post, via: Via) => Promise<T>
+  needs?: Capability
+}
+
+/** The host a one-answer request went to, and the fetch that carries its abort signal (for a caller that reads the answer's bytes itself). */
+export type Via = { host: Host; fetch: typeof fetch }
 
 /**
  * One streamed reply on one host, from its first messages on. Aborting it (the client went away,
@@ -212,7 +219,8 @@ export async function callOnce<T>(
   const fetchOnce = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: controller.signal })) as typeof fetch
   try {
     if (signal.aborted) throw new Aborted('client')
-    return host.kind === 'openai' ? await call.openai!(postTo(host, fetchOnce)) : await call.ollama(new Ollama({ host: host.endpoint, fetch: fetchOnce }))
+    const via = { host, fetch: fetchOnce }
+    return host.kind === 'openai' ? await call.openai!(postTo(host, fetchOnce), via) : await call.ollama(new Ollama({ host: host.endpoint, fetch: fetchOnce }), via)
   } catch (error) {
     const reason = reasonFor(error)
     abort()

@@ -1,6 +1,7 @@
 // A fake Ollama host on a real socket, speaking Ollama's own wire format: /api/chat and
-// /api/generate (NDJSON stream or one JSON object), /api/tags, /api/show, /api/version, plus the
-// OpenAI-compatible /v1/chat/completions stream that a real Ollama also serves (the benchmark's "direct" path).
+// /api/generate (NDJSON stream or one JSON object), /api/embed, /api/tags, /api/show, /api/version,
+// plus the OpenAI-compatible /v1/chat/completions stream that a real Ollama also serves (the
+// benchmark's "direct" path).
 // Like Ollama, it sends each streamed message in its own network write. Knobs change its
 // behaviour between requests; it records every request and every abort.
 //
@@ -16,6 +17,8 @@ export type FakeModel = {
   quantization?: string
   contextLength?: number
   capabilities?: string[]
+  /** An embedding model's vector length (`<family>.embedding_length` in /api/show). */
+  embeddingLength?: number
 }
 
 export type FakeToolCall = { name: string; arguments: Record<string, unknown> }
@@ -52,6 +55,8 @@ export type Knobs = {
   mergeWrites?: boolean
   /** Send each message in two writes 5 ms apart, cut in its middle byte (inside a multi-byte character if it has one). */
   fragment?: boolean
+  /** /api/embed works this long per input (the requests' inputs one after another, as a model runner does). */
+  embedDelayMs?: number
 } & ImageKnobs
 
 export type RecordedRequest = { path: string; body: any; at: number }
@@ -60,6 +65,15 @@ export type AbortedRequest = { path: string; body: any; at: number; chunksSent: 
 export const defaultModels: FakeModel[] = [
   { name: 'llama3.2:latest', family: 'llama', parameterSize: '3.2B', quantization: 'Q4_K_M', contextLength: 131072, capabilities: ['completion', 'tools'] },
   { name: 'llava:7b', family: 'llama', parameterSize: '7B', quantization: 'Q4_0', contextLength: 4096, capabilities: ['completion', 'vision'] },
+  {
+    name: 'nomic-embed-text:latest',
+    family: 'nomic-bert',
+    parameterSize: '137M',
+    quantization: 'F16',
+    contextLength: 2048,
+    capabilities: ['embedding'],
+    embeddingLength: 768,
+  },
 ]
 
 const defaults = (): Knobs => ({
@@ -109,7 +123,7 @@ function showEntry(model: FakeModel) {
       'general.architecture': arch,
       'general.parameter_count': 3_212_749_888,
       [`${arch}.context_length`]: model.contextLength ?? 8192,
-      [`${arch}.embedding_length`]: 3072,
+      [`${arch}.embedding_length`]: model.embeddingLength ?? 3072,
     },
     capabilities: model.capabilities ?? ['completion'],
     modified_at: '2025-07-01T12:00:00.000Z',
@@ -120,6 +134,40 @@ const json = (body: unknown, status = 200) => Response.json(body, { status })
 const ollamaError = (status: number, message: string) => json({ error: message }, status)
 
 export type FakeOllama = Awaited<ReturnType<typeof startFakeOllama>>
+
+/** The fake's token count of a text (its /api/embed prompt counts): about 4 characters a token. */
+export const fakeTokenCount = (text: string) => Math.max(1, Math.ceil(text.length / 4))
+
+/**
+ * The embedding the fake answers for `text`: `length` float32 values from a generator seeded by
+ * the model and the text, normalised to unit length; with `dimensions` below `length`, the first
+ * `dimensions` normalised again (as Ollama does). Tests compare answers with it.
+ */
+export function fakeEmbedding(model: string, length: number, text: string, dimensions?: number): number[] {
+  let seed = Number(Bun.hash(`${model}\0${text}`) & 0xffffffffn)
+  // mulberry32
+  const next = () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const unit = (values: number[]) => {
+    const norm = Math.sqrt(values.reduce((sum, value) => sum + value * value, 0)) || 1
+    return values.map((value) => Math.fround(value / norm))
+  }
+  const full = unit(Array.from({ length }, () => next() * 2 - 1))
+  return dimensions && dimensions < length ? unit(full.slice(0, dimensions)) : full
+}
+
+/** A float32 as Go's encoding/json writes one: the fewest digits that read back as the same float32. */
+function goFloat32(value: number): string {
+  for (let digits = 1; digits < 9; digits++) {
+    const text = value.toPrecision(digits)
+    if (Math.fround(Number(text)) === value) return String(Number(text))
+  }
+  return String(value)
+}
 
 export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
   const knobs: Knobs = { ...defaults(), ...initial }
@@ -383,6 +431,60 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
     return streamReply(request, path, body, frame, 'application/x-ndjson')
   }
 
+  /** Serialised vectors by model, length and text: the benchmark sends the same texts again and again, and Ollama's work is the delay. */
+  const serialised = new Map<string, string>()
+
+  /**
+   * Ollama's /api/embed (server/routes.go EmbedHandler): `input` a string or an array of strings,
+   * each truncated to the model's context unless `truncate` is false (then a longer one is a 400),
+   * `dimensions` keeping the first values renormalised. Vectors are derived from the text
+   * (`fakeEmbedding`), float32 as Ollama's, written as Go writes float32s (shortest digits).
+   */
+  async function embed(request: Request, path: string, body: any): Promise<Response> {
+    const input: unknown[] = typeof body.input === 'string' ? (body.input ? [body.input] : []) : Array.isArray(body.input) ? body.input : []
+    if ((body.input != null && typeof body.input !== 'string' && !Array.isArray(body.input)) || input.some((text) => typeof text !== 'string'))
+      return ollamaError(400, 'invalid input type')
+    const model = find(body.model)
+    if (!model) return ollamaError(404, `model '${body.model}' not found`)
+    // Ollama's capability errors read `"<model>" does not support <what>`.
+    if (!(model.capabilities ?? ['completion']).includes('embedding')) return ollamaError(400, `"${body.model}" does not support embeddings`)
+    if (input.length === 0) return json({ model: body.model, embeddings: [] })
+    const context = model.contextLength ?? 8192
+    const texts: string[] = []
+    let tokens = 0
+    for (const text of input as string[]) {
+      const count = fakeTokenCount(text)
+      if (count > context && body.truncate === false) return ollamaError(400, 'the input length exceeds the context length')
+      texts.push(count > context ? text.slice(0, context * 4) : text)
+      tokens += Math.min(count, context)
+    }
+    if (knobs.embedDelayMs) {
+      active++
+      const finished = await Promise.race([
+        Bun.sleep(knobs.embedDelayMs * texts.length).then(() => true),
+        new Promise<false>((resolve) => request.signal.addEventListener('abort', () => resolve(false), { once: true })),
+      ])
+      active--
+      if (!finished) {
+        aborted.push({ path, body, at: performance.now(), chunksSent: 0 })
+        return new Response(null, { status: 499 })
+      }
+    }
+    const dimensions = typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : undefined
+    const length = model.embeddingLength ?? 768
+    const vectors = texts.map((text) => {
+      const key = `${model.name}\0${dimensions ?? 0}\0${text}`
+      let vector = serialised.get(key)
+      if (vector === undefined) {
+        if (serialised.size >= 10_000) serialised.clear()
+        serialised.set(key, (vector = `[${fakeEmbedding(model.name, length, text, dimensions).map(goFloat32).join(',')}]`))
+      }
+      return vector
+    })
+    const answer = `{"model":${JSON.stringify(body.model)},"embeddings":[${vectors.join(',')}],"total_duration":${12_345_678 + texts.length * 1000},"load_duration":1234567,"prompt_eval_count":${tokens}}`
+    return new Response(answer, { headers: { 'content-type': 'application/json; charset=utf-8' } })
+  }
+
   async function handle(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname
     let body: any = null
@@ -411,6 +513,8 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
         return chat(request, path, body ?? {})
       case 'POST /api/generate':
         return generate(request, path, body ?? {})
+      case 'POST /api/embed':
+        return embed(request, path, body ?? {})
       case 'POST /_fake/knobs':
         Object.assign(knobs, body)
         return json(knobs)

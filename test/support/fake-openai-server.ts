@@ -1,7 +1,7 @@
 // A fake server that speaks OpenAI's API (what vLLM, llama.cpp's server, LocalAI or an image
 // server answer), on a real socket: GET /models, POST /chat/completions (SSE chunks as OpenAI
 // streams them: a role chunk, content pieces, tool calls in pieces, the finish chunk, a usage
-// chunk, [DONE]; or one JSON object), and POST /images/generations (b64_json images). Errors
+// chunk, [DONE]; or one JSON object), POST /embeddings and POST /images/generations (b64_json images). Errors
 // come in OpenAI's envelope. It records every request (with its Authorization header) and every
 // request whose client went away before it ended.
 import { onePixelPng } from './png'
@@ -106,6 +106,16 @@ export async function startFakeOpenAiServer(initial: Partial<FakeOpenAiKnobs> = 
     return Response.json({ created: Math.floor(Date.now() / 1000), data })
   }
 
+  /** One 3-value vector per input: its length, its first character's code, its index (tests tell them apart). */
+  function embeddings(recorded: FakeOpenAiRequest): Response {
+    const body = recorded.body
+    if (!knobs.models.includes(body.model)) return error(404, `The model \`${body.model}\` does not exist.`, 'model_not_found')
+    const input: string[] = typeof body.input === 'string' ? [body.input] : body.input
+    // Listed out of order, as the index says which input each is for.
+    const data = input.map((text, index) => ({ object: 'embedding', index, embedding: [text.length, text.charCodeAt(0), index] })).reverse()
+    return Response.json({ object: 'list', data, model: body.model, usage: { prompt_tokens: input.length * 3, total_tokens: input.length * 3 } })
+  }
+
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url)
     const path = url.pathname.replace(/^\/v1/, '')
@@ -126,6 +136,7 @@ export async function startFakeOpenAiServer(initial: Partial<FakeOpenAiKnobs> = 
     if (knobs.status) return error(knobs.status, 'fake-openai: failing on purpose (status knob)')
     if (path === '/chat/completions') return chat(request, recorded)
     if (path === '/images/generations') return images(recorded)
+    if (path === '/embeddings') return embeddings(recorded)
     return error(404, `Unknown path ${path}`)
   }
 
