@@ -207,6 +207,22 @@ const ANSWERS: Row[] = [
     knobs: { failAfter: 2, failWith: 'error' }, ask: () => chat({ stream: true }),
     is: (p) => expect([text(p), last(p).error.code]).toEqual(['tok0 tok1 ', 'upstream_died']) },
 
+  // Embeddings (base64 is decoded first: OpenAI's schema types `embedding` as numbers only, and
+  // says a base64 string is what `encoding_format: "base64"` returns).
+  { what: 'embeddings', schema: 'CreateEmbeddingResponse', status: 200,
+    ask: () => send('/v1/embeddings', { body: { model: 'nomic-embed-text', input: ['a', 'b'], encoding_format: 'float' } }),
+    is: (p) => expect([p[0].data.length, p[0].data[1].index, p[0].usage.prompt_tokens > 0]).toEqual([2, 1, true]) },
+  { what: 'embeddings as base64', schema: 'CreateEmbeddingResponse', status: 200,
+    ask: async () => {
+      const res = await send('/v1/embeddings', { body: { model: 'nomic-embed-text', input: 'a', encoding_format: 'base64' } })
+      const answer = (await res.json()) as { data: { embedding: string | number[] }[] }
+      for (const entry of answer.data) entry.embedding = [...new Float32Array(Buffer.from(entry.embedding as string, 'base64').buffer.slice(0))]
+      return Response.json(answer, { status: res.status })
+    },
+    is: (p) => expect(p[0].data[0].embedding.length).toBeGreaterThan(0) },
+  { what: 'embeddings of token ids', schema: 'ErrorResponse', status: 400,
+    ask: () => send('/v1/embeddings', { body: { model: 'nomic-embed-text', input: [1, 2, 3] } }), is: (p) => expect(p[0].error.param).toBe('input') },
+
   // Text completions.
   { what: 'text completion', schema: 'CreateCompletionResponse', status: 200,
     ask: () => send('/v1/completions', { body: { model: 'llama3.2', prompt: `Once ${++asked}`, suffix: ' the end.', max_tokens: 3, logprobs: 2 } }),
@@ -229,7 +245,7 @@ const ANSWERS: Row[] = [
 
   // Models.
   { what: 'model list', schema: 'ListModelsResponse', status: 200, ask: () => send('/v1/models'),
-    is: (p) => expect(p[0].data.map((model: { id: string }) => model.id)).toEqual(['hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M', 'llama3.2:latest', 'llava:7b', 'sd-turbo']) },
+    is: (p) => expect(p[0].data.map((model: { id: string }) => model.id)).toEqual(['hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M', 'llama3.2:latest', 'llava:7b', 'nomic-embed-text:latest', 'sd-turbo']) },
   { what: 'model with ":" in its id', schema: 'Model', status: 200, ask: () => send('/v1/models/llava:7b'), is: (p) => expect(p[0].id).toBe('llava:7b') },
   { what: 'model by its bare name', schema: 'Model', status: 200, ask: () => send('/v1/models/llama3.2'), is: (p) => expect(p[0].id).toBe('llama3.2:latest') },
   { what: 'model with "/" in its id, sent as is', schema: 'Model', status: 200, ask: () => send('/v1/models/hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M'),
@@ -372,6 +388,7 @@ const EXTENSIONS: Record<string, string[]> = {
   ErrorResponse: [],
   ImagesResponse: [],
   CreateCompletionResponse: [],
+  CreateEmbeddingResponse: [],
   ImageGenStreamEvent: [],
   // The chat socket's `done` usage and `error` object.
   CompletionUsage: ['completionTokens', 'promptTokens', 'totalTokens'],
