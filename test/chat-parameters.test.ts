@@ -6,10 +6,9 @@
 // admin's log view); parameters Ollama cannot honour refused with a 400 naming them; the response
 // cache kept out of what it cannot replay; the answers validated against OpenAI's schemas.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
-import Ajv2020 from 'ajv/dist/2020'
-import addFormats from 'ajv-formats'
 import OpenAI from 'openai'
 import { factsOf } from '../src/telemetry/facts'
+import { expectConforms, validatorOf } from './support/openai-schemas'
 import { testApp } from './support/app'
 import { startFakeOllama } from './support/fake-ollama'
 import { listen } from './support/listen'
@@ -460,33 +459,7 @@ describe('with the response cache on', () => {
   })
 })
 
-const reference = await Bun.file(`${import.meta.dir}/../../shared/reference/openai-schemas.json`).json()
-
-/**
- * OpenAI's document keeps OpenAPI 3.0's `nullable` in places, which Ajv reads its own way (it
- * refuses one without a `type`, and keeps an `enum` from taking null): said the 2020-12 way, as
- * "this, or null".
- */
-function openApiNullable(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(openApiNullable)
-  if (node === null || typeof node !== 'object') return node
-  const copy = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, openApiNullable(value)]))
-  if (!('nullable' in copy)) return copy
-  const { nullable, ...rest } = copy
-  return nullable ? { anyOf: [rest, { type: 'null' }] } : rest
-}
-
 describe("OpenAI's own schemas", () => {
-  const ajv = new Ajv2020({ strict: false, allErrors: true })
-  addFormats(ajv)
-  ajv.addFormat('unixtime', true)
-  ajv.addSchema({ $id: 'openai', components: openApiNullable(reference.components) })
-  const schema = (name: string) => ajv.getSchema(`openai#/components/schemas/${name}`)!
-  const expectValid = (name: string, value: unknown) => {
-    const validate = schema(name)
-    expect({ valid: validate(value), errors: validate.errors ?? null }).toEqual({ valid: true, errors: null })
-  }
-
   test('completions and chunks with logprobs, legacy function calls and several choices validate', async () => {
     fake.set({ toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] })
     const bodies: Record<string, unknown>[] = [
@@ -498,14 +471,14 @@ describe("OpenAI's own schemas", () => {
     for (const body of bodies) {
       const { res } = await chat(body)
       expect(res.status).toBe(200)
-      expectValid('CreateChatCompletionResponse', await res.json())
+      expectConforms('CreateChatCompletionResponse', await res.json())
       if (body.n) continue
       const { res: streamed } = await chat({ ...body, stream: true })
       const chunks = chunksOf(parseSse(await streamed.text()))
       expect(chunks.length).toBeGreaterThan(1)
-      for (const chunk of chunks) expectValid('CreateChatCompletionStreamResponse', chunk)
+      for (const chunk of chunks) expectConforms('CreateChatCompletionStreamResponse', chunk)
     }
     // Not a schema that accepts anything: a legacy call without its name fails it.
-    expect(schema('CreateChatCompletionResponse')({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, finish_reason: 'function_call', logprobs: null, message: { role: 'assistant', content: null, refusal: null, function_call: { arguments: '{}' } } }] })).toBe(false)
+    expect(validatorOf('CreateChatCompletionResponse')({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, finish_reason: 'function_call', logprobs: null, message: { role: 'assistant', content: null, refusal: null, function_call: { arguments: '{}' } } }] })).toBe(false)
   })
 })
