@@ -3,10 +3,11 @@
 // upstream writes holds it back; the end, a failure mid-stream, and the client going away are
 // each handled once, and the request log learns how it ended. Chat completions (./service.ts)
 // and text completions (src/completions/) differ only in the events they write.
-import type { HttpError } from '../http/errors'
+import { HttpError } from '../http/errors'
 import { markStreaming, streamEnded, type Outcome, type RequestFacts } from '../telemetry/facts'
 import { Aborted } from './aborted'
-import { midStreamFailure, outcomeOf } from './failures'
+import { clientGone, midStreamFailure, outcomeOf } from './failures'
+import type { Pool } from './pool'
 import type { UpstreamReply } from './upstream-reply'
 
 /** The client went away: its request's signal says so, or the upstream reply was closed for it. */
@@ -18,6 +19,22 @@ export function fail(facts: RequestFacts, outcome: Outcome, errorType?: string) 
   facts.outcome = outcome
   if (errorType) facts.errorType = errorType
   facts.totalMs = performance.now() - facts.startedAt
+}
+
+/**
+ * A request whose upstream did not open (no host had the model, every host failed, the client
+ * left first): records how it ended for the log, and gives what to throw (the client's 499 when
+ * it left). A model no reachable host lists is whatever the client typed: kept out of the log
+ * and the dashboard's models.
+ */
+export function notOpened(pool: Pick<Pool, 'lists'>, model: string, facts: RequestFacts, error: unknown): unknown {
+  if (!pool.lists(model)) facts.model = undefined
+  if (error instanceof Aborted) {
+    fail(facts, 'cancelled')
+    return clientGone()
+  }
+  if (error instanceof HttpError) fail(facts, outcomeOf(error), error.options.code ?? undefined)
+  return error
 }
 
 export type Relay<M> = {

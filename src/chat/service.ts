@@ -8,12 +8,11 @@ import { errorBody, HttpError } from '../http/errors'
 import { factsOf, tokenCount, type RequestFacts } from '../telemetry/facts'
 import { clientGone, midStreamFailure, outcomeOf } from './failures'
 import { openAiChat } from './openai-chat'
-import { fail, isCancel, relayStream } from './relay'
+import { fail, isCancel, notOpened, relayStream } from './relay'
 import type { Pool } from './pool'
 import type { ChatRequest } from './schemas'
 import { checkChatRequest, forChoice, toOllamaRequest, usesLegacyFunctions } from './to-ollama'
 import { newCompletion, replyOf, Translator } from './to-openai'
-import { Aborted } from './aborted'
 import type { UpstreamReply } from './upstream-reply'
 
 /** What the reply is read from: a chat on an Ollama host, or an answer replayed from the response cache (./cached.ts). */
@@ -85,14 +84,7 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
     const moreChoices = more.map((other, i) => ({ chat: other, translator: new Translator(translator.completion, i + 1) }))
     return { chat: chat!, translator, request, facts, ...(moreChoices.length ? { moreChoices } : {}) }
   } catch (error) {
-    // A model no reachable host lists is whatever the client typed: kept out of the log and the dashboard's models.
-    if (!pool.lists(body.model)) facts.model = undefined
-    if (error instanceof Aborted) {
-      fail(facts, 'cancelled')
-      throw clientGone()
-    }
-    if (error instanceof HttpError) fail(facts, outcomeOf(error), error.options.code ?? undefined)
-    throw error
+    throw notOpened(pool, body.model, facts, error)
   }
 }
 

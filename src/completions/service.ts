@@ -4,10 +4,9 @@
 // the request log needs (model, host, tokens, timings, outcome) as they become known, the way the
 // chat service does; failures are the chat's (../chat/failures.ts).
 import type { GenerateResponse, Ollama } from 'ollama/browser'
-import { Aborted } from '../chat/aborted'
 import { clientGone, midStreamFailure, outcomeOf } from '../chat/failures'
 import type { Pool } from '../chat/pool'
-import { fail, isCancel, relayStream } from '../chat/relay'
+import { fail, isCancel, notOpened, relayStream } from '../chat/relay'
 import { chatChunks } from '../chat/service'
 import type { UpstreamReply } from '../chat/upstream-reply'
 import { HttpError } from '../http/errors'
@@ -45,14 +44,7 @@ export async function startTextCompletion(
     facts.ttftMs = reply.firstMessageAt - facts.startedAt
     return { reply, translator, request, facts }
   } catch (error) {
-    // A model no reachable host lists is whatever the client typed: kept out of the log and the dashboard's models.
-    if (!pool.lists(body.model)) facts.model = undefined
-    if (error instanceof Aborted) {
-      fail(facts, 'cancelled')
-      throw clientGone()
-    }
-    if (error instanceof HttpError) fail(facts, outcomeOf(error), error.options.code ?? undefined)
-    throw error
+    throw notOpened(pool, body.model, facts, error)
   }
 }
 

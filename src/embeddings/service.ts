@@ -1,11 +1,10 @@
 // An embeddings request from start to end: one `embed` call to a host that has the model (an
-// Ollama host, or a server of OPENAI_UPSTREAMS whose models embed; the pool fails over as it does for chat), its answer checked and turned into OpenAI's list, and the
-// facts the request log needs (model, host, prompt tokens, outcome, time), which price it at the
-// model's MODEL_PRICES `input` price. A client that goes away aborts the upstream request.
-import { Aborted } from '../chat/aborted'
-import { clientGone, outcomeOf } from '../chat/failures'
+// Ollama host, or a server of OPENAI_UPSTREAMS whose models embed; the pool fails over as it does
+// for chat), its answer checked and turned into OpenAI's list, and the facts the request log needs
+// (model, host, prompt tokens, outcome, time), which price it at the model's MODEL_PRICES `input`
+// price. A client that goes away aborts the upstream request.
 import type { Host } from '../chat/host'
-import { fail as end } from '../chat/relay'
+import { fail as end, notOpened } from '../chat/relay'
 import type { Pool } from '../chat/pool'
 import { HttpError } from '../http/errors'
 import { factsOf, tokenCount } from '../telemetry/facts'
@@ -13,7 +12,6 @@ import { readEmbedAnswer, type EmbedAnswer } from './answer'
 import type { EmbeddingRequest } from './model'
 import { embedBytes, openAiEmbedBytes } from './upstream'
 import { float32Base64 } from './vectors'
-
 
 /**
  * OpenAI's embedding list as a JSON body, written around each embedding's own JSON (a vector's
@@ -65,14 +63,7 @@ export async function createEmbeddings(pool: Pool, body: EmbeddingRequest, reque
       facts.startedAt,
     )
   } catch (error) {
-    // A model no reachable host lists is whatever the client typed: kept out of the log and the dashboard's models.
-    if (!pool.lists(body.model)) facts.model = undefined
-    if (error instanceof Aborted) {
-      end(facts, 'cancelled')
-      throw clientGone()
-    }
-    if (error instanceof HttpError) end(facts, outcomeOf(error), error.options.code ?? undefined)
-    throw error
+    throw notOpened(pool, body.model, facts, error)
   }
   const hostUrl = host?.url ?? 'the upstream'
   facts.upstream = host?.url
