@@ -215,7 +215,7 @@ export function streamCompletion(started: Started, dialect: StreamDialect = chat
       await started.keepReply?.()
       return dialect.closing(translator)
     },
-    failure: dialect.failure,
+    failure: (error) => dialect.failure(error),
     ended() {
       recordTokens(started)
       started.onEnd?.()
