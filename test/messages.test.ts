@@ -459,6 +459,22 @@ describe('credentials and headers Anthropic clients send', () => {
     expect((await post({ model: 'llama3.2', max_tokens: 10, messages: hello }, { 'x-api-key': user.accessToken })).status).toBe(200)
   })
 
+  test('what Claude Code sends by default is accepted: context_management, cache_control, the beta query string', async () => {
+    const res = await fetch(`${server.url}/v1/messages?beta=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': user.apiKey, 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'llama3.2',
+        max_tokens: 10,
+        system: [{ type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } }],
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello', cache_control: { type: 'ephemeral' } }] }],
+        context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+      }),
+    })
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as any).content[0].text).toBe(REPLY)
+  })
+
   test('/v1/health shows each host in full to a caller with a good x-api-key, as with Authorization', async () => {
     const full = (await (await fetch(`${server.url}/v1/health`, { headers: { 'x-api-key': user.apiKey } })).json()) as any
     expect(full.upstreams[0].url).toBe(fake.url)

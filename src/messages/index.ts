@@ -52,7 +52,7 @@ export const messages = (rt: Runtime, pool: Pool) =>
             '`metadata.user_id`, `stream`) run as a chat completion on the Ollama hosts, answered with Anthropic\'s `message` object or its ' +
             'event stream (message_start, ping, content_block_start/delta/stop, message_delta, message_stop; `error` on a failure). ' +
             'Credentials as `Authorization: Bearer` or `x-api-key`; errors in Anthropic\'s envelope `{"type":"error","error":{"type","message"}}`. ' +
-            'Server tools, documents, remote images, `container`, `mcp_servers` and `context_management` are refused with a 400 naming the field.',
+            'Server tools, documents, remote images, `container` and `mcp_servers` are refused with a 400 naming the field; `context_management` is accepted and ignored (Claude Code sends it).',
           tags: ['messages'],
         },
       },

@@ -121,10 +121,10 @@ export const messagesRequest = t.Object(
     metadata: objectChecked('{user_id?}: user_id (at most 256 characters) is recorded on the request log'),
     container: unsupported('code-execution containers'),
     mcp_servers: unsupported('MCP servers called by the API'),
-    context_management: unsupported('server-side context editing'),
     // Accepted and ignored, by being left out here (Elysia drops fields the schema does not name):
     // cache_control (Ollama keeps its own prompt cache), service_tier, speed, inference_geo,
-    // diagnostics. The anthropic-version and anthropic-beta headers are accepted and ignored too.
+    // diagnostics, and context_management (server-side clearing of old tool results: Claude Code
+    // sends it by default, and refusing it would refuse Claude Code; the whole context is sent). The anthropic-version and anthropic-beta headers are accepted and ignored too.
   },
   {
     // Swagger UI's "Try it out" body: a request that works as shown.

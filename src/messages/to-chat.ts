@@ -196,7 +196,6 @@ function userOf(metadata: unknown): string | undefined {
 function refuseUnsupported(body: MessagesRequest) {
   if (body.container != null) throw unsupported('container', 'the gateway runs no code-execution containers')
   if (body.mcp_servers != null) throw unsupported('mcp_servers', 'the gateway calls no MCP servers: give the tools as custom tools')
-  if (body.context_management != null) throw unsupported('context_management', 'the gateway edits no context')
 }
 
 /** The chat request a Messages request stands for, and how its reply is answered. */
