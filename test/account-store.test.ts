@@ -103,7 +103,7 @@ describe('sessions', () => {
     const { user, sessionId, hash } = await signedIn(7_000)
     expect((await accounts.findUserById(user.id))!.lastLoginAt).toBe(7_000)
     expect(await accounts.findRefreshToken(hash)).toEqual({ sessionId, userId: user.id, expiresAt: 7_000 + HOUR, usedAt: null, sessionRevokedAt: null })
-    expect(await accounts.sessionHolder(user.id, sessionId)).toEqual({ userId: user.id, email: user.email, role: 'user', isActive: true, sessionRevokedAt: null })
+    expect(await accounts.sessionHolder(user.id, sessionId)).toEqual({ userId: user.id, email: user.email, role: 'user', isActive: true, sessionRevokedAt: null, maxConcurrentRequests: null })
     expect(await accounts.sessionHolder('someone-else', sessionId)).toBeUndefined()
   })
 
@@ -164,6 +164,8 @@ describe('API keys', () => {
       lastUsedAt: null,
       scopes: ['inference', 'read'],
       models: ['llama3.2', 'qwen*'],
+      maxConcurrentRequests: null,
+      keyMaxConcurrentRequests: null,
     })
     expect(await accounts.apiKeyHolder(sha256('unknown'))).toBeUndefined()
     // Recording is not awaited (it must not delay the request): wait until the stored time changes.

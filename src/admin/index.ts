@@ -2,14 +2,19 @@
 // (./threats.ts). What the routes do is in ./service.ts; every list is bounded and keyset-paged.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
-import { integerCursor, oneOf, pageLimit } from '../http/schema'
+import { integer, integerCursor, oneOf, pageLimit } from '../http/schema'
 import type { Runtime } from '../runtime'
 import { APIS } from '../telemetry/apis'
 import { OUTCOMES } from '../telemetry/facts'
-import { changeUser, feedbackPage, logById, logsPage, usersPage } from './service'
+import { changeUser, feedbackPage, logById, logsPage, setKeyConcurrency, usersPage } from './service'
 import { threatRoutes } from './threats'
 
 const isoDate = t.String({ format: 'date-time' })
+
+/** A cap on requests in progress an admin sets: a count, 0 for none, or null for the server's setting. */
+const concurrencyCap = t.Union([integer({ minimum: 0, maximum: 100_000 }), t.Null()], {
+  error: 'maxConcurrentRequests must be an integer from 0 (no cap) to 100000, or null (the server\'s MAX_CONCURRENT_REQUESTS)',
+})
 
 export const admin = (rt: Runtime) =>
   new Elysia({ name: 'admin', prefix: '/api/admin' })
@@ -36,15 +41,24 @@ export const admin = (rt: Runtime) =>
         auth: 'admin',
         params: t.Object({ id: t.String() }),
         body: t.Object(
-          { role: t.Optional(oneOf(['admin', 'user'] as const)), isActive: t.Optional(t.Boolean()) },
+          { role: t.Optional(oneOf(['admin', 'user'] as const)), isActive: t.Optional(t.Boolean()), maxConcurrentRequests: t.Optional(concurrencyCap) },
           { minProperties: 1, additionalProperties: false },
         ),
         detail: {
-          summary: 'Change a user’s role or activate/deactivate them; deactivation revokes their sessions and keys (admin)',
+          summary: 'Change a user’s role, activate/deactivate them (deactivation revokes their sessions and keys), or set their cap on requests in progress (null: MAX_CONCURRENT_REQUESTS; 0: none) (admin)',
           tags: ['admin'],
         },
       },
     )
+    .patch('/keys/:id', ({ params, body }) => setKeyConcurrency(rt, params.id, body.maxConcurrentRequests), {
+      auth: 'admin',
+      params: t.Object({ id: t.String() }),
+      body: t.Object({ maxConcurrentRequests: concurrencyCap }, { additionalProperties: false }),
+      detail: {
+        summary: 'Set an API key’s own cap on requests in progress, besides its user’s (null clears it) (admin)',
+        tags: ['admin'],
+      },
+    })
     .get(
       '/logs',
       ({ query }) => logsPage(rt, query),

@@ -54,6 +54,14 @@ function millis(value: string | undefined, field: string): number | undefined {
 
 type LogQuery = Omit<LogFilter, 'from' | 'to' | 'before' | 'limit' | 'paths'> & Page & { api?: Api; from?: string; to?: string; cursor?: number }
 
+/** Sets an API key's own cap on requests in progress; it applies to its next request. */
+export async function setKeyConcurrency(rt: Runtime, keyId: string, max: number | null) {
+  const userId = await rt.store.admin.setKeyConcurrency(keyId, max)
+  if (!userId) throw new HttpError(404, 'No API key has this id')
+  await principalsChanged(rt, userId)
+  return { id: keyId, maxConcurrentRequests: max }
+}
+
 /** Request logs between the ISO dates `from` (inclusive) and `to`, newest first. */
 export async function logsPage(rt: Runtime, query: LogQuery) {
   const size = query.limit ?? PAGE_SIZE

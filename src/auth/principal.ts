@@ -19,6 +19,8 @@ export type Principal = {
   scopes?: readonly Scope[]
   /** The models an API key may use (names or globs); every model when left out. */
   models?: readonly string[]
+  /** Caps on requests in progress an admin set: the user's (instead of MAX_CONCURRENT_REQUESTS; 0: none) and the key's own. */
+  concurrency?: { user: number | null; key: number | null }
 }
 
 export const API_KEY_PREFIX = 'sk-studio-'
@@ -28,7 +30,7 @@ const sessionGrants = (holder: SessionHolder) => holder.isActive && holder.sessi
 export async function principalForSession(rt: Runtime, userId: string, sessionId: string): Promise<Principal | undefined> {
   const holder = await principalCacheOf(rt).remember(`session:${userId}:${sessionId}`, () => rt.store.accounts.sessionHolder(userId, sessionId), sessionGrants)
   if (!holder || !sessionGrants(holder)) return undefined
-  return { userId: holder.userId, role: holder.role, email: holder.email, sessionId }
+  return { userId: holder.userId, role: holder.role, email: holder.email, sessionId, ...concurrencyOf(holder.maxConcurrentRequests, null) }
 }
 
 /** Whether the key counts (its expiry is checked at each use, the cached holder's included). */
@@ -52,8 +54,12 @@ export async function principalForApiKey(rt: Runtime, key: string, now = Date.no
     apiKeyId: holder.keyId,
     ...(holder.scopes ? { scopes: holder.scopes } : {}),
     ...(holder.models ? { models: holder.models } : {}),
+    ...concurrencyOf(holder.maxConcurrentRequests, holder.keyMaxConcurrentRequests),
   }
 }
+
+/** The admin-set caps, when there are any (most principals have none). */
+const concurrencyOf = (user: number | null, key: number | null) => (user === null && key === null ? {} : { concurrency: { user, key } })
 
 /** Whether the principal may act in the scope: a session (or a full-power key) as its user's role allows, a key as its scopes say. */
 export function mayAct(principal: Principal, scope: Scope): boolean {

@@ -2,8 +2,9 @@
 // `{ concurrencyLimit: true }` on a route counts the signed-in user, whichever of their tokens
 // and API keys is used, like the rate limits. A request holds its slot until its response is
 // sent or, for a stream, until the stream ends, however it ends (client gone, upstream failure,
-// timeout); a request over the cap is refused with 429. With REDIS_URL the slots are shared by
-// every replica (./limiter.ts).
+// timeout); a request over the cap is refused with 429. An admin may set a user's cap instead
+// of MAX_CONCURRENT_REQUESTS, and a key's own cap besides. With REDIS_URL the slots are shared
+// by every replica (./limiter.ts).
 import { Elysia } from 'elysia'
 import type { Principal } from '../auth/principal'
 import { HttpError } from '../http/errors'
@@ -31,15 +32,24 @@ export const concurrencyLimits = (rt: Runtime) => {
       return {
         // After validation: a request its schema refuses takes no slot.
         async beforeHandle(ctx) {
-          const limit = rt.config.maxConcurrentRequests
           const principal = (ctx as { principal?: Principal }).principal
-          if (!limit || !principal) return
-          const admission = await limiter.acquire(`user:${principal.userId}`, limit)
-          if (admission.allowed) return void slots.set(ctx.request, admission.release)
-          throw new HttpError(429, `Too many requests in progress: at most ${limit} at a time per user; retry when one has ended`, {
-            code: 'too_many_concurrent_requests',
-            headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
-          })
+          if (!principal) return
+          // The user's cap (an admin's, else MAX_CONCURRENT_REQUESTS), then the key's own if it has one.
+          const userLimit = principal.concurrency?.user ?? rt.config.maxConcurrentRequests
+          const keyLimit = principal.apiKeyId ? principal.concurrency?.key : null
+          const held: (() => Promise<void>)[] = []
+          const take = async (holder: string, limit: number, who: string) => {
+            const admission = await limiter.acquire(holder, limit)
+            if (admission.allowed) return void held.push(admission.release)
+            await Promise.all(held.map((release) => release()))
+            throw new HttpError(429, `Too many requests in progress: at most ${limit} at a time per ${who}; retry when one has ended`, {
+              code: 'too_many_concurrent_requests',
+              headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+            })
+          }
+          if (userLimit) await take(`user:${principal.userId}`, userLimit, 'user')
+          if (keyLimit) await take(`key:${principal.apiKeyId}`, keyLimit, 'API key')
+          if (held.length) slots.set(ctx.request, () => Promise.all(held.map((release) => release())).then(() => undefined))
         },
         // Runs for errors too, before the response is sent (`afterResponse` would come a tick after
         // it, so a client that sends its next request at once could be refused). A reply waits

@@ -17,6 +17,7 @@ import sqliteLogCallerLabels from '../../db/migrations/sqlite/0014_log_caller_la
 import sqliteLogImages from '../../db/migrations/sqlite/0015_log_images.sql' with { type: 'text' }
 import sqliteResponses from '../../db/migrations/sqlite/0016_responses.sql' with { type: 'text' }
 import sqliteKeyScopes from '../../db/migrations/sqlite/0017_key_scopes.sql' with { type: 'text' }
+import sqliteConcurrencyCaps from '../../db/migrations/sqlite/0018_concurrency_caps.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
@@ -33,6 +34,7 @@ import postgresLogCallerLabels from '../../db/migrations/postgres/0014_log_calle
 import postgresLogImages from '../../db/migrations/postgres/0015_log_images.sql' with { type: 'text' }
 import postgresResponses from '../../db/migrations/postgres/0016_responses.sql' with { type: 'text' }
 import postgresKeyScopes from '../../db/migrations/postgres/0017_key_scopes.sql' with { type: 'text' }
+import postgresConcurrencyCaps from '../../db/migrations/postgres/0018_concurrency_caps.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -54,6 +56,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0015_log_images', sql: sqliteLogImages },
     { name: '0016_responses', sql: sqliteResponses },
     { name: '0017_key_scopes', sql: sqliteKeyScopes },
+    { name: '0018_concurrency_caps', sql: sqliteConcurrencyCaps },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -72,5 +75,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0015_log_images', sql: postgresLogImages },
     { name: '0016_responses', sql: postgresResponses },
     { name: '0017_key_scopes', sql: postgresKeyScopes },
+    { name: '0018_concurrency_caps', sql: postgresConcurrencyCaps },
   ],
 }

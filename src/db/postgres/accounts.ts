@@ -41,9 +41,9 @@ const userOf = (row: UserRow): User => ({
 const maybeUser = (rows: UserRow[]) => (rows[0] ? userOf(rows[0]) : undefined)
 
 type RefreshTokenRow = { session_id: string; user_id: string; expires_at: Date; used_at: Date | null; revoked_at: Date | null }
-type HolderRow = { id: string; email: string; role: Role; is_active: boolean }
+type HolderRow = { id: string; email: string; role: Role; is_active: boolean; max_concurrent_requests: number | null }
 type SessionHolderRow = HolderRow & { revoked_at: Date | null }
-type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null; scopes: string | null; models: string | null }
+type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null; scopes: string | null; models: string | null; key_max_concurrent_requests: number | null }
 
 /** How long a recorded use of an API key stands for the later ones. */
 const USE_GRAIN_MS = 60_000
@@ -174,16 +174,20 @@ export function postgresAccounts(sql: SQL, background: BackgroundWrites): Accoun
 
     async sessionHolder(userId, sessionId): Promise<SessionHolder | undefined> {
       const [row] = await sql<SessionHolderRow[]>`
-        SELECT u.id, u.email, u.role, u.is_active, s.revoked_at
+        SELECT u.id, u.email, u.role, u.is_active, u.max_concurrent_requests, s.revoked_at
           FROM users u JOIN sessions s ON s.user_id = u.id
          WHERE u.id = ${userId} AND s.id = ${sessionId}`
       return row
-        ? { userId: row.id, email: row.email, role: row.role, isActive: row.is_active, sessionRevokedAt: row.revoked_at?.getTime() ?? null }
+        ? {
+            userId: row.id, email: row.email, role: row.role, isActive: row.is_active, sessionRevokedAt: row.revoked_at?.getTime() ?? null,
+            maxConcurrentRequests: row.max_concurrent_requests,
+          }
         : undefined
     },
     async apiKeyHolder(keyHash): Promise<ApiKeyHolder | undefined> {
       const [row] = await sql<ApiKeyHolderRow[]>`
-        SELECT u.id, u.email, u.role, u.is_active, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at, k.scopes, k.models
+        SELECT u.id, u.email, u.role, u.is_active, u.max_concurrent_requests, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at, k.scopes, k.models,
+              k.max_concurrent_requests AS key_max_concurrent_requests
           FROM api_keys k JOIN users u ON u.id = k.user_id
          WHERE k.key_hash = ${keyHash}`
       if (!row) return undefined
@@ -199,6 +203,8 @@ export function postgresAccounts(sql: SQL, background: BackgroundWrites): Accoun
         lastUsedAt: row.last_used_at?.getTime() ?? null,
         scopes: jsonList(row.scopes),
         models: jsonList(row.models),
+        maxConcurrentRequests: row.max_concurrent_requests,
+        keyMaxConcurrentRequests: row.key_max_concurrent_requests,
       }
     },
     recordApiKeyUse(keyId, now) {

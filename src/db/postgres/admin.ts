@@ -19,6 +19,7 @@ type UserRow = {
   is_active: boolean
   created_at: Date
   last_login_at: Date | null
+  max_concurrent_requests: number | null
 }
 
 const adminUser = (row: UserRow): AdminUser => ({
@@ -31,6 +32,7 @@ const adminUser = (row: UserRow): AdminUser => ({
   createdAt: row.created_at.getTime(),
   lastLoginAt: row.last_login_at?.getTime() ?? null,
   isActive: row.is_active,
+  maxConcurrentRequests: row.max_concurrent_requests,
 })
 
 /** A request_logs row with its user's email (bigints arrive as strings). */
@@ -156,9 +158,16 @@ export function postgresAdmin(sql: SQL): AdminStore {
       return sql.begin(async (tx) => {
         await tx`UPDATE users SET role = coalesce(${change.role ?? null}, role), is_active = coalesce(${change.isActive ?? null}, is_active)
                   WHERE id = ${id}`
+        if (change.maxConcurrentRequests !== undefined)
+          await tx`UPDATE users SET max_concurrent_requests = ${change.maxConcurrentRequests} WHERE id = ${id}`
         if (change.isActive === false) await revokeCredentials(tx, id, now)
         return userById(tx, id)
       })
+    },
+
+    async setKeyConcurrency(keyId, max) {
+      const [row] = await sql<{ user_id: string }[]>`UPDATE api_keys SET max_concurrent_requests = ${max} WHERE id = ${keyId} RETURNING user_id`
+      return row?.user_id
     },
 
     async listLogs(filter) {

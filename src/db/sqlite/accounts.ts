@@ -40,9 +40,9 @@ const userOf = (row: UserRow): User => ({
 const maybeUser = (row: UserRow | null) => (row ? userOf(row) : undefined)
 
 type RefreshTokenRow = { session_id: string; user_id: string; expires_at: number; used_at: number | null; revoked_at: number | null }
-type HolderRow = { id: string; email: string; role: Role; is_active: number }
+type HolderRow = { id: string; email: string; role: Role; is_active: number; max_concurrent_requests: number | null }
 type SessionHolderRow = HolderRow & { revoked_at: number | null }
-type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: number | null; revoked_at: number | null; last_used_at: number | null; scopes: string | null; models: string | null }
+type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: number | null; revoked_at: number | null; last_used_at: number | null; scopes: string | null; models: string | null; key_max_concurrent_requests: number | null }
 
 export function sqliteAccounts(db: Database): AccountStore {
   const userById = db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?')
@@ -84,12 +84,13 @@ export function sqliteAccounts(db: Database): AccountStore {
   const touchSession = db.query('UPDATE sessions SET last_seen_at = max(last_seen_at, ?) WHERE id = ?')
 
   const sessionHolder = db.query<SessionHolderRow, [string, string]>(
-    `SELECT u.id, u.email, u.role, u.is_active, s.revoked_at
+    `SELECT u.id, u.email, u.role, u.is_active, u.max_concurrent_requests, s.revoked_at
        FROM users u JOIN sessions s ON s.user_id = u.id
       WHERE u.id = ? AND s.id = ?`,
   )
   const apiKeyHolder = db.query<ApiKeyHolderRow, [string]>(
-    `SELECT u.id, u.email, u.role, u.is_active, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at, k.scopes, k.models
+    `SELECT u.id, u.email, u.role, u.is_active, u.max_concurrent_requests, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at, k.scopes, k.models,
+              k.max_concurrent_requests AS key_max_concurrent_requests
        FROM api_keys k JOIN users u ON u.id = k.user_id
       WHERE k.key_hash = ?`,
   )
@@ -195,7 +196,9 @@ export function sqliteAccounts(db: Database): AccountStore {
 
     async sessionHolder(userId, sessionId): Promise<SessionHolder | undefined> {
       const row = sessionHolder.get(userId, sessionId)
-      return row ? { userId: row.id, email: row.email, role: row.role, isActive: row.is_active === 1, sessionRevokedAt: row.revoked_at } : undefined
+      return row
+        ? { userId: row.id, email: row.email, role: row.role, isActive: row.is_active === 1, sessionRevokedAt: row.revoked_at, maxConcurrentRequests: row.max_concurrent_requests }
+        : undefined
     },
     async apiKeyHolder(keyHash): Promise<ApiKeyHolder | undefined> {
       const row = apiKeyHolder.get(keyHash)
@@ -212,6 +215,8 @@ export function sqliteAccounts(db: Database): AccountStore {
         lastUsedAt: row.last_used_at,
         scopes: jsonList(row.scopes),
         models: jsonList(row.models),
+        maxConcurrentRequests: row.max_concurrent_requests,
+        keyMaxConcurrentRequests: row.key_max_concurrent_requests,
       }
     },
     recordApiKeyUse(keyId, now) {

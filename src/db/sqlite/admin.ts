@@ -17,6 +17,7 @@ type UserRow = {
   is_active: number
   created_at: number
   last_login_at: number | null
+  max_concurrent_requests: number | null
 }
 
 const adminUser = (row: UserRow): AdminUser => ({
@@ -29,6 +30,7 @@ const adminUser = (row: UserRow): AdminUser => ({
   createdAt: row.created_at,
   lastLoginAt: row.last_login_at,
   isActive: row.is_active === 1,
+  maxConcurrentRequests: row.max_concurrent_requests,
 })
 
 /** A request_logs row with its user's email. */
@@ -137,6 +139,8 @@ export function sqliteAdmin(db: Database): AdminStore {
       change.isActive === undefined ? null : Number(change.isActive),
       id,
     )
+    if (change.maxConcurrentRequests !== undefined)
+      db.query('UPDATE users SET max_concurrent_requests = ? WHERE id = ?').run(change.maxConcurrentRequests, id)
     if (change.isActive === false) revokeCredentials(db, id, now)
     return userById(id)
   })
@@ -165,6 +169,10 @@ export function sqliteAdmin(db: Database): AdminStore {
 
     async updateUser(id, change, now) {
       return updateUser(id, change, now)
+    },
+
+    async setKeyConcurrency(keyId, max) {
+      return db.query<{ user_id: string }, [number | null, string]>('UPDATE api_keys SET max_concurrent_requests = ? WHERE id = ? RETURNING user_id').get(max, keyId)?.user_id
     },
 
     async listLogs(filter) {

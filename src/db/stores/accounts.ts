@@ -51,7 +51,8 @@ export type Rotation =
   | { outcome: 'refused' }
 
 /** The user behind a session, with what decides whether the session still counts. */
-export type SessionHolder = { userId: string; email: string; role: Role; isActive: boolean; sessionRevokedAt: number | null }
+/** `maxConcurrentRequests`: the user's cap on requests in progress set by an admin (null: MAX_CONCURRENT_REQUESTS; 0: none). */
+export type SessionHolder = { userId: string; email: string; role: Role; isActive: boolean; sessionRevokedAt: number | null; maxConcurrentRequests: number | null }
 
 /** The user behind an API key, with what decides whether the key still counts. */
 export type ApiKeyHolder = {
@@ -68,6 +69,10 @@ export type ApiKeyHolder = {
   scopes: Scope[] | null
   /** The models it may use (names or globs); null for every model. */
   models: string[] | null
+  /** The user's cap on requests in progress, as for a session. */
+  maxConcurrentRequests: number | null
+  /** The key's own cap (null: none beyond its user's). */
+  keyMaxConcurrentRequests: number | null
 }
 
 export interface AccountStore {

@@ -17,12 +17,15 @@ export type AdminUser = {
   createdAt: number
   lastLoginAt: number | null
   isActive: boolean
+  /** The user's cap on requests in progress set by an admin (null: MAX_CONCURRENT_REQUESTS; 0: none). */
+  maxConcurrentRequests: number | null
 }
 
 /** `search` matches email or name, as typed (no wildcards); `before` is the id to page from. */
 export type UserFilter = { search?: string; role?: Role; active?: boolean; before?: string; limit: number }
 
-export type UserChange = { role?: Role; isActive?: boolean }
+/** `maxConcurrentRequests` null clears the user's own cap. */
+export type UserChange = { role?: Role; isActive?: boolean; maxConcurrentRequests?: number | null }
 
 /** A request log with its id and its user's email, as the log records it (see LogRow). */
 export type AdminLog = Omit<LogRow, 'generated' | 'rollupOnly' | 'cached' | 'costSaved' | 'endUser' | 'metadata' | 'images'> & {
@@ -74,6 +77,8 @@ export interface AdminStore {
    * session and API key of the user, at once and for good. Returns the user as changed.
    */
   updateUser(id: string, change: UserChange, now: number): Promise<AdminUser | undefined>
+  /** Sets (null: clears) an API key's own cap on requests in progress; its user's id, or undefined when no key has this id. */
+  setKeyConcurrency(keyId: string, max: number | null): Promise<string | undefined>
   /** Newest first. No total: counting millions of rows per page view is what makes peers slow. */
   listLogs(filter: LogFilter): Promise<AdminLog[]>
   findLog(id: number): Promise<AdminLog | undefined>
