@@ -8,6 +8,7 @@ import OpenAI from 'openai'
 import { testApp } from './support/app'
 import { startFakeOllama } from './support/fake-ollama'
 import { listen } from './support/listen'
+import { settle } from './support/log'
 import { seedUser } from './support/users'
 
 const fake = await startFakeOllama()
@@ -60,6 +61,20 @@ describe('manage and admin', () => {
     expect(wider.body.message).toContain('`inference`')
   })
 
+  test('an admin\'s key without the admin scope sees its own user\'s dashboard, not everyone\'s', async () => {
+    const other = await seedUser(rt)
+    expect((await call('/v1/chat/completions', { method: 'POST', json: hello, token: other.apiKey })).status).toBe(200)
+    await settle(rt)
+    // The admin never chatted: only a view of everyone's traffic has a model in it.
+    const modelsSeenBy = async (token: string) =>
+      (await (await call('/api/dashboard/?range=24h', { token })).json()).topModels.map((model: { name: string }) => model.name)
+    const { body: readKey } = await mint(admin.accessToken, { scopes: ['read'] })
+    const { body: adminKey } = await mint(admin.accessToken, { scopes: ['read', 'admin'] })
+    expect(await modelsSeenBy(admin.accessToken)).toContain('llama3.2')
+    expect(await modelsSeenBy(adminKey.key)).toContain('llama3.2')
+    expect(await modelsSeenBy(readKey.key)).toEqual([])
+  })
+
   test('admin only on an admin account, and never implied: an admin\'s key without it does not reach the admin routes', async () => {
     const refused = await mint(user.accessToken, { scopes: ['admin'] })
     expect(refused.status).toBe(403)
@@ -87,6 +102,18 @@ describe('allowed models', () => {
     expect(refused.param).toBe('model')
     expect(JSON.stringify(refused.error)).not.toContain('qwen3-secret-model')
     expect(fake.chats.map((chat) => chat.body.model)).not.toContain('qwen3-secret-model')
+  })
+
+  test('a limited key mints only keys as limited: its models among its own, its expiry no later', async () => {
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString()
+    const { body: maker } = await mint(user.accessToken, { scopes: ['inference', 'manage'], models: ['llama3*'], expiresAt })
+    const { status, body: child } = await mint(maker.key, { scopes: ['inference'] })
+    expect(status).toBe(201)
+    expect(child).toMatchObject({ models: ['llama3*'], expiresAt })
+    const wider = await mint(maker.key, { scopes: ['inference'], models: ['qwen*'] })
+    expect(wider).toMatchObject({ status: 403, body: { message: expect.stringContaining('models') } })
+    const later = await mint(maker.key, { scopes: ['inference'], expiresAt: new Date(Date.now() + 7_200_000).toISOString() })
+    expect(later.status).toBe(403)
   })
 
   test('bad scopes and models are a 400 naming the field', async () => {

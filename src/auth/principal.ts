@@ -19,6 +19,8 @@ export type Principal = {
   scopes?: readonly Scope[]
   /** The models an API key may use (names or globs); every model when left out. */
   models?: readonly string[]
+  /** When an API key stops working (ms); never when left out. */
+  expiresAt?: number
   /** Caps on requests in progress an admin set: the user's (instead of MAX_CONCURRENT_REQUESTS; 0: none) and the key's own. */
   concurrency?: { user: number | null; key: number | null }
 }
@@ -54,6 +56,7 @@ export async function principalForApiKey(rt: Runtime, key: string, now = Date.no
     apiKeyId: holder.keyId,
     ...(holder.scopes ? { scopes: holder.scopes } : {}),
     ...(holder.models ? { models: holder.models } : {}),
+    ...(holder.expiresAt !== null ? { expiresAt: holder.expiresAt } : {}),
     ...concurrencyOf(holder.maxConcurrentRequests, holder.keyMaxConcurrentRequests),
   }
 }

@@ -1,6 +1,7 @@
 // Builds the dashboard from the rollups: continuous series (empty buckets are zeros), totals,
-// and the users, feedback and threats sections. Admins see everyone; a user sees their own.
-import type { Principal } from '../auth/principal'
+// and the users, feedback and threats sections. Admins (and their keys with the admin scope) see
+// everyone; a user sees their own.
+import { mayAct, type Principal } from '../auth/principal'
 import type { DashboardStore, Slice } from '../db/stores/dashboard'
 import { HOUR } from '../http/dates'
 import type { Dashboard } from './model'
@@ -14,7 +15,8 @@ const ratio = (part: number, whole: number, digits: number) => (whole ? round(pa
 export const isoTime = (time: number) => new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z')
 
 export async function buildDashboard(store: DashboardStore, principal: Principal, window: Window, now = Date.now()): Promise<Dashboard> {
-  const admin = principal.role === 'admin'
+  // An admin's key without the admin scope sees its own user's, as any user's key does.
+  const admin = mayAct(principal, 'admin')
   const slice: Slice = { scope: admin ? '' : principal.userId, ...window }
   const [series, errors, models, countries, users, sessions, ratings] = await Promise.all([
     store.trafficSeries(slice),

@@ -22,7 +22,8 @@ type NewKeyInput = { name: string; expiresAt?: string; scopes?: Scope[]; models?
 
 /**
  * Mints a key for the caller's user. A key can hold only scopes its maker holds (a key with
- * `manage` but not `admin` cannot mint an admin key), and `admin` only on an admin's account.
+ * `manage` but not `admin` cannot mint an admin key), and `admin` only on an admin's account;
+ * a key made by a key is limited to its maker's models and expires no later.
  */
 export async function createApiKey(rt: Runtime, maker: Principal, input: NewKeyInput, now = Date.now()) {
   const name = normaliseName(input.name)
@@ -34,11 +35,23 @@ export async function createApiKey(rt: Runtime, maker: Principal, input: NewKeyI
   const beyond = scopes.find((scope) => !mayAct(maker, scope))
   if (beyond)
     throw new HttpError(403, `A key can be given only scopes you hold: you lack \`${beyond}\``, { param: 'scopes', code: 'missing_scope' })
-  const models = input.models?.map((model) => model.trim()).filter(Boolean) ?? null
+  let models = input.models?.map((model) => model.trim()).filter(Boolean) ?? null
   if (models?.length === 0) throw new InvalidField('models', 'must name at least one model')
+  // A key made by a limited key is limited as much: its models among its maker's, its expiry no later.
+  if (maker.models) {
+    if (models === null) models = [...maker.models]
+    else if (models.some((model) => !maker.models!.includes(model)))
+      throw new HttpError(403, 'A key can be given only models you may use yourself', { param: 'models', code: 'model_not_allowed' })
+  }
+  let expires = expiresAt
+  if (maker.expiresAt !== undefined) {
+    if (expires === null) expires = maker.expiresAt
+    else if (expires > maker.expiresAt)
+      throw new HttpError(403, 'A key cannot outlive the key that makes it', { param: 'expiresAt', code: 'expiry_not_allowed' })
+  }
   const key = `${API_KEY_PREFIX}${randomToken()}`
   const stored = await rt.store.keys.insertBelowLimit(
-    { userId: maker.userId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: sha256(key), expiresAt, scopes, models },
+    { userId: maker.userId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: sha256(key), expiresAt: expires, scopes, models },
     MAX_KEYS,
     now,
   )
