@@ -120,6 +120,27 @@ describe('chat through the upstream', () => {
     expect(reply.choices[0]!.message.tool_calls).toEqual([{ id: 'call_fake_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }])
   })
 
+  test('tool-call pieces without their index continue the call they follow', async () => {
+    vllm.set({ piecesWithoutIndex: true, toolCalls: [{ name: 'get_weather', arguments: '{"city":"Paris"}' }, { name: 'get_time', arguments: '{"zone":"CET"}' }] })
+    const reply = await openai.chat.completions.create({
+      model: 'qwen-vllm',
+      messages: [{ role: 'user', content: 'Weather and time?' }],
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }, { type: 'function', function: { name: 'get_time', parameters: { type: 'object' } } }],
+    })
+    expect(reply.choices[0]!.message.tool_calls!.map((call: any) => [call.function.name, call.function.arguments])).toEqual([
+      ['get_weather', '{"city":"Paris"}'],
+      ['get_time', '{"zone":"CET"}'],
+    ])
+  })
+
+  test('a last event without its blank line (and no [DONE]) is read all the same: the usage and the end', async () => {
+    vllm.set({ noTrailingBlankLine: true })
+    const stream = await openai.chat.completions.create({ model: 'qwen-vllm', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } })
+    let usage
+    for await (const chunk of stream) usage = chunk.usage ?? usage
+    expect(usage).toMatchObject({ completion_tokens: 3 })
+  })
+
   test('a server that ends without [DONE] after its finish chunk still gives a whole reply', async () => {
     vllm.set({ omitDone: true })
     const reply = await openai.chat.completions.create({ model: 'qwen-vllm', messages: [{ role: 'user', content: 'Hi' }] })

@@ -44,6 +44,9 @@ type Chunk = {
   error?: { message?: string } | string
 }
 
+/** Tool calls one reply may make; a server that names more is not believed past them. */
+const MAX_TOOL_CALLS = 128
+
 type ToolCallDelta = { index?: number; id?: string; function?: { name?: string; arguments?: string } }
 
 /**
@@ -55,7 +58,8 @@ type ToolCallDelta = { index?: number; id?: string; function?: { name?: string; 
 export class ChatChunkReader {
   private buffer = ''
   private readonly decoder = new TextDecoder()
-  private readonly calls: { id?: string; name: string; arguments: string }[] = []
+  /** The tool calls so far, by their index (a piece without one continues the last call). */
+  private readonly calls = new Map<number, { id?: string; name: string; arguments: string }>()
   private finishReason: string | undefined
   private usage: Chunk['usage']
   private ended = false
@@ -68,15 +72,10 @@ export class ChatChunkReader {
   async next(): Promise<unknown[] | undefined> {
     while (!this.ended) {
       const { done, value } = await this.reader.read()
-      if (done) {
-        // Some servers end without [DONE] after the finish reason; a stream cut before it ends
-        // without a final message, which the reader's caller reports.
-        this.ended = true
-        return this.finishReason === undefined ? undefined : this.finish()
-      }
-      this.buffer += this.decoder.decode(value, { stream: true })
+      // At the end, the last event may lack its blank line: it is read all the same.
+      this.buffer += done ? this.decoder.decode() : this.decoder.decode(value, { stream: true })
       const events = this.buffer.split(/\r?\n\r?\n/)
-      this.buffer = events.pop()!
+      this.buffer = done ? '' : events.pop()!
       const messages: unknown[] = []
       for (const event of events) {
         const data = event
@@ -91,6 +90,12 @@ export class ChatChunkReader {
           break
         }
         messages.push(...this.messagesOf(data))
+      }
+      if (done && !this.ended) {
+        // Some servers end without [DONE] after the finish reason; a stream cut before it ends
+        // without a final message, which the reader's caller reports.
+        this.ended = true
+        if (this.finishReason !== undefined) messages.push(...this.finish())
       }
       if (messages.length) return messages
     }
@@ -115,8 +120,13 @@ export class ChatChunkReader {
     if (choice.finish_reason) this.finishReason = choice.finish_reason
     const delta = choice.delta ?? {}
     for (const piece of delta.tool_calls ?? []) {
-      const at = piece.index ?? this.calls.length
-      const call = (this.calls[at] ??= { name: '', arguments: '' })
+      const last = [...this.calls.keys()].at(-1)
+      const at = piece.index ?? (last === undefined || piece.id || piece.function?.name ? this.calls.size : last)
+      if (!this.calls.has(at)) {
+        if (this.calls.size >= MAX_TOOL_CALLS) continue
+        this.calls.set(at, { name: '', arguments: '' })
+      }
+      const call = this.calls.get(at)!
       if (piece.id) call.id = piece.id
       call.name += piece.function?.name ?? ''
       call.arguments += piece.function?.arguments ?? ''
@@ -131,10 +141,10 @@ export class ChatChunkReader {
 
   private finish(): unknown[] {
     const messages: unknown[] = []
-    if (this.calls.length)
+    if (this.calls.size)
       messages.push(
         this.message({
-          tool_calls: this.calls.map((call) => ({ id: call.id, function: { name: call.name, arguments: call.arguments } })) as never,
+          tool_calls: [...this.calls.values()].map((call) => ({ id: call.id, function: { name: call.name, arguments: call.arguments } })) as never,
         }),
       )
     messages.push({

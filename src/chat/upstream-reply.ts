@@ -23,7 +23,13 @@ export type MessageSource = { next(): Promise<unknown[] | undefined> }
  * and to a server that speaks OpenAI's API by posting there and reading its answer as the
  * messages Ollama would have sent. Without `openai`, such servers are not asked.
  */
-export type Send = { ollama: (client: Ollama) => Promise<unknown>; openai?: (post: Post) => Promise<MessageSource>; needs?: Capability }
+export type Send = { ollama: (client: Ollama) => Promise<unknown>; openai?: (post: Post) => Promise<MessageSource>; needs?: Capability; patient?: boolean }
+
+/*
+ * `needs`: what the request needs a model to do. `patient`: the host may send nothing until its
+ * work is done (a batch of embeddings, an image server's images), so its silence before the
+ * answer is not a sign of trouble: only MAX_REQUEST_SECONDS bounds the wait.
+ */
 
 /** What a request needs a model to do, as Ollama's /api/show names it (and OPENAI_UPSTREAM_<NAME>_CAPABILITIES). */
 export type Capability = 'completion' | 'embedding' | 'image'
@@ -33,6 +39,7 @@ export type Call<T> = {
   ollama: (client: Ollama, via: Via) => Promise<T>
   openai?: (post: Post, via: Via) => Promise<T>
   needs?: Capability
+  patient?: boolean
 }
 
 /** The host a one-answer request went to, and the fetch that carries its abort signal (for a caller that reads the answer's bytes itself). */
@@ -183,6 +190,7 @@ export async function openReply<M extends StreamedMessage>(
   let response: Response | undefined
   const fetchOnce = (async (input: RequestInfo | URL, init?: RequestInit) =>
     (response = await fetch(input, { ...init, signal: controller.signal }))) as typeof fetch
+  if (send.patient) watched.lastActivityAt = Infinity
   try {
     if (signal.aborted) throw new Aborted('client')
     let body: MessageSource
@@ -215,7 +223,8 @@ export async function callOnce<T>(
   waitingSince: number,
   startedAt: number,
 ): Promise<T> {
-  const { controller, abort, settle, reasonFor } = watchRequest(host, signal, watchdog, waitingSince, startedAt)
+  const { controller, watched, abort, settle, reasonFor } = watchRequest(host, signal, watchdog, waitingSince, startedAt)
+  if (call.patient) watched.lastActivityAt = Infinity
   const fetchOnce = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: controller.signal })) as typeof fetch
   try {
     if (signal.aborted) throw new Aborted('client')

@@ -50,6 +50,8 @@ export async function createEmbeddings(pool: Pool, body: EmbeddingRequest, reque
       body.model,
       {
         needs: 'embedding',
+        // A large batch answers only when all of it is done: not silence.
+        patient: true,
         ollama: (_, via) => {
           host = via.host
           return embedBytes(via, embed)

@@ -24,10 +24,12 @@ export async function embedBytes(via: Via, request: EmbedRequest): Promise<Uint8
 /** A server's OpenAI embedding list, as the bytes of Ollama's answer (`embeddings`, `prompt_eval_count`). */
 export async function openAiEmbedBytes(post: Post, request: EmbedRequest): Promise<Uint8Array> {
   const answer = (await (await post('/embeddings', { ...request, encoding_format: 'float' })).json()) as {
-    data?: { index?: number; embedding?: unknown }[]
+    data?: unknown
     usage?: { prompt_tokens?: number }
-  }
-  const data = [...(answer.data ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
-  const ollama = { embeddings: data.map((entry) => entry.embedding), prompt_eval_count: answer.usage?.prompt_tokens ?? 0 }
+  } | null
+  // An answer of another shape is the server's failure (a plain Error), not a broken connection.
+  if (!Array.isArray(answer?.data)) throw new Error('the server answered without an embedding list')
+  const data = (answer.data as { index?: number; embedding?: unknown }[]).toSorted((a, b) => (a?.index ?? 0) - (b?.index ?? 0))
+  const ollama = { embeddings: data.map((entry) => entry?.embedding), prompt_eval_count: answer.usage?.prompt_tokens ?? 0 }
   return new TextEncoder().encode(JSON.stringify(ollama))
 }

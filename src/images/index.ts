@@ -5,7 +5,8 @@
 // image as OpenAI's `image_generation.completed` event.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
-import { outcomeOf } from '../chat/failures'
+import { Aborted } from '../chat/aborted'
+import { clientGone, outcomeOf } from '../chat/failures'
 import { modelCatalog } from '../chat/models'
 import type { Pool } from '../chat/pool'
 import { concurrencyLimits } from '../concurrency'
@@ -93,6 +94,10 @@ export const images = (rt: Runtime, pool: Pool) => {
             facts.outcome = 'ok'
             return { created, data: made.images.map((b64_json) => ({ b64_json })) }
           } catch (error) {
+            if (request.signal.aborted || error instanceof Aborted) {
+              facts.outcome = 'cancelled'
+              throw clientGone()
+            }
             if (error instanceof HttpError) failed(facts, error)
             throw error
           }
@@ -125,7 +130,7 @@ export const images = (rt: Runtime, pool: Pool) => {
               } catch (error) {
                 if (request.signal.aborted) facts.outcome = 'cancelled'
                 else {
-                  const failure = error instanceof HttpError ? error : new HttpError(502, String(error), { code: 'upstream_error' })
+                  const failure = error instanceof HttpError ? error : new HttpError(502, 'The image request failed upstream', { code: 'upstream_error' })
                   failed(facts, failure)
                   send(`event: error\ndata: ${JSON.stringify(errorBody('/v1', failure.status, failure.message, failure.options))}\n\n`)
                 }

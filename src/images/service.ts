@@ -4,6 +4,7 @@
 // and streams its progress (`completed`/`total` steps) before the image: n images are n calls,
 // IMAGE_CALLS_AT_ONCE at a time, each on whichever host the pool picks.
 import type { Ollama } from 'ollama/browser'
+import { Aborted } from '../chat/aborted'
 import { midStreamFailure } from '../chat/failures'
 import type { Pool } from '../chat/pool'
 import type { Post } from '../chat/openai-upstream'
@@ -23,7 +24,6 @@ export type ImageJob = {
   /** Undefined: the model's default size. */
   size?: { width: number; height: number }
   steps?: number
-  seed?: number
   /** Passed on as they came to a server that speaks OpenAI's API (quality, style, background…). */
   openAiExtras: Record<string, unknown>
 }
@@ -47,11 +47,12 @@ export function sizeOf(size: string | null | undefined): ImageJob['size'] {
   return { width, height }
 }
 
-/** A server's images answer as image messages: all n at once. */
-async function fromOpenAi(post: Post, job: ImageJob): Promise<MessageSource> {
-  const body = { ...job.openAiExtras, model: job.model, prompt: job.prompt, n: job.n, response_format: 'b64_json', ...(job.size ? { size: `${job.size.width}x${job.size.height}` } : {}) }
-  const answer = (await (await post('/images/generations', body)).json()) as { data?: { b64_json?: unknown }[] }
-  const images = (answer.data ?? []).map((entry) => entry?.b64_json).filter((image): image is string => typeof image === 'string' && image.length > 0)
+/** A server's images answer as image messages: `count` of them at once. */
+async function fromOpenAi(post: Post, job: ImageJob, count: number): Promise<MessageSource> {
+  const body = { ...job.openAiExtras, model: job.model, prompt: job.prompt, n: count, response_format: 'b64_json', ...(job.size ? { size: `${job.size.width}x${job.size.height}` } : {}) }
+  const answer = (await (await post('/images/generations', body)).json()) as { data?: unknown } | null
+  const data = Array.isArray(answer?.data) ? (answer.data as { b64_json?: unknown }[]) : []
+  const images = data.map((entry) => entry?.b64_json).filter((image): image is string => typeof image === 'string' && image.length > 0)
   if (images.length === 0) throw new Error('the server answered without any b64_json image')
   let read = false
   return {
@@ -65,61 +66,68 @@ async function fromOpenAi(post: Post, job: ImageJob): Promise<MessageSource> {
 
 /**
  * Makes the job's images, in order, as base64; `listener` hears each step and image as it comes.
- * The host that made them is in `upstream`. A failure is thrown as the HttpError the client gets; the other
- * calls are then stopped.
+ * The host that made them is in `upstream`. A failure is thrown as the HttpError the client gets
+ * (the client leaving as `Aborted`); the other calls are then stopped.
  */
 export async function generateImages(pool: Pool, job: ImageJob, signal: AbortSignal, startedAt: number, listener?: Listener) {
   const images: string[] = []
   let upstream = ''
   const stop = new AbortController()
   const stopped = AbortSignal.any([signal, stop.signal])
-  const send = {
-    needs: 'image' as const,
-    ollama: (client: Ollama) =>
-      client.generate({
-        model: job.model,
-        prompt: job.prompt,
-        stream: true,
-        ...(job.size ?? {}),
-        ...(job.steps ? { steps: job.steps } : {}),
-        ...(job.seed !== undefined ? { options: { seed: job.seed } } : {}),
-      } as Parameters<Ollama['generate']>[0] & { stream: true }),
-    openai: (post: Post) => fromOpenAi(post, job),
-  }
 
-  /** Reads one call's messages; its images go from `index` on. */
-  const make = async (index: number) => {
+  /**
+   * One call for the images from `index`, `count` of them at most: an image server makes them
+   * all, an Ollama image model one. How many it made.
+   */
+  const make = async (index: number, count: number) => {
+    const send = {
+      needs: 'image' as const,
+      // Nothing comes back while an image server works: only MAX_REQUEST_SECONDS bounds it.
+      patient: true,
+      ollama: (client: Ollama) =>
+        client.generate({
+          model: job.model,
+          prompt: job.prompt,
+          stream: true,
+          ...(job.size ?? {}),
+          ...(job.steps ? { steps: job.steps } : {}),
+        } as Parameters<Ollama['generate']>[0] & { stream: true }),
+      openai: (post: Post) => fromOpenAi(post, job, count),
+    }
     const reply = await pool.stream<ImageMessage>(job.model, send, stopped, startedAt)
     upstream = reply.host.url
     try {
-      let at = index
+      let made = 0
       for (let batch: ImageMessage[] | undefined = reply.first; batch; batch = await reply.next())
         for (const message of batch)
-          if (message.image) {
-            listener?.image(at, message.image)
-            images[at++] = message.image
+          if (message.image && made < count) {
+            listener?.image(index + made, message.image)
+            images[index + made++] = message.image
           } else if (message.total) listener?.progress(index, message.completed ?? 0, message.total)
-      if (at === index) throw new Error('the image model finished without an image')
-      return { kind: reply.host.kind, made: at - index }
+      if (made === 0) throw new Error('the image model finished without an image')
+      return made
     } catch (error) {
       reply.close()
-      throw error instanceof HttpError ? error : midStreamFailure(reply.host, error)
+      throw error instanceof HttpError || (error instanceof Aborted && error.why === 'client') ? error : midStreamFailure(reply.host, error)
     }
   }
 
   try {
-    const first = await make(0)
-    // A server speaking OpenAI's API made them all; Ollama one: the rest, a few at a time.
-    let next = first.made
+    // The first call asks for them all (an image server makes them at once); what it did not
+    // make, one image per call, a few calls at a time.
+    let next = await make(0, job.n)
     const worker = async () => {
-      while (next < job.n) await make(next++)
+      while (next < job.n) {
+        const index = next++
+        await make(index, 1)
+      }
     }
     await Promise.all(Array.from({ length: Math.min(IMAGE_CALLS_AT_ONCE, job.n - next) }, worker))
   } catch (error) {
     stop.abort()
     throw error
   }
-  return { images: images.slice(0, job.n), upstream }
+  return { images, upstream }
 }
 
 /** The image format of base64 data, by its first bytes (OpenAI's stream events name it). */

@@ -24,6 +24,10 @@ export type FakeOpenAiKnobs = {
   omitDone?: boolean
   /** Cut the connection after this many content pieces. */
   dropAfter?: number
+  /** Send a tool call's later pieces without their `index` (some servers do). */
+  piecesWithoutIndex?: boolean
+  /** End with the usage chunk's `data:` line and no blank line after it (and no [DONE]). */
+  noTrailingBlankLine?: boolean
 }
 
 export type FakeOpenAiRequest = { path: string; body: any; authorization: string | null }
@@ -53,7 +57,7 @@ export async function startFakeOpenAiServer(initial: Partial<FakeOpenAiKnobs> = 
       calls.forEach((call, index) => {
         const half = Math.floor(call.arguments.length / 2)
         pieces.push(chunk({ tool_calls: [{ index, id: `call_fake_${index}`, type: 'function', function: { name: call.name, arguments: call.arguments.slice(0, half) } }] }))
-        pieces.push(chunk({ tool_calls: [{ index, function: { arguments: call.arguments.slice(half) } }] }))
+        pieces.push(chunk({ tool_calls: [{ ...(knobs.piecesWithoutIndex ? {} : { index }), function: { arguments: call.arguments.slice(half) } }] }))
       })
     else for (const text of knobs.tokens) pieces.push(chunk({ content: text }))
     const limit = body.max_tokens ?? body.max_completion_tokens
@@ -71,7 +75,8 @@ export async function startFakeOpenAiServer(initial: Partial<FakeOpenAiKnobs> = 
       })
     }
     if (body.stream_options?.include_usage) pieces.push(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage })}\n\n`)
-    if (!knobs.omitDone) pieces.push('data: [DONE]\n\n')
+    if (knobs.noTrailingBlankLine) pieces.push(pieces.pop()!.trimEnd())
+    else if (!knobs.omitDone) pieces.push('data: [DONE]\n\n')
     let sent = 0
     let finished = false
     request.signal.addEventListener('abort', () => {
