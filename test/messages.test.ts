@@ -365,6 +365,8 @@ describe("errors: Anthropic's envelope and status codes, read by the SDK as its 
     const cases: [Record<string, unknown>, string][] = [
       [{ temperature: 'SECRET-VALUE' }, 'temperature'],
       [{ max_tokens: 0 }, 'max_tokens'],
+      // A name every JavaScript object has is no effort level.
+      [{ output_config: { effort: 'constructor' } }, 'output_config.effort'],
       [{ messages: [] }, 'messages'],
       [{ messages: [{ role: 'SECRET-VALUE', content: 'x' }] }, 'messages.0.role'],
       [{ messages: [{ role: 'user', content: [{ type: 'document', source: { data: 'SECRET-VALUE' } }] }] }, 'messages.0.content'],

@@ -609,3 +609,25 @@ describe('the same pipeline as chat: an OpenAI-compatible upstream, the response
     expect(b.usage).toEqual(a.usage)
   })
 })
+
+describe('history is bounded', () => {
+  test('a previous_response_id chain larger than the history budget (8 × MAX_BODY_BYTES of JSON) is a 400 naming it, not a read of it all', async () => {
+    const small = await testApp({ OLLAMA_BASE_URL: fake.url, RATE_LIMIT_CHAT: '0', MAX_BODY_BYTES: '4096' })
+    try {
+      const { apiKey } = await seedUser(small.rt)
+      const ask = (previous?: string) =>
+        small.call('/v1/responses', { method: 'POST', token: apiKey, json: { model: 'llama3.2', input: 'x'.repeat(3000), ...(previous ? { previous_response_id: previous } : {}) } })
+      let previous: string | undefined
+      let refused: Response | undefined
+      for (let turn = 0; turn < 20 && !refused; turn++) {
+        const res = await ask(previous)
+        if (res.status === 200) previous = ((await res.json()) as { id: string }).id
+        else refused = res
+      }
+      expect(refused?.status).toBe(400)
+      expect(((await refused!.json()) as any).error).toMatchObject({ code: 'history_too_large', param: 'previous_response_id' })
+    } finally {
+      await small.close()
+    }
+  })
+})

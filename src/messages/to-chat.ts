@@ -152,7 +152,7 @@ function outputConfigOf(value: unknown): OutputConfig {
   if (!isObject(value)) throw invalid('output_config', 'must be an object such as {"effort": "low"}')
   const config: OutputConfig = {}
   if (value.effort != null) {
-    if (typeof value.effort !== 'string' || !(value.effort in EFFORTS)) throw invalid('output_config.effort', `must be one of ${Object.keys(EFFORTS).join(', ')}`)
+    if (typeof value.effort !== 'string' || !Object.hasOwn(EFFORTS, value.effort)) throw invalid('output_config.effort', `must be one of ${Object.keys(EFFORTS).join(', ')}`)
     config.effort = EFFORTS[value.effort]
   }
   if (value.format != null) {

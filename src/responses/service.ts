@@ -37,6 +37,22 @@ const MAX_CHAIN = 1000
 /** Messages read from a conversation at a time. */
 const CONVERSATION_PAGE = 100
 
+/**
+ * History gathered for one request stops at this many characters of JSON: a chain of a thousand
+ * stored megabyte inputs would otherwise be read, held and sent for every turn (and no model
+ * takes it anyway).
+ */
+const historyBudget = (rt: Runtime) => 8 * rt.config.maxBodyBytes
+
+const historyTooLarge = (param: string, budget: number) =>
+  new HttpError(400, `The history named by '${param}' is larger than this server takes (${budget} characters of JSON); start a new chain`, {
+    param,
+    code: 'history_too_large',
+  })
+
+/** A stored response's size as history: its input items and output, as JSON. */
+const sizeOf = (stored: StoredResponse) => JSON.stringify(stored.inputItems).length + JSON.stringify(stored.response.output ?? []).length
+
 /** The stored chain ending at `id`, oldest first: each response's input items, then its output. */
 async function chainHistory(rt: Runtime, userId: string, id: string): Promise<Record<string, unknown>[]> {
   const chain: StoredResponse[] = []
@@ -47,13 +63,18 @@ async function chainHistory(rt: Runtime, userId: string, id: string): Promise<Re
       code: 'previous_response_not_found',
     })
   chain.push(last)
+  const budget = historyBudget(rt)
+  let size = sizeOf(last)
   // A response whose predecessor was deleted starts the chain there.
   for (let at = last.previousResponseId; at && chain.length < MAX_CHAIN; ) {
+    if (size > budget) throw historyTooLarge('previous_response_id', budget)
     const earlier = await rt.store.responses.get(userId, at)
     if (!earlier) break
     chain.push(earlier)
+    size += sizeOf(earlier)
     at = earlier.previousResponseId
   }
+  if (size > budget) throw historyTooLarge('previous_response_id', budget)
   return chain.reverse().flatMap((stored) => [...stored.inputItems, ...((stored.response.output as Record<string, unknown>[]) ?? [])])
 }
 
@@ -71,9 +92,13 @@ function conversationIdOf(conversation: unknown): string | undefined {
 /** The conversation's messages as chat messages (an image too large to have been kept is left out). */
 async function conversationHistory(rt: Runtime, userId: string, id: string): Promise<ChatMessage[]> {
   const history: ChatMessage[] = []
+  const budget = historyBudget(rt)
+  let size = 0
   for (let cursor: number | undefined; ; ) {
     const page = await conversationWithMessages(rt, userId, id, { limit: CONVERSATION_PAGE, cursor })
     for (const message of page.messages) {
+      size += message.content.length + (message.parts ? JSON.stringify(message.parts).length : 0) + (message.toolCalls ? JSON.stringify(message.toolCalls).length : 0)
+      if (size > budget) throw historyTooLarge('conversation', budget)
       type Part = Exclude<ChatMessage['content'], string | null | undefined>[number]
       const parts = message.parts?.flatMap((part: { type: string; text?: string; image_url?: { url: string } }): Part[] =>
         part.type === 'text' ? [{ type: 'text', text: part.text! }] : part.type === 'image_url' ? [{ type: 'image_url', image_url: part.image_url! }] : [],
