@@ -17,6 +17,7 @@ import { screenMessages } from './screening'
 import { checkChatRequest } from './to-ollama'
 import { collectCompletion, startCompletion, streamCompletion } from './service'
 import { chatSocketRoute } from './ws/route'
+import { sseHeaders } from './relay'
 
 /** The id in /v1/models/{id}: still percent-encoded (it may contain "/"), without a trailing slash. */
 function modelIdOf(raw: string): string {
@@ -27,7 +28,6 @@ function modelIdOf(raw: string): string {
   }
 }
 
-const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 
 /** The upstream hosts (OLLAMA_BASE_URL, OPENAI_UPSTREAMS), one pool for every route that calls them; cut short at the shutdown deadline, stopped with the runtime. */
 export function ollamaHosts(rt: Runtime): Pool {

@@ -10,6 +10,13 @@ import { clientGone, midStreamFailure, outcomeOf } from './failures'
 import type { Pool } from './pool'
 import type { UpstreamReply } from './upstream-reply'
 
+/** The headers of every Server-Sent Events answer (nginx is told not to buffer it). */
+export const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+
+/** One SSE event carrying `data`; OpenAI's streams end with `DONE`. */
+export const sseEvent = (data: string) => `data: ${data}\n\n`
+export const DONE = 'data: [DONE]\n\n'
+
 /** The client went away: its request's signal says so, or the upstream reply was closed for it. */
 export const isCancel = (request: Request, error: unknown) =>
   request.signal.aborted || (error instanceof Aborted && error.why === 'client')

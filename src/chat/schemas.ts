@@ -1,12 +1,8 @@
 // The shapes the chat gateway accepts and returns, as `t` schemas: OpenAI's chat request
 // (validated before the handler runs, so a bad field is a 400 naming it) and the model/health
 // objects that document /v1/models and /v1/health in Swagger.
-import { t, type TSchema } from 'elysia'
-import { integer } from '../http/schema'
-
-/** OpenAI clients send `null` for "not set"; a field's own error message still names what it expects. */
-const nullable = <T extends TSchema>(schema: T) =>
-  t.Optional(t.Union([schema, t.Null()], 'error' in schema ? { error: schema.error } : {}))
+import { t } from 'elysia'
+import { integer, nullable } from '../http/schema'
 
 /**
  * A JSON Schema. Checked by the mapping to Ollama (to-ollama.ts): an object schema here would

@@ -8,7 +8,7 @@ import { errorBody, HttpError } from '../http/errors'
 import { factsOf, tokenCount, type RequestFacts } from '../telemetry/facts'
 import { clientGone, midStreamFailure, outcomeOf } from './failures'
 import { openAiChat } from './openai-chat'
-import { fail, isCancel, notOpened, relayStream } from './relay'
+import { DONE, fail, isCancel, notOpened, relayStream, sseEvent as event } from './relay'
 import type { Pool } from './pool'
 import type { ChatRequest } from './schemas'
 import { checkChatRequest, forChoice, toOllamaRequest, usesLegacyFunctions } from './to-ollama'
@@ -168,8 +168,6 @@ async function collectReply(started: Started) {
   return replyOf(choices.map((choice) => choice.translator))
 }
 
-const DONE = 'data: [DONE]\n\n'
-const event = (data: string) => `data: ${data}\n\n`
 
 /**
  * How a stream is written for the API the client spoke: OpenAI's chat chunks here; Anthropic's

@@ -9,8 +9,8 @@ import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
 import { completionRequest } from './model'
 import { collectTextCompletion, startTextCompletion, streamTextCompletion } from './service'
+import { sseHeaders } from '../chat/relay'
 
-const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 
 export const completions = (rt: Runtime, pool: Pool) =>
   new Elysia({ name: 'completions', prefix: '/v1' })

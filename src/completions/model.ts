@@ -2,12 +2,8 @@
 // (validated before the handler runs, so a bad field is a 400 naming it). What the schema cannot
 // say — a prompt of token ids, several prompts, parameters Ollama cannot honour — is refused by
 // the mapping to Ollama (./to-ollama.ts), naming the field.
-import { t, type TSchema } from 'elysia'
-import { integer } from '../http/schema'
-
-/** OpenAI clients send `null` for "not set"; a field's own error message still names what it expects. */
-const nullable = <T extends TSchema>(schema: T) =>
-  t.Optional(t.Union([schema, t.Null()], 'error' in schema ? { error: schema.error } : {}))
+import { t } from 'elysia'
+import { integer, nullable } from '../http/schema'
 
 /** Integers past 2^53 lose their value in JSON, and Ollama reads these into Go ints. */
 const MAX_INTEGER = Number.MAX_SAFE_INTEGER

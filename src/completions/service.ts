@@ -6,7 +6,7 @@
 import type { GenerateResponse, Ollama } from 'ollama/browser'
 import { clientGone, midStreamFailure, outcomeOf } from '../chat/failures'
 import type { Pool } from '../chat/pool'
-import { fail, isCancel, notOpened, relayStream } from '../chat/relay'
+import { DONE, fail, isCancel, notOpened, relayStream, sseEvent as event } from '../chat/relay'
 import { chatChunks } from '../chat/service'
 import type { UpstreamReply } from '../chat/upstream-reply'
 import { HttpError } from '../http/errors'
@@ -83,8 +83,6 @@ export async function collectTextCompletion(started: StartedCompletion) {
   return translator.reply()
 }
 
-const DONE = 'data: [DONE]\n\n'
-const event = (data: string) => `data: ${data}\n\n`
 
 /**
  * The reply as an SSE body, written as the upstream's messages arrive (../chat/relay.ts), then

@@ -1,7 +1,7 @@
 // The shape of OpenAI's embeddings request as the gateway accepts it, as a `t` schema: checked
 // before the handler runs, so a bad field is a 400 naming it (and never echoing it back).
-import { t, type TSchema } from 'elysia'
-import { integer } from '../http/schema'
+import { t } from 'elysia'
+import { integer, nullable } from '../http/schema'
 
 /** OpenAI's own bound on the inputs of one request. */
 export const MAX_INPUTS = 2048
@@ -12,9 +12,6 @@ export const MAX_INPUTS = 2048
  * does); the bound keeps one request's work in proportion. MAX_BODY_BYTES bounds the whole body.
  */
 export const MAX_INPUT_CHARACTERS = 131_072
-
-/** OpenAI clients send `null` for "not set"; the field's own message still says what it expects. */
-const nullable = <T extends TSchema>(schema: T) => t.Optional(t.Union([schema, t.Null()], 'error' in schema ? { error: schema.error } : {}))
 
 const text = t.String({ minLength: 1, maxLength: MAX_INPUT_CHARACTERS })
 

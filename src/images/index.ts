@@ -16,6 +16,7 @@ import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
 import { factsOf, markStreaming, streamEnded, type RequestFacts } from '../telemetry/facts'
 import { formatOf, generateImages, MAX_SIDE, sizeOf, type ImageJob } from './service'
+import { sseHeaders } from '../chat/relay'
 
 /** OpenAI's settings of its own image models: passed on to a server that speaks OpenAI's API, unused by Ollama's. */
 const OPENAI_EXTRAS = ['quality', 'style', 'background', 'output_format', 'output_compression', 'moderation'] as const
@@ -43,7 +44,6 @@ const imageRequest = t.Object(
   { examples: [{ model: 'x/z-image-turbo', prompt: 'a lighthouse at dawn, watercolour', size: '1024x768', n: 1 }] },
 )
 
-const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`
 
 /** Sizes OpenAI's stream events may name; any other is `auto` there. */

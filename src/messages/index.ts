@@ -19,8 +19,8 @@ import type { Runtime } from '../runtime'
 import { messagesRequest } from './schemas'
 import { messageEvents, messageOf } from './to-anthropic'
 import { screenedMessages, toChatRequest } from './to-chat'
+import { sseHeaders } from '../chat/relay'
 
-const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 
 export const messages = (rt: Runtime, pool: Pool) =>
   new Elysia({ name: 'messages', prefix: '/v1' })

@@ -10,8 +10,8 @@ import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
 import { createResponseRequest, inputItemsQuery, responseIdParams } from './schemas'
 import { createResponse, deleteResponse, inputItemsPage, ownResponse } from './service'
+import { sseHeaders } from '../chat/relay'
 
-const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 
 export const responses = (rt: Runtime, pool: Pool) =>
   new Elysia({ name: 'responses', prefix: '/v1/responses' })
