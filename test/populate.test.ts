@@ -94,7 +94,7 @@ describe('populate-dashboard-data', () => {
     const piped = await run(command.split(' '), options)
     expect(piped.code).toBe(0)
     expect(piped.stderr).toBe('')
-  })
+  }, 30_000) // two runs of 30,000 generated requests, on PostgreSQL too, on a shared machine
 
   test(
     'generates realistic traffic that the dashboard shows, key for key as in docs/dashboard-api.md; --clear removes only it',
