@@ -136,7 +136,7 @@ describeOnPostgres('migrations on PostgreSQL', () => {
     const recorded = await sql.unsafe(`SELECT name, count(*)::int AS n FROM ${schema}.schema_migrations GROUP BY name`)
     expect(recorded).toHaveLength(migrations.postgres.length)
     for (const row of recorded as { n: number }[]) expect(row.n).toBe(1)
-  })
+  }, 20_000) // four processes starting at once on a shared machine
 
   test('without SECRET_KEY, replicas share one generated key', async () => {
     const url = urlWith(newSchema())
