@@ -9,6 +9,7 @@ import type { Message } from '../src/db/stores/conversations'
 import { testApp } from './support/app'
 import { startFakeOllama } from './support/fake-ollama'
 import { listen } from './support/listen'
+import { refuseInserts } from './support/tables'
 import { seedUser } from './support/users'
 
 const fake = await startFakeOllama()
@@ -163,6 +164,27 @@ describe('streamed, through the openai SDK', () => {
     expect(body).toContain('event: error')
     const messages = await messagesOf(res.headers.get('x-conversation-id')!, 2)
     expect(messages[1]).toMatchObject({ role: 'assistant', content: 'tok0 tok1 ', state: 'failed' })
+  })
+})
+
+describe('the store failing', () => {
+  test('a reply that cannot be stored is still delivered whole, and no database text reaches the client', async () => {
+    const first = await chat({ messages: [{ role: 'user', content: 'Keep this' }], conversationId: 'new' })
+    const id = first.headers.get('x-conversation-id')!
+    await first.text()
+    await messagesOf(id, 2)
+    // The next request ends with what the conversation holds: only its reply would be stored.
+    const restore = await refuseInserts(rt, 'conversation_messages', 'disk is full')
+    try {
+      const res = await chat({ messages: [{ role: 'user', content: 'Keep this' }, { role: 'assistant', content: REPLY }], stream: true }, { headers: { 'x-conversation-id': id } })
+      const text = await res.text()
+      expect(text).not.toContain('event: error')
+      expect(text).not.toContain('disk is full')
+      expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true)
+    } finally {
+      await restore()
+    }
+    expect(await rt.store.conversations.messages(id, 10)).toHaveLength(2)
   })
 })
 

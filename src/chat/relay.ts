@@ -84,7 +84,16 @@ export function relayStream<M>({ reply, request, facts, eventsOf, finish, failur
           const written = sink.write(events)
           if (typeof written !== 'number') await reply.waitForClient(written)
         }
-        sink.write(await finish())
+        let closing: string
+        try {
+          closing = await finish()
+        } catch {
+          // The reply was read whole: what failed is the gateway's own (a conversation's store), not the upstream.
+          const own = new HttpError(500, 'The reply could not be stored; try again', { code: 'server_error' })
+          fail(facts, outcomeOf(own), 'server_error')
+          return void sink.write(failure(own))
+        }
+        sink.write(closing)
       } catch (error) {
         if (isCancel(request, error)) return void fail(facts, 'cancelled')
         const stopped = midStreamFailure(reply.host, error)

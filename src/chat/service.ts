@@ -89,18 +89,28 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
 }
 
 /**
- * The upstream chats of the choices, opened side by side (the
- * pool spreading them over the hosts). One that fails fails them all: the others are closed.
+ * The upstream chats of the choices, opened side by side (the pool spreading them over the
+ * hosts). The first that fails fails them all at once: the others are aborted or closed.
  */
 async function openChats(pool: Pool, body: ChatRequest, requests: ReturnType<typeof toOllamaRequest>[], signal: AbortSignal, startedAt: number) {
-  const open = (each: ReturnType<typeof toOllamaRequest>) =>
-    pool.stream<ChatResponse>(each.model, { ollama: (client: Ollama) => client.chat(each), openai: openAiChat(body, each), needs: 'completion' }, signal, startedAt)
-  if (requests.length === 1) return [await open(requests[0]!)]
-  const settled = await Promise.allSettled(requests.map(open))
-  const failed = settled.find((result) => result.status === 'rejected')
-  if (!failed) return settled.map((result) => (result as PromiseFulfilledResult<UpstreamReply<ChatResponse>>).value)
+  const open = (each: ReturnType<typeof toOllamaRequest>, stop: AbortSignal) =>
+    pool.stream<ChatResponse>(each.model, { ollama: (client: Ollama) => client.chat(each), openai: openAiChat(body, each), needs: 'completion' }, stop, startedAt)
+  if (requests.length === 1) return [await open(requests[0]!, signal)]
+  const giveUp = new AbortController()
+  const stop = AbortSignal.any([signal, giveUp.signal])
+  let first: { reason: unknown } | undefined
+  const settled = await Promise.allSettled(
+    requests.map((each) =>
+      open(each, stop).catch((reason) => {
+        first ??= { reason }
+        giveUp.abort()
+        throw reason
+      }),
+    ),
+  )
+  if (!first) return settled.map((result) => (result as PromiseFulfilledResult<UpstreamReply<ChatResponse>>).value)
   for (const result of settled) if (result.status === 'fulfilled') result.value.close()
-  throw failed.reason
+  throw first.reason
 }
 
 const choicesOf = (started: Started): Choice[] => [{ chat: started.chat, translator: started.translator }, ...(started.moreChoices ?? [])]
