@@ -122,13 +122,16 @@ export function createPool({ urls, openai = [], timeoutMs, maxRequestMs, checkIn
     if (candidates(model, kinds).length > 0) return
     const unable = hosts.find((host) => host.kind === 'openai' && host.reachable && host.models.has(canonicalModel(model)))
     if (unable?.kind === 'openai')
-      throw new HttpError(400, `The model named in the request cannot take this request (its capabilities: ${unable.capabilities.join(', ')})`, {
-        param: 'model',
-        code: 'model_not_supported',
-      })
+      throw new HttpError(
+        400,
+        kinds.openai === undefined
+          ? `The model named in the request is served by ${unable.name}, a server of OPENAI_UPSTREAMS, which is not asked for this API`
+          : `The model named in the request cannot take this request (its capabilities: ${unable.capabilities.join(', ')})`,
+        { param: 'model', code: 'model_not_supported' },
+      )
     const down = hosts.filter((host) => !host.reachable).map((host) => host.url)
     if (down.length === 0) throw modelNotFound()
-    throw new HttpError(503, `No reachable Ollama host has the model named in the request, and Ollama is unreachable at ${down.join(', ')}`, {
+    throw new HttpError(503, `No reachable host has the model named in the request, and these are unreachable: ${down.join(', ')}`, {
       code: 'upstream_unreachable',
     })
   }
@@ -189,7 +192,7 @@ export function createPool({ urls, openai = [], timeoutMs, maxRequestMs, checkIn
       }
     }
     if (last?.options.code === 'upstream_unreachable' && unreachable.length > 1)
-      throw new HttpError(503, `Ollama is unreachable at ${unreachable.join(', ')}`, { code: 'upstream_unreachable' })
+      throw new HttpError(503, `No host could be reached: ${unreachable.join(', ')}`, { code: 'upstream_unreachable' })
     throw last ?? modelNotFound()
 
     function nextCandidate(): Host | undefined {
