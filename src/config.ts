@@ -86,9 +86,10 @@ function openAiUpstreams(env: Env): OpenAiUpstream[] {
       const match = /^([A-Za-z0-9_-]{1,40})=(.+)$/.exec(part)
       if (!match) throw new ConfigError('OPENAI_UPSTREAMS', upstreamsExpected, part)
       const name = match[1]!.toLowerCase()
-      if (seen.has(name)) throw new ConfigError('OPENAI_UPSTREAMS', `${upstreamsExpected}, each name once`, name)
-      seen.add(name)
+      // `a-b` and `a_b` would read the same OPENAI_UPSTREAM_A_B_* variables: one name.
       const prefix = `OPENAI_UPSTREAM_${name.toUpperCase().replaceAll('-', '_')}`
+      if (seen.has(prefix)) throw new ConfigError('OPENAI_UPSTREAMS', `${upstreamsExpected}, each name once (- and _ count as the same)`, name)
+      seen.add(prefix)
       const capabilities = (read(env, `${prefix}_CAPABILITIES`) ?? 'completion').split(',').map((c) => c.trim().toLowerCase()).filter(Boolean)
       const known = ['completion', 'tools', 'vision', 'thinking', 'embedding', 'image']
       const unknown = capabilities.find((c) => !known.includes(c))

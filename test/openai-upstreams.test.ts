@@ -49,6 +49,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ OPENAI_UPSTREAMS: 'http://127.0.0.1:7860/v1' })).toThrow(/^OPENAI_UPSTREAMS: expected comma-separated name=URL pairs/)
     expect(() => loadConfig({ OPENAI_UPSTREAMS: 'a=ftp://x' })).toThrow(/^OPENAI_UPSTREAMS: expected an http\(s\) URL/)
     expect(() => loadConfig({ OPENAI_UPSTREAMS: 'a=http://x,A=http://y' })).toThrow(/each name once/)
+    expect(() => loadConfig({ OPENAI_UPSTREAMS: 'a-b=http://x,a_b=http://y' })).toThrow(/each name once/)
     expect(() => loadConfig({ OPENAI_UPSTREAMS: 'a=http://x', OPENAI_UPSTREAM_A_CAPABILITIES: 'telepathy' })).toThrow(/^OPENAI_UPSTREAM_A_CAPABILITIES: expected/)
   })
 })
