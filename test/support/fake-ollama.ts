@@ -340,21 +340,26 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
     return capabilities && !capabilities.includes('completion') ? ollamaError(400, `${JSON.stringify(body.model)} does not support ${what}`) : undefined
   }
 
+  /** The `chatStatus` and `hang` knobs, for chat and generate alike: the answer they make, if any. */
+  function failingOnPurpose(request: Request, path: string, body: any): Response | Promise<Response> | undefined {
+    if (knobs.chatStatus) return ollamaError(knobs.chatStatus, 'fake-ollama: failing on purpose (chatStatus knob)')
+    if (!knobs.hang) return undefined
+    active++
+    return new Promise((resolve) => {
+      request.signal.addEventListener('abort', () => {
+        aborted.push({ path, body, at: performance.now(), chunksSent: 0 })
+        active--
+        resolve(new Response(null, { status: 499 }))
+      })
+    })
+  }
+
   async function chat(request: Request, path: string, body: any): Promise<Response> {
     if (!find(body.model)) return ollamaError(404, `model '${body.model}' not found`)
     const refused = unable(body, 'chat')
     if (refused) return refused
-    if (knobs.chatStatus) return ollamaError(knobs.chatStatus, 'fake-ollama: failing on purpose (chatStatus knob)')
-    if (knobs.hang) {
-      active++
-      return new Promise((resolve) => {
-        request.signal.addEventListener('abort', () => {
-          aborted.push({ path, body, at: performance.now(), chunksSent: 0 })
-          active--
-          resolve(new Response(null, { status: 499 }))
-        })
-      })
-    }
+    const failing = failingOnPurpose(request, path, body)
+    if (failing) return failing
     if (path === '/v1/chat/completions') return streamReply(request, path, body, openAiSse(body), 'text/event-stream')
     if (body.stream !== false) return streamReply(request, path, body, ndjson(body), 'application/x-ndjson')
     // Non-streaming: the whole reply in one message, as Ollama sends it.
@@ -395,17 +400,8 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
       return imageGeneration(request, body, knobs, () => aborted.push({ path, body, at: performance.now(), chunksSent: 0 }))
     const refused = unable(body, 'generate')
     if (refused) return refused
-    if (knobs.chatStatus) return ollamaError(knobs.chatStatus, 'fake-ollama: failing on purpose (chatStatus knob)')
-    if (knobs.hang) {
-      active++
-      return new Promise((resolve) => {
-        request.signal.addEventListener('abort', () => {
-          aborted.push({ path, body, at: performance.now(), chunksSent: 0 })
-          active--
-          resolve(new Response(null, { status: 499 }))
-        })
-      })
-    }
+    const failing = failingOnPurpose(request, path, body)
+    if (failing) return failing
     // Ollama's final message has no `message`; it carries the context (the prompt and reply as token ids) instead.
     const finalOf = ({ message: _, ...final }: Record<string, unknown>) => ({ ...final, response: '', context: [1, 2, 3] })
     if (body.stream === false) {
