@@ -8,6 +8,7 @@ import { APIS } from '../telemetry/apis'
 import { OUTCOMES } from '../telemetry/facts'
 import { changeUser, feedbackPage, logById, logsPage, setKeyConcurrency, usersPage } from './service'
 import { threatRoutes } from './threats'
+import { originOf } from '../audit/service'
 
 const isoDate = t.String({ format: 'date-time' })
 
@@ -36,7 +37,7 @@ export const admin = (rt: Runtime) =>
     )
     .patch(
       '/users/:id',
-      ({ params, body, principal }) => changeUser(rt, principal.userId, params.id, body),
+      (context) => changeUser(rt, originOf(rt, context, context.principal), context.params.id, context.body),
       {
         auth: 'admin',
         params: t.Object({ id: t.String() }),
@@ -50,7 +51,7 @@ export const admin = (rt: Runtime) =>
         },
       },
     )
-    .patch('/keys/:id', ({ params, body }) => setKeyConcurrency(rt, params.id, body.maxConcurrentRequests), {
+    .patch('/keys/:id', (context) => setKeyConcurrency(rt, originOf(rt, context, context.principal), context.params.id, context.body.maxConcurrentRequests), {
       auth: 'admin',
       params: t.Object({ id: t.String() }),
       body: t.Object({ maxConcurrentRequests: concurrencyCap }, { additionalProperties: false }),
