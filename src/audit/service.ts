@@ -173,23 +173,38 @@ export async function* auditEntries(rt: Runtime, query: AuditQuery, pageSize = 1
   }
 }
 
-/** AUDIT_RETENTION_DAYS: entries older than that are deleted once a day (and a second after start), in small batches. */
-export function pruneOldAudit(rt: Runtime, now = () => Date.now()): void {
+/** Entries deleted per statement by retention: a few milliseconds of work. */
+const PRUNE_BATCH = 2_000
+
+/**
+ * AUDIT_RETENTION_DAYS: deletes the entries older than that, a batch at a time; how many went.
+ * 0 (the default) keeps every entry. The only delete the audit trail knows.
+ */
+export async function pruneExpiredAudit(rt: Runtime, now = Date.now()): Promise<number> {
   const days = rt.config.auditRetentionDays
-  if (!days) return
+  if (!days) return 0
+  let pruned = 0
+  for (let batch = PRUNE_BATCH; batch === PRUNE_BATCH; pruned += batch) batch = await rt.store.audit.pruneBefore(now - days * DAY, PRUNE_BATCH)
+  return pruned
+}
+
+/** Runs retention a second after start, then daily (hourly again after a failure), as the request log's (src/telemetry/retention.ts). */
+export function pruneOldAudit(rt: Runtime): void {
+  if (!rt.config.auditRetentionDays) return
   let timer: Timer | undefined
   let stopped = false
   const round = async () => {
+    let next = DAY
     try {
-      while (!stopped && (await pruneAuditBefore(rt, now() - days * DAY)) > 0) await Bun.sleep(10)
+      await pruneExpiredAudit(rt)
     } catch (error) {
-      console.error(`audit retention: pruning failed (${(error as Error).message}); will retry in an hour`)
-      if (!stopped) timer = setTimeout(round, HOUR)
-      timer?.unref()
-      return
+      // Busy (another writer) or closing: tried again within the hour.
+      console.error(`audit retention: pruning failed (${(error as Error).message}); will retry`)
+      next = HOUR
     }
-    if (!stopped) timer = setTimeout(round, DAY)
-    timer?.unref()
+    if (stopped) return
+    timer = setTimeout(round, next)
+    timer.unref()
   }
   timer = setTimeout(round, 1000)
   timer.unref()
@@ -198,6 +213,3 @@ export function pruneOldAudit(rt: Runtime, now = () => Date.now()): void {
     clearTimeout(timer)
   })
 }
-
-/** Deletes one batch of entries recorded before `before` (ms); how many went. */
-export const pruneAuditBefore = (rt: Runtime, before: number) => rt.store.audit.pruneBefore(before, 2_000)
