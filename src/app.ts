@@ -3,7 +3,6 @@
 import { cors } from '@elysiajs/cors'
 import { Elysia } from 'elysia'
 import { admin } from './admin'
-import { audit } from './audit'
 import { rootRedirect } from './admin/root-redirect'
 import { adminUi } from './admin/ui'
 import { auth } from './auth'
@@ -74,7 +73,6 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(dashboard(rt))
     .use(feedback(rt))
     .use(admin(rt))
-    .use(audit(rt))
     .use(adminUi)
     .use(rootRedirect)
   describeBodyErrors(app)

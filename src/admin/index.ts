@@ -1,5 +1,6 @@
-// The admin API's routes (admin role only): users, request logs, feedback, and the threat log
-// (./threats.ts). What the routes do is in ./service.ts; every list is bounded and keyset-paged.
+// The admin API's routes (admin role only): users, request logs, feedback, the threat log
+// (./threats.ts) and the audit trail (./audit.ts). What the routes do is in ./service.ts; every
+// list is bounded and keyset-paged.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { integer, integerCursor, oneOf, pageLimit } from '../http/schema'
@@ -8,6 +9,7 @@ import { APIS } from '../telemetry/apis'
 import { OUTCOMES } from '../telemetry/facts'
 import { changeUser, feedbackPage, logById, logsPage, setKeyConcurrency, usersPage } from './service'
 import { threatRoutes } from './threats'
+import { auditRoutes } from './audit'
 import { originOf } from '../audit/service'
 
 const isoDate = t.String({ format: 'date-time' })
@@ -98,3 +100,4 @@ export const admin = (rt: Runtime) =>
       },
     )
     .use(threatRoutes(rt))
+    .use(auditRoutes(rt))

@@ -5,7 +5,6 @@
 // runtime closes (a clean shutdown loses none). Readers (the admin API) flush the queue first,
 // so an admin sees the act they just did. Also the pages and exports the admin API serves.
 import type { Server } from 'bun'
-import type { Principal } from '../auth/principal'
 import { Backoff, SHUTDOWN_RETRY_MS } from '../db/busy'
 import type { AuditEntry, AuditFilter, StoredAuditEntry } from '../db/stores/audit'
 import { DAY, HOUR } from '../http/dates'
@@ -28,7 +27,7 @@ export type RequestContext = {
 export const COMMAND_LINE: AuditOrigin = { actorUserId: null, actorEmail: null, ip: null, requestId: null }
 
 /** The origin of an act done in this request, by this principal (none: an anonymous caller). */
-export function originOf(rt: Runtime, context: RequestContext, actor?: Pick<Principal, 'userId' | 'email'>): AuditOrigin {
+export function originOf(rt: Runtime, context: RequestContext, actor?: { userId: string; email: string }): AuditOrigin {
   const requestId = context.set.headers['x-request-id']
   return {
     actorUserId: actor?.userId ?? null,

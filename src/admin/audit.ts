@@ -1,15 +1,17 @@
-// The audit trail's admin API (admin role only): the entries, newest first, filtered and
-// keyset-paged, and the same as a CSV or JSON download. Read-only by design: no route changes
-// or deletes an entry (the table's trigger refuses updates; retention is the only delete).
+// The admin's routes for the audit trail (mounted under /api/admin, admin role only): the
+// entries, newest first, filtered and keyset-paged, and the same as a CSV or JSON download.
+// Read-only by design: no route changes or deletes an entry (the table's trigger refuses
+// updates; retention is the only delete). Admin routes, so they live here: the audit feature
+// (src/audit/) knows no guard, as the sign-in and key routes that record acts use it.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { parseDate } from '../http/dates'
 import { HttpError } from '../http/errors'
 import { integerCursor, oneOf, pageLimit, withCursor } from '../http/schema'
 import type { Runtime } from '../runtime'
-import { AUDIT_ACTIONS } from './actions'
-import { csvHeader, csvRow } from './csv'
-import { auditEntries, auditPage, auditView, pruneOldAudit, type AuditQuery } from './service'
+import { AUDIT_ACTIONS } from '../audit/actions'
+import { exportStream } from '../audit/export'
+import { auditPage, pruneOldAudit, type AuditQuery } from '../audit/service'
 
 const PAGE_SIZE = 50
 const tags = ['admin']
@@ -37,35 +39,9 @@ const auditQuery = ({ from, to, ...rest }: Filters): AuditQuery => ({ ...rest, f
 const filterHelp =
   'Filters: `action`, `actorUserId`, `targetType` with `targetId`, and `from` (inclusive) / `to` (exclusive) as ISO date-times.'
 
-/** The export as a stream of text, a page of entries at a time: no size cap, and memory stays flat however many there are. */
-function exportStream(rt: Runtime, query: AuditQuery, format: 'csv' | 'json'): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder()
-  const entries = auditEntries(rt, query)
-  let first = true
-  return new ReadableStream({
-    async start(controller) {
-      controller.enqueue(encoder.encode(format === 'csv' ? csvHeader() : '['))
-    },
-    async pull(controller) {
-      const { value, done } = await entries.next()
-      if (done) {
-        if (format === 'json') controller.enqueue(encoder.encode(first ? ']' : '\n]\n'))
-        controller.close()
-        return
-      }
-      const text = format === 'csv' ? csvRow(value) : `${first ? '\n' : ',\n'}${JSON.stringify(auditView(value))}`
-      first = false
-      controller.enqueue(encoder.encode(text))
-    },
-    async cancel() {
-      await entries.return(undefined)
-    },
-  })
-}
-
-export const audit = (rt: Runtime) => {
+export const auditRoutes = (rt: Runtime) => {
   pruneOldAudit(rt)
-  return new Elysia({ name: 'audit', prefix: '/api/admin/audit' })
+  return new Elysia({ name: 'audit', prefix: '/audit' })
     .use(authGuard(rt))
     .get(
       '',
