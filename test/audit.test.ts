@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pruneExpiredAudit } from '../src/audit/service'
+import { auditEntries, pruneExpiredAudit, recordAudit } from '../src/audit/service'
 import { DAY } from '../src/http/dates'
 import { testApp } from './support/app'
 import { onPostgres, testDatabaseUrl } from './support/database'
@@ -347,5 +347,29 @@ describe('retention (AUDIT_RETENTION_DAYS)', () => {
     } finally {
       await kept.close()
     }
+  })
+})
+
+describe('the writer', () => {
+  test('a clean shutdown loses no entry: everything queued is written before the database closes', async () => {
+    const url = onPostgres ? await testDatabaseUrl() : `sqlite://${join(folder, 'shutdown.db')}`
+    const first = await testApp({ DATABASE_URL: url })
+    const origin = { actorUserId: null, actorEmail: null, ip: null, requestId: null }
+    for (let i = 0; i < 1_200; i++) recordAudit(first.rt, origin, { action: 'threat.resolved', targetType: 'threat', targetId: String(i) })
+    await first.close()
+    const second = await testApp({ DATABASE_URL: url })
+    try {
+      const ids = new Set<string>()
+      for await (const entry of auditEntries(second.rt, {})) ids.add(entry.targetId!)
+      expect(ids.size).toBe(1_200)
+    } finally {
+      await second.close()
+    }
+  })
+
+  test('recording never throws into the request, even when the database is gone', async () => {
+    const gone = await testApp()
+    await gone.close()
+    expect(() => recordAudit(gone.rt, { actorUserId: null, actorEmail: null, ip: null, requestId: null }, { action: 'sign_in.failed', targetType: null, targetId: null })).not.toThrow()
   })
 })
