@@ -58,10 +58,16 @@ class AuditWriter {
   private readonly backoff = new Backoff()
   /** Entries still being prepared (a failed sign-in's account lookup): a flush waits for them. */
   private readonly preparing = new Set<Promise<unknown>>()
+  /** Set once shutdown has written what it could: the database is closing, nothing more is tried. */
+  private closed = false
 
   constructor(private readonly rt: Runtime) {}
 
   add(entry: AuditEntry) {
+    if (this.closed) {
+      console.error(`audit trail: an entry (${entry.action}) came after shutdown and was not written`)
+      return
+    }
     if (this.queue.length >= MAX_QUEUED) {
       this.queue.shift()
       console.error('audit trail: the database refuses writes and the queue is full; the oldest queued entry was dropped')
@@ -71,6 +77,7 @@ class AuditWriter {
   }
 
   private schedule(delay: number) {
+    if (this.closed) return
     this.timer ??= setTimeout(() => {
       this.timer = undefined
       void this.flush().catch(() => {})
@@ -89,15 +96,16 @@ class AuditWriter {
     const done = (this.writing = this.writing.catch(() => {}).then(async () => {
       while (this.preparing.size) await Promise.allSettled(this.preparing)
       while (this.queue.length) {
-        const batch = this.queue.slice(0, BATCH)
+        const batch = this.queue.splice(0, BATCH)
         try {
           await this.rt.store.audit.append(batch)
         } catch (error) {
-          console.error(`audit trail: writing ${batch.length} entries failed (${(error as Error).message}); will retry`)
+          // Back at the front, in order; said when writing starts to fail, retried quietly after.
+          this.queue.unshift(...batch)
+          if (!this.backoff.waiting) console.error(`audit trail: writing ${batch.length} entries failed (${(error as Error).message}); will retry`)
           this.schedule(this.backoff.next())
           throw error
         }
-        this.queue.splice(0, batch.length)
         this.backoff.reset()
       }
     }))
@@ -120,6 +128,7 @@ class AuditWriter {
         await Bun.sleep(50)
       }
     }
+    this.closed = true
     clearTimeout(this.timer)
     if (this.queue.length) console.error(`audit trail: ${this.queue.length} entries were not written`)
   }
