@@ -12,6 +12,7 @@ import { testApp } from './support/app'
 import { onPostgres, testDatabaseUrl } from './support/database'
 import { run } from './support/process'
 import { seedUser } from './support/users'
+import { holdWriteLock } from './support/write-lock'
 
 const folder = mkdtempSync(join(tmpdir(), 'studio-audit-'))
 // A file (not memory) on SQLite, so that the command line (`unblock`) reaches the same database.
@@ -365,5 +366,20 @@ describe('the writer', () => {
     } finally {
       await second.close()
     }
+  })
+
+  test.skipIf(onPostgres)('while another process holds SQLite\'s write lock, the request is answered and its entry is written once the lock goes', async () => {
+    const erin = await seedUser(rt, { email: 'erin@example.com' })
+    const lock = await holdWriteLock(join(folder, 'audit.db'))
+    let used: Awaited<ReturnType<typeof act>>
+    try {
+      used = await act('/api/auth/me', { token: erin.apiKey })
+      expect(used.res.status).toBe(200)
+      // Reading goes on under the lock; the entry waits, kept, for the lock to go.
+      expect(await entriesOf(used.requestId)).toEqual([])
+    } finally {
+      await lock.release()
+    }
+    expect(await entriesOf(used.requestId)).toEqual([expect.objectContaining({ action: 'api_key.first_used', targetId: erin.apiKeyId, actorUserId: erin.userId })])
   })
 })
