@@ -250,6 +250,8 @@ export function loadConfig(env: Env = process.env) {
     logFlushMs: integer(env, 'LOG_FLUSH_MS', 250, 1, 60_000),
     logBatchSize: integer(env, 'LOG_BATCH_SIZE', 500, 1, 100_000),
     logRetentionDays: integer(env, 'LOG_RETENTION_DAYS', 0, 0, 36_500),
+    /** Audit-trail entries older than this many days are deleted daily; 0 keeps them for ever. */
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
     rateLimits: {
       chat: integer(env, 'RATE_LIMIT_CHAT', 60),
       dashboard: integer(env, 'RATE_LIMIT_DASHBOARD', 120),

@@ -90,6 +90,11 @@ async function installation(name: string, extra: (store: Awaited<ReturnType<type
       id: 'resp_1', userId: user.id, previousResponseId: 'resp_0', response: { object: 'response', output: [{ type: 'message', text: AWKWARD }] },
       inputItems: [{ id: 'msg_1', type: 'message', content: [{ type: 'input_text', text: AWKWARD }] }], createdAt: now - 400,
     })
+    // An audit entry (the command-line steps above left some too): its before and after are JSON text in both dialects.
+    await store.audit.append([{
+      at: now - 300, action: 'user.role_changed', actorUserId: user.id, actorEmail: 'oauth@example.com', targetType: 'user', targetId: user.id,
+      ip: '198.51.100.1', requestId: AWKWARD, before: { role: 'user', note: AWKWARD }, after: { role: 'admin' },
+    }])
     await extra(store)
   } finally {
     await store.close()
@@ -124,7 +129,7 @@ describe.skipIf(!reachable)('copy-data', () => {
       expect(stderr).toContain(`copied ${table}: ${n} rows`)
     }
     expect(contents.request_logs!.length).toBeGreaterThan(3000)
-    for (const table of ['users', 'identities', 'sessions', 'refresh_tokens', 'api_keys', 'feedback', 'threats', 'rollup_threats', 'settings', 'sign_in_unblocks', 'model_usage_daily', 'conversations', 'conversation_messages', 'responses'])
+    for (const table of ['users', 'identities', 'sessions', 'refresh_tokens', 'api_keys', 'feedback', 'threats', 'rollup_threats', 'settings', 'sign_in_unblocks', 'model_usage_daily', 'conversations', 'conversation_messages', 'responses', 'audit_log'])
       expect(contents[table]!.length).toBeGreaterThan(0)
   })
 
@@ -138,7 +143,7 @@ describe.skipIf(!reachable)('copy-data', () => {
 
   test('ids made on PostgreSQL after the copy follow the copied ones', async () => {
     const positions = await identityPositions(target.schema)
-    expect(positions.map((position) => position.table)).toEqual(['conversation_messages', 'feedback', 'request_logs', 'sign_in_unblocks', 'threats'])
+    expect(positions.map((position) => position.table)).toEqual(['audit_log', 'conversation_messages', 'feedback', 'request_logs', 'sign_in_unblocks', 'threats'])
     for (const position of positions) {
       expect(position.largest).toBeGreaterThan(0)
       expect(position.next).toBe(position.largest + 1)
@@ -152,10 +157,11 @@ describe.skipIf(!reachable)('copy-data', () => {
     const { sqlite_sequence: counters, ...copied } = sqliteContents(join(folder, 'back.db'))
     const { sqlite_sequence: sourceCounters, ...original } = sqliteContents(sourcePath)
     expect(copied).toEqual(original)
-    // AUTOINCREMENT (sign_in_unblocks) goes on past every id PostgreSQL handed out, the one the
+    // AUTOINCREMENT (sign_in_unblocks, conversation_messages, audit_log) goes on past every id PostgreSQL handed out, the one the
     // test above took with nextval included: an id once given is never given again.
-    expect(sourceCounters).toEqual([["'sign_in_unblocks'", '2'], ["'conversation_messages'", '1']])
-    expect(counters).toEqual([["'sign_in_unblocks'", '3'], ["'conversation_messages'", '2']])
+    // audit_log: create-api-key's entry, unblock's two, the fixture's one.
+    expect(sourceCounters).toEqual([["'audit_log'", '4'], ["'sign_in_unblocks'", '2'], ["'conversation_messages'", '1']])
+    expect(counters).toEqual([["'audit_log'", '5'], ["'sign_in_unblocks'", '3'], ["'conversation_messages'", '2']])
     expect(sqliteSchema(join(folder, 'back.db'))).toEqual(sqliteSchema(sourcePath))
   })
 

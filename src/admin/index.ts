@@ -1,5 +1,6 @@
-// The admin API's routes (admin role only): users, request logs, feedback, and the threat log
-// (./threats.ts). What the routes do is in ./service.ts; every list is bounded and keyset-paged.
+// The admin API's routes (admin role only): users, request logs, feedback, the threat log
+// (./threats.ts) and the audit trail (./audit.ts). What the routes do is in ./service.ts; every
+// list is bounded and keyset-paged.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
 import { integer, integerCursor, oneOf, pageLimit } from '../http/schema'
@@ -8,6 +9,8 @@ import { APIS } from '../telemetry/apis'
 import { OUTCOMES } from '../telemetry/facts'
 import { changeUser, feedbackPage, logById, logsPage, setKeyConcurrency, usersPage } from './service'
 import { threatRoutes } from './threats'
+import { auditRoutes } from './audit'
+import { originOf } from '../audit/service'
 
 const isoDate = t.String({ format: 'date-time' })
 
@@ -36,7 +39,7 @@ export const admin = (rt: Runtime) =>
     )
     .patch(
       '/users/:id',
-      ({ params, body, principal }) => changeUser(rt, principal.userId, params.id, body),
+      (context) => changeUser(rt, originOf(rt, context, context.principal), context.params.id, context.body),
       {
         auth: 'admin',
         params: t.Object({ id: t.String() }),
@@ -50,7 +53,7 @@ export const admin = (rt: Runtime) =>
         },
       },
     )
-    .patch('/keys/:id', ({ params, body }) => setKeyConcurrency(rt, params.id, body.maxConcurrentRequests), {
+    .patch('/keys/:id', (context) => setKeyConcurrency(rt, originOf(rt, context, context.principal), context.params.id, context.body.maxConcurrentRequests), {
       auth: 'admin',
       params: t.Object({ id: t.String() }),
       body: t.Object({ maxConcurrentRequests: concurrencyCap }, { additionalProperties: false }),
@@ -97,3 +100,4 @@ export const admin = (rt: Runtime) =>
       },
     )
     .use(threatRoutes(rt))
+    .use(auditRoutes(rt))

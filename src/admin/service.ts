@@ -11,6 +11,7 @@ import { API_PATHS, type Api } from '../telemetry/apis'
 import { presentThreat } from '../threats/present'
 import type { ThreatFilter } from '../threats/store'
 import { principalsChanged } from '../auth/principal-cache'
+import { recordAudit, type AuditOrigin } from '../audit/service'
 
 const PAGE_SIZE = 50
 
@@ -36,13 +37,25 @@ export async function usersPage(rt: Runtime, query: Omit<UserFilter, 'before' | 
  * Changes a user's role or active flag. Admins cannot demote or deactivate themselves;
  * deactivation revokes the user's sessions and API keys (in the same transaction).
  */
-export async function changeUser(rt: Runtime, adminId: string, userId: string, change: UserChange) {
-  if (!(await rt.store.admin.findUser(userId))) throw new HttpError(404, 'No user has this id')
-  if (userId === adminId && (change.role === 'user' || change.isActive === false))
+export async function changeUser(rt: Runtime, origin: AuditOrigin, userId: string, change: UserChange) {
+  const before = await rt.store.admin.findUser(userId)
+  if (!before) throw new HttpError(404, 'No user has this id')
+  if (userId === origin.actorUserId && (change.role === 'user' || change.isActive === false))
     throw new HttpError(409, 'Admins cannot demote or deactivate themselves')
   const changed = (await rt.store.admin.updateUser(userId, change, Date.now()))!
   await principalsChanged(rt, userId)
+  auditUserChange(rt, origin, before, changed)
   return userView(changed)
+}
+
+/** One audit entry per value that changed (setting a value to what it was records nothing). */
+function auditUserChange(rt: Runtime, origin: AuditOrigin, before: AdminUser, after: AdminUser) {
+  const target = { targetType: 'user', targetId: after.id }
+  if (before.role !== after.role) recordAudit(rt, origin, { action: 'user.role_changed', ...target, before: { role: before.role }, after: { role: after.role } })
+  if (before.isActive !== after.isActive)
+    recordAudit(rt, origin, { action: after.isActive ? 'user.activated' : 'user.deactivated', ...target, before: { isActive: before.isActive }, after: { isActive: after.isActive } })
+  if (before.maxConcurrentRequests !== after.maxConcurrentRequests)
+    recordAudit(rt, origin, { action: 'user.concurrency_cap_set', ...target, before: { maxConcurrentRequests: before.maxConcurrentRequests }, after: { maxConcurrentRequests: after.maxConcurrentRequests } })
 }
 
 function millis(value: string | undefined, field: string): number | undefined {
@@ -55,10 +68,12 @@ function millis(value: string | undefined, field: string): number | undefined {
 type LogQuery = Omit<LogFilter, 'from' | 'to' | 'before' | 'limit' | 'paths'> & Page & { api?: Api; from?: string; to?: string; cursor?: number }
 
 /** Sets an API key's own cap on requests in progress; it applies to its next request. */
-export async function setKeyConcurrency(rt: Runtime, keyId: string, max: number | null) {
+export async function setKeyConcurrency(rt: Runtime, origin: AuditOrigin, keyId: string, max: number | null) {
   const userId = await rt.store.admin.setKeyConcurrency(keyId, max)
   if (!userId) throw new HttpError(404, 'No API key has this id')
   await principalsChanged(rt, userId)
+  // The store does not say what the cap was: the entry has the value set, and the key's user.
+  recordAudit(rt, origin, { action: 'api_key.concurrency_cap_set', targetType: 'api_key', targetId: keyId, after: { maxConcurrentRequests: max, userId } })
   return { id: keyId, maxConcurrentRequests: max }
 }
 
@@ -99,8 +114,9 @@ export async function threatsPage(rt: Runtime, query: Omit<ThreatFilter, 'before
 }
 
 /** Marks the threat resolved by the admin with this email. */
-export async function resolveThreatAs(rt: Runtime, id: number, adminEmail: string) {
+export async function resolveThreatAs(rt: Runtime, id: number, adminEmail: string, origin: AuditOrigin) {
   const resolved = await rt.store.threats.resolve(id, adminEmail, Date.now())
   if (!resolved) throw new HttpError(404, 'No threat has this id')
+  recordAudit(rt, origin, { action: 'threat.resolved', targetType: 'threat', targetId: String(id), before: { resolved: false }, after: { resolved: true, resolvedBy: adminEmail } })
   return presentThreat(resolved)
 }

@@ -6,6 +6,7 @@ import { integerCursor, oneOf, pageLimit } from '../http/schema'
 import type { Runtime } from '../runtime'
 import { SEVERITIES, THREAT_TYPES } from '../threats/store'
 import { resolveThreatAs, threatsPage } from './service'
+import { originOf } from '../audit/service'
 
 const threat = t.Object({
   id: t.Integer(),
@@ -41,7 +42,7 @@ export const threatRoutes = (rt: Runtime) =>
     )
     .post(
       '/:id/resolve',
-      ({ params, principal }) => resolveThreatAs(rt, params.id, principal.email),
+      (context) => resolveThreatAs(rt, context.params.id, context.principal.email, originOf(rt, context, context.principal)),
       {
         auth: 'admin',
         params: t.Object({ id: t.Integer({ minimum: 1, error: 'id must be a positive integer' }) }),

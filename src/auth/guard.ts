@@ -12,6 +12,7 @@ import { threatMonitorOf } from '../threats'
 import { accessTokens } from './jwt'
 import { API_KEY_PREFIX, mayAct, principalForApiKey, principalForSession, type Principal, type Role } from './principal'
 import { modelAllowed, scopeNeeded } from './scopes'
+import type { RequestContext } from '../audit/service'
 
 const invalid = () => new HttpError(401, 'JWT token is invalid or expired', { code: 'invalid_token' })
 
@@ -36,9 +37,9 @@ type Verify = (token: string, options: object) => Promise<false | { typ?: unknow
  * `suspect` records an invalid_token threat for a token that looks forged or a key that is not
  * known. Shared by the guard and the chat WebSocket (src/chat/ws/), which gets its token another way.
  */
-export async function principalOfToken(rt: Runtime, token: string, verify: Verify, suspect: (detail: string) => void): Promise<Principal> {
+export async function principalOfToken(rt: Runtime, token: string, verify: Verify, suspect: (detail: string) => void, context?: RequestContext): Promise<Principal> {
   if (token.startsWith(API_KEY_PREFIX)) {
-    const principal = await principalForApiKey(rt, token)
+    const principal = await principalForApiKey(rt, token, Date.now(), context)
     if (principal) return principal
     suspect('an unknown, expired or revoked API key was presented')
     throw new HttpError(401, 'The API key is invalid, expired or revoked', { code: 'invalid_api_key' })
@@ -66,7 +67,7 @@ export const authGuard = (rt: Runtime) =>
           // Authentication runs in `transform`, before the body and query are validated: a caller
           // is known (and refused when it must be) before its input is judged, and the request
           // log attributes even a 400 to its user.
-          async transform({ headers, accessToken, request, server }) {
+          async transform({ headers, accessToken, request, server, set }) {
             const suspect = (detail: string) => {
               const address = clientAddress(request, server, rt.config.trustProxy)
               threatMonitorOf(rt).observe({ type: 'invalid_token', key: address ? addressKey(address) : 'unknown', address, detail })
@@ -79,7 +80,7 @@ export const authGuard = (rt: Runtime) =>
               throw new HttpError(401, 'An Authorization header with a Bearer token (JWT or API key), or an x-api-key header, is required', {
                 code: 'missing_token',
               })
-            const principal = await principalOfToken(rt, token, accessToken.verify, suspect)
+            const principal = await principalOfToken(rt, token, accessToken.verify, suspect, { request, server, set })
             const facts = factsOf(request)
             facts.userId = principal.userId
             facts.apiKeyId = principal.apiKeyId

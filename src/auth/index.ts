@@ -4,13 +4,15 @@ import { Elysia, t } from 'elysia'
 import { clientAddress } from '../http/client-address'
 import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
-import { authenticate, register } from './accounts'
+import { authenticate, canonicalEmail, register } from './accounts'
 import { authGuard } from './guard'
 import { Credentials, RefreshRequest, Registration, TokenPair, User, userView } from './model'
 import { oauth, type OAuthOverrides } from './oauth'
 import { endSession, refreshSession } from './sessions'
 import { signIn } from './sign-in'
 import { applyUnblocks } from '../threats/unblocks'
+import { originOf, recordFailedSignIn } from '../audit/service'
+import { HttpError } from '../http/errors'
 
 const tags = ['auth']
 const publicRoute = { tags, security: [] }
@@ -42,7 +44,12 @@ export const auth = (rt: Runtime, overrides: OAuthOverrides = {}) => {
       '/login',
       async (context) => {
         const address = clientAddress(context.request, context.server, rt.config.trustProxy)
-        return signIn(rt, context, await authenticate(rt, context.body, address), 'email')
+        const user = await authenticate(rt, context.body, address).catch((error: unknown) => {
+          // Wrong email or password (not a block, which the threat log records): an audit entry, the password never in it.
+          if (error instanceof HttpError && error.status === 401) recordFailedSignIn(rt, originOf(rt, context), canonicalEmail(context.body.email))
+          throw error
+        })
+        return signIn(rt, context, user, 'email')
       },
       {
         body: Credentials,

@@ -6,6 +6,7 @@ import type { ApiKeyHolder, Role, SessionHolder } from './store'
 import { principalCacheOf } from './principal-cache'
 import type { Runtime } from '../runtime'
 import { sameHash, sha256 } from './crypto'
+import { originOf, recordAudit, type RequestContext } from '../audit/service'
 
 export type { Role }
 
@@ -38,13 +39,18 @@ export async function principalForSession(rt: Runtime, userId: string, sessionId
 /** Whether the key counts (its expiry is checked at each use, the cached holder's included). */
 const keyGrants = (holder: ApiKeyHolder) => holder.isActive && holder.revokedAt === null
 
-export async function principalForApiKey(rt: Runtime, key: string, now = Date.now()): Promise<Principal | undefined> {
+/** `context`: the request the key came with, for the audit entry of its first use. */
+export async function principalForApiKey(rt: Runtime, key: string, now = Date.now(), context?: RequestContext): Promise<Principal | undefined> {
   const hash = sha256(key)
   const holder = await principalCacheOf(rt).remember(`key:${hash}`, () => rt.store.accounts.apiKeyHolder(hash), keyGrants, now)
   if (!holder || !sameHash(holder.keyHash, hash)) return undefined
   if (!keyGrants(holder) || (holder.expiresAt !== null && holder.expiresAt <= now)) return undefined
   // Last use is kept to the minute: one write a minute per key, not one per request. It is
   // bookkeeping, never a reason to fail or delay the request.
+  if (holder.lastUsedAt === null) {
+    const origin = context ? originOf(rt, context, holder) : { actorUserId: holder.userId, actorEmail: holder.email, ip: null, requestId: null }
+    recordAudit(rt, origin, { action: 'api_key.first_used', targetType: 'api_key', targetId: holder.keyId })
+  }
   if ((holder.lastUsedAt ?? 0) < now - 60_000) {
     holder.lastUsedAt = now // the remembered holder too
     rt.store.accounts.recordApiKeyUse(holder.keyId, now)

@@ -8,6 +8,7 @@ import { loadConfig } from '../config'
 import { addressKey, isAddress } from '../http/client-address'
 import { InvalidField } from '../http/invalid-field'
 import { requestUnblock } from '../threats/unblocks'
+import { COMMAND_LINE, recordAudit } from '../audit/service'
 import { UsageError, type Command } from './command'
 import { commandRuntime } from './runtime'
 
@@ -39,6 +40,9 @@ export const unblockCommand: Command = {
     const rt = await commandRuntime()
     try {
       await requestUnblock(rt, { email: email ?? null, address: address ?? null })
+      // Each block lifted is its own entry, so that filtering by target finds it.
+      for (const [kind, target] of [['account', email], ['address', address && addressKey(address)]] as const)
+        if (target) recordAudit(rt, COMMAND_LINE, { action: 'sign_in_block.lifted', targetType: 'sign_in_block', targetId: target, after: { [kind]: target } })
     } finally {
       await rt.close()
     }

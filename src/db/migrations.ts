@@ -18,6 +18,7 @@ import sqliteLogImages from '../../db/migrations/sqlite/0015_log_images.sql' wit
 import sqliteResponses from '../../db/migrations/sqlite/0016_responses.sql' with { type: 'text' }
 import sqliteKeyScopes from '../../db/migrations/sqlite/0017_key_scopes.sql' with { type: 'text' }
 import sqliteConcurrencyCaps from '../../db/migrations/sqlite/0018_concurrency_caps.sql' with { type: 'text' }
+import sqliteAudit from '../../db/migrations/sqlite/0019_audit.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
@@ -35,6 +36,7 @@ import postgresLogImages from '../../db/migrations/postgres/0015_log_images.sql'
 import postgresResponses from '../../db/migrations/postgres/0016_responses.sql' with { type: 'text' }
 import postgresKeyScopes from '../../db/migrations/postgres/0017_key_scopes.sql' with { type: 'text' }
 import postgresConcurrencyCaps from '../../db/migrations/postgres/0018_concurrency_caps.sql' with { type: 'text' }
+import postgresAudit from '../../db/migrations/postgres/0019_audit.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -57,6 +59,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0016_responses', sql: sqliteResponses },
     { name: '0017_key_scopes', sql: sqliteKeyScopes },
     { name: '0018_concurrency_caps', sql: sqliteConcurrencyCaps },
+    { name: '0019_audit', sql: sqliteAudit },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -76,5 +79,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0016_responses', sql: postgresResponses },
     { name: '0017_key_scopes', sql: postgresKeyScopes },
     { name: '0018_concurrency_caps', sql: postgresConcurrencyCaps },
+    { name: '0019_audit', sql: postgresAudit },
   ],
 }

@@ -6,6 +6,7 @@
 // (the feature imports the runtime, which imports this file).
 import type { AccountStore } from './stores/accounts'
 import type { AdminStore } from './stores/admin'
+import type { AuditStore } from './stores/audit'
 import type { ConversationStore } from './stores/conversations'
 import type { DashboardStore } from './stores/dashboard'
 import type { FeedbackStore } from './stores/feedback'
@@ -34,6 +35,7 @@ export type Store = {
   telemetry: TelemetryStore
   conversations: ConversationStore
   responses: ResponseStore
+  audit: AuditStore
   /**
    * How long a statement may wait for another process's lock on the whole database before it
    * fails as busy (SQLite's one writer at a time). PostgreSQL locks rows, never the whole

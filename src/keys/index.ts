@@ -5,6 +5,7 @@ import { authGuard } from '../auth/guard'
 import type { Runtime } from '../runtime'
 import { ApiKeyList, CreatedApiKey, NewKeyRequest } from './model'
 import { createApiKey, listKeys, revokeKey } from './service'
+import { originOf } from '../audit/service'
 
 const tags = ['keys']
 
@@ -13,9 +14,9 @@ export const keys = (rt: Runtime) =>
     .use(authGuard(rt))
     .post(
       '',
-      async ({ principal, body, set }) => {
-        set.status = 201
-        return createApiKey(rt, principal, body)
+      async (context) => {
+        context.set.status = 201
+        return createApiKey(rt, context.principal, context.body, originOf(rt, context, context.principal))
       },
       {
         auth: true,
@@ -31,9 +32,9 @@ export const keys = (rt: Runtime) =>
     })
     .delete(
       '/:id',
-      async ({ principal, params, set }) => {
-        await revokeKey(rt, principal.userId, params.id)
-        set.status = 204
+      async (context) => {
+        await revokeKey(rt, context.principal.userId, context.params.id, originOf(rt, context, context.principal))
+        context.set.status = 204
       },
       { auth: true, params: t.Object({ id: t.String() }), detail: { summary: 'Revoke one of your API keys', tags } },
     )

@@ -1,15 +1,17 @@
 // API keys: minting one (the secret is returned once and only its hash kept), listing and
 // revoking a user's own keys.
 import { parseDate } from '../http/dates'
+import { iso } from '../http/schema'
 import { randomToken, sha256 } from '../auth/crypto'
 import { normaliseName } from '../auth/accounts'
 import { API_KEY_PREFIX, mayAct, type Principal } from '../auth/principal'
-import type { Scope } from '../db/stores/keys'
+import type { Scope, StoredApiKey } from '../db/stores/keys'
 import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
 import type { Runtime } from '../runtime'
 import { apiKeyView } from './model'
 import { principalsChanged } from '../auth/principal-cache'
+import { recordAudit, type AuditOrigin } from '../audit/service'
 
 const PREFIX_LENGTH = 14
 /** Keys that are not revoked, per user: the list stays short. */
@@ -25,7 +27,7 @@ type NewKeyInput = { name: string; expiresAt?: string; scopes?: Scope[]; models?
  * `manage` but not `admin` cannot mint an admin key), and `admin` only on an admin's account;
  * a key made by a key is limited to its maker's models and expires no later.
  */
-export async function createApiKey(rt: Runtime, maker: Principal, input: NewKeyInput, now = Date.now()) {
+export async function createApiKey(rt: Runtime, maker: Principal, input: NewKeyInput, origin: AuditOrigin = makerOrigin(maker), now = Date.now()) {
   const name = normaliseName(input.name)
   if (!name) throw new InvalidField('name', 'must not be blank')
   const expiresAt = input.expiresAt === undefined ? null : parseDate(input.expiresAt)
@@ -57,15 +59,24 @@ export async function createApiKey(rt: Runtime, maker: Principal, input: NewKeyI
   )
   if (!stored)
     throw new HttpError(409, `A user can have at most ${MAX_KEYS} API keys; revoke one to make another`, { code: 'too_many_keys' })
+  recordAudit(rt, origin, { action: 'api_key.created', targetType: 'api_key', targetId: stored.id, after: auditedKey(stored) })
   return { ...apiKeyView(stored), key }
 }
+
+/** The maker as the actor, when no request is at hand (the command line). */
+const makerOrigin = (maker: Principal): AuditOrigin => ({ actorUserId: maker.userId, actorEmail: maker.email || null, ip: null, requestId: null })
+
+/** What the audit trail keeps of a key: never its secret nor its hash. */
+const auditedKey = (key: StoredApiKey) => ({ userId: key.userId, name: key.name, prefix: key.prefix, scopes: key.scopes, models: key.models, expiresAt: iso(key.expiresAt) })
 
 export async function listKeys(rt: Runtime, userId: string) {
   return { data: (await rt.store.keys.listLive(userId)).map(apiKeyView) }
 }
 
-export async function revokeKey(rt: Runtime, userId: string, id: string): Promise<void> {
-  if (!(await rt.store.keys.revoke(userId, id, Date.now())))
+export async function revokeKey(rt: Runtime, userId: string, id: string, origin: AuditOrigin): Promise<void> {
+  const key = (await rt.store.keys.listLive(userId)).find((live) => live.id === id)
+  if (!key || !(await rt.store.keys.revoke(userId, id, Date.now())))
     throw new HttpError(404, 'You have no API key with this id', { code: 'api_key_not_found' })
   await principalsChanged(rt, userId)
+  recordAudit(rt, origin, { action: 'api_key.revoked', targetType: 'api_key', targetId: id, before: { ...auditedKey(key), revoked: false }, after: { revoked: true } })
 }

@@ -4,6 +4,7 @@ import type { Store } from '../store'
 import { postgresConversations } from './conversations'
 import { postgresAccounts } from './accounts'
 import { postgresAdmin } from './admin'
+import { postgresAudit } from './audit'
 import { BackgroundWrites } from './background'
 import { postgresDashboard } from './dashboard'
 import { postgresFeedback } from './feedback'
@@ -27,6 +28,7 @@ export function postgresStore(sql: SQL): Store {
     accounts: postgresAccounts(sql, background),
     conversations: postgresConversations(sql),
     responses: postgresResponses(sql),
+    audit: postgresAudit(sql),
     telemetry: postgresTelemetry(sql),
     setLockTimeout: () => {},
     async close() {

@@ -5,6 +5,7 @@ import type { Store } from '../store'
 import { sqliteConversations } from './conversations'
 import { sqliteAccounts } from './accounts'
 import { sqliteAdmin } from './admin'
+import { sqliteAudit } from './audit'
 import { sqliteDashboard } from './dashboard'
 import { sqliteFeedback } from './feedback'
 import { sqliteKeys } from './keys'
@@ -27,6 +28,7 @@ export function sqliteStore(db: Database): Store {
     accounts: sqliteAccounts(db),
     conversations: sqliteConversations(db),
     responses: sqliteResponses(db),
+    audit: sqliteAudit(db),
     telemetry: sqliteTelemetry(db),
     setLockTimeout: (ms) => setBusyTimeout(db, ms),
     async close() {

@@ -1,0 +1,19 @@
+// The acts the audit trail records, as `subject.verb`. One list, so that the admin API's filter
+// and the sites that record them agree. Budgets (issue 18's deliverable 2) do not exist yet:
+// their acts are not here.
+export const AUDIT_ACTIONS = [
+  'sign_in.succeeded',
+  'sign_in.failed',
+  'user.role_changed',
+  'user.activated',
+  'user.deactivated',
+  'user.concurrency_cap_set',
+  'api_key.created',
+  'api_key.revoked',
+  'api_key.first_used',
+  'api_key.concurrency_cap_set',
+  'threat.resolved',
+  'sign_in_block.lifted',
+] as const
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number]
