@@ -192,6 +192,8 @@ describe.if(reachable)('a replica stopped under load', () => {
 
         const answered: { requestId: string; replica: number }[] = []
         const refused: string[] = []
+        /** Requests that found the stopping replica no longer listening (refused or reset). */
+        const reset: string[] = []
         const gone = new Set<number>()
         let done = false
         /** One chat, sent to `first` and, while a replica refuses it or is gone, to the other. */
@@ -207,6 +209,7 @@ describe.if(reachable)('a replica stopped under load', () => {
               res = await chat(group.replicas[target]!, apiKey, stream, { 'x-request-id': requestId })
               body = await res.text()
             } catch {
+              reset.push(requestId)
               gone.add(target) // refused or reset: it has stopped listening
               target = 1 - target
               continue
@@ -251,7 +254,9 @@ describe.if(reachable)('a replica stopped under load', () => {
         await b.terminate()
         expect(await b.exited).toBe(0)
 
-        expect(refused.length).toBeGreaterThan(0)
+        // Requests reached the stopping replica and were retried on the other: answered 503 while it
+        // drained, or refused once it had closed (which of the two depends on the moment).
+        expect(refused.length + reset.length).toBeGreaterThan(0)
         expect(answered.filter((request) => request.replica === 0).length).toBeGreaterThan(0)
         expect(answered.slice(atExit).every((request) => request.replica === 1)).toBe(true)
 
