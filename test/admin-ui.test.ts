@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { CHROMIUM, hasChromium, offlineBrowser, paintedShares } from './support/browser'
+import { openStore } from '../src/db/open'
 import { freePort, run, waitFor } from './support/process'
 
 if (!hasChromium) console.warn(`admin UI browser tests skipped: ${CHROMIUM} is missing (CI installs Debian's chromium package)`)
@@ -108,6 +109,11 @@ beforeAll(async () => {
   await studio('migrate')
   await studio('create-superuser', '--email', ADMIN.email, '--password', ADMIN.password)
   await studio('populate-dashboard-data', '--days', '14', '--users', '3')
+  // A key of the admin's made before keys had scopes (stored without them): a full-power key.
+  const { store } = await openStore({ kind: 'sqlite', path: join(folder, 'studio.db') })
+  const admin = (await store.accounts.findUserByEmail(ADMIN.email))!
+  await store.keys.insertBelowLimit({ userId: admin.id, name: 'old script', prefix: 'sk-studio-old0', keyHash: 'old-key-hash', expiresAt: null, scopes: null, models: null }, 50, Date.now())
+  await store.close()
 
   const port = await freePort()
   base = `http://127.0.0.1:${port}`
@@ -300,7 +306,7 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
 
   test('API keys: the secret is shown once with a copy button, works, and is revoked', async () => {
     await nav('API keys').click()
-    await page.getByText(/no API keys/).waitFor()
+    await page.getByRole('table', { name: 'Your API keys' }).getByText('old script').waitFor()
     await page.getByLabel('Name').fill('already expired')
     await page.getByLabel('Expires (optional)').fill('2020-01-01')
     await page.getByRole('button', { name: 'Create key' }).click()
@@ -315,16 +321,35 @@ describe.skipIf(!hasChromium)('the admin UI in a headless browser, offline', () 
     await page.getByText('Copied.').waitFor()
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key)
     expect((await http('/api/auth/me/', { token: key })).status).toBe(200)
-    await page.getByRole('table', { name: 'Your API keys' }).getByText('browser test key').waitFor()
+    const keysTable = page.getByRole('table', { name: 'Your API keys' })
+    await keysTable.getByText('browser test key').waitFor()
+    // New keys may call the models and read their user's data, as ticked by default.
+    await keysTable.getByText('inference, read').waitFor()
     await shot('keys')
 
     await page.reload()
     await page.getByRole('table', { name: 'Your API keys' }).getByText('browser test key').waitFor()
     expect(await page.getByLabel('The new API key').count()).toBe(0)
-    await page.getByRole('button', { name: 'Revoke' }).click()
+    await page.getByRole('row', { name: /browser test key/ }).getByRole('button', { name: 'Revoke' }).click()
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click()
     await page.getByText('Key “browser test key” is revoked.').waitFor()
     expect((await http('/api/auth/me/', { token: key })).status).toBe(401)
+  }, 60_000)
+
+  test('API keys: a key made with the admin scope and a model pattern; keys made before scopes are flagged full power', async () => {
+    await nav('API keys').click()
+    await page.getByLabel('Name').fill('scoped admin key')
+    await page.getByLabel('Admin (the admin routes)').check()
+    await page.getByLabel('Read (your dashboard, logs, conversations)').uncheck()
+    await page.getByLabel('Models (optional)').fill('llama3*, qwen2.5:7b')
+    await page.getByRole('button', { name: 'Create key' }).click()
+    const key = await page.getByLabel('The new API key').inputValue()
+    const row = page.getByRole('table', { name: 'Your API keys' }).getByRole('row', { name: /scoped admin key/ })
+    await row.getByText('inference, admin').waitFor()
+    await row.getByText('llama3*, qwen2.5:7b').waitFor()
+    expect((await http('/api/admin/users/', { token: key })).status).toBe(200)
+    // The admin's seeded key predates scopes.
+    await page.getByRole('table', { name: 'Your API keys' }).getByText('full power').first().waitFor()
   }, 60_000)
 
   test('at phone width (375 px) pages fit the screen', async () => {

@@ -1,7 +1,16 @@
-// API keys of the signed-in admin: create one (its secret is shown once, with a copy button),
-// list them, revoke one.
+// API keys of the signed-in admin: create one with its scopes and allowed models (its secret is
+// shown once, with a copy button), list them (keys made before scopes flagged full-power),
+// revoke one.
 import { api } from './api.js'
-import { confirmAction, empty, errorBox, field, fmt, h, loading, notice, pageHeader, show, table } from './dom.js'
+import { badge, confirmAction, empty, errorBox, field, fmt, h, loading, notice, pageHeader, show, table } from './dom.js'
+
+/** A key's scopes, as the keys API names them (src/db/stores/keys.ts). */
+const SCOPES = [
+  ['inference', 'Inference (the /v1 APIs)'],
+  ['read', 'Read (your dashboard, logs, conversations)'],
+  ['manage', 'Manage (your keys and account)'],
+  ['admin', 'Admin (the admin routes)'],
+]
 
 /** Copies through the Clipboard API where the page may use it, else by selecting the text. */
 async function copy(input) {
@@ -45,6 +54,8 @@ export default function keys(root) {
     [
       { label: 'Name', cell: (k) => k.name },
       { label: 'Key', cell: (k) => h('code', {}, `${k.prefix}…`) },
+      { label: 'Scopes', cell: (k) => (k.fullPower ? badge('full power', 'warn') : k.scopes.join(', ')) },
+      { label: 'Models', cell: (k) => (k.models ? k.models.join(', ') : 'All') },
       { label: 'Created', cell: (k) => fmt.date(k.createdAt) },
       { label: 'Last used', cell: (k) => (k.lastUsedAt ? fmt.date(k.lastUsedAt) : 'Never') },
       { label: 'Expires', cell: (k) => (k.expiresAt ? fmt.date(k.expiresAt) : 'Never') },
@@ -79,20 +90,29 @@ export default function keys(root) {
 
   const name = h('input', { name: 'name', required: true, maxlength: '100', placeholder: 'e.g. CI pipeline', autocomplete: 'off' })
   const expires = h('input', { name: 'expiresAt', type: 'date' })
+  // New keys may call the models and read your own data unless more is ticked (the API's default).
+  const scopes = SCOPES.map(([value, label]) =>
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'scopes', value, checked: value === 'inference' || value === 'read' }), ` ${label}`),
+  )
+  const models = h('input', { name: 'models', maxlength: '2000', placeholder: 'All models (or e.g. llama3*, qwen2.5:7b)', autocomplete: 'off' })
   const submit = h('button', { class: 'button' }, 'Create key')
   const form = h(
     'form',
     { class: 'filters', 'aria-label': 'Create an API key' },
     field('Name', name),
     field('Expires (optional)', expires),
+    h('fieldset', { class: 'field' }, h('legend', {}, 'Scopes'), ...scopes),
+    field('Models (optional)', models),
     h('div', { class: 'filter-actions' }, submit),
   )
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
     submit.disabled = true
     try {
-      const json = { name: name.value.trim() }
+      const json = { name: name.value.trim(), scopes: scopes.map((label) => label.querySelector('input')).filter((box) => box.checked).map((box) => box.value) }
       if (expires.value) json.expiresAt = new Date(`${expires.value}T23:59:59`).toISOString()
+      const allowed = models.value.split(',').map((model) => model.trim()).filter(Boolean)
+      if (allowed.length) json.models = allowed
       const created = await api('/api/keys/', { method: 'POST', json })
       form.reset()
       messages.replaceChildren(secretBox(created))
@@ -104,6 +124,13 @@ export default function keys(root) {
     }
   })
 
-  root.append(pageHeader('API keys'), h('p', { class: 'muted' }, 'Keys act as you: anyone holding one can call the API with your role.'), form, messages, listState, rows.element)
+  root.append(
+    pageHeader('API keys'),
+    h('p', { class: 'muted' }, 'A key does what its scopes allow, with the models it may use. Keys made before scopes existed are full-power: they act as you.'),
+    form,
+    messages,
+    listState,
+    rows.element,
+  )
   refresh()
 }
