@@ -10,6 +10,7 @@ import type { AuditEntry, AuditFilter, StoredAuditEntry } from '../db/stores/aud
 import { DAY, HOUR } from '../http/dates'
 import { clientAddress } from '../http/client-address'
 import { iso } from '../http/schema'
+import { inRounds } from '../background-rounds'
 import { perRuntime, type Runtime } from '../runtime'
 import type { AuditAction } from './actions'
 
@@ -199,25 +200,19 @@ export async function pruneExpiredAudit(rt: Runtime, now = Date.now()): Promise<
 /** Runs retention a second after start, then daily (hourly again after a failure), as the request log's (src/telemetry/retention.ts). */
 export function pruneOldAudit(rt: Runtime): void {
   if (!rt.config.auditRetentionDays) return
-  let timer: Timer | undefined
-  let stopped = false
-  const round = async () => {
-    let next = DAY
-    try {
-      await pruneExpiredAudit(rt)
-    } catch (error) {
-      // Busy (another writer) or closing: tried again within the hour.
-      console.error(`audit retention: pruning failed (${(error as Error).message}); will retry`)
-      next = HOUR
-    }
-    if (stopped) return
-    timer = setTimeout(round, next)
-    timer.unref()
-  }
-  timer = setTimeout(round, 1000)
-  timer.unref()
-  rt.onClose(() => {
-    stopped = true
-    clearTimeout(timer)
-  })
+  inRounds(
+    rt,
+    async () => {
+      try {
+        await pruneExpiredAudit(rt)
+        return true
+      } catch (error) {
+        // Busy (another writer) or closing: tried again within the hour.
+        console.error(`audit retention: pruning failed (${(error as Error).message}); will retry`)
+        return false
+      }
+    },
+    DAY,
+    HOUR,
+  )
 }

@@ -3,6 +3,7 @@
 // for long. The dashboard reads the rollups, which keep every total: pruning changes no figure
 // it shows; what goes is the row-by-row detail (the admin's log view, ratings of old completions).
 import { DAY, HOUR } from '../http/dates'
+import { inRounds } from '../background-rounds'
 import type { Runtime } from '../runtime'
 
 const EVERY_MS = HOUR
@@ -15,23 +16,14 @@ export const pruneBatch = (rt: Runtime, before: number): Promise<number> => rt.s
 export function pruneOldLogs(rt: Runtime): void {
   const days = rt.config.logRetentionDays
   if (!days) return
-  let timer: Timer | undefined
-  let stopped = false
-  const round = async () => {
+  inRounds(rt, async (stopped) => {
     const before = Date.now() - days * DAY
     try {
-      while (!stopped && (await pruneBatch(rt, before)) === BATCH) await Bun.sleep(10)
+      while (!stopped() && (await pruneBatch(rt, before)) === BATCH) await Bun.sleep(10)
     } catch (error) {
       // Busy (another writer) or closing: the next round tries again.
       console.error(`request log retention: pruning failed (${(error as Error).message}); will retry`)
     }
-    if (!stopped) timer = setTimeout(round, EVERY_MS)
-    timer?.unref()
-  }
-  timer = setTimeout(round, 1000)
-  timer.unref()
-  rt.onClose(() => {
-    stopped = true
-    clearTimeout(timer)
-  })
+    return true
+  }, EVERY_MS)
 }
