@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { testApp } from './support/app'
+import { mutate, mutationOf } from './support/body-mutations'
 import { startFakeOllama } from './support/fake-ollama'
 import { seedUser } from './support/users'
 
@@ -81,28 +82,7 @@ const keys = fc.oneof(
   fc.nat({ max: 4 }).map(String),
 )
 
-type Mutation = { path: readonly (string | number)[]; key: string; value: unknown; remove: boolean }
-
-function mutate(mutations: Mutation[]): unknown {
-  const body: any = structuredClone(valid)
-  for (const { path, key, value, remove } of mutations) {
-    let target = body
-    for (const step of path) target = target?.[step]
-    if (target === null || typeof target !== 'object') continue
-    const slot = Array.isArray(target) && /^\d+$/.test(key) ? Number(key) : key
-    try {
-      if (remove) delete target[slot]
-      // A copy: fast-check hands out the same [] and {} every time, and a later mutation could
-      // otherwise reach into them, across runs, until one holds itself.
-      else Object.defineProperty(target, slot, { value: structuredClone(value), enumerable: true, writable: true, configurable: true })
-    } catch {
-      // e.g. an array's length: not a mutation worth sending
-    }
-  }
-  return body
-}
-
-const mutation = fc.record({ path: paths, key: keys, value: weird, remove: fc.boolean() })
+const mutation = mutationOf(paths, keys, weird)
 
 describe('fuzzing /v1/chat/completions', () => {
   test(
@@ -111,7 +91,7 @@ describe('fuzzing /v1/chat/completions', () => {
       const statuses = new Map<number, number>()
       await fc.assert(
         fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.boolean(), async (mutations, stream) => {
-          const body = mutate(mutations) as Record<string, unknown>
+          const body = mutate(valid, mutations) as Record<string, unknown>
           if (body && typeof body === 'object' && !Array.isArray(body) && body.stream !== undefined) body.stream = stream
           const status = await probe(JSON.stringify(body))
           statuses.set(status, (statuses.get(status) ?? 0) + 1)

@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { testApp } from './support/app'
+import { mutate, mutationOf } from './support/body-mutations'
 import { startFakeOllama } from './support/fake-ollama'
 import { onePixelPng } from './support/png'
 import { parseSse } from './support/sse'
@@ -80,26 +81,7 @@ const keys = fc.oneof(
   fc.nat({ max: 3 }).map(String),
 )
 
-type Mutation = { path: readonly (string | number)[]; key: string; value: unknown; remove: boolean }
-
-function mutate(mutations: Mutation[]): unknown {
-  const body: any = structuredClone(valid)
-  for (const { path, key, value, remove } of mutations) {
-    let target = body
-    for (const step of path) target = target?.[step]
-    if (target === null || typeof target !== 'object') continue
-    const slot = Array.isArray(target) && /^\d+$/.test(key) ? Number(key) : key
-    try {
-      if (remove) delete target[slot]
-      else Object.defineProperty(target, slot, { value: structuredClone(value), enumerable: true, writable: true, configurable: true })
-    } catch {
-      // e.g. an array's length: not a mutation worth sending
-    }
-  }
-  return body
-}
-
-const mutation = fc.record({ path: paths, key: keys, value: weird, remove: fc.boolean() })
+const mutation = mutationOf(paths, keys, weird)
 
 describe('fuzzing /v1/messages', () => {
   test('the valid body is answered, streamed and not', async () => {
@@ -113,7 +95,7 @@ describe('fuzzing /v1/messages', () => {
       const statuses = new Map<number, number>()
       await fc.assert(
         fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), fc.boolean(), async (mutations, stream) => {
-          const body = mutate(mutations) as Record<string, unknown>
+          const body = mutate(valid, mutations) as Record<string, unknown>
           if (body && typeof body === 'object' && !Array.isArray(body) && body.stream !== undefined) body.stream = stream
           const status = await probe(JSON.stringify(body))
           statuses.set(status, (statuses.get(status) ?? 0) + 1)
