@@ -10,6 +10,7 @@ import { OUTCOMES } from '../telemetry/facts'
 import { changeUser, feedbackPage, logById, logsPage, setKeyConcurrency, usersPage } from './service'
 import { threatRoutes } from './threats'
 import { auditRoutes } from './audit'
+import { budgetRoutes } from './budgets'
 import { originOf } from '../audit/service'
 
 const isoDate = t.String({ format: 'date-time' })
@@ -101,3 +102,4 @@ export const admin = (rt: Runtime) =>
     )
     .use(threatRoutes(rt))
     .use(auditRoutes(rt))
+    .use(budgetRoutes(rt))
