@@ -90,7 +90,7 @@ export async function reserveBudgets(rt: Runtime, principal: Principal, worstCas
         targetId: budget.id,
         after: { ...describe(budget), windowStart: iso(window.start), spent: hold.spent, reserved: hold.reserved },
       })
-    throw overBudget(budget, principal, hold.over, used, used + (hold.over === 'cost' ? hold.reserved.cost + worst.cost : hold.reserved.tokens + worst.tokens), window.end)
+    throw overBudget(budget, hold.over, used, used + (hold.over === 'cost' ? hold.reserved.cost + worst.cost : hold.reserved.tokens + worst.tokens), window.end)
   }
   return async ({ model, promptTokens, completionTokens, images, cached }) => {
     // An answer from the response cache called no model: it spends nothing (as the log prices it).
@@ -109,8 +109,8 @@ const figure = (value: number) => String(Number(value.toPrecision(6)))
  * limit), what it has left, and when it resets. `spent` is what the window spent; `needed` what
  * it would hold with the requests in progress and this one.
  */
-function overBudget(budget: Budget, principal: Principal, over: 'cost' | 'tokens', spent: number, needed: number, resetsAt: number | null): HttpError {
-  const whose = budget.apiKeyId ? 'This API key’s' : principal.apiKeyId ? 'Your account’s (this key’s user)' : 'Your account’s'
+function overBudget(budget: Budget, over: 'cost' | 'tokens', spent: number, needed: number, resetsAt: number | null): HttpError {
+  const whose = budget.apiKeyId ? 'This API key’s' : 'Your account’s'
   const limit = over === 'cost' ? budget.maxCost! : budget.maxTokens!
   const unit = over === 'cost' ? 'in cost' : 'tokens'
   const name = `${whose} ${PERIOD_NAMES[budget.period]} budget of ${figure(limit)} ${unit}`
