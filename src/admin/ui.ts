@@ -4,6 +4,7 @@ import { Elysia } from 'elysia'
 import chartJs from '../../node_modules/chart.js/dist/chart.umd.js' with { type: 'file' }
 import api from './ui/api.js' with { type: 'file' }
 import app from './ui/app.js' with { type: 'file' }
+import budgets from './ui/budgets.js' with { type: 'file' }
 import charts from './ui/charts.js' with { type: 'file' }
 import dom from './ui/dom.js' with { type: 'file' }
 import feedback from './ui/feedback.js' with { type: 'file' }
@@ -23,6 +24,7 @@ const assets: Record<string, { path: string; type: string }> = {
   'chart.umd.js': js(chartJs),
   'api.js': js(api),
   'app.js': js(app),
+  'budgets.js': js(budgets),
   'charts.js': js(charts),
   'dom.js': js(dom),
   'feedback.js': js(feedback),

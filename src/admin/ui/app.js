@@ -2,6 +2,7 @@
 // marking the current link and moving focus to the new page for keyboard and screen-reader users.
 import { api, hasTokens, signOut, whenSignedOut } from './api.js'
 import { errorBox, h } from './dom.js'
+import budgets from './budgets.js'
 import feedback from './feedback.js'
 import keys from './keys.js'
 import logs from './logs.js'
@@ -17,6 +18,7 @@ const PAGES = {
   threats: { title: 'Threats', render: threats },
   feedback: { title: 'Feedback', render: feedback },
   keys: { title: 'API keys', render: keys },
+  budgets: { title: 'Budgets', render: budgets },
 }
 
 const main = document.getElementById('main')
