@@ -133,10 +133,10 @@ export async function resolveThreatAs(rt: Runtime, id: number, adminEmail: strin
  * entry's `before` says whose id it was.
  */
 export async function deleteUser(rt: Runtime, origin: AuditOrigin, userId: string): Promise<void> {
-  if (userId === origin.actorUserId) throw new HttpError(409, 'Admins cannot delete themselves', { code: 'cannot_delete_self' })
+  if (userId === origin.actorUserId) throw new HttpError(409, 'Admins cannot delete themselves')
   const deletion = await rt.store.accounts.deleteUser(userId)
   if (deletion.outcome === 'not_found') throw new HttpError(404, 'No user has this id')
-  if (deletion.outcome === 'last_admin') throw new HttpError(409, 'The last active admin cannot be deleted', { code: 'last_admin' })
+  if (deletion.outcome === 'last_admin') throw new HttpError(409, 'The last active admin cannot be deleted')
   await principalsChanged(rt, userId)
   const { email, name, role, isActive, provider } = deletion.user
   recordAudit(rt, origin, { action: 'user.deleted', targetType: 'user', targetId: userId, before: { email, name, role, isActive, provider } })
@@ -155,7 +155,7 @@ export async function keysPage(rt: Runtime, query: Page & { userId?: string; cur
 export async function revokeUserKey(rt: Runtime, origin: AuditOrigin, keyId: string) {
   const key = await rt.store.admin.findKey(keyId)
   if (!key) throw new HttpError(404, 'No API key has this id', { code: 'api_key_not_found' })
-  if (key.revokedAt !== null) throw new HttpError(409, 'This API key is revoked already', { code: 'api_key_revoked' })
+  if (key.revokedAt !== null) throw new HttpError(409, 'This API key is revoked already')
   await revokeKey(rt, key.userId, keyId, origin)
   return adminKeyView((await rt.store.admin.findKey(keyId))!)
 }
