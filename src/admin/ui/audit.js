@@ -12,7 +12,6 @@ export const ACTIONS = [
   'user.role_changed',
   'user.activated',
   'user.deactivated',
-  'user.deleted',
   'user.concurrency_cap_set',
   'api_key.created',
   'api_key.revoked',
@@ -20,6 +19,7 @@ export const ACTIONS = [
   'api_key.concurrency_cap_set',
   'threat.resolved',
   'sign_in_block.lifted',
+  'user.deleted',
 ]
 
 const words = (action) => action.replace('.', ': ').replaceAll('_', ' ')
@@ -30,26 +30,24 @@ const apiFilters = ({ from, to, ...rest }) => ({ ...rest, from: isoOf(from), to:
 /** A value as text: strings as they are, the rest as JSON. */
 const shown = (value) => (typeof value === 'string' ? value : JSON.stringify(value))
 
-/** The values an act changed, one line per field: before (struck out) → after. */
+/**
+ * The values of an entry, one line per field: a changed one as before (struck out) → after; one
+ * only before or only after is context (the key revoked, who resolved), unless the entry has no
+ * other side: then it was removed (a deleted user) or added (a key created).
+ */
 function changes({ before, after }) {
   const was = before ?? {}
   const is = after ?? {}
+  const removed = (name) => h('del', { title: 'before' }, shown(was[name]))
+  const added = (name) => h('ins', { title: 'after' }, shown(is[name]))
+  const value = (name) => {
+    if (name in was && name in is) return [removed(name), ' → ', added(name)]
+    if (name in was) return after ? shown(was[name]) : removed(name)
+    return before ? shown(is[name]) : added(name)
+  }
   const fields = [...new Set([...Object.keys(was), ...Object.keys(is)])]
   if (!fields.length) return null
-  return h(
-    'dl',
-    { class: 'changes' },
-    fields.flatMap((name) => [
-      h('dt', {}, name),
-      h(
-        'dd',
-        {},
-        name in was ? h('del', { title: 'before' }, shown(was[name])) : null,
-        name in was && name in is ? ' → ' : null,
-        name in is ? h('ins', { title: 'after' }, shown(is[name])) : null,
-      ),
-    ]),
-  )
+  return h('dl', { class: 'changes' }, fields.flatMap((name) => [h('dt', {}, name), h('dd', {}, value(name))]))
 }
 
 const actor = (entry) =>
@@ -100,7 +98,7 @@ export default function audit(root) {
     ],
     columns: [
       { label: 'Time', cell: (e) => fmt.date(e.at), className: 'nowrap' },
-      { label: 'Action', cell: (e) => h('code', {}, e.action) },
+      { label: 'Action', cell: (e) => h('code', {}, e.action), className: 'nowrap' },
       { label: 'Actor', cell: actor },
       { label: 'Target', cell: target },
       { label: 'Changes', cell: changes, className: 'wide' },
