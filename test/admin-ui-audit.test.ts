@@ -87,7 +87,7 @@ async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeo
   }
 }
 
-async function applyFilters(fill: () => Promise<void>) {
+async function applyFilters(fill: () => Promise<unknown>) {
   await page.getByRole('button', { name: 'Reset' }).click()
   await fill()
   await page.getByRole('button', { name: 'Apply' }).click()

@@ -2,25 +2,8 @@
 // actor, target and time, with each entry's values before and after (shown as text: they hold
 // what users typed, such as key names). The downloads (CSV, JSON) carry the filters applied.
 import { api, query } from './api.js'
-import { errorBox, field, fmt, h, isoOf, pageHeader, select } from './dom.js'
+import { errorBox, field, fmt, h, isoOf, loading, pageHeader, select, show } from './dom.js'
 import { pagedList } from './list.js'
-
-/** The acts the trail records, as the audit API's `action` filter names them (src/audit/actions.ts). */
-export const ACTIONS = [
-  'sign_in.succeeded',
-  'sign_in.failed',
-  'user.role_changed',
-  'user.activated',
-  'user.deactivated',
-  'user.concurrency_cap_set',
-  'api_key.created',
-  'api_key.revoked',
-  'api_key.first_used',
-  'api_key.concurrency_cap_set',
-  'threat.resolved',
-  'sign_in_block.lifted',
-  'user.deleted',
-]
 
 const words = (action) => action.replace('.', ': ').replaceAll('_', ' ')
 
@@ -84,12 +67,13 @@ export default function audit(root) {
   const exportButton = (format, label) =>
     h('button', { type: 'button', class: 'button secondary', onclick: (event) => download(format, event.currentTarget) }, label)
 
-  const list = pagedList({
+  /** The list, once the acts the trail records are known (the server's own list: the filter offers exactly those). */
+  const entries = (actions) => pagedList({
     caption: 'Audit trail',
     emptyText: 'Nothing has been recorded yet.',
     filteredEmptyText: 'No entry matches these filters.',
     filters: [
-      field('Action', select('action', [['', 'Any action'], ...ACTIONS.map((action) => [action, words(action)])])),
+      field('Action', select('action', [['', 'Any action'], ...actions.map((action) => [action, words(action)])])),
       field('Actor (user id)', h('input', { name: 'actorUserId', placeholder: 'Anyone', autocomplete: 'off', maxlength: '200' })),
       field('Target type', h('input', { name: 'targetType', placeholder: 'user, api_key, threat…', autocomplete: 'off', maxlength: '50' })),
       field('Target id', h('input', { name: 'targetId', placeholder: 'Any', autocomplete: 'off', maxlength: '320' })),
@@ -108,11 +92,19 @@ export default function audit(root) {
     load: (values, cursor) => api(`/api/admin/audit/${query({ ...apiFilters(values), cursor, limit: 50 })}`),
   })
 
+  const body = h('div', {}, loading())
   root.append(
     pageHeader('Audit trail', h('div', { class: 'actions' }, exportButton('csv', 'Download CSV'), exportButton('json', 'Download JSON'))),
     h('p', { class: 'muted' }, 'Every administrative and security-relevant act, newest first. Entries cannot be changed or deleted. Downloads hold every entry matching the filters applied.'),
     messages,
-    list.element,
+    body,
   )
-  list.reload()
+  api('/api/admin/audit/actions/').then(
+    ({ data }) => {
+      const list = entries(data)
+      show(body, list.element)
+      list.reload()
+    },
+    (error) => show(body, errorBox(error.message)),
+  )
 }

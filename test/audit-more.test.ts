@@ -1,7 +1,9 @@
-// The audit trail's entries for acts done from the command line besides `unblock` (in
-// ./audit.test.ts): `create-superuser` promoting an existing account records the role change
-// and, for a deactivated account, its activation, with no actor, address or request.
+// More of the audit trail, besides ./audit.test.ts: the acts done from the command line besides
+// `unblock` (`create-superuser` promoting an existing account records the role change and, for a
+// deactivated account, its activation, with no actor, address or request), and the list of acts
+// the admin UI's filter offers (GET /api/admin/audit/actions).
 import { afterAll, expect, test } from 'bun:test'
+import { AUDIT_ACTIONS } from '../src/audit/actions'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -50,4 +52,14 @@ test('create-superuser promoting a deactivated user: role changed and activated,
 test('create-superuser on an active admin (a new password) changes no role: nothing recorded', async () => {
   await createSuperuser('root@example.com')
   expect((await entriesAbout(admin.userId)).filter((entry) => entry.actorUserId === null)).toEqual([])
+})
+
+test('the acts the trail records, for admins only', async () => {
+  const res = await call('/api/admin/audit/actions/', { token: reader.accessToken })
+  expect(res.status).toBe(200)
+  expect(await res.json()).toEqual({ data: [...AUDIT_ACTIONS] })
+  expect(AUDIT_ACTIONS).toContain('user.deleted')
+  expect((await call('/api/admin/audit/actions/')).status).toBe(401)
+  const member = await seedUser(rt)
+  expect((await call('/api/admin/audit/actions/', { token: member.accessToken })).status).toBe(403)
 })
