@@ -9,8 +9,8 @@ import { APIS } from '../telemetry/apis'
 import { OUTCOMES } from '../telemetry/facts'
 import { changeUser, deleteUser, feedbackPage, logById, logsPage, setKeyConcurrency, usersPage } from './service'
 import { threatRoutes } from './threats'
-import { auditRoutes } from './audit'
 import { adminKeyRoutes } from './keys'
+import { auditRoutes } from './audit'
 import { originOf } from '../audit/service'
 
 const isoDate = t.String({ format: 'date-time' })

@@ -7,6 +7,7 @@ export const AUDIT_ACTIONS = [
   'user.role_changed',
   'user.activated',
   'user.deactivated',
+  'user.deleted',
   'user.concurrency_cap_set',
   'api_key.created',
   'api_key.revoked',
@@ -14,7 +15,6 @@ export const AUDIT_ACTIONS = [
   'api_key.concurrency_cap_set',
   'threat.resolved',
   'sign_in_block.lifted',
-  'user.deleted',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
