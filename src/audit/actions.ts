@@ -6,6 +6,7 @@ export const AUDIT_ACTIONS = [
   'user.role_changed',
   'user.activated',
   'user.deactivated',
+  'user.deleted',
   'user.concurrency_cap_set',
   'api_key.created',
   'api_key.revoked',
