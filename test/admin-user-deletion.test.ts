@@ -36,6 +36,8 @@ describe('deleting a user', () => {
     await rt.store.responses.save({ id: 'resp_leaving', userId: victim.userId, previousResponseId: null, response: { id: 'resp_leaving' }, inputItems: [], createdAt: Date.now() })
     await rt.store.feedback.save({ completionId: 'chatcmpl-leaving', userId: victim.userId, rating: 5, comment: null, now: Date.now() })
     await insertRequestLog(rt, { userId: victim.userId, completionId: 'chatcmpl-leaving' })
+    await rt.store.budgets.set({ holder: { userId: victim.userId }, period: 'day', maxCost: 5, maxTokens: null }, Date.now())
+    await rt.store.budgets.set({ holder: { apiKeyId: victim.apiKeyId }, period: 'total', maxCost: null, maxTokens: 100 }, Date.now())
     // Each credential just used: its holder sits in the principal cache.
     for (const token of [victim.accessToken, victim.apiKey, scoped.key]) expect((await call('/api/auth/me/', { token })).status).toBe(200)
 
@@ -50,6 +52,7 @@ describe('deleting a user', () => {
     const ratings = (await rt.store.admin.listFeedback({ limit: 50 })).items
     expect(ratings.filter((rating) => rating.userId === victim.userId)).toEqual([])
     expect(await rt.store.admin.listKeys({ userId: victim.userId, limit: 50 })).toEqual([])
+    expect(await rt.store.budgets.applying(victim.userId, victim.apiKeyId)).toEqual([])
     const users = await (await call('/api/admin/users/', { token: admin.accessToken })).json()
     expect(users.items.map((user: { email: string }) => user.email).sort()).toEqual(['root@example.com', 'staying@example.com'])
 

@@ -105,7 +105,7 @@ export interface AccountStore {
    * two admins deleting each other at once cannot leave none). What belongs to the account goes
    * with it through the schema's ON DELETE CASCADE, each feature's rows by the rule its own
    * migration declares: identities, sessions and their refresh tokens, API keys, feedback,
-   * conversations and their messages, stored responses. The request log and the audit trail hold
+   * conversations and their messages, stored responses, budgets and their spend. The request log and the audit trail hold
    * the id as plain text (no foreign key): that history stays.
    */
   deleteUser(userId: string): Promise<UserDeletion>
