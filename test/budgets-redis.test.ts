@@ -47,6 +47,27 @@ async function setBudget(replica: Replica, adminToken: string, userId: string, m
   return (await res.json()) as { id: string }
 }
 
+/**
+ * Runs `test` on two replicas (env over the file's) with a user whose daily budget is `maxCost`,
+ * closed however the test ends.
+ */
+async function withBudget(
+  maxCost: number,
+  test: (twins: Awaited<ReturnType<typeof twinApps>>, admin: Seeded, user: Seeded, budgetId: string) => Promise<void>,
+  twinEnv: Record<string, string> = {},
+) {
+  const twins = await twinApps({ ...env, ...twinEnv })
+  try {
+    const admin = await seedUser(twins.a.rt, { role: 'admin' })
+    const user = await seedUser(twins.a.rt)
+    const { id } = await setBudget(twins.a, admin.accessToken, user.userId, maxCost)
+    await test(twins, admin, user, id)
+  } finally {
+    await twins.close()
+  }
+}
+type Seeded = Awaited<ReturnType<typeof seedUser>>
+
 const spentOf = async (replica: Replica, adminToken: string, userId: string) => {
   const res = await replica.call(`/api/admin/budgets/?userId=${userId}`, { token: adminToken })
   return ((await res.json()).items[0] as { spent: { cost: number } }).spent.cost
@@ -54,11 +75,7 @@ const spentOf = async (replica: Replica, adminToken: string, userId: string) => 
 
 describe.if(reachable)('a budget on Redis, across replicas', () => {
   test('30 concurrent chats spread over two replicas, budget worth 10: exactly 10 answered, every refusal a clean 429', async () => {
-    const twins = await twinApps(env)
-    try {
-      const admin = await seedUser(twins.a.rt, { role: 'admin' })
-      const user = await seedUser(twins.a.rt)
-      await setBudget(twins.a, admin.accessToken, user.userId, 100)
+    await withBudget(100, async (twins, admin, user) => {
       fake.set({ chunks: 50, chunkDelayMs: 10 })
       const answers = await Promise.all(
         Array.from({ length: 30 }, async (_, i) => {
@@ -74,22 +91,16 @@ describe.if(reachable)('a budget on Redis, across replicas', () => {
       // Spent on both replicas: refused on both.
       expect((await chat(twins.a, user.apiKey)).status).toBe(429)
       expect((await chat(twins.b, user.apiKey)).status).toBe(429)
-    } finally {
-      await twins.close()
-    }
+    })
   })
 
   test('a replica that dies has its reservations released after their lease; a live one keeps them by renewing', async () => {
-    const twins = await twinApps(env)
-    try {
-      const admin = await seedUser(twins.a.rt, { role: 'admin' })
-      const user = await seedUser(twins.a.rt)
-      const budget = await setBudget(twins.a, admin.accessToken, user.userId, 20)
+    await withBudget(20, async (twins, admin, user, budgetId) => {
       fake.set({ chunks: 50 })
       // The replicas' account: today's window.
       const now = new Date()
       const windowStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())
-      const account = { budgetId: budget.id, windowStart, windowEnd: windowStart + 86_400_000, maxCost: 20, maxTokens: null }
+      const account = { budgetId, windowStart, windowEnd: windowStart + 86_400_000, maxCost: 20, maxTokens: null }
       const ledgerOn = () => {
         const link = openRedis(loadConfig({ REDIS_URL: redisTestUrl, REDIS_PREFIX: twins.prefix }).redis!)
         return { link, ledger: redisLedger(link, 'closed', twins.a.rt.store.budgets, { leaseMs: 1000 }) }
@@ -114,17 +125,11 @@ describe.if(reachable)('a budget on Redis, across replicas', () => {
       expect((await chat(twins.b, user.apiKey)).status).toBe(429)
       await waitUntil(async () => (await chat(twins.a, user.apiKey)).status === 200, 5_000)
       await waitUntil(async () => (await spentOf(twins.a, admin.accessToken, user.userId)) === 20)
-    } finally {
-      await twins.close()
-    }
+    })
   })
 
   test('an account Redis forgot is read again from the database, with what was spent', async () => {
-    const twins = await twinApps(env)
-    try {
-      const admin = await seedUser(twins.a.rt, { role: 'admin' })
-      const user = await seedUser(twins.a.rt)
-      await setBudget(twins.a, admin.accessToken, user.userId, 25)
+    await withBudget(25, async (twins, admin, user) => {
       fake.set({ chunks: 50 })
       expect((await chat(twins.a, user.apiKey)).status).toBe(200)
       expect((await chat(twins.b, user.apiKey)).status).toBe(200)
@@ -132,9 +137,7 @@ describe.if(reachable)('a budget on Redis, across replicas', () => {
       await deleteKeysUnder(redisTestUrl, `${twins.prefix}budget:`)
       // 20 of 25 spent, as the database says: 10 more would pass it.
       expect((await chat(twins.b, user.apiKey)).status).toBe(429)
-    } finally {
-      await twins.close()
-    }
+    })
   })
 })
 
@@ -142,29 +145,30 @@ describe.if(reachable)('budgets with Redis lost mid-run', () => {
   test('REDIS_FAILURE=local: each replica counts from the database (never a 500); closed: 503 until Redis is back', async () => {
     for (const failure of ['local', 'closed'] as const) {
       const proxy = await tcpProxy(redisTestUrl)
-      const twins = await twinApps({ ...env, REDIS_URL: proxy.url, REDIS_FAILURE: failure })
       try {
-        const admin = await seedUser(twins.a.rt, { role: 'admin' })
-        const user = await seedUser(twins.a.rt)
-        await setBudget(twins.a, admin.accessToken, user.userId, 25)
-        fake.set({ chunks: 50 })
-        expect((await chat(twins.a, user.apiKey)).status).toBe(200)
-        await waitUntil(async () => (await spentOf(twins.a, admin.accessToken, user.userId)) === 10)
-        proxy.stop()
-        if (failure === 'local') {
-          // Each replica reads 10 spent from the database, and counts alone.
-          expect((await chat(twins.b, user.apiKey)).status).toBe(200)
-          expect((await chat(twins.b, user.apiKey)).status).toBe(429)
-        } else {
-          const res = await chat(twins.b, user.apiKey)
-          expect(res.status).toBe(503)
-          expect((await res.json()).error.code).toBe('shared_state_unavailable')
-        }
-        proxy.start()
-        await waitUntil(async () => (await (await twins.b.call('/api/dashboard/health/')).json()).redis.up)
-        expect([200, 429]).toContain((await chat(twins.b, user.apiKey)).status)
+        await withBudget(
+          25,
+          async (twins, admin, user) => {
+            fake.set({ chunks: 50 })
+            expect((await chat(twins.a, user.apiKey)).status).toBe(200)
+            await waitUntil(async () => (await spentOf(twins.a, admin.accessToken, user.userId)) === 10)
+            proxy.stop()
+            if (failure === 'local') {
+              // Each replica reads 10 spent from the database, and counts alone.
+              expect((await chat(twins.b, user.apiKey)).status).toBe(200)
+              expect((await chat(twins.b, user.apiKey)).status).toBe(429)
+            } else {
+              const res = await chat(twins.b, user.apiKey)
+              expect(res.status).toBe(503)
+              expect((await res.json()).error.code).toBe('shared_state_unavailable')
+            }
+            proxy.start()
+            await waitUntil(async () => (await (await twins.b.call('/api/dashboard/health/')).json()).redis.up)
+            expect([200, 429]).toContain((await chat(twins.b, user.apiKey)).status)
+          },
+          { REDIS_URL: proxy.url, REDIS_FAILURE: failure },
+        )
       } finally {
-        await twins.close()
         proxy.stop()
       }
     }
@@ -182,7 +186,11 @@ test('the memory ledger reads an account from the database once, then counts its
     addSpend: (_id, _start, spend) => void added.push(spend.cost),
   })
   const account = { budgetId: 'b', windowStart: 0, windowEnd: null, maxCost: 10, maxTokens: null }
-  const holds = await Promise.all([ledger.reserve(account, { cost: 3, tokens: 0 }), ledger.reserve(account, { cost: 3, tokens: 0 }), ledger.reserve(account, { cost: 3, tokens: 0 })])
+  const holds = await Promise.all([
+    ledger.reserve(account, { cost: 3, tokens: 0 }),
+    ledger.reserve(account, { cost: 3, tokens: 0 }),
+    ledger.reserve(account, { cost: 3, tokens: 0 }),
+  ])
   expect(reads).toBe(1)
   expect(holds.map((hold) => hold.held)).toEqual([true, true, false])
   const refused = holds[2]!

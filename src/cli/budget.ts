@@ -1,13 +1,11 @@
 // `budget`: sets, lists or removes a user's or an API key's budget from the command line, as the
 // admin API does (src/budgets/). Running servers apply a change at once with REDIS_URL, else
 // within a second. It never creates a database, as `unblock` does not.
-import { normaliseEmail } from '../auth/accounts'
 import { COMMAND_LINE } from '../audit/service'
 import { PERIODS, type BudgetHolder, type Period } from '../db/stores/budgets'
 import { HttpError } from '../http/errors'
-import { InvalidField } from '../http/invalid-field'
 import { budgetsPage, removeBudget, setBudget, type BudgetJson } from '../budgets/service'
-import { UsageError, type Command } from './command'
+import { emailFlag, UsageError, type Command } from './command'
 import { commandRuntime, existingDatabase } from './runtime'
 
 /** A limit given on the command line: a number from 0 (cost) or a whole number (tokens). */
@@ -53,13 +51,7 @@ export const budgetCommand: Command = {
     if ((setting || remove) && period === undefined) throw new UsageError('--period is required to set or remove a budget')
     if (setting && remove) throw new UsageError('--remove takes no limits')
     if (period !== undefined && !setting && !remove) throw new UsageError('give --max-cost and/or --max-tokens to set the budget, or --remove')
-    let normalised: string | undefined
-    try {
-      normalised = email === undefined ? undefined : normaliseEmail(email)
-    } catch (error) {
-      if (error instanceof InvalidField) throw new UsageError(`--email ${error.problem}`)
-      throw error
-    }
+    const normalised = email === undefined ? undefined : emailFlag(email)
     if (!existingDatabase()) return 1
     const rt = await commandRuntime()
     try {

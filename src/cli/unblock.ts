@@ -1,12 +1,10 @@
 // `unblock`: lifts the sign-in blocks on an account (from every address) and/or an address (on
 // every account) before their 15 minutes pass. The running server applies it within a second.
 // It never creates a database: run elsewhere, a request no server reads would look like success.
-import { normaliseEmail } from '../auth/accounts'
 import { addressKey, isAddress } from '../http/client-address'
-import { InvalidField } from '../http/invalid-field'
 import { requestUnblock } from '../threats/unblocks'
 import { COMMAND_LINE, recordAudit } from '../audit/service'
-import { UsageError, type Command } from './command'
+import { emailFlag, UsageError, type Command } from './command'
 import { commandRuntime, existingDatabase } from './runtime'
 
 export const unblockCommand: Command = {
@@ -18,13 +16,7 @@ export const unblockCommand: Command = {
     const { email: givenEmail, address } = flags as { email?: string; address?: string }
     if (givenEmail === undefined && address === undefined) throw new UsageError('--email or --address is required')
     if (address !== undefined && !isAddress(address)) throw new UsageError('--address must be an IPv4 or IPv6 address')
-    let email: string | undefined
-    try {
-      email = givenEmail === undefined ? undefined : normaliseEmail(givenEmail)
-    } catch (error) {
-      if (error instanceof InvalidField) throw new UsageError(`--email ${error.problem}`)
-      throw error
-    }
+    const email = givenEmail === undefined ? undefined : emailFlag(givenEmail)
     if (!existingDatabase()) return 1
     const rt = await commandRuntime()
     try {
