@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'api_key.concurrency_cap_set',
   'threat.resolved',
   'sign_in_block.lifted',
+  'api_key.limits_set',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

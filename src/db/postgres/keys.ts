@@ -72,10 +72,12 @@ export function postgresKeys(sql: SQL): KeyStore {
           .count === 1
       )
     },
-    async setLimits(id, limits) {
+    async setLimits(id, change) {
       // The row before the change, held (FOR UPDATE) so that the values reported as before are those replaced.
       const [row] = await sql<{ user_id: string; rate_limits: string | null; tokens_per_minute: number | null }[]>`
-        UPDATE api_keys k SET rate_limits = ${rateLimitsText(limits)}, tokens_per_minute = ${limits.tokensPerMinute}
+        UPDATE api_keys k
+           SET rate_limits = CASE WHEN ${'rateLimits' in change} THEN ${rateLimitsText(change)}::text ELSE k.rate_limits END,
+               tokens_per_minute = CASE WHEN ${'tokensPerMinute' in change} THEN ${change.tokensPerMinute ?? null}::int ELSE k.tokens_per_minute END
           FROM (SELECT id, rate_limits, tokens_per_minute FROM api_keys WHERE id = ${id} FOR UPDATE) old
          WHERE k.id = old.id
         RETURNING k.user_id, old.rate_limits, old.tokens_per_minute`

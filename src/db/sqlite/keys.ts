@@ -51,10 +51,14 @@ export function sqliteKeys(db: Database): KeyStore {
     countLive(key.userId) >= limit ? undefined : stored(insert(key, now)),
   ).immediate
   type LimitsRow = { user_id: string; rate_limits: string | null; tokens_per_minute: number | null }
-  const setLimits = db.transaction((id: string, limits: KeyLimits) => {
+  const setLimits = db.transaction((id: string, change: Partial<KeyLimits>) => {
     const before = db.query<LimitsRow, [string]>('SELECT user_id, rate_limits, tokens_per_minute FROM api_keys WHERE id = ?').get(id)
     if (!before) return undefined
-    db.query('UPDATE api_keys SET rate_limits = ?, tokens_per_minute = ? WHERE id = ?').run(rateLimitsText(limits), limits.tokensPerMinute, id)
+    db.query(
+      `UPDATE api_keys SET rate_limits = CASE WHEN ?1 THEN ?2 ELSE rate_limits END,
+                           tokens_per_minute = CASE WHEN ?3 THEN ?4 ELSE tokens_per_minute END
+        WHERE id = ?5`,
+    ).run('rateLimits' in change, rateLimitsText(change), 'tokensPerMinute' in change, change.tokensPerMinute ?? null, id)
     return { userId: before.user_id, before: keyLimitsFromRow(before.rate_limits, before.tokens_per_minute) }
   }).immediate
 

@@ -57,8 +57,11 @@ export interface KeyStore {
   countLive(userId: string): Promise<number>
   /** Revokes one of the user's own keys; false when the user has no such live key. */
   revoke(userId: string, id: string, now: number): Promise<boolean>
-  /** Sets a key's own limits (revoked or not); its user and its limits before, or undefined when no key has this id. */
-  setLimits(id: string, limits: KeyLimits): Promise<{ userId: string; before: KeyLimits } | undefined>
+  /**
+   * Sets a key's own limits (revoked or not): those in `change` (null clears one), the others kept.
+   * Its user and its limits before, or undefined when no key has this id.
+   */
+  setLimits(id: string, change: Partial<KeyLimits>): Promise<{ userId: string; before: KeyLimits } | undefined>
 }
 
 /** A key's limits as both stores keep them: the rate limits as JSON text (as its scopes), the tokens per minute as an integer. */
