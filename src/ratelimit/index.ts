@@ -110,7 +110,10 @@ export const rateLimits = (rt: Runtime) =>
           if (strictest) Object.assign(ctx.set.headers, limitHeaders(strictest))
         },
         // The tokens of a request of a key with a tokens-per-minute limit, counted when it ends.
-        mapResponse: ({ request }) => recordTokens(rt, request),
+        // (An `async` function: Elysia awaits only those, and would send another's promise as the body.)
+        async mapResponse({ request }) {
+          await recordTokens(rt, request)
+        },
       }
     },
   })
