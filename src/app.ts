@@ -15,6 +15,7 @@ import { docs } from './docs'
 import { draining } from './draining'
 import { embeddings } from './embeddings'
 import { feedback } from './feedback'
+import { ownBudgets } from './budgets'
 import { bodyLimit } from './http/body-limit'
 import { errors } from './http/errors'
 import { jsonBodies } from './http/json-body'
@@ -72,6 +73,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
     .use(conversations(rt))
     .use(dashboard(rt))
     .use(feedback(rt))
+    .use(ownBudgets(rt))
     .use(admin(rt))
     .use(adminUi)
     .use(rootRedirect)

@@ -240,6 +240,21 @@ describe('chat', () => {
     }
   })
 
+  test('a budget counts each request on the socket: one that does not fit is refused with insufficient_quota', async () => {
+    const admin = await seedUser(rt, { role: 'admin' })
+    const budgeted = await seedUser(rt)
+    // Room for one request's worst case (its 5 output tokens and a token per byte of its body), not two.
+    const res = await call(`/api/admin/keys/${budgeted.apiKeyId}/budgets/day/`, { method: 'PUT', json: { maxCost: null, maxTokens: 150 }, token: admin.accessToken })
+    expect(res.status).toBe(200)
+    fake.set({ chunks: 5, chunkDelayMs: 30 })
+    const socket = await openSocket(['ai-studio', `bearer.${budgeted.apiKey}`])
+    for (const id of [1, 2]) socket.send({ type: 'chat', id, request: { ...hello, max_tokens: 5 } })
+    const ends = await Promise.all([1, 2].map((id) => socket.ended(id)))
+    expect(ends.map((m) => m.type).sort()).toEqual(['done', 'error'])
+    expect(ends.find((m) => m.type === 'error')!.error).toMatchObject({ code: 'insufficient_quota', type: 'insufficient_quota' })
+    socket.ws.close()
+  })
+
   test('the concurrency cap counts requests in progress on the socket', async () => {
     const capped = await seedUser(rt)
     fake.set({ chunks: 10, chunkDelayMs: 20 })

@@ -2,6 +2,7 @@
 // real socket: discovery, PKCE, ID-token verification against its JWKS, account linking,
 // and every failure landing on the frontend as #error=<code> (never a 500).
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
+import { auditPage } from '../src/audit/service'
 import { createSuperuser } from '../src/auth/accounts'
 import { userForProfile } from '../src/auth/oauth/link'
 import { sessionsOf, setActiveOnly } from './support/accounts'
@@ -176,6 +177,9 @@ describe('failures land on #error=<code>', () => {
     })()
     callback.searchParams.set('state', 'forged')
     expect(errorOf(await call(`${callback.pathname}${callback.search}`, { headers: { cookie: cookies } }))).toBe('state_mismatch')
+    // Audited as a failed sign-in: no account, the provider and the reason.
+    const failures = await auditPage(rt, { action: 'sign_in.failed', limit: 10 })
+    expect(failures.some((entry) => entry.after?.provider === 'oidc' && entry.after?.reason === 'state_mismatch' && entry.targetId === null)).toBe(true)
   })
 
   test('state mismatch: no cookies (a login CSRF attempt)', async () => {

@@ -64,6 +64,10 @@ export const auditRoutes = (rt: Runtime) => {
         },
       },
     )
+    .get('/actions', () => ({ data: AUDIT_ACTIONS }), {
+      auth: 'admin',
+      detail: { summary: 'The acts the audit trail records, as the `action` filter names them (admin)', tags },
+    })
     .get(
       '/export',
       ({ query, set }) => {

@@ -7,10 +7,12 @@ import { integer, integerCursor, oneOf, pageLimit } from '../http/schema'
 import type { Runtime } from '../runtime'
 import { APIS } from '../telemetry/apis'
 import { OUTCOMES } from '../telemetry/facts'
-import { changeKey, changeUser, feedbackPage, logById, logsPage, usersPage } from './service'
+import { changeKey, changeUser, deleteUser, feedbackPage, logById, logsPage, usersPage } from './service'
 import { KeyRateLimitsSchema, TokensPerMinuteSchema } from '../keys/model'
 import { threatRoutes } from './threats'
+import { adminKeyRoutes } from './keys'
 import { auditRoutes } from './audit'
+import { budgetRoutes } from './budgets'
 import { originOf } from '../audit/service'
 
 const isoDate = t.String({ format: 'date-time' })
@@ -36,6 +38,24 @@ export const admin = (rt: Runtime) =>
           cursor: t.Optional(t.String()),
         }),
         detail: { summary: 'List users, newest first; search matches email or name (admin)', tags: ['admin'] },
+      },
+    )
+    .delete(
+      '/users/:id',
+      async (context) => {
+        await deleteUser(rt, originOf(rt, context, context.principal), context.params.id)
+        context.set.status = 204
+      },
+      {
+        auth: 'admin',
+        params: t.Object({ id: t.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$', error: 'id must be a user id' }) }),
+        detail: {
+          summary: 'Delete a user with their sessions, API keys, feedback, conversations and stored responses; never yourself nor the last active admin (admin)',
+          description:
+            'Their tokens and keys stop working at once on every replica. Request logs and audit entries stay (history): they keep the ' +
+            'user’s id, which no longer names an account; the `user.deleted` audit entry records whose it was (email, name, role).',
+          tags: ['admin'],
+        },
       },
     )
     .patch(
@@ -108,4 +128,6 @@ export const admin = (rt: Runtime) =>
       },
     )
     .use(threatRoutes(rt))
+    .use(adminKeyRoutes(rt))
     .use(auditRoutes(rt))
+    .use(budgetRoutes(rt))

@@ -2,7 +2,7 @@
 // (rt.store.admin, and rt.store.threats for the threat log): pages of users, request logs,
 // feedback and threats, resolving a threat, and the one change an admin makes to a user, with
 // its rules. The store's times are ms; the API's are ISO strings.
-import type { AdminFeedback, AdminLog, AdminUser, LogFilter, UserChange, UserFilter } from '../db/stores/admin'
+import type { AdminApiKey, AdminFeedback, AdminLog, AdminUser, LogFilter, UserChange, UserFilter } from '../db/stores/admin'
 import { parseDate } from '../http/dates'
 import { HttpError } from '../http/errors'
 import { iso, withCursor } from '../http/schema'
@@ -13,7 +13,8 @@ import type { ThreatFilter } from '../threats/store'
 import { principalsChanged } from '../auth/principal-cache'
 import { recordAudit, type AuditOrigin } from '../audit/service'
 import type { KeyLimits } from '../db/stores/keys'
-import { setKeyLimits } from '../keys/service'
+import { apiKeyView } from '../keys/model'
+import { revokeKey, setKeyLimits } from '../keys/service'
 
 const PAGE_SIZE = 50
 
@@ -127,4 +128,41 @@ export async function resolveThreatAs(rt: Runtime, id: number, adminEmail: strin
   if (!resolved) throw new HttpError(404, 'No threat has this id')
   recordAudit(rt, origin, { action: 'threat.resolved', targetType: 'threat', targetId: String(id), before: { resolved: false }, after: { resolved: true, resolvedBy: adminEmail } })
   return presentThreat(resolved)
+}
+
+/**
+ * Deletes a user with what belongs to them; never the admin asking, nor the last active admin.
+ * Each feature's rows go by its own schema's ON DELETE CASCADE (see AccountStore.deleteUser),
+ * not by a service function per feature: one statement, in one transaction, so a failure midway
+ * cannot leave half an account, a feature added later declares its own rule in its migration,
+ * and no store reaches into another feature's tables. The request log and the audit trail keep
+ * the user's id (history): a log row's user shows as that id, with no email, from then on; this
+ * entry's `before` says whose id it was.
+ */
+export async function deleteUser(rt: Runtime, origin: AuditOrigin, userId: string): Promise<void> {
+  if (userId === origin.actorUserId) throw new HttpError(409, 'Admins cannot delete themselves')
+  const deletion = await rt.store.accounts.deleteUser(userId)
+  if (deletion.outcome === 'not_found') throw new HttpError(404, 'No user has this id')
+  if (deletion.outcome === 'last_admin') throw new HttpError(409, 'The last active admin cannot be deleted')
+  await principalsChanged(rt, userId)
+  const { email, name, role, isActive, provider } = deletion.user
+  recordAudit(rt, origin, { action: 'user.deleted', targetType: 'user', targetId: userId, before: { email, name, role, isActive, provider } })
+}
+
+const adminKeyView = (key: AdminApiKey) => ({ ...apiKeyView(key), userId: key.userId, userEmail: key.userEmail, revokedAt: iso(key.revokedAt) })
+
+/** Every user's API keys (or one user's), revoked ones included, newest first. */
+export async function keysPage(rt: Runtime, query: Page & { userId?: string; cursor?: string }) {
+  const size = query.limit ?? PAGE_SIZE
+  const keys = await rt.store.admin.listKeys({ userId: query.userId, before: query.cursor, limit: size })
+  return withCursor({ items: keys.map(adminKeyView) }, size)
+}
+
+/** Revokes any user's API key, through the keys feature's own revocation (audited as api_key.revoked). */
+export async function revokeUserKey(rt: Runtime, origin: AuditOrigin, keyId: string) {
+  const key = await rt.store.admin.findKey(keyId)
+  if (!key) throw new HttpError(404, 'No API key has this id', { code: 'api_key_not_found' })
+  if (key.revokedAt !== null) throw new HttpError(409, 'This API key is revoked already')
+  await revokeKey(rt, key.userId, keyId, origin)
+  return adminKeyView((await rt.store.admin.findKey(keyId))!)
 }

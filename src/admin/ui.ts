@@ -4,6 +4,8 @@ import { Elysia } from 'elysia'
 import chartJs from '../../node_modules/chart.js/dist/chart.umd.js' with { type: 'file' }
 import api from './ui/api.js' with { type: 'file' }
 import app from './ui/app.js' with { type: 'file' }
+import budgets from './ui/budgets.js' with { type: 'file' }
+import audit from './ui/audit.js' with { type: 'file' }
 import charts from './ui/charts.js' with { type: 'file' }
 import dom from './ui/dom.js' with { type: 'file' }
 import feedback from './ui/feedback.js' with { type: 'file' }
@@ -16,6 +18,7 @@ import signIn from './ui/sign-in.js' with { type: 'file' }
 import style from './ui/style.css' with { type: 'file' }
 import threats from './ui/threats.js' with { type: 'file' }
 import users from './ui/users.js' with { type: 'file' }
+import userKeys from './ui/user-keys.js' with { type: 'file' }
 
 const js = (path: string) => ({ path, type: 'text/javascript; charset=utf-8' })
 const assets: Record<string, { path: string; type: string }> = {
@@ -23,6 +26,8 @@ const assets: Record<string, { path: string; type: string }> = {
   'chart.umd.js': js(chartJs),
   'api.js': js(api),
   'app.js': js(app),
+  'budgets.js': js(budgets),
+  'audit.js': js(audit),
   'charts.js': js(charts),
   'dom.js': js(dom),
   'feedback.js': js(feedback),
@@ -33,6 +38,7 @@ const assets: Record<string, { path: string; type: string }> = {
   'sign-in.js': js(signIn),
   'threats.js': js(threats),
   'users.js': js(users),
+  'user-keys.js': js(userKeys),
 }
 
 /** Revalidated on every load (no-cache) but answered 304 while unchanged, so upgrades show at once. */

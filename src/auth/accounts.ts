@@ -8,6 +8,7 @@ import type { Runtime } from '../runtime'
 import { recordFailedSignIn, recordSuccessfulSignIn, signInAttempt } from '../threats/brute-force'
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords'
 import { principalsChanged } from './principal-cache'
+import { COMMAND_LINE, recordAudit } from '../audit/service'
 
 /** The one form an email is stored and looked up in: trimmed, NFC, lower-case. */
 export const canonicalEmail = (raw: string) => raw.trim().normalize('NFC').toLowerCase()
@@ -112,6 +113,10 @@ export async function createSuperuser(
   const existing = found ?? (await rt.store.accounts.findUserByEmail(email))!
   await rt.store.accounts.promoteToAdmin(existing.id, { passwordHash, name }, Date.now())
   await principalsChanged(rt, existing.id)
+  // Audited as the admin API's changes are, from the command line (no actor, address or request).
+  const target = { targetType: 'user', targetId: existing.id }
+  if (existing.role !== 'admin') recordAudit(rt, COMMAND_LINE, { action: 'user.role_changed', ...target, before: { role: existing.role }, after: { role: 'admin' } })
+  if (!existing.isActive) recordAudit(rt, COMMAND_LINE, { action: 'user.activated', ...target, before: { isActive: false }, after: { isActive: true } })
   const selfRegistered = existing.provider === 'email' && !existing.emailVerified
   return { user: (await rt.store.accounts.findUserByEmail(email))!, created: false, selfRegistered }
 }

@@ -19,7 +19,8 @@ const CHANNEL = 'principals:changed'
 
 type Entry = { userId: string; holder: unknown; until: number }
 
-class PrincipalCache {
+/** Lookups about users, each remembered for HOLD_MS and forgotten at once by a change to its user. */
+export class UserCache {
   private readonly entries = new Map<string, Entry>()
   /** How many times entries were forgotten: a lookup that a forgetting overtook is not kept. */
   private forgets = 0
@@ -55,20 +56,31 @@ class PrincipalCache {
   }
 }
 
-/** The runtime's cache; with REDIS_URL it listens for the other replicas' changes. */
-export const principalCacheOf = perRuntime((rt) => {
-  const cache = new PrincipalCache()
-  redisOf(rt)
-    ?.subscribe(CHANNEL, (userId) => cache.forgetUser(userId))
-    .catch(() => {}) // Redis lost: the other replicas' changes are seen within HOLD_MS instead.
-  return cache
-})
+/**
+ * A runtime's cache of lookups about users, forgotten on `channel`: with REDIS_URL it listens for
+ * the other replicas' changes (see `forgetOnEveryReplica`). Budgets keep one too (src/budgets/).
+ */
+export function userCache(channel: string) {
+  return perRuntime((rt) => {
+    const cache = new UserCache()
+    redisOf(rt)
+      ?.subscribe(channel, (userId) => cache.forgetUser(userId))
+      .catch(() => {}) // Redis lost: the other replicas' changes are seen within HOLD_MS instead.
+    return cache
+  })
+}
+
+/** Forgets the user's entries here and, with REDIS_URL, on every replica. Waits for the message to be published (not for it to arrive). */
+export async function forgetOnEveryReplica(rt: Runtime, cache: UserCache, channel: string, userId: string) {
+  cache.forgetUser(userId)
+  await redisOf(rt)?.publish(channel, userId).catch(() => {})
+}
+
+/** The runtime's cache of who holds sessions and keys. */
+export const principalCacheOf = userCache(CHANNEL)
 
 /**
  * A change to what the user may do has been written: every replica forgets who its sessions and
- * keys belong to. Waits for the message to be published (not for it to arrive).
+ * keys belong to.
  */
-export async function principalsChanged(rt: Runtime, userId: string) {
-  principalCacheOf(rt).forgetUser(userId)
-  await redisOf(rt)?.publish(CHANNEL, userId).catch(() => {})
-}
+export const principalsChanged = (rt: Runtime, userId: string) => forgetOnEveryReplica(rt, principalCacheOf(rt), CHANNEL, userId)

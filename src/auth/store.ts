@@ -12,4 +12,5 @@ export type {
   Rotation,
   SessionHolder,
   User,
+  UserDeletion,
 } from '../db/stores/accounts'

@@ -3,6 +3,7 @@
 // /v1/health, in front of the Ollama hosts of OLLAMA_BASE_URL.
 import { Elysia, t } from 'elysia'
 import { authGuard } from '../auth/guard'
+import { budgets } from '../budgets'
 import { concurrencyLimits } from '../concurrency'
 import { HttpError } from '../http/errors'
 import { rateLimits } from '../ratelimit'
@@ -12,7 +13,7 @@ import { keepInConversation } from './conversation'
 import { healthOf } from './health'
 import { modelCatalog } from './models'
 import { createPool, type Pool } from './pool'
-import { chatRequest, health, modelList, modelObject } from './schemas'
+import { chatRequest, health, modelList, modelObject, type ChatRequest } from './schemas'
 import { screenMessages } from './screening'
 import { checkChatRequest } from './to-ollama'
 import { collectCompletion, startCompletion, streamCompletion } from './service'
@@ -50,6 +51,7 @@ export const chat = (rt: Runtime, pool: Pool) => {
     .use(authGuard(rt))
     .use(rateLimits(rt))
     .use(concurrencyLimits(rt))
+    .use(budgets(rt))
     .use(chatSocketRoute)
     .post(
       '/chat/completions',
@@ -79,6 +81,7 @@ export const chat = (rt: Runtime, pool: Pool) => {
         auth: true,
         rateLimit: 'chat',
         concurrencyLimit: true,
+        budget: (body: ChatRequest) => ({ model: body.model, maxTokens: body.max_completion_tokens ?? body.max_tokens, choices: body.n }),
         body: chatRequest,
         detail: {
           summary: 'Create a chat completion (OpenAI-compatible; streams SSE when `stream` is true)',

@@ -1,4 +1,5 @@
 // Every CLI command, in the order `--help` lists them.
+import { budgetCommand } from './budget'
 import type { Command } from './command'
 import { copyDataCommand } from './copy-data'
 import { createApiKeyCommand } from './create-api-key'
@@ -17,5 +18,6 @@ export const commands: Command[] = [
   populateDashboardData,
   copyDataCommand,
   unblockCommand,
+  budgetCommand,
   healthcheck,
 ]

@@ -1,16 +1,13 @@
 // `unblock`: lifts the sign-in blocks on an account (from every address) and/or an address (on
 // every account) before their 15 minutes pass. The running server applies it within a second.
 // It never creates a database: run elsewhere, a request no server reads would look like success.
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { normaliseEmail } from '../auth/accounts'
-import { loadConfig } from '../config'
 import { addressKey, isAddress } from '../http/client-address'
 import { InvalidField } from '../http/invalid-field'
 import { requestUnblock } from '../threats/unblocks'
 import { COMMAND_LINE, recordAudit } from '../audit/service'
 import { UsageError, type Command } from './command'
-import { commandRuntime } from './runtime'
+import { commandRuntime, existingDatabase } from './runtime'
 
 export const unblockCommand: Command = {
   name: 'unblock',
@@ -28,15 +25,7 @@ export const unblockCommand: Command = {
       if (error instanceof InvalidField) throw new UsageError(`--email ${error.problem}`)
       throw error
     }
-    const database = loadConfig().database
-    if (database.kind === 'sqlite' && database.path === ':memory:') {
-      console.error('DATABASE_URL is an in-memory database, which no running server shares: set the server\'s DATABASE_URL')
-      return 1
-    }
-    if (database.kind === 'sqlite' && !existsSync(resolve(database.path))) {
-      console.error(`no database at ${resolve(database.path)}: run this where the server runs, with its DATABASE_URL`)
-      return 1
-    }
+    if (!existingDatabase()) return 1
     const rt = await commandRuntime()
     try {
       await requestUnblock(rt, { email: email ?? null, address: address ?? null })

@@ -4,10 +4,11 @@
 import { Elysia } from 'elysia'
 import { authGuard } from '../auth/guard'
 import type { Pool } from '../chat/pool'
+import { budgets } from '../budgets'
 import { concurrencyLimits } from '../concurrency'
 import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
-import { completionRequest } from './model'
+import { completionRequest, type CompletionRequest } from './model'
 import { collectTextCompletion, startTextCompletion, streamTextCompletion } from './service'
 import { sseHeaders } from '../chat/relay'
 
@@ -17,6 +18,7 @@ export const completions = (rt: Runtime, pool: Pool) =>
     .use(authGuard(rt))
     .use(rateLimits(rt))
     .use(concurrencyLimits(rt))
+    .use(budgets(rt))
     .post(
       '/completions',
       async ({ body, request }) => {
@@ -28,6 +30,7 @@ export const completions = (rt: Runtime, pool: Pool) =>
         auth: true,
         rateLimit: 'chat',
         concurrencyLimit: true,
+        budget: (body: CompletionRequest) => ({ model: body.model, maxTokens: body.max_tokens }),
         body: completionRequest,
         detail: {
           summary: 'Create a text completion (OpenAI legacy completions; `suffix` fills in the middle; streams SSE when `stream` is true)',

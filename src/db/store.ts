@@ -7,6 +7,7 @@
 import type { AccountStore } from './stores/accounts'
 import type { AdminStore } from './stores/admin'
 import type { AuditStore } from './stores/audit'
+import type { BudgetStore } from './stores/budgets'
 import type { ConversationStore } from './stores/conversations'
 import type { DashboardStore } from './stores/dashboard'
 import type { FeedbackStore } from './stores/feedback'
@@ -36,6 +37,7 @@ export type Store = {
   conversations: ConversationStore
   responses: ResponseStore
   audit: AuditStore
+  budgets: BudgetStore
   /**
    * How long a statement may wait for another process's lock on the whole database before it
    * fails as busy (SQLite's one writer at a time). PostgreSQL locks rows, never the whole

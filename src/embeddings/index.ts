@@ -4,10 +4,11 @@
 import { Elysia } from 'elysia'
 import { authGuard } from '../auth/guard'
 import type { Pool } from '../chat/pool'
+import { budgets } from '../budgets'
 import { concurrencyLimits } from '../concurrency'
 import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
-import { embeddingRequest } from './model'
+import { embeddingRequest, type EmbeddingRequest } from './model'
 import { createEmbeddings } from './service'
 
 export const embeddings = (rt: Runtime, pool: Pool) =>
@@ -15,6 +16,7 @@ export const embeddings = (rt: Runtime, pool: Pool) =>
     .use(authGuard(rt))
     .use(rateLimits(rt))
     .use(concurrencyLimits(rt))
+    .use(budgets(rt))
     .post(
       '/embeddings',
       async ({ body, request }) =>
@@ -24,6 +26,7 @@ export const embeddings = (rt: Runtime, pool: Pool) =>
         auth: true,
         rateLimit: 'embeddings',
         concurrencyLimit: true,
+        budget: (body: EmbeddingRequest) => ({ model: body.model, maxTokens: 0 }),
         body: embeddingRequest,
         detail: {
           summary: 'Create embeddings (OpenAI-compatible): one vector per input text, as numbers or base64 float32',

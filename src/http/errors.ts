@@ -65,7 +65,14 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly options: { title?: string; param?: string | null; code?: string | null; headers?: Record<string, string> } = {},
+    readonly options: {
+      title?: string
+      param?: string | null
+      code?: string | null
+      /** OpenAI's error type, where it is not the status's usual one (`insufficient_quota` for a 429). */
+      type?: string
+      headers?: Record<string, string>
+    } = {},
   ) {
     super(message)
     this.name = 'HttpError'
@@ -82,7 +89,7 @@ export function errorBody(path: string, status: number, message: string, options
     return {
       error: {
         message,
-        type: openAiTypes[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error'),
+        type: options.type ?? openAiTypes[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error'),
         param: options.param ?? null,
         code: options.code ?? null,
       },

@@ -9,6 +9,7 @@ import { Aborted } from '../chat/aborted'
 import { clientGone, outcomeOf } from '../chat/failures'
 import { modelCatalog } from '../chat/models'
 import type { Pool } from '../chat/pool'
+import { budgets } from '../budgets'
 import { concurrencyLimits } from '../concurrency'
 import { errorBody, HttpError } from '../http/errors'
 import { integer, nullable } from '../http/schema'
@@ -60,6 +61,7 @@ export const images = (rt: Runtime, pool: Pool) => {
     .use(authGuard(rt))
     .use(rateLimits(rt))
     .use(concurrencyLimits(rt))
+    .use(budgets(rt))
     .post(
       '/images/generations',
       async ({ body, request }) => {
@@ -148,6 +150,7 @@ export const images = (rt: Runtime, pool: Pool) => {
         auth: true,
         rateLimit: 'images',
         concurrencyLimit: true,
+        budget: (body: typeof imageRequest.static) => ({ model: body.model, maxTokens: 0, images: body.n ?? 1 }),
         body: imageRequest,
         detail: {
           summary: 'Create images (OpenAI-compatible; b64_json only; streams progress and images as SSE when `stream` is true)',

@@ -13,10 +13,11 @@ import type { Pool } from '../chat/pool'
 import { screenMessages } from '../chat/screening'
 import { collectCompletion, startCompletion, streamCompletion } from '../chat/service'
 import { checkChatRequest } from '../chat/to-ollama'
+import { budgets } from '../budgets'
 import { concurrencyLimits } from '../concurrency'
 import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
-import { messagesRequest } from './schemas'
+import { messagesRequest, type MessagesRequest } from './schemas'
 import { messageEvents, messageOf } from './to-anthropic'
 import { screenedMessages, toChatRequest } from './to-chat'
 import { sseHeaders } from '../chat/relay'
@@ -27,6 +28,7 @@ export const messages = (rt: Runtime, pool: Pool) =>
     .use(authGuard(rt))
     .use(rateLimits(rt))
     .use(concurrencyLimits(rt))
+    .use(budgets(rt))
     .post(
       '/messages',
       async ({ body, request, principal, server, set }) => {
@@ -43,6 +45,7 @@ export const messages = (rt: Runtime, pool: Pool) =>
         auth: true,
         rateLimit: 'chat',
         concurrencyLimit: true,
+        budget: (body: MessagesRequest) => ({ model: body.model, maxTokens: body.max_tokens }),
         body: messagesRequest,
         detail: {
           summary: "Create a message (Anthropic's Messages API; streams SSE when `stream` is true)",

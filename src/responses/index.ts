@@ -5,10 +5,11 @@
 import { Elysia } from 'elysia'
 import { authGuard } from '../auth/guard'
 import type { Pool } from '../chat/pool'
+import { budgets } from '../budgets'
 import { concurrencyLimits } from '../concurrency'
 import { rateLimits } from '../ratelimit'
 import type { Runtime } from '../runtime'
-import { createResponseRequest, inputItemsQuery, responseIdParams } from './schemas'
+import { createResponseRequest, inputItemsQuery, responseIdParams, type CreateResponseRequest } from './schemas'
 import { createResponse, deleteResponse, inputItemsPage, ownResponse } from './service'
 import { sseHeaders } from '../chat/relay'
 
@@ -18,6 +19,7 @@ export const responses = (rt: Runtime, pool: Pool) =>
     .use(authGuard(rt))
     .use(rateLimits(rt))
     .use(concurrencyLimits(rt))
+    .use(budgets(rt))
     .post(
       '',
       async ({ body, request, principal, server, set }) => {
@@ -28,6 +30,7 @@ export const responses = (rt: Runtime, pool: Pool) =>
         auth: true,
         rateLimit: 'chat',
         concurrencyLimit: true,
+        budget: (body: CreateResponseRequest) => ({ model: body.model, maxTokens: body.max_output_tokens }),
         body: createResponseRequest,
         detail: {
           summary: "Create a model response (OpenAI's Responses API; streams its events as SSE when `stream` is true)",

@@ -8,7 +8,7 @@ import { HttpError } from '../http/errors'
 import type { Runtime } from '../runtime'
 import { clientInfo } from './country'
 import { factsOf, tokenCount, whenOver, type Outcome, type RequestFacts } from './facts'
-import { pricing, type CostOf } from './prices'
+import { pricesOf, type CostOf } from './prices'
 import { pruneOldLogs } from './retention'
 import type { LogRow } from './store'
 import { logWriter } from './writer'
@@ -47,7 +47,7 @@ export type KeepAnonymousRow = (request: Request, facts: RequestFacts, address: 
 export const telemetry = (rt: Runtime, keepAnonymousRow: KeepAnonymousRow) => {
   const writer = logWriter(rt)
   pruneOldLogs(rt)
-  const costOf = pricing(rt.config.modelPrices)
+  const costOf = pricesOf(rt)
   const { trustProxy, debug } = rt.config
   // Streams still running at shutdown are cut short: logged then, as cancelled, with what is known so far.
   const streaming = new Set<(cutShort?: boolean) => void>()

@@ -3,6 +3,7 @@
 // An exact model name wins over globs; among globs the longest pattern wins; unpriced = 0.
 import type { ModelPrice } from '../config'
 import { globToRegExp } from '../http/glob'
+import { perRuntime } from '../runtime'
 
 export type CostOf = (model: string | undefined, promptTokens: number, completionTokens: number, images?: number) => number
 
@@ -25,3 +26,6 @@ export function pricing(prices: ModelPrice[]): CostOf {
     return price ? (promptTokens * price.input + completionTokens * price.output) / 1_000_000 + images * price.image : 0
   }
 }
+
+/** The runtime's prices (MODEL_PRICES), resolved once: the request log and budgets price alike. */
+export const pricesOf = perRuntime((rt) => Object.assign(pricing(rt.config.modelPrices), { close() {} }))

@@ -28,7 +28,8 @@ function forgetTokens() {
   localStorage.removeItem(REFRESH)
 }
 
-async function send(path, { method = 'GET', json, token } = {}) {
+/** `as: 'blob'` reads the answer as a file (a download) rather than JSON. */
+async function send(path, { method = 'GET', json, token, as = 'json' } = {}) {
   const headers = { accept: 'application/json' }
   if (json !== undefined) headers['content-type'] = 'application/json'
   if (token) headers.authorization = `Bearer ${token}`
@@ -38,6 +39,7 @@ async function send(path, { method = 'GET', json, token } = {}) {
   } catch {
     throw new ApiError(0, 'The server cannot be reached. Check your connection and try again.')
   }
+  if (response.ok && as === 'blob') return response.blob()
   const body = response.status === 204 ? null : await response.json().catch(() => null)
   if (!response.ok) throw new ApiError(response.status, body?.message ?? `The server answered ${response.status}.`)
   return body

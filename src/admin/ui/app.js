@@ -1,7 +1,9 @@
 // The admin app: signs in, then routes /admin/<page> to its page module (history API),
 // marking the current link and moving focus to the new page for keyboard and screen-reader users.
 import { api, hasTokens, signOut, whenSignedOut } from './api.js'
+import audit from './audit.js'
 import { errorBox, h } from './dom.js'
+import budgets from './budgets.js'
 import feedback from './feedback.js'
 import keys from './keys.js'
 import logs from './logs.js'
@@ -9,6 +11,7 @@ import overview from './overview.js'
 import { adminRequired, signInForm } from './sign-in.js'
 import threats from './threats.js'
 import users from './users.js'
+import userKeys from './user-keys.js'
 
 const PAGES = {
   overview: { title: 'Overview', render: overview },
@@ -17,6 +20,9 @@ const PAGES = {
   threats: { title: 'Threats', render: threats },
   feedback: { title: 'Feedback', render: feedback },
   keys: { title: 'API keys', render: keys },
+  budgets: { title: 'Budgets', render: budgets },
+  audit: { title: 'Audit trail', render: audit },
+  'user-keys': { title: 'Users’ API keys', render: userKeys },
 }
 
 const main = document.getElementById('main')

@@ -26,6 +26,9 @@ export const fmt = {
   percent: (part, whole) => (whole ? `${decimal.format((100 * part) / whole)} %` : '—'),
 }
 
+/** The value of a `datetime-local` input (local time) as an ISO instant; undefined when empty. */
+export const isoOf = (local) => (local ? new Date(local).toISOString() : undefined)
+
 export const loading = (text = 'Loading…') => h('p', { class: 'state', 'aria-busy': 'true' }, text)
 export const empty = (text) => h('p', { class: 'state empty' }, text)
 export const errorBox = (message) => h('p', { class: 'alert', role: 'alert' }, message)

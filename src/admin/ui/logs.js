@@ -1,12 +1,11 @@
 // Logs: request logs filtered by user, model, client API, status, outcome and time; a row opens its detail.
 // A request answered from the response cache is marked `cached`.
 import { api, query } from './api.js'
-import { badge, dialog, errorBox, field, fmt, h, loading, pageHeader, select, show } from './dom.js'
+import { badge, dialog, errorBox, field, fmt, h, isoOf, loading, pageHeader, select, show } from './dom.js'
 import { pagedList } from './list.js'
 
 const OUTCOMES = ['ok', 'client_error', 'server_error', 'cancelled', 'upstream_error']
 
-const isoOf = (local) => (local ? new Date(local).toISOString() : undefined)
 const statusBadge = (status) => badge(String(status), status < 400 ? 'ok' : status < 500 ? 'warn' : 'bad')
 
 const DETAIL = [

@@ -1,4 +1,5 @@
-// Users: search and filter, change a role, activate or deactivate (each after a confirmation).
+// Users: search and filter, change a role, activate, deactivate or delete (each after a
+// confirmation); each user links to their request logs, API keys and audit entries.
 import { api, query } from './api.js'
 import { badge, confirmAction, errorBox, field, fmt, h, notice, pageHeader, select } from './dom.js'
 import { pagedList } from './list.js'
@@ -40,9 +41,31 @@ export default function users(root, { me }) {
     return control
   }
 
+  async function remove(button, user) {
+    const confirmed = await confirmAction(
+      'Delete user',
+      `Delete ${user.email} for good? Their sessions, API keys, conversations, stored responses and ratings are deleted and their keys stop working at once. Their request logs and audit entries stay.`,
+      'Delete',
+      { danger: true },
+    )
+    if (!confirmed) return
+    button.disabled = true
+    try {
+      await api(`/api/admin/users/${encodeURIComponent(user.id)}/`, { method: 'DELETE' })
+      button.closest('tr').remove()
+      say(notice(`${user.email} is deleted.`))
+    } catch (error) {
+      button.disabled = false
+      say(errorBox(error.message))
+    }
+  }
+
   function actionCell(user) {
-    const logs = h('a', { href: `/admin/logs?userId=${encodeURIComponent(user.id)}`, 'aria-label': `Request logs of ${user.email}` }, 'Logs')
-    if (user.id === me.id) return h('div', { class: 'actions' }, logs, h('span', { class: 'muted' }, 'You'))
+    const id = encodeURIComponent(user.id)
+    const logs = h('a', { href: `/admin/logs?userId=${id}`, 'aria-label': `Request logs of ${user.email}` }, 'Logs')
+    const keys = h('a', { href: `/admin/user-keys?userId=${id}`, 'aria-label': `API keys of ${user.email}` }, 'Keys')
+    const audit = h('a', { href: `/admin/audit?targetType=user&targetId=${id}`, 'aria-label': `Audit entries about ${user.email}` }, 'Audit')
+    if (user.id === me.id) return h('div', { class: 'actions' }, logs, keys, audit, h('span', { class: 'muted' }, 'You'))
     const deactivate = user.isActive
     const toggle = h(
       'button',
@@ -72,7 +95,12 @@ export default function users(root, { me }) {
       },
       deactivate ? 'Deactivate' : 'Activate',
     )
-    return h('div', { class: 'actions' }, logs, toggle)
+    const deletion = h(
+      'button',
+      { type: 'button', class: 'button danger small', 'aria-label': `Delete ${user.email}`, onclick: (event) => remove(event.currentTarget, user) },
+      'Delete',
+    )
+    return h('div', { class: 'actions' }, logs, keys, audit, toggle, deletion)
   }
 
   const list = pagedList({

@@ -3,6 +3,7 @@
 // lands on FRONTEND_URL/auth/callback with tokens or `#error=<code>` in the fragment.
 import type { Server } from 'bun'
 import { Elysia, t, type Cookie } from 'elysia'
+import { originOf, recordAudit } from '../../audit/service'
 import { isBusy } from '../../db/busy'
 import { HttpError } from '../../http/errors'
 import type { Runtime } from '../../runtime'
@@ -111,7 +112,11 @@ export const oauth = (rt: Runtime, overrides: OAuthOverrides) => {
         user: JSON.stringify(tokens.user),
       })
     } catch (error) {
-      return failed(context.set, name, error)
+      const response = failed(context.set, name, error)
+      // Whose sign-in failed is unknown (no verified profile): the provider and the reason say what happened.
+      const reason = new URL(response.headers.get('location') ?? '', 'http://x').hash.replace(/^#error=/, '')
+      recordAudit(rt, originOf(rt, context), { action: 'sign_in.failed', targetType: null, targetId: null, after: { provider: name, reason } })
+      return response
     }
   }
 

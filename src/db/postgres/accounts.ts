@@ -7,7 +7,7 @@
 import { jsonList } from '../json-list'
 import { heldKeyLimits } from '../stores/keys'
 import type { SQL } from 'bun'
-import type { AccountStore, ApiKeyHolder, NewRefreshToken, RefreshToken, Role, SessionHolder, User } from '../stores/accounts'
+import type { AccountStore, ApiKeyHolder, NewRefreshToken, RefreshToken, Role, SessionHolder, User, UserDeletion } from '../stores/accounts'
 import type { BackgroundWrites } from './background'
 import { revokeCredentials } from './credentials'
 
@@ -112,6 +112,20 @@ export function postgresAccounts(sql: SQL, background: BackgroundWrites): Accoun
       await sql.begin(async (tx) => {
         await tx`UPDATE users SET password_hash = NULL, email_verified = true WHERE id = ${userId}`
         await revokeCredentials(tx, userId, now)
+      })
+    },
+    async deleteUser(userId) {
+      return sql.begin(async (tx): Promise<UserDeletion> => {
+        // The user and every active admin, locked in one order: of two admins deleting each other
+        // at once, the second waits, then finds the first gone and itself the last active admin.
+        const rows = await tx<UserRow[]>`SELECT * FROM users WHERE id = ${userId} OR (role = 'admin' AND is_active) ORDER BY id FOR UPDATE`
+        const row = rows.find((candidate) => candidate.id === userId)
+        if (!row) return { outcome: 'not_found' }
+        const user = userOf(row)
+        if (user.role === 'admin' && user.isActive && !rows.some((other) => other.id !== userId && other.role === 'admin' && other.is_active))
+          return { outcome: 'last_admin' }
+        await tx`DELETE FROM users WHERE id = ${userId}`
+        return { outcome: 'deleted', user }
       })
     },
 

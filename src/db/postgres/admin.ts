@@ -5,7 +5,9 @@
 import type { SQL } from 'bun'
 import { containing } from '../like'
 import type { Role } from '../stores/accounts'
-import type { AdminFeedback, AdminLog, AdminStore, AdminUser, UserChange } from '../stores/admin'
+import type { AdminApiKey, AdminFeedback, AdminLog, AdminStore, AdminUser, UserChange } from '../stores/admin'
+import { jsonList } from '../json-list'
+import { keyLimitsFromRow } from '../stores/keys'
 import type { Outcome } from '../stores/telemetry'
 import { revokeCredentials } from './credentials'
 
@@ -129,11 +131,45 @@ const adminFeedback = (row: FeedbackRow): AdminFeedback => ({
 })
 
 
+/** An api_keys row with its user's email. */
+type KeyRow = {
+  id: string
+  user_id: string
+  user_email: string
+  name: string
+  prefix: string
+  created_at: Date
+  last_used_at: Date | null
+  expires_at: Date | null
+  revoked_at: Date | null
+  scopes: string | null
+  models: string | null
+  rate_limits: string | null
+  tokens_per_minute: number | null
+}
+
+const adminKey = (row: KeyRow): AdminApiKey => ({
+  id: row.id,
+  userId: row.user_id,
+  userEmail: row.user_email,
+  name: row.name,
+  prefix: row.prefix,
+  createdAt: row.created_at.getTime(),
+  lastUsedAt: row.last_used_at?.getTime() ?? null,
+  expiresAt: row.expires_at?.getTime() ?? null,
+  revokedAt: row.revoked_at?.getTime() ?? null,
+  scopes: jsonList(row.scopes),
+  models: jsonList(row.models),
+  ...keyLimitsFromRow(row.rate_limits, row.tokens_per_minute),
+})
+
 export function postgresAdmin(sql: SQL): AdminStore {
   const userById = async (tx: SQL, id: string) => {
     const [row] = await tx`SELECT * FROM users WHERE id = ${id}`
     return row ? adminUser(row as UserRow) : undefined
   }
+  const keySelect = sql`SELECT k.id, k.user_id, u.email AS user_email, k.name, k.prefix, k.created_at, k.last_used_at, k.expires_at, k.revoked_at, k.scopes, k.models, k.rate_limits, k.tokens_per_minute
+    FROM api_keys k JOIN users u ON u.id = k.user_id`
   const logSelect = sql`SELECT l.*, u.email AS user_email FROM request_logs l LEFT JOIN users u ON u.id = l.user_id`
 
   return {
@@ -168,6 +204,19 @@ export function postgresAdmin(sql: SQL): AdminStore {
     async setKeyConcurrency(keyId, max) {
       const [row] = await sql<{ user_id: string }[]>`UPDATE api_keys SET max_concurrent_requests = ${max} WHERE id = ${keyId} RETURNING user_id`
       return row?.user_id
+    },
+
+    async listKeys(filter) {
+      const rows = await sql`${keySelect} WHERE true
+        ${filter.userId ? sql`AND k.user_id = ${filter.userId}` : sql``}
+        ${filter.before ? sql`AND k.id < ${filter.before}` : sql``}
+        ORDER BY k.id DESC LIMIT ${filter.limit}`
+      return (rows as KeyRow[]).map(adminKey)
+    },
+
+    async findKey(id) {
+      const [row] = await sql`${keySelect} WHERE k.id = ${id}`
+      return row ? adminKey(row as KeyRow) : undefined
     },
 
     async listLogs(filter) {

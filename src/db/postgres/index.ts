@@ -5,6 +5,7 @@ import { postgresConversations } from './conversations'
 import { postgresAccounts } from './accounts'
 import { postgresAdmin } from './admin'
 import { postgresAudit } from './audit'
+import { postgresBudgets } from './budgets'
 import { BackgroundWrites } from './background'
 import { postgresDashboard } from './dashboard'
 import { postgresFeedback } from './feedback'
@@ -29,6 +30,7 @@ export function postgresStore(sql: SQL): Store {
     conversations: postgresConversations(sql),
     responses: postgresResponses(sql),
     audit: postgresAudit(sql),
+    budgets: postgresBudgets(sql, background),
     telemetry: postgresTelemetry(sql),
     setLockTimeout: () => {},
     async close() {

@@ -7,7 +7,7 @@ import { heldKeyLimits } from '../stores/keys'
 import type { Database } from 'bun:sqlite'
 import { retryWhileBusy } from '../busy'
 import { deferredWrites } from './deferred'
-import type { AccountStore, ApiKeyHolder, NewRefreshToken, NewSession, NewUser, RefreshToken, Role, SessionHolder, User } from '../stores/accounts'
+import type { AccountStore, ApiKeyHolder, NewRefreshToken, NewSession, NewUser, RefreshToken, Role, SessionHolder, User, UserDeletion } from '../stores/accounts'
 import { revokeCredentials } from './credentials'
 
 type UserRow = {
@@ -68,6 +68,16 @@ export function sqliteAccounts(db: Database): AccountStore {
   )
   const claim = db.query('UPDATE users SET password_hash = NULL, email_verified = 1 WHERE id = ?')
   const recordLogin = db.query('UPDATE users SET last_login_at = ? WHERE id = ?')
+  const otherActiveAdmins = db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM users WHERE role = 'admin' AND is_active = 1 AND id <> ?")
+  const removeUser = db.query('DELETE FROM users WHERE id = ?')
+  // IMMEDIATE: the write lock is taken before the count, so no other process changes the admins in between.
+  const deleteUser = db.transaction((id: string): UserDeletion => {
+    const user = maybeUser(userById.get(id))
+    if (!user) return { outcome: 'not_found' }
+    if (user.role === 'admin' && user.isActive && otherActiveAdmins.get(id)!.n === 0) return { outcome: 'last_admin' }
+    removeUser.run(id)
+    return { outcome: 'deleted', user }
+  }).immediate
 
   const insertSession = db.query(
     `INSERT INTO sessions (id, user_id, provider, ip, user_agent, country, created_at, last_seen_at)
@@ -165,6 +175,10 @@ export function sqliteAccounts(db: Database): AccountStore {
           revokeCredentials(db, userId, now)
         }),
       )
+    },
+
+    async deleteUser(userId) {
+      return retryWhileBusy(() => deleteUser(userId))
     },
 
     async startSession(session, refreshToken, now) {

@@ -2,7 +2,9 @@
 import type { Database } from 'bun:sqlite'
 import { containing } from '../like'
 import type { Role } from '../stores/accounts'
-import type { AdminFeedback, AdminLog, AdminStore, AdminUser, UserChange } from '../stores/admin'
+import type { AdminApiKey, AdminFeedback, AdminLog, AdminStore, AdminUser, UserChange } from '../stores/admin'
+import { jsonList } from '../json-list'
+import { keyLimitsFromRow } from '../stores/keys'
 import type { Outcome } from '../stores/telemetry'
 import { whereOf, type SqlArgs } from './where'
 import { revokeCredentials } from './credentials'
@@ -126,6 +128,41 @@ const adminFeedback = (row: FeedbackRow): AdminFeedback => ({
   updatedAt: row.updated_at,
 })
 
+/** An api_keys row with its user's email. */
+type KeyRow = {
+  id: string
+  user_id: string
+  user_email: string
+  name: string
+  prefix: string
+  created_at: number
+  last_used_at: number | null
+  expires_at: number | null
+  revoked_at: number | null
+  scopes: string | null
+  models: string | null
+  rate_limits: string | null
+  tokens_per_minute: number | null
+}
+
+const adminKey = (row: KeyRow): AdminApiKey => ({
+  id: row.id,
+  userId: row.user_id,
+  userEmail: row.user_email,
+  name: row.name,
+  prefix: row.prefix,
+  createdAt: row.created_at,
+  lastUsedAt: row.last_used_at,
+  expiresAt: row.expires_at,
+  revokedAt: row.revoked_at,
+  scopes: jsonList(row.scopes),
+  models: jsonList(row.models),
+  ...keyLimitsFromRow(row.rate_limits, row.tokens_per_minute),
+})
+
+const keySelect = `SELECT k.id, k.user_id, u.email AS user_email, k.name, k.prefix, k.created_at, k.last_used_at, k.expires_at, k.revoked_at, k.scopes, k.models, k.rate_limits, k.tokens_per_minute
+  FROM api_keys k JOIN users u ON u.id = k.user_id`
+
 const logSelect = `SELECT l.*, u.email AS user_email FROM request_logs l LEFT JOIN users u ON u.id = l.user_id`
 
 export function sqliteAdmin(db: Database): AdminStore {
@@ -173,6 +210,22 @@ export function sqliteAdmin(db: Database): AdminStore {
 
     async setKeyConcurrency(keyId, max) {
       return db.query<{ user_id: string }, [number | null, string]>('UPDATE api_keys SET max_concurrent_requests = ? WHERE id = ? RETURNING user_id').get(max, keyId)?.user_id
+    },
+
+    async listKeys(filter) {
+      const clauses: string[] = []
+      const args: SqlArgs = []
+      if (filter.userId) clauses.push(`k.user_id = ?${args.push(filter.userId)}`)
+      if (filter.before) clauses.push(`k.id < ?${args.push(filter.before)}`)
+      return db
+        .query<KeyRow, SqlArgs>(`${keySelect} ${whereOf(clauses)} ORDER BY k.id DESC LIMIT ?${args.push(filter.limit)}`)
+        .all(...args)
+        .map(adminKey)
+    },
+
+    async findKey(id) {
+      const row = db.query<KeyRow, [string]>(`${keySelect} WHERE k.id = ?`).get(id)
+      return row ? adminKey(row) : undefined
     },
 
     async listLogs(filter) {

@@ -6,6 +6,7 @@ import { sqliteConversations } from './conversations'
 import { sqliteAccounts } from './accounts'
 import { sqliteAdmin } from './admin'
 import { sqliteAudit } from './audit'
+import { sqliteBudgets } from './budgets'
 import { sqliteDashboard } from './dashboard'
 import { sqliteFeedback } from './feedback'
 import { sqliteKeys } from './keys'
@@ -29,6 +30,7 @@ export function sqliteStore(db: Database): Store {
     conversations: sqliteConversations(db),
     responses: sqliteResponses(db),
     audit: sqliteAudit(db),
+    budgets: sqliteBudgets(db),
     telemetry: sqliteTelemetry(db),
     setLockTimeout: (ms) => setBusyTimeout(db, ms),
     async close() {

@@ -77,6 +77,9 @@ export type ApiKeyHolder = {
   keyLimits?: KeyLimits
 }
 
+/** What deleting a user did: `last_admin` refused it (the only active admin stays). */
+export type UserDeletion = { outcome: 'deleted'; user: User } | { outcome: 'last_admin' } | { outcome: 'not_found' }
+
 export interface AccountStore {
   findUserById(id: string): Promise<User | undefined>
   /** By the canonical (trimmed, NFC, lower-case) email. */
@@ -99,6 +102,15 @@ export interface AccountStore {
    * every session and API key it had (an identity provider has just proven whose address it is).
    */
   claimUnverifiedAccount(userId: string, now: number): Promise<void>
+  /**
+   * Deletes the user, unless it is the last active admin (decided in the same transaction, so
+   * two admins deleting each other at once cannot leave none). What belongs to the account goes
+   * with it through the schema's ON DELETE CASCADE, each feature's rows by the rule its own
+   * migration declares: identities, sessions and their refresh tokens, API keys, feedback,
+   * conversations and their messages, stored responses, budgets and their spend. The request log and the audit trail hold
+   * the id as plain text (no foreign key): that history stays.
+   */
+  deleteUser(userId: string): Promise<UserDeletion>
 
   /**
    * Starts a session: inserts it, records the user's login and stores its first refresh token,

@@ -4,6 +4,7 @@
 // runtime, which every feature imports: src/db importing src/admin would be an import cycle.
 // Times are ms since the epoch; the admin service turns them into ISO strings.
 import type { Role } from './accounts'
+import type { StoredApiKey } from './keys'
 import type { LogRow } from './telemetry'
 
 /** A user as the admin sees one: the profile plus whether the account is active. */
@@ -68,6 +69,12 @@ export type AdminFeedback = {
 
 export type FeedbackFilter = { rating?: number; before?: number; limit: number }
 
+/** An API key as the admin sees one: revoked keys too, with their user's email. */
+export type AdminApiKey = StoredApiKey & { userEmail: string; revokedAt: number | null }
+
+/** `userId`: one user's keys only; `before` is the key id to page from (ids are time-ordered). */
+export type KeyFilter = { userId?: string; before?: string; limit: number }
+
 export interface AdminStore {
   /** Newest first; `total` counts every user matching the filter, not only this page. */
   listUsers(filter: UserFilter): Promise<{ total: number; items: AdminUser[] }>
@@ -79,6 +86,9 @@ export interface AdminStore {
   updateUser(id: string, change: UserChange, now: number): Promise<AdminUser | undefined>
   /** Sets (null: clears) an API key's own cap on requests in progress; its user's id, or undefined when no key has this id. */
   setKeyConcurrency(keyId: string, max: number | null): Promise<string | undefined>
+  /** Every user's API keys (or one user's), revoked ones included, newest first. */
+  listKeys(filter: KeyFilter): Promise<AdminApiKey[]>
+  findKey(id: string): Promise<AdminApiKey | undefined>
   /** Newest first. No total: counting millions of rows per page view is what makes peers slow. */
   listLogs(filter: LogFilter): Promise<AdminLog[]>
   findLog(id: number): Promise<AdminLog | undefined>
