@@ -36,6 +36,8 @@ describe('create', () => {
       scopes: ['inference', 'read'],
       models: null,
       fullPower: false,
+      rateLimits: null,
+      tokensPerMinute: null,
     })
     expect(await storedKeyHash(rt, key.id)).toMatch(/^[0-9a-f]{64}$/)
     expect(JSON.stringify(await list(alice))).not.toContain(key.key)
@@ -114,7 +116,7 @@ describe('list and revoke', () => {
     const b = await (await create(bob, { name: 'second' })).json()
     const keys = await list(bob)
     expect(keys.map((key) => key.id)).toEqual([b.id, a.id])
-    expect(Object.keys(keys[0]!).sort()).toEqual(['createdAt', 'expiresAt', 'fullPower', 'id', 'lastUsedAt', 'models', 'name', 'prefix', 'scopes'])
+    expect(Object.keys(keys[0]!).sort()).toEqual(['createdAt', 'expiresAt', 'fullPower', 'id', 'lastUsedAt', 'models', 'name', 'prefix', 'rateLimits', 'scopes', 'tokensPerMinute'])
     expect((await list(alice)).some((key) => key.id === a.id)).toBe(false)
   })
 

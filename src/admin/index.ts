@@ -7,7 +7,8 @@ import { integer, integerCursor, oneOf, pageLimit } from '../http/schema'
 import type { Runtime } from '../runtime'
 import { APIS } from '../telemetry/apis'
 import { OUTCOMES } from '../telemetry/facts'
-import { changeUser, deleteUser, feedbackPage, logById, logsPage, setKeyConcurrency, usersPage } from './service'
+import { changeKey, changeUser, deleteUser, feedbackPage, logById, logsPage, usersPage } from './service'
+import { KeyRateLimitsSchema, TokensPerMinuteSchema } from '../keys/model'
 import { threatRoutes } from './threats'
 import { adminKeyRoutes } from './keys'
 import { auditRoutes } from './audit'
@@ -73,12 +74,19 @@ export const admin = (rt: Runtime) =>
         },
       },
     )
-    .patch('/keys/:id', (context) => setKeyConcurrency(rt, originOf(rt, context, context.principal), context.params.id, context.body.maxConcurrentRequests), {
+    .patch('/keys/:id', (context) => changeKey(rt, originOf(rt, context, context.principal), context.params.id, context.body), {
       auth: 'admin',
       params: t.Object({ id: t.String() }),
-      body: t.Object({ maxConcurrentRequests: concurrencyCap }, { additionalProperties: false }),
+      body: t.Object(
+        {
+          maxConcurrentRequests: t.Optional(concurrencyCap),
+          rateLimits: t.Optional(t.Union([KeyRateLimitsSchema, t.Null()], { error: KeyRateLimitsSchema.error })),
+          tokensPerMinute: t.Optional(t.Union([TokensPerMinuteSchema, t.Null()], { error: TokensPerMinuteSchema.error })),
+        },
+        { minProperties: 1, additionalProperties: false },
+      ),
       detail: {
-        summary: 'Set an API key’s own cap on requests in progress, besides its user’s (null clears it) (admin)',
+        summary: 'Set an API key’s own cap on requests in progress, its own requests per minute per group and its tokens per minute, besides its user’s (null clears one; those left out are kept) (admin)',
         tags: ['admin'],
       },
     })

@@ -12,8 +12,9 @@ import { presentThreat } from '../threats/present'
 import type { ThreatFilter } from '../threats/store'
 import { principalsChanged } from '../auth/principal-cache'
 import { recordAudit, type AuditOrigin } from '../audit/service'
+import type { KeyLimits } from '../db/stores/keys'
 import { apiKeyView } from '../keys/model'
-import { revokeKey } from '../keys/service'
+import { revokeKey, setKeyLimits } from '../keys/service'
 
 const PAGE_SIZE = 50
 
@@ -69,14 +70,20 @@ function millis(value: string | undefined, field: string): number | undefined {
 
 type LogQuery = Omit<LogFilter, 'from' | 'to' | 'before' | 'limit' | 'paths'> & Page & { api?: Api; from?: string; to?: string; cursor?: number }
 
-/** Sets an API key's own cap on requests in progress; it applies to its next request. */
-export async function setKeyConcurrency(rt: Runtime, origin: AuditOrigin, keyId: string, max: number | null) {
-  const userId = await rt.store.admin.setKeyConcurrency(keyId, max)
-  if (!userId) throw new HttpError(404, 'No API key has this id')
-  await principalsChanged(rt, userId)
-  // The store does not say what the cap was: the entry has the value set, and the key's user.
-  recordAudit(rt, origin, { action: 'api_key.concurrency_cap_set', targetType: 'api_key', targetId: keyId, after: { maxConcurrentRequests: max, userId } })
-  return { id: keyId, maxConcurrentRequests: max }
+/** Sets an API key's own cap on requests in progress and its own limits (those given); they apply to its next request. */
+export async function changeKey(rt: Runtime, origin: AuditOrigin, keyId: string, change: { maxConcurrentRequests?: number | null } & Partial<KeyLimits>) {
+  const { maxConcurrentRequests, ...limits } = change
+  const changed: { id: string; maxConcurrentRequests?: number | null } & Partial<KeyLimits> = { id: keyId }
+  if (maxConcurrentRequests !== undefined) {
+    const userId = await rt.store.admin.setKeyConcurrency(keyId, maxConcurrentRequests)
+    if (!userId) throw new HttpError(404, 'No API key has this id')
+    await principalsChanged(rt, userId)
+    // The store does not say what the cap was: the entry has the value set, and the key's user.
+    recordAudit(rt, origin, { action: 'api_key.concurrency_cap_set', targetType: 'api_key', targetId: keyId, after: { maxConcurrentRequests, userId } })
+    changed.maxConcurrentRequests = maxConcurrentRequests
+  }
+  if (Object.keys(limits).length) Object.assign(changed, await setKeyLimits(rt, origin, keyId, limits))
+  return changed
 }
 
 /** Request logs between the ISO dates `from` (inclusive) and `to`, newest first. */

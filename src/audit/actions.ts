@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   'budget.set',
   'budget.removed',
   'budget.exhausted',
+  'api_key.limits_set',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

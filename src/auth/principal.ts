@@ -1,12 +1,13 @@
 // Who is calling: the user behind a JWT access token or an API key, checked against the store
 // (through ./principal-cache.ts: at most a second old, and forgotten at once by every change
 // that takes power away) so that deactivation, revocation and role changes apply at once.
-import type { Scope } from '../db/stores/keys'
+import type { KeyLimits, Scope } from '../db/stores/keys'
 import type { ApiKeyHolder, Role, SessionHolder } from './store'
 import { principalCacheOf } from './principal-cache'
 import type { Runtime } from '../runtime'
 import { sameHash, sha256 } from './crypto'
 import { originOf, recordAudit, type RequestContext } from '../audit/service'
+import { rememberKeyLimits } from '../ratelimit/keys'
 
 export type { Role }
 
@@ -24,6 +25,8 @@ export type Principal = {
   expiresAt?: number
   /** Caps on requests in progress an admin set: the user's (instead of MAX_CONCURRENT_REQUESTS; 0: none) and the key's own. */
   concurrency?: { user: number | null; key: number | null }
+  /** An API key's own rate limits per group and tokens per minute, applied besides its user's (src/ratelimit/). */
+  keyLimits?: KeyLimits
 }
 
 export const API_KEY_PREFIX = 'sk-studio-'
@@ -55,7 +58,7 @@ export async function principalForApiKey(rt: Runtime, key: string, now = Date.no
     holder.lastUsedAt = now // the remembered holder too
     rt.store.accounts.recordApiKeyUse(holder.keyId, now)
   }
-  return {
+  const principal: Principal = {
     userId: holder.userId,
     role: holder.role,
     email: holder.email,
@@ -64,7 +67,11 @@ export async function principalForApiKey(rt: Runtime, key: string, now = Date.no
     ...(holder.models ? { models: holder.models } : {}),
     ...(holder.expiresAt !== null ? { expiresAt: holder.expiresAt } : {}),
     ...concurrencyOf(holder.maxConcurrentRequests, holder.keyMaxConcurrentRequests),
+    ...(holder.keyLimits ? { keyLimits: holder.keyLimits } : {}),
   }
+  // For the rate limiter, which counts in `transform`, before the route's principal is resolved.
+  if (context && holder.keyLimits) rememberKeyLimits(context.request, holder.keyLimits)
+  return principal
 }
 
 /** The admin-set caps, when there are any (most principals have none). */

@@ -20,6 +20,7 @@ import sqliteKeyScopes from '../../db/migrations/sqlite/0017_key_scopes.sql' wit
 import sqliteConcurrencyCaps from '../../db/migrations/sqlite/0018_concurrency_caps.sql' with { type: 'text' }
 import sqliteAudit from '../../db/migrations/sqlite/0019_audit.sql' with { type: 'text' }
 import sqliteBudgets from '../../db/migrations/sqlite/0020_budgets.sql' with { type: 'text' }
+import sqliteKeyLimits from '../../db/migrations/sqlite/0021_key_limits.sql' with { type: 'text' }
 import postgresInit from '../../db/migrations/postgres/0001_init.sql' with { type: 'text' }
 import postgresRollups from '../../db/migrations/postgres/0003_rollups.sql' with { type: 'text' }
 import postgresEmailVerified from '../../db/migrations/postgres/0004_email_verified.sql' with { type: 'text' }
@@ -39,6 +40,7 @@ import postgresKeyScopes from '../../db/migrations/postgres/0017_key_scopes.sql'
 import postgresConcurrencyCaps from '../../db/migrations/postgres/0018_concurrency_caps.sql' with { type: 'text' }
 import postgresAudit from '../../db/migrations/postgres/0019_audit.sql' with { type: 'text' }
 import postgresBudgets from '../../db/migrations/postgres/0020_budgets.sql' with { type: 'text' }
+import postgresKeyLimits from '../../db/migrations/postgres/0021_key_limits.sql' with { type: 'text' }
 
 export type Migration = { name: string; sql: string }
 
@@ -63,6 +65,7 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0018_concurrency_caps', sql: sqliteConcurrencyCaps },
     { name: '0019_audit', sql: sqliteAudit },
     { name: '0020_budgets', sql: sqliteBudgets },
+    { name: '0021_key_limits', sql: sqliteKeyLimits },
   ],
   postgres: [
     { name: '0001_init', sql: postgresInit },
@@ -84,5 +87,6 @@ export const migrations: Record<'sqlite' | 'postgres', Migration[]> = {
     { name: '0018_concurrency_caps', sql: postgresConcurrencyCaps },
     { name: '0019_audit', sql: postgresAudit },
     { name: '0020_budgets', sql: postgresBudgets },
+    { name: '0021_key_limits', sql: postgresKeyLimits },
   ],
 }

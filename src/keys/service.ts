@@ -5,7 +5,7 @@ import { iso } from '../http/schema'
 import { randomToken, sha256 } from '../auth/crypto'
 import { normaliseName } from '../auth/accounts'
 import { API_KEY_PREFIX, mayAct, type Principal } from '../auth/principal'
-import type { Scope, StoredApiKey } from '../db/stores/keys'
+import type { KeyLimits, KeyRateLimitGroup, KeyRateLimits, Scope, StoredApiKey } from '../db/stores/keys'
 import { HttpError } from '../http/errors'
 import { InvalidField } from '../http/invalid-field'
 import type { Runtime } from '../runtime'
@@ -20,12 +20,13 @@ export const MAX_KEYS = 50
 /** What a new key may do when its request does not say. */
 export const DEFAULT_SCOPES: Scope[] = ['inference', 'read']
 
-type NewKeyInput = { name: string; expiresAt?: string; scopes?: Scope[]; models?: string[] }
+type NewKeyInput = { name: string; expiresAt?: string; scopes?: Scope[]; models?: string[]; rateLimits?: KeyRateLimits; tokensPerMinute?: number }
 
 /**
  * Mints a key for the caller's user. A key can hold only scopes its maker holds (a key with
  * `manage` but not `admin` cannot mint an admin key), and `admin` only on an admin's account;
- * a key made by a key is limited to its maker's models and expires no later.
+ * a key made by a key is limited to its maker's models, expires no later and has limits at least
+ * as strict as its maker's own.
  */
 export async function createApiKey(rt: Runtime, maker: Principal, input: NewKeyInput, origin: AuditOrigin = makerOrigin(maker), now = Date.now()) {
   const name = normaliseName(input.name)
@@ -51,9 +52,10 @@ export async function createApiKey(rt: Runtime, maker: Principal, input: NewKeyI
     else if (expires > maker.expiresAt)
       throw new HttpError(403, 'A key cannot outlive the key that makes it', { param: 'expiresAt', code: 'expiry_not_allowed' })
   }
+  const limits = limitsWithin(maker.keyLimits, { rateLimits: input.rateLimits ?? null, tokensPerMinute: input.tokensPerMinute ?? null })
   const key = `${API_KEY_PREFIX}${randomToken()}`
   const stored = await rt.store.keys.insertBelowLimit(
-    { userId: maker.userId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: sha256(key), expiresAt: expires, scopes, models },
+    { userId: maker.userId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: sha256(key), expiresAt: expires, scopes, models, ...limits },
     MAX_KEYS,
     now,
   )
@@ -63,11 +65,36 @@ export async function createApiKey(rt: Runtime, maker: Principal, input: NewKeyI
   return { ...apiKeyView(stored), key }
 }
 
+/**
+ * The limits of a key made by a key with limits of its own: each of the maker's limits, or a
+ * stricter one. A minted key cannot outrun the key that made it (nor, then, a leaked key's copy).
+ */
+function limitsWithin(maker: KeyLimits | undefined, asked: KeyLimits): KeyLimits {
+  if (!maker) return asked
+  const beyond = (field: string, most: number) =>
+    new HttpError(403, `A key can be given only limits as strict as its maker's: ${field} at most ${most}`, { param: field, code: 'limit_not_allowed' })
+  const rateLimits: KeyRateLimits = { ...maker.rateLimits, ...asked.rateLimits }
+  for (const [group, most] of Object.entries(maker.rateLimits ?? {}) as [KeyRateLimitGroup, number][])
+    if (rateLimits[group]! > most) throw beyond(`rateLimits.${group}`, most)
+  const { tokensPerMinute: most } = maker
+  if (most !== null && asked.tokensPerMinute !== null && asked.tokensPerMinute > most) throw beyond('tokensPerMinute', most)
+  return { rateLimits: Object.keys(rateLimits).length ? rateLimits : null, tokensPerMinute: asked.tokensPerMinute ?? most }
+}
+
 /** The maker as the actor, when no request is at hand (the command line). */
 const makerOrigin = (maker: Principal): AuditOrigin => ({ actorUserId: maker.userId, actorEmail: maker.email || null, ip: null, requestId: null })
 
 /** What the audit trail keeps of a key: never its secret nor its hash. */
-const auditedKey = (key: StoredApiKey) => ({ userId: key.userId, name: key.name, prefix: key.prefix, scopes: key.scopes, models: key.models, expiresAt: iso(key.expiresAt) })
+const auditedKey = (key: StoredApiKey) => ({
+  userId: key.userId,
+  name: key.name,
+  prefix: key.prefix,
+  scopes: key.scopes,
+  models: key.models,
+  expiresAt: iso(key.expiresAt),
+  rateLimits: key.rateLimits,
+  tokensPerMinute: key.tokensPerMinute,
+})
 
 export async function listKeys(rt: Runtime, userId: string) {
   return { data: (await rt.store.keys.listLive(userId)).map(apiKeyView) }
@@ -79,4 +106,17 @@ export async function revokeKey(rt: Runtime, userId: string, id: string, origin:
     throw new HttpError(404, 'You have no API key with this id', { code: 'api_key_not_found' })
   await principalsChanged(rt, userId)
   recordAudit(rt, origin, { action: 'api_key.revoked', targetType: 'api_key', targetId: id, before: { ...auditedKey(key), revoked: false }, after: { revoked: true } })
+}
+
+/**
+ * Sets an API key's own limits (an admin's act): those given, null clearing one; they apply from
+ * its next request. The audit entry has them before and after.
+ */
+export async function setKeyLimits(rt: Runtime, origin: AuditOrigin, keyId: string, change: Partial<KeyLimits>): Promise<KeyLimits> {
+  const set = await rt.store.keys.setLimits(keyId, change)
+  if (!set) throw new HttpError(404, 'No API key has this id', { code: 'api_key_not_found' })
+  await principalsChanged(rt, set.userId)
+  const after = { ...set.before, ...change }
+  recordAudit(rt, origin, { action: 'api_key.limits_set', targetType: 'api_key', targetId: keyId, before: set.before, after: { ...after, userId: set.userId } })
+  return after
 }

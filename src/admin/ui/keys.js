@@ -1,6 +1,6 @@
-// API keys of the signed-in admin: create one with its scopes and allowed models (its secret is
-// shown once, with a copy button), list them (keys made before scopes flagged full-power),
-// revoke one.
+// API keys of the signed-in admin: create one with its scopes, allowed models, expiry and own
+// limits (requests per minute per group, tokens per minute; its secret is shown once, with a copy
+// button), list them (keys made before scopes flagged full-power), revoke one.
 import { api } from './api.js'
 import { badge, confirmAction, empty, errorBox, field, fmt, h, loading, notice, pageHeader, show, table } from './dom.js'
 
@@ -11,6 +11,25 @@ const SCOPES = [
   ['manage', 'Manage (your keys and account)'],
   ['admin', 'Admin (the admin routes)'],
 ]
+
+/** The groups a key may have its own requests per minute in, as the keys API names them (src/db/stores/keys.ts). */
+const LIMIT_GROUPS = [
+  ['chat', 'Chat'],
+  ['embeddings', 'Embeddings'],
+  ['images', 'Images'],
+  ['models', 'Model lists'],
+  ['dashboard', 'Dashboard'],
+]
+
+/** A key's own limits in a few words: "chat 20/min, 5,000 tokens/min", or "None". */
+function limitsText(key) {
+  const parts = LIMIT_GROUPS.filter(([group]) => key.rateLimits?.[group]).map(([group]) => `${group} ${fmt.int(key.rateLimits[group])}/min`)
+  if (key.tokensPerMinute) parts.push(`${fmt.int(key.tokensPerMinute)} tokens/min`)
+  return parts.join(', ') || 'None'
+}
+
+/** A whole number typed in a number field, or undefined when it is left empty (the API judges the rest). */
+const typedNumber = (input) => (input.value.trim() === '' ? undefined : Number(input.value))
 
 /** Copies through the Clipboard API where the page may use it, else by selecting the text. */
 async function copy(input) {
@@ -56,6 +75,7 @@ export default function keys(root) {
       { label: 'Key', cell: (k) => h('code', {}, `${k.prefix}…`) },
       { label: 'Scopes', cell: (k) => (k.fullPower ? badge('full power', 'warn') : k.scopes.join(', ')) },
       { label: 'Models', cell: (k) => (k.models ? k.models.join(', ') : 'All') },
+      { label: 'Limits', cell: limitsText },
       { label: 'Created', cell: (k) => fmt.date(k.createdAt) },
       { label: 'Last used', cell: (k) => (k.lastUsedAt ? fmt.date(k.lastUsedAt) : 'Never') },
       { label: 'Expires', cell: (k) => (k.expiresAt ? fmt.date(k.expiresAt) : 'Never') },
@@ -95,6 +115,8 @@ export default function keys(root) {
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'scopes', value, checked: value === 'inference' || value === 'read' }), ` ${label}`),
   )
   const models = h('input', { name: 'models', maxlength: '2000', placeholder: 'All models (or e.g. llama3*, qwen2.5:7b)', autocomplete: 'off' })
+  const perMinute = LIMIT_GROUPS.map(([group, label]) => [group, h('input', { name: `rateLimits.${group}`, type: 'number', min: '1', step: '1', placeholder: 'No limit', inputmode: 'numeric' }), label])
+  const tokensPerMinute = h('input', { name: 'tokensPerMinute', type: 'number', min: '1', step: '1', placeholder: 'No limit', inputmode: 'numeric' })
   const submit = h('button', { class: 'button' }, 'Create key')
   const form = h(
     'form',
@@ -103,6 +125,8 @@ export default function keys(root) {
     field('Expires (optional)', expires),
     h('fieldset', { class: 'field' }, h('legend', {}, 'Scopes'), ...scopes),
     field('Models (optional)', models),
+    h('fieldset', { class: 'field limits' }, h('legend', {}, 'Requests per minute (optional, besides your own limits)'), ...perMinute.map(([, input, label]) => field(label, input))),
+    field('Tokens per minute (optional)', tokensPerMinute),
     h('div', { class: 'filter-actions' }, submit),
   )
   form.addEventListener('submit', async (event) => {
@@ -113,6 +137,9 @@ export default function keys(root) {
       if (expires.value) json.expiresAt = new Date(`${expires.value}T23:59:59`).toISOString()
       const allowed = models.value.split(',').map((model) => model.trim()).filter(Boolean)
       if (allowed.length) json.models = allowed
+      const rateLimits = Object.fromEntries(perMinute.map(([group, input]) => [group, typedNumber(input)]).filter(([, value]) => value !== undefined))
+      if (Object.keys(rateLimits).length) json.rateLimits = rateLimits
+      if (typedNumber(tokensPerMinute) !== undefined) json.tokensPerMinute = typedNumber(tokensPerMinute)
       const created = await api('/api/keys/', { method: 'POST', json })
       form.reset()
       messages.replaceChildren(secretBox(created))
@@ -126,7 +153,7 @@ export default function keys(root) {
 
   root.append(
     pageHeader('API keys'),
-    h('p', { class: 'muted' }, 'A key does what its scopes allow, with the models it may use. Keys made before scopes existed are full-power: they act as you.'),
+    h('p', { class: 'muted' }, 'A key does what its scopes allow, with the models it may use, within its own limits as well as yours. Keys made before scopes existed are full-power: they act as you.'),
     form,
     messages,
     listState,

@@ -5,6 +5,7 @@
 // principal lookups run on every request, one indexed query each; bookkeeping (last seen, last
 // used) goes through the background writes, which a request never waits for.
 import { jsonList } from '../json-list'
+import { heldKeyLimits } from '../stores/keys'
 import type { SQL } from 'bun'
 import type { AccountStore, ApiKeyHolder, NewRefreshToken, RefreshToken, Role, SessionHolder, User, UserDeletion } from '../stores/accounts'
 import type { BackgroundWrites } from './background'
@@ -43,7 +44,7 @@ const maybeUser = (rows: UserRow[]) => (rows[0] ? userOf(rows[0]) : undefined)
 type RefreshTokenRow = { session_id: string; user_id: string; expires_at: Date; used_at: Date | null; revoked_at: Date | null }
 type HolderRow = { id: string; email: string; role: Role; is_active: boolean; max_concurrent_requests: number | null }
 type SessionHolderRow = HolderRow & { revoked_at: Date | null }
-type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null; scopes: string | null; models: string | null; key_max_concurrent_requests: number | null }
+type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null; scopes: string | null; models: string | null; key_max_concurrent_requests: number | null; rate_limits: string | null; tokens_per_minute: number | null }
 
 /** How long a recorded use of an API key stands for the later ones. */
 const USE_GRAIN_MS = 60_000
@@ -201,7 +202,7 @@ export function postgresAccounts(sql: SQL, background: BackgroundWrites): Accoun
     async apiKeyHolder(keyHash): Promise<ApiKeyHolder | undefined> {
       const [row] = await sql<ApiKeyHolderRow[]>`
         SELECT u.id, u.email, u.role, u.is_active, u.max_concurrent_requests, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at, k.scopes, k.models,
-              k.max_concurrent_requests AS key_max_concurrent_requests
+              k.max_concurrent_requests AS key_max_concurrent_requests, k.rate_limits, k.tokens_per_minute
           FROM api_keys k JOIN users u ON u.id = k.user_id
          WHERE k.key_hash = ${keyHash}`
       if (!row) return undefined
@@ -219,6 +220,7 @@ export function postgresAccounts(sql: SQL, background: BackgroundWrites): Accoun
         models: jsonList(row.models),
         maxConcurrentRequests: row.max_concurrent_requests,
         keyMaxConcurrentRequests: row.key_max_concurrent_requests,
+        ...heldKeyLimits(row.rate_limits, row.tokens_per_minute),
       }
     },
     recordApiKeyUse(keyId, now) {

@@ -3,7 +3,7 @@
 // turns, so concurrent ones never pass the limit.
 import type { SQL } from 'bun'
 import { jsonList } from '../json-list'
-import type { KeyStore, NewApiKey, StoredApiKey } from '../stores/keys'
+import { keyLimitsFromRow, rateLimitsText, type KeyStore, type NewApiKey, type StoredApiKey } from '../stores/keys'
 
 type ApiKeyRow = {
   id: string
@@ -15,9 +15,11 @@ type ApiKeyRow = {
   expires_at: Date | null
   scopes: string | null
   models: string | null
+  rate_limits: string | null
+  tokens_per_minute: number | null
 }
 
-const columns = (sql: SQL) => sql`id, user_id, name, prefix, created_at, last_used_at, expires_at, scopes, models`
+const columns = (sql: SQL) => sql`id, user_id, name, prefix, created_at, last_used_at, expires_at, scopes, models, rate_limits, tokens_per_minute`
 
 const stored = (row: ApiKeyRow): StoredApiKey => ({
   id: row.id,
@@ -29,6 +31,7 @@ const stored = (row: ApiKeyRow): StoredApiKey => ({
   expiresAt: row.expires_at?.getTime() ?? null,
   scopes: jsonList(row.scopes),
   models: jsonList(row.models),
+  ...keyLimitsFromRow(row.rate_limits, row.tokens_per_minute),
 })
 
 export function postgresKeys(sql: SQL): KeyStore {
@@ -37,9 +40,10 @@ export function postgresKeys(sql: SQL): KeyStore {
   const insert = async (tx: SQL, key: NewApiKey, now: number) =>
     (
       await tx<ApiKeyRow[]>`
-        INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at, expires_at, scopes, models)
+        INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at, expires_at, scopes, models, rate_limits, tokens_per_minute)
         VALUES (${Bun.randomUUIDv7()}, ${key.userId}, ${key.name}, ${key.prefix}, ${key.keyHash}, ${new Date(now)},
-                ${key.expiresAt === null ? null : new Date(key.expiresAt)}, ${key.scopes && JSON.stringify(key.scopes)}, ${key.models && JSON.stringify(key.models)})
+                ${key.expiresAt === null ? null : new Date(key.expiresAt)}, ${key.scopes && JSON.stringify(key.scopes)}, ${key.models && JSON.stringify(key.models)},
+                ${rateLimitsText(key)}, ${key.tokensPerMinute ?? null})
         RETURNING ${columns(tx)}`
     )[0]!
 
@@ -67,6 +71,17 @@ export function postgresKeys(sql: SQL): KeyStore {
         (await sql`UPDATE api_keys SET revoked_at = ${new Date(now)} WHERE id = ${id} AND user_id = ${userId} AND revoked_at IS NULL`)
           .count === 1
       )
+    },
+    async setLimits(id, change) {
+      // The row before the change, held (FOR UPDATE) so that the values reported as before are those replaced.
+      const [row] = await sql<{ user_id: string; rate_limits: string | null; tokens_per_minute: number | null }[]>`
+        UPDATE api_keys k
+           SET rate_limits = CASE WHEN ${'rateLimits' in change} THEN ${rateLimitsText(change)}::text ELSE k.rate_limits END,
+               tokens_per_minute = CASE WHEN ${'tokensPerMinute' in change} THEN ${change.tokensPerMinute ?? null}::int ELSE k.tokens_per_minute END
+          FROM (SELECT id, rate_limits, tokens_per_minute FROM api_keys WHERE id = ${id} FOR UPDATE) old
+         WHERE k.id = old.id
+        RETURNING k.user_id, old.rate_limits, old.tokens_per_minute`
+      return row && { userId: row.user_id, before: keyLimitsFromRow(row.rate_limits, row.tokens_per_minute) }
     },
   }
 }

@@ -3,6 +3,7 @@
 // retry while another process holds the write lock (retryWhileBusy: then a 503), each
 // transaction whole; bookkeeping (last seen, last used) goes through the deferred writes.
 import { jsonList } from '../json-list'
+import { heldKeyLimits } from '../stores/keys'
 import type { Database } from 'bun:sqlite'
 import { retryWhileBusy } from '../busy'
 import { deferredWrites } from './deferred'
@@ -42,7 +43,7 @@ const maybeUser = (row: UserRow | null) => (row ? userOf(row) : undefined)
 type RefreshTokenRow = { session_id: string; user_id: string; expires_at: number; used_at: number | null; revoked_at: number | null }
 type HolderRow = { id: string; email: string; role: Role; is_active: number; max_concurrent_requests: number | null }
 type SessionHolderRow = HolderRow & { revoked_at: number | null }
-type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: number | null; revoked_at: number | null; last_used_at: number | null; scopes: string | null; models: string | null; key_max_concurrent_requests: number | null }
+type ApiKeyHolderRow = HolderRow & { key_id: string; key_hash: string; expires_at: number | null; revoked_at: number | null; last_used_at: number | null; scopes: string | null; models: string | null; key_max_concurrent_requests: number | null; rate_limits: string | null; tokens_per_minute: number | null }
 
 export function sqliteAccounts(db: Database): AccountStore {
   const userById = db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?')
@@ -100,7 +101,7 @@ export function sqliteAccounts(db: Database): AccountStore {
   )
   const apiKeyHolder = db.query<ApiKeyHolderRow, [string]>(
     `SELECT u.id, u.email, u.role, u.is_active, u.max_concurrent_requests, k.id AS key_id, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at, k.scopes, k.models,
-              k.max_concurrent_requests AS key_max_concurrent_requests
+              k.max_concurrent_requests AS key_max_concurrent_requests, k.rate_limits, k.tokens_per_minute
        FROM api_keys k JOIN users u ON u.id = k.user_id
       WHERE k.key_hash = ?`,
   )
@@ -231,6 +232,7 @@ export function sqliteAccounts(db: Database): AccountStore {
         models: jsonList(row.models),
         maxConcurrentRequests: row.max_concurrent_requests,
         keyMaxConcurrentRequests: row.key_max_concurrent_requests,
+        ...heldKeyLimits(row.rate_limits, row.tokens_per_minute),
       }
     },
     recordApiKeyUse(keyId, now) {

@@ -4,6 +4,7 @@ import { containing } from '../like'
 import type { Role } from '../stores/accounts'
 import type { AdminApiKey, AdminFeedback, AdminLog, AdminStore, AdminUser, UserChange } from '../stores/admin'
 import { jsonList } from '../json-list'
+import { keyLimitsFromRow } from '../stores/keys'
 import type { Outcome } from '../stores/telemetry'
 import { whereOf, type SqlArgs } from './where'
 import { revokeCredentials } from './credentials'
@@ -140,6 +141,8 @@ type KeyRow = {
   revoked_at: number | null
   scopes: string | null
   models: string | null
+  rate_limits: string | null
+  tokens_per_minute: number | null
 }
 
 const adminKey = (row: KeyRow): AdminApiKey => ({
@@ -154,9 +157,10 @@ const adminKey = (row: KeyRow): AdminApiKey => ({
   revokedAt: row.revoked_at,
   scopes: jsonList(row.scopes),
   models: jsonList(row.models),
+  ...keyLimitsFromRow(row.rate_limits, row.tokens_per_minute),
 })
 
-const keySelect = `SELECT k.id, k.user_id, u.email AS user_email, k.name, k.prefix, k.created_at, k.last_used_at, k.expires_at, k.revoked_at, k.scopes, k.models
+const keySelect = `SELECT k.id, k.user_id, u.email AS user_email, k.name, k.prefix, k.created_at, k.last_used_at, k.expires_at, k.revoked_at, k.scopes, k.models, k.rate_limits, k.tokens_per_minute
   FROM api_keys k JOIN users u ON u.id = k.user_id`
 
 const logSelect = `SELECT l.*, u.email AS user_email FROM request_logs l LEFT JOIN users u ON u.id = l.user_id`

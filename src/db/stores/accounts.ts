@@ -4,7 +4,7 @@
 // (src/db/sqlite/, src/db/postgres/) sit below the runtime, which every feature imports: src/db importing
 // src/auth would be an import cycle (test/import-cycles.test.ts); src/auth/store.ts re-exports it.
 // Times in ms since the epoch.
-import type { Scope } from './keys'
+import type { KeyLimits, Scope } from './keys'
 
 export type Role = 'admin' | 'user'
 
@@ -73,6 +73,8 @@ export type ApiKeyHolder = {
   maxConcurrentRequests: number | null
   /** The key's own cap (null: none beyond its user's). */
   keyMaxConcurrentRequests: number | null
+  /** The key's own rate limits and tokens per minute; left out when it has none. */
+  keyLimits?: KeyLimits
 }
 
 /** What deleting a user did: `last_admin` refused it (the only active admin stays). */
