@@ -56,7 +56,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
         methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
         // x-api-key and the anthropic-* headers: what Anthropic's clients send to /v1/messages from a browser.
         allowedHeaders: ['Content-Type', 'Authorization', 'X-Conversation-Id', 'X-Api-Key', 'Anthropic-Version', 'Anthropic-Beta', 'Anthropic-Dangerous-Direct-Browser-Access'],
-        exposeHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After', 'X-Cache', 'X-Conversation-Id'],
+        exposeHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-RateLimit-Limit-Tokens', 'X-RateLimit-Remaining-Tokens', 'Retry-After', 'X-Cache', 'X-Conversation-Id'],
         credentials: true,
         maxAge: 600,
       }),

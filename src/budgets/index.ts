@@ -72,7 +72,7 @@ export const budgets = (rt: Runtime) =>
 
 /** The caller's own budgets: their account's and their keys'. */
 export const ownBudgets = (rt: Runtime) =>
-  new Elysia({ name: 'own-budgets', prefix: '/api/budgets' }).use(authGuard(rt)).get('/', async ({ principal }) => ({ items: await budgetsPage(rt, { userId: principal.userId, limit: 1000 }) }), {
+  new Elysia({ name: 'own-budgets', prefix: '/api/budgets' }).use(authGuard(rt)).get('', async ({ principal }) => ({ items: await budgetsPage(rt, { userId: principal.userId, limit: 1000 }) }), {
     auth: true,
     detail: {
       summary: 'Your budgets: your account’s and your API keys’, each with what its current window spent, what is left and when it resets',

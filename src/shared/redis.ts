@@ -70,8 +70,9 @@ export function openRedis(settings: RedisSettings): RedisLink {
   }
 
   // Commands wait for the first connection; later ones fail at once while it is lost (no offline
-  // queue: a request must not wait for Redis), and the probe reconnects.
-  let connecting: Promise<unknown> | undefined = client.connect().catch((error) => setUp(false, error))
+  // queue: a request must not wait for Redis), and the probe reconnects. A first connection that
+  // never settles (Redis lost while it was being made) is given up after the command timeout.
+  let connecting: Promise<unknown> | undefined = withTimeout(client.connect()).catch((error) => setUp(false, error))
 
   const tryAgain = async () => {
     try {
