@@ -12,6 +12,7 @@ import { startRuntime } from '../src/runtime'
 import { startFakeOllama } from './support/fake-ollama'
 import { freePort, waitFor } from './support/process'
 import { parseScrape, total } from './support/prometheus'
+import { redisTestUrl, testPrefix } from './support/redis'
 import { seedUser } from './support/users'
 
 const folder = mkdtempSync(join(tmpdir(), 'studio-metrics-'))
@@ -49,6 +50,29 @@ async function startServer(name: string, env: Record<string, string>) {
 }
 
 const hello = { model: 'llama3.2', messages: [{ role: 'user', content: 'Hello' }] }
+const deploy = join(import.meta.dir, '..', 'deploy')
+
+/** A PromQL expression without its label matchers and `by (…)` lists, where label names are. */
+const withoutLabels = (expr: string) => expr.replace(/\b(by|without) *\([^)]*\)/g, '').replace(/\{[^}]*\}/g, '')
+
+/** The metric families a PromQL expression names (a histogram's by its own name, not _bucket/_sum/_count). */
+const familiesIn = (expr: string) => [...withoutLabels(expr).matchAll(/\b((?:gen_ai|http_server|ai_studio|process)_[a-z_]+)\b/g)].map((match) => match[1]!.replace(/_(bucket|sum|count)$/, ''))
+
+/** Checks deploy/: every family the Grafana dashboard queries is in a real scrape, with the type the query needs; Prometheus scrapes what Compose serves. */
+async function checkDeploy(scrapeText: string) {
+  const types = new Map([...scrapeText.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((match) => [match[1]!, match[2]!]))
+  const dashboard = await Bun.file(join(deploy, 'grafana', 'dashboards', 'ai-studio.json')).json()
+  const queried = dashboard.panels.flatMap((panel: { targets: { expr: string }[] }) => panel.targets.flatMap((target) => familiesIn(target.expr)))
+  expect(queried.length).toBeGreaterThan(20)
+  for (const family of new Set<string>(queried)) expect({ family, type: types.get(family) }).toEqual({ family, type: expect.any(String) })
+  for (const panel of dashboard.panels)
+    for (const { expr } of panel.targets)
+      for (const [, name, suffix] of withoutLabels(expr).matchAll(/\b((?:gen_ai|http_server|ai_studio)_[a-z_]+?)_(bucket|sum|count)\b/g)) expect({ name, suffix, type: types.get(name!) }).toEqual({ name, suffix, type: 'histogram' })
+  const prometheus = Bun.YAML.parse(await Bun.file(join(deploy, 'prometheus.yml')).text()) as any
+  const compose = Bun.YAML.parse(await Bun.file(join(deploy, 'compose.yaml')).text()) as any
+  const port = compose.services['gateway-1'].environment.METRICS_PORT
+  expect(prometheus.scrape_configs[0].static_configs[0].targets).toEqual([`gateway-1:${port}`, `gateway-2:${port}`])
+}
 
 /** One chat over the WebSocket, answered to its end. */
 async function socketChat(base: string, token: string) {
@@ -67,8 +91,8 @@ async function socketChat(base: string, token: string) {
   return ws
 }
 
-test('METRICS_PORT and LOG_FORMAT=json on the real server: the scrape counts HTTP and WebSocket chats; every stdout line is JSON', async () => {
-  const server = await startServer('json', { LOG_FORMAT: 'json' })
+test('METRICS_PORT and LOG_FORMAT=json on the real server: the scrape counts HTTP and WebSocket chats and has every family the Grafana dashboard queries; every stdout line is JSON', async () => {
+  const server = await startServer('json', { LOG_FORMAT: 'json', REDIS_URL: redisTestUrl, REDIS_PREFIX: testPrefix() })
   const chats = []
   for (const stream of [false, true, false]) {
     const res = await fetch(`${server.base}/v1/chat/completions`, {
@@ -88,7 +112,10 @@ test('METRICS_PORT and LOG_FORMAT=json on the real server: the scrape counts HTT
   await Bun.sleep(50)
   const res = await fetch(server.metricsUrl)
   expect(res.status).toBe(200)
-  const metrics = await parseScrape(await res.text())
+  const text = await res.text()
+  const metrics = await parseScrape(text)
+  await checkDeploy(text)
+  expect(total(metrics, 'ai_studio_redis_up')).toBe(1)
   expect(total(metrics, 'http_server_request_duration_seconds', { http_route: '/v1/chat/completions', http_response_status_code: '200' })).toBe(3)
   expect(total(metrics, 'http_server_request_duration_seconds', { http_route: '/v1/chat/ws', http_response_status_code: '200' })).toBe(1)
   expect(total(metrics, 'gen_ai_client_operation_duration_seconds', { gen_ai_request_model: 'llama3.2', outcome: 'ok' })).toBe(4)

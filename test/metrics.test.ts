@@ -164,7 +164,7 @@ describe('refusals, threats, cache', () => {
     const capped = await testApp({ OLLAMA_BASE_URL: fake.url, METRICS_TOKEN: TOKEN, RATE_LIMIT_CHAT: '0', MAX_CONCURRENT_REQUESTS: '1' })
     closers.push(capped.close)
     const server = listen(capped.app)
-    closers.push(() => server.stop(true))
+    closers.push(() => server.stop())
     const someone = await seedUser(capped.rt)
     fake.set({ chunks: 100, chunkDelayMs: 20 })
     const leave = new AbortController()
@@ -241,7 +241,7 @@ describe('settings', () => {
     [{ METRICS_PORT: '8000' }, 'METRICS_PORT'],
     [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
-  ])('%o is refused, naming the variable (a token is never repeated)', (env, variable) => {
+  ] as [Record<string, string>, string][])('%o is refused, naming the variable (a token is never repeated)', (env, variable) => {
     let error: unknown
     try {
       loadConfig(env)

@@ -37,8 +37,8 @@ export function watchGateway(rt: Runtime, metrics: Metrics, pool: Hosts) {
 
   const database = handleOf(rt.store)
   const { kind } = rt.config.database
-  if (rt.config.database.kind === 'postgres')
-    metrics.gauge('ai_studio_db_pool_max_connections', 'The PostgreSQL connection pool size (DATABASE_POOL_SIZE)', [], () => [[[], (rt.config.database as { poolSize: number }).poolSize]])
+  const poolSize = rt.config.database.kind === 'postgres' ? rt.config.database.poolSize : 1
+  metrics.gauge('ai_studio_db_pool_max_connections', 'Connections the database pool may open: DATABASE_POOL_SIZE on PostgreSQL, 1 on SQLite', ['dialect'], () => [[[kind], poolSize]])
   // A trivial query through the pool at scrape time: it waits for a free connection, so its time
   // grows as the pool fills up (Bun's SQL client does not tell how many connections are busy).
   metrics.gauge('ai_studio_db_probe_seconds', 'Time a trivial query took at scrape time, waiting for a pooled connection included', ['dialect'], async () => {
