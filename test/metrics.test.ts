@@ -160,6 +160,18 @@ describe('refusals, threats, cache', () => {
     expect(total(metrics, 'ai_studio_threats_total', { type: 'rate_limit' })).toBe(1)
   })
 
+  test('a 429 from the anonymous limit, refused before routing, is counted under http_route="other"', async () => {
+    const anonymous = await testApp({ METRICS_TOKEN: TOKEN, RATE_LIMIT_ANONYMOUS: '1' })
+    closers.push(anonymous.close)
+    const server = listen(anonymous.app)
+    closers.push(() => server.stop())
+    const statuses = []
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${server.url}/v1/models`)).status)
+    expect(statuses).toEqual([401, 429, 429])
+    const { metrics } = await scrape(anonymous.call)
+    expect(total(metrics, 'ai_studio_limit_refusals_total', { reason: 'rate_limit_exceeded', http_route: 'other' })).toBe(2)
+  })
+
   test('a 429 from the concurrency cap is counted as too_many_concurrent_requests', async () => {
     const capped = await testApp({ OLLAMA_BASE_URL: fake.url, METRICS_TOKEN: TOKEN, RATE_LIMIT_CHAT: '0', MAX_CONCURRENT_REQUESTS: '1' })
     closers.push(capped.close)
