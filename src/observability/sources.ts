@@ -7,6 +7,9 @@ import type { Runtime } from '../runtime'
 import { redisOf } from '../shared/redis'
 import type { Metrics, Upstreams } from './metrics'
 
+/** The longest the database probe is waited for. */
+const PROBE_CAP_S = 1
+
 /** The upstream hosts as the pool keeps them (src/chat/host.ts): read, never changed. */
 type Hosts = Pick<Upstreams, 'lists'> & {
   hosts: readonly { url: string; kind: string; reachable: boolean | undefined; latencyMs: number | null; inFlight: number; models: ReadonlyMap<string, unknown> }[]
@@ -41,11 +44,14 @@ export function watchGateway(rt: Runtime, metrics: Metrics, pool: Hosts) {
   metrics.gauge('ai_studio_db_pool_max_connections', 'Connections the database pool may open: DATABASE_POOL_SIZE on PostgreSQL, 1 on SQLite', ['dialect'], () => [[[kind], poolSize]])
   // A trivial query through the pool at scrape time: it waits for a free connection, so its time
   // grows as the pool fills up (Bun's SQL client does not tell how many connections are busy).
-  metrics.gauge('ai_studio_db_probe_seconds', 'Time a trivial query took at scrape time, waiting for a pooled connection included', ['dialect'], async () => {
+  // Capped, so that a full pool cannot hold the scrape; a failed query leaves the gauge out.
+  metrics.gauge('ai_studio_db_probe_seconds', `Time a trivial query took at scrape time, waiting for a pooled connection included (at most ${PROBE_CAP_S} s)`, ['dialect'], async () => {
     const started = performance.now()
-    if (database.dialect === 'postgres') await database.sql`SELECT 1`
-    else database.db.query('SELECT 1').get()
-    return [[[kind], (performance.now() - started) / 1000]]
+    const query = database.dialect === 'postgres' ? database.sql`SELECT 1` : Promise.resolve(database.db.query('SELECT 1').get())
+    // A query that fails after the cap has passed fails unheard.
+    query.catch(() => {})
+    await Promise.race([query, Bun.sleep(PROBE_CAP_S * 1000)])
+    return [[[kind], Math.min(PROBE_CAP_S, (performance.now() - started) / 1000)]]
   })
 
   metrics.gauge('ai_studio_build_info', 'The running version (always 1)', ['version'], () => [[[pkg.version], 1]])
