@@ -127,12 +127,14 @@ describe('counts equal to the traffic sent', () => {
 })
 
 describe('labels stay bounded', () => {
-  test('an unknown model is "other" (or unnamed), an unknown path is "other": neither appears in a label', async () => {
+  test('an unknown model (chat, embeddings) and an unknown path never appear in a label: the path is "other"', async () => {
     const res = await call('/v1/chat/completions', { method: 'POST', token: user.apiKey, json: { ...hello, model: 'model-no-host-has-1234' } })
     // 503 here: a host is down, and might have it.
     expect(res.status).toBe(503)
     expect((await call('/v1/secret-path-5678/x')).status).toBe(404)
+    expect((await call('/v1/embeddings', { method: 'POST', token: user.apiKey, json: { model: 'embedder-no-host-has-4321', input: 'x' } })).status).toBe(503)
     const { text, metrics } = await scrape()
+    expect(text).not.toContain('embedder-no-host-has-4321')
     expect(text).not.toContain('model-no-host-has-1234')
     expect(text).not.toContain('secret-path-5678')
     expect(total(metrics, 'http_server_request_duration_seconds', { http_route: 'other', http_response_status_code: '404' })).toBeGreaterThanOrEqual(1)
