@@ -5,11 +5,12 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { ConfigError, loadConfig } from '../src/config'
 import { testApp } from './support/app'
-import { startFakeOllama } from './support/fake-ollama'
+import { defaultModels, startFakeOllama } from './support/fake-ollama'
 import { listen } from './support/listen'
 import { logRows, settle } from './support/log'
 import { freePort } from './support/process'
 import { parseScrape, total, type Scrape } from './support/prometheus'
+import { redisTestUrl, testPrefix } from './support/redis'
 import { seedUser } from './support/users'
 
 const TOKEN = 'metrics-token-0123456789abcdef'
@@ -138,6 +139,20 @@ describe('labels stay bounded', () => {
     expect(text).not.toContain('model-no-host-has-1234')
     expect(text).not.toContain('secret-path-5678')
     expect(total(metrics, 'http_server_request_duration_seconds', { http_route: 'other', http_response_status_code: '404' })).toBeGreaterThanOrEqual(1)
+  })
+
+  test('a model no upstream of this replica lists (answered from the shared cache) is labelled "other"', async () => {
+    const shared = { METRICS_TOKEN: TOKEN, RATE_LIMIT_CHAT: '0', CACHE_TTL_SECONDS: '60', CACHE_SCOPE: 'global', REDIS_URL: redisTestUrl, REDIS_PREFIX: testPrefix() }
+    const withLlava = await testApp({ ...shared, OLLAMA_BASE_URL: fake.url })
+    const own = await startFakeOllama({ models: defaultModels.filter((model) => model.name !== 'llava:7b') })
+    const without = await testApp({ ...shared, OLLAMA_BASE_URL: own.url })
+    closers.push(withLlava.close, without.close, () => own.stop())
+    const question = { model: 'llava:7b', messages: [{ role: 'user', content: 'Same question' }] }
+    expect((await chat(question, withLlava.call, (await seedUser(withLlava.rt)).apiKey)).res.headers.get('x-cache')).toBe('MISS')
+    expect((await chat(question, without.call, (await seedUser(without.rt)).apiKey)).res.headers.get('x-cache')).toBe('HIT')
+    const { text, metrics } = await scrape(without.call)
+    expect(text).not.toContain('llava')
+    expect(total(metrics, 'gen_ai_client_operation_duration_seconds', { gen_ai_request_model: 'other', server_address: 'cache' })).toBe(1)
   })
 
   test('a method no route knows is _OTHER', async () => {
