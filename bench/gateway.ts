@@ -5,12 +5,15 @@
 // machine's database `test`, in a schema of its own dropped afterwards; BENCH_POSTGRES=0 skips it).
 // Each party runs in its own process; this process only generates load and measures.
 // Prints requests/s, time to first byte p50/p99 and the added latency, as ratios to direct.
+// A second SQLite gateway runs with its metrics on (METRICS_TOKEN), scraped every second for the
+// whole run: on S1 (LLM-like, 64 clients) and S2 (CPU-bound, 16 clients) it must keep ≥ 97 % of
+// the plain gateway's throughput (issue 19).
 import { SQL } from 'bun'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, waitFor } from '../test/support/process'
-import { benchProcesses, load, noSamples, printTable, SECRET, seedApiKey, setScenario, summary, type Samples, type Scenario, type Target } from './support/streaming-load'
+import { benchProcesses, cpuSeconds, load, noSamples, printTable, SECRET, seedApiKey, setScenario, summary, type Samples, type Scenario, type Target } from './support/streaming-load'
 
 // Each target gets ROUNDS runs of SECONDS, interleaved with the others', so that the noise of a
 // shared machine falls on all of them alike.
@@ -33,34 +36,59 @@ const root = join(import.meta.dir, '..')
 const postgresUrl = process.env.BENCH_POSTGRES === '0' ? undefined : (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
 const postgresSchema = `bench_gateway_${process.pid}`
 const processes = benchProcesses(root)
+const METRICS_TOKEN = 'bench-metrics-token-0123456789abcdef'
+/** The scenarios the metrics budget is judged on: S1 and S2 (see bench/apis.ts). */
+const metricsBudget = (scenario: Scenario) => (scenario.name.startsWith('LLM-like (') && scenario.clients === 64) || (scenario.name.startsWith('CPU-bound (') && scenario.clients === 16)
+
+let scraper: Timer | undefined
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-'))
-  const [fakePort, gatewayPort, postgresGatewayPort, portkeyPort, proxyPort] = (await Promise.all(Array.from({ length: 5 }, () => freePort()))) as [number, number, number, number, number]
+  const [fakePort, gatewayPort, postgresGatewayPort, portkeyPort, proxyPort, metricsGatewayPort] = (await Promise.all(Array.from({ length: 6 }, () => freePort()))) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
   const fakeUrl = `http://127.0.0.1:${fakePort}`
   const admin = postgresUrl ? new SQL(postgresUrl) : undefined
   try {
     processes.start(['bun', 'test/support/fake-ollama.ts', '--port', String(fakePort)])
     /** A gateway over `databaseUrl`, with a user whose API key is returned. */
-    const gateway = async (databaseUrl: string, port: number) => {
+    const gateway = async (databaseUrl: string, port: number, env: Record<string, string> = {}) => {
       const apiKey = await seedApiKey(databaseUrl)
-      await processes.serve(port, {
+      const child = await processes.serve(port, {
         DATABASE_URL: databaseUrl,
         SECRET_KEY: SECRET,
         OLLAMA_BASE_URL: fakeUrl,
         RATE_LIMIT_CHAT: '0',
         // One user is every client here: the cap stays on (its cost counts) but above any scenario's clients.
         MAX_CONCURRENT_REQUESTS: '1000',
+        ...env,
       })
-      return apiKey
+      return { apiKey, pid: child.pid }
     }
-    const apiKey = await gateway(`sqlite://${join(dir, 'bench.db')}`, gatewayPort)
+    const { apiKey, pid: plainPid } = await gateway(`sqlite://${join(dir, 'bench.db')}`, gatewayPort)
+    const { apiKey: metricsApiKey, pid: metricsPid } = await gateway(`sqlite://${join(dir, 'bench-metrics.db')}`, metricsGatewayPort, { METRICS_TOKEN })
+    /** The processes whose CPU time per request is measured: the gateway with its metrics off and on. */
+    const measured = new Map([
+      ['gateway', plainPid],
+      ['gateway, metrics on', metricsPid],
+    ])
+    // Scraped every second while the bench runs, as Prometheus would (its usual interval is 15 s).
+    let scrapes = 0
+    scraper = setInterval(async () => {
+      const res = await fetch(`http://127.0.0.1:${metricsGatewayPort}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).catch(() => undefined)
+      if (res?.ok && (await res.text()).includes('gen_ai_client_token_usage')) scrapes++
+    }, 1000)
     let postgresApiKey: string | undefined
     if (postgresUrl && admin) {
       await admin.unsafe(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`)
       const url = new URL(postgresUrl)
       url.searchParams.set('schema', postgresSchema)
-      postgresApiKey = await gateway(url.toString(), postgresGatewayPort)
+      postgresApiKey = (await gateway(url.toString(), postgresGatewayPort)).apiKey
     }
     processes.start(['bun', 'node_modules/@portkey-ai/gateway/build/start-server.js', `--port=${portkeyPort}`, '--headless'])
     processes.start(['bun', 'bench/passthrough.ts', '--port', String(proxyPort), '--upstream', fakeUrl])
@@ -72,6 +100,7 @@ async function main() {
     const targets: Target[] = [
       { name: 'direct', urls: [`${fakeUrl}/v1/chat/completions`], headers: json },
       { name: 'gateway', urls: [`http://127.0.0.1:${gatewayPort}/v1/chat/completions`], headers: { ...json, authorization: `Bearer ${apiKey}` } },
+      { name: 'gateway, metrics on', urls: [`http://127.0.0.1:${metricsGatewayPort}/v1/chat/completions`], headers: { ...json, authorization: `Bearer ${metricsApiKey}` } },
       ...(postgresApiKey
         ? [{ name: 'gateway on PostgreSQL', urls: [`http://127.0.0.1:${postgresGatewayPort}/v1/chat/completions`], headers: { ...json, authorization: `Bearer ${postgresApiKey}` } }]
         : []),
@@ -92,8 +121,14 @@ async function main() {
       await setScenario(fakeUrl, scenario)
       const samples = new Map<string, Samples>(targets.map((target) => [target.name, noSamples()]))
       for (const target of targets) await load(target, scenario, WARMUP_SECONDS, noSamples())
+      const cpu = new Map<string, number>()
       for (let round = 0; round < ROUNDS; round++)
-        for (const target of targets) await load(target, scenario, SECONDS, samples.get(target.name)!)
+        for (const target of targets) {
+          const pid = measured.get(target.name)
+          const before = pid === undefined ? 0 : await cpuSeconds(pid)
+          await load(target, scenario, SECONDS, samples.get(target.name)!)
+          if (pid !== undefined) cpu.set(target.name, (cpu.get(target.name) ?? 0) + (await cpuSeconds(pid)) - before)
+        }
       const results = new Map([...samples].map(([name, taken]) => [name, summary(taken)]))
       const direct = results.get('direct')!
       for (const target of targets) {
@@ -114,6 +149,16 @@ async function main() {
         ])
       }
       const gateway = results.get('gateway')!
+      if (metricsBudget(scenario)) {
+        const on = results.get('gateway, metrics on')!
+        const relative = on.rps / gateway.rps
+        const cpuPerRequest = (name: string) => (cpu.get(name)! / results.get(name)!.requests) * 1000
+        const cpuRatio = cpuPerRequest('gateway, metrics on') / cpuPerRequest('gateway')
+        verdicts.push(
+          `${relative >= 0.97 ? 'PASS' : 'MISS'} ${scenario.name}, ${scenario.clients} clients: the gateway with metrics on (scraped every second) keeps ${(relative * 100).toFixed(1)} % of its throughput with them off (budget ≥ 97 %); ` +
+            `CPU per request ${cpuPerRequest('gateway, metrics on').toFixed(3)} ms on vs ${cpuPerRequest('gateway').toFixed(3)} ms off (× ${cpuRatio.toFixed(3)}, so ≥ ${((1 / cpuRatio) * 100).toFixed(1)} % of the throughput where CPU bounds it)`,
+        )
+      }
       const onPostgres = results.get('gateway on PostgreSQL')
       if (onPostgres) {
         const relative = onPostgres.rps / gateway.rps
@@ -134,7 +179,9 @@ async function main() {
     }
     printTable(header, rows)
     console.log(`\n${verdicts.join('\n')}\n`)
+    console.log(`${scrapes} scrapes of the gateway with metrics on during the run\n`)
   } finally {
+    clearInterval(scraper)
     await processes.stopAll()
     rmSync(dir, { recursive: true, force: true })
     await admin?.unsafe(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`)

@@ -23,6 +23,7 @@ const benches: { file: string; env?: Record<string, string> }[] = [
   { file: 'conversations.ts' },
   ...(postgresUrl ? [{ file: 'conversations.ts', env: { BENCH_DATABASE_URL: withSchema(postgresUrl, conversationsSchema) } }] : []),
   { file: 'startup.ts' },
+  { file: 'metrics.ts' },
 ]
 
 function withSchema(url: string, name: string) {

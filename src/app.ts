@@ -21,6 +21,9 @@ import { errors } from './http/errors'
 import { jsonBodies } from './http/json-body'
 import { describeBodyErrors } from './http/schema-errors'
 import { methodsOf } from './http/methods'
+import { metricsRoute } from './observability/endpoint'
+import { metricsOf } from './observability/metrics'
+import { watchGateway } from './observability/sources'
 import { requestId } from './http/request-id'
 import { securityHeaders } from './http/security-headers'
 import { keys } from './keys'
@@ -40,6 +43,8 @@ export type AppOptions = {
 export function createApp(rt: Runtime, options: AppOptions = {}) {
   const app: Elysia = new Elysia()
   const ollama = ollamaHosts(rt)
+  const metrics = metricsOf(rt)
+  if (metrics) watchGateway(rt, metrics, ollama)
   app
     .use(errors((method, path) => methodsOf(app, method, path)))
     .use(telemetry(rt, (request, facts, address) => keepAnonymousRow(rt, request, facts, address)))
@@ -61,6 +66,7 @@ export function createApp(rt: Runtime, options: AppOptions = {}) {
         maxAge: 600,
       }),
     )
+    .use(metricsRoute(rt))
     .use(docs)
     .use(auth(rt, options.oauth))
     .use(keys(rt))

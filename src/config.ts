@@ -198,6 +198,21 @@ function oidc(env: Env) {
   return issuer && client ? { issuer: httpUrl('OIDC_ISSUER', issuer), ...client } : undefined
 }
 
+/**
+ * Prometheus metrics (src/observability/), off unless METRICS_TOKEN or METRICS_PORT is set:
+ * METRICS_TOKEN makes every scrape present it as a Bearer token; METRICS_PORT serves /metrics
+ * on a listener of its own (METRICS_HOST, 127.0.0.1 by default) instead of the main port.
+ */
+function metrics(env: Env, port: number) {
+  const token = read(env, 'METRICS_TOKEN')
+  // A secret: never repeated in the error.
+  if (token !== undefined && (token.length < 16 || !/^[\x21-\x7e]+$/.test(token)))
+    throw new ConfigError('METRICS_TOKEN', 'at least 16 printable characters without spaces (e.g. `openssl rand -hex 32`)')
+  const metricsPort = read(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 1, 65535)
+  if (metricsPort !== undefined && metricsPort === port) throw new ConfigError('METRICS_PORT', 'a port other than PORT', String(metricsPort))
+  return { enabled: token !== undefined || metricsPort !== undefined, token, port: metricsPort, host: read(env, 'METRICS_HOST') ?? '127.0.0.1' }
+}
+
 /** Placeholders that sample configurations ship with. */
 const placeholderKey = /change.?me|insecure|placeholder|example|your.?(secret|key)/i
 
@@ -270,6 +285,11 @@ export function loadConfig(env: Env = process.env) {
     },
     /** Conversations kept by the server (src/conversations/): an image part larger than this is stored as a placeholder. */
     conversationMaxImageBytes: integer(env, 'CONVERSATION_MAX_IMAGE_BYTES', 2 * 1024 * 1024, 0),
+    metrics: metrics(env, port),
+    /** How the server prints its log lines: `text` as ever, or `json`, one object per line (with a line per API request). */
+    logFormat: oneOf(env, 'LOG_FORMAT', ['text', 'json'] as const),
+    /** Lines below this level are not printed. */
+    logLevel: oneOf(env, 'LOG_LEVEL', ['info', 'debug', 'warn', 'error'] as const),
     oauth: {
       google: pair(env, 'GOOGLE_OAUTH_CLIENT_ID', 'GOOGLE_OAUTH_CLIENT_SECRET'),
       github: pair(env, 'GITHUB_OAUTH_CLIENT_ID', 'GITHUB_OAUTH_CLIENT_SECRET'),

@@ -111,12 +111,13 @@ export function benchProcesses(root: string) {
   }
   return {
     start,
-    /** `bun src/index.ts serve` on 127.0.0.1:`port` with `env`, once it answers its health check. */
-    async serve(port: number, env: Record<string, string>) {
+    /** `bun src/index.ts serve` on 127.0.0.1:`port` with `env`, once it answers its health check (its process returned). */
+    async serve(port: number, env: Record<string, string>): Promise<Bun.Subprocess> {
       const child = start(['bun', 'src/index.ts', 'serve'], { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...env })
       const died = child.exited.then((code) => Promise.reject(new Error(`the gateway on port ${port} exited with ${code} before it answered`)))
       await Promise.race([waitFor(`http://127.0.0.1:${port}/api/auth/health`, 30_000), died])
       died.catch(() => {}) // ended later by stopAll
+      return child
     },
     async stopAll() {
       for (const child of children) child.kill()
@@ -134,3 +135,18 @@ export async function seedApiKey(databaseUrl: string): Promise<string> {
     await rt.close()
   }
 }
+
+/**
+ * The CPU time a process has used so far (user + system, all its threads; Linux's /proc), in
+ * seconds. Per request it shows what a change costs even on a machine too busy for throughput
+ * to tell a few per cent apart: contention stretches wall-clock time, not the CPU time used.
+ */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Bun.file(`/proc/${pid}/stat`).text()
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // utime and stime are fields 14 and 15 of the line (11 and 12 after the command's name), in clock ticks.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+}
+
+/** Clock ticks per second (`getconf CLK_TCK`): 100 on Linux. */
+const CLOCK_TICKS = 100

@@ -6,6 +6,7 @@
 // writing it. With the cache on, every chat completion that gets this far says `X-Cache: HIT`
 // or `MISS` (a request that skipped the cache is a MISS: it was not served from it).
 // Storage: a bounded LRU in memory without REDIS_URL, Redis with it (./store.ts).
+import { metricsOf } from '../observability/metrics'
 import { perRuntime, type Runtime } from '../runtime'
 import { redisOf } from '../shared/redis'
 import { parseEntry, type CachedCompletion } from './entry'
@@ -51,6 +52,7 @@ export async function lookUp(rt: Runtime, request: Request, body: Keyed, userId:
   const store = cacheStoreOf(rt)
   const stored = read ? await store.get(key) : undefined
   const hit = stored === undefined ? undefined : parseEntry(stored)
+  metricsOf(rt)?.cacheLookup(hit !== undefined)
   if (hit) {
     headersOut['x-cache'] = 'HIT'
     return { hit, keep() {} }

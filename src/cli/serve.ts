@@ -8,6 +8,9 @@ import { BodyDeadline } from '../http/body-deadline'
 import { withDeclaredLength } from '../http/chunked-body'
 import { withRoutableUrl } from '../http/short-host'
 import { chatSockets, type ChatSockets } from '../chat/ws/sockets'
+import { metricsListener } from '../observability/endpoint'
+import { useLogSettings } from '../observability/logs'
+import { metricsOf } from '../observability/metrics'
 import { startRuntime, type Runtime } from '../runtime'
 import type { Command } from './command'
 
@@ -58,6 +61,15 @@ async function listening(config: Config, rt: Runtime, options: Parameters<typeof
   }
 }
 
+/** The listener's own counts, read when the metrics are scraped. */
+function watchServer(rt: Runtime, server: Server<unknown>, sockets: ChatSockets) {
+  const metrics = metricsOf(rt)
+  if (!metrics) return
+  metrics.gauge('http_server_active_requests', 'HTTP requests in progress, streams until their last byte (http.server.active_requests)', [], () => [[[], server.pendingRequests]])
+  metrics.gauge('ai_studio_websockets_open', 'Open WebSocket connections (/v1/chat/ws)', [], () => [[[], server.pendingWebSockets]])
+  metrics.gauge('ai_studio_websocket_requests_in_flight', 'Chat requests in progress over WebSockets', [], () => [[[], sockets.inFlight()]])
+}
+
 export const serve: Command = {
   name: 'serve',
   summary: 'start the server (the default)',
@@ -65,6 +77,7 @@ export const serve: Command = {
   options: {},
   async run() {
     const config = loadConfig()
+    useLogSettings(config)
     const rt = await startRuntime(config)
     const app = createApp(rt)
     const chunkedBodies = new BodyDeadline(config.bodyTimeoutMs)
@@ -94,6 +107,16 @@ export const serve: Command = {
     // Elysia reads the client address from its server reference.
     ;(app as unknown as { server: typeof server }).server = server
     console.log(`AI Studio backend listening on http://${server.hostname}:${server.port} (admin UI at /admin, API docs at /swagger)`)
+    watchServer(rt, server, sockets)
+    let metricsServer: ReturnType<typeof metricsListener>
+    try {
+      metricsServer = metricsListener(rt)
+    } catch (error) {
+      void server.stop(true)
+      await rt.close()
+      throw error
+    }
+    if (metricsServer) console.log(`metrics at http://${metricsServer.hostname}:${metricsServer.port}/metrics`)
 
     const shutdown = async (signal: string) => {
       if (rt.draining) return
@@ -112,6 +135,7 @@ export const serve: Command = {
       // reading): every connection is closed now, so that the whole shutdown stays within
       // SHUTDOWN_TIMEOUT_MS plus ENDINGS_MS, under Docker's stop grace period.
       await Promise.race([server.stop(true), Bun.sleep(CLOSE_MS)])
+      void metricsServer?.stop(true)
       await rt.close()
       console.log('stopped cleanly')
       process.exit(0)

@@ -5,6 +5,8 @@ import type { Server } from 'bun'
 import { Elysia, StatusMap } from 'elysia'
 import { rememberPeer } from '../http/client-address'
 import { HttpError } from '../http/errors'
+import { requestLines } from '../observability/logs'
+import { metricsOf } from '../observability/metrics'
 import type { Runtime } from '../runtime'
 import { clientInfo } from './country'
 import { factsOf, tokenCount, whenOver, type Outcome, type RequestFacts } from './facts'
@@ -48,10 +50,14 @@ export const telemetry = (rt: Runtime, keepAnonymousRow: KeepAnonymousRow) => {
   const writer = logWriter(rt)
   pruneOldLogs(rt)
   const costOf = pricesOf(rt)
-  const { trustProxy, debug } = rt.config
+  const { trustProxy } = rt.config
   // Streams still running at shutdown are cut short: logged then, as cancelled, with what is known so far.
   const streaming = new Set<(cutShort?: boolean) => void>()
   rt.onClose(() => streaming.forEach((end) => end(true)))
+  // Each is undefined when off (no metrics; neither LOG_FORMAT=json nor DEBUG): nothing is done per request.
+  const metrics = metricsOf(rt)
+  const printLine = requestLines(rt.config)
+  metrics?.gauge('ai_studio_open_streams', 'Streamed responses (SSE and WebSocket chats) still being written', [], () => [[[], streaming.size]])
 
   return new Elysia({ name: 'telemetry' })
     .onRequest(({ request, server }) => {
@@ -83,8 +89,8 @@ export const telemetry = (rt: Runtime, keepAnonymousRow: KeepAnonymousRow) => {
             entry.rollupOnly = !keep
             writer.add(entry)
           })
-        // DEBUG: an access log line on stdout as well (no query string, no body, no credentials).
-        if (debug) console.log(`${entry.method} ${entry.path} ${entry.status} ${entry.latencyMs.toFixed(1)}ms ${entry.outcome}${entry.model ? ` ${entry.model}` : ''}`)
+        metrics?.requestEnded(facts.transport === 'websocket' ? WEBSOCKET_PATH : route, entry)
+        printLine?.(entry)
       }
       if (facts.streaming && !facts.ended && status < 400) {
         streaming.add(end)

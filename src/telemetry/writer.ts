@@ -4,6 +4,7 @@
 // database's write lock, rows wait and are retried with backoff (nothing is lost), off the
 // request path.
 import { Backoff, isBusy, SHUTDOWN_RETRY_MS } from '../db/busy'
+import { metricsOf } from '../observability/metrics'
 import type { Runtime } from '../runtime'
 import type { LogRow } from './store'
 
@@ -43,13 +44,18 @@ function createWriter(rt: Runtime): LogWriter {
   const backoff = new Backoff()
   let failingSince: number | undefined
   let lastFailure: unknown
+  const metrics = metricsOf(rt)
+  metrics?.gauge('ai_studio_log_queue_rows', 'Request log rows waiting to be written', [], () => [[[], queue.length]])
 
   const write = async () => {
     const batch = queue.splice(0, logBatchSize)
     if (batch.length === 0) return
+    const started = performance.now()
     try {
       await rt.store.telemetry.insertLogs(batch)
+      metrics?.logBatchWritten(batch.length, (performance.now() - started) / 1000)
     } catch (error) {
+      metrics?.logBatchFailed()
       const dropped = Math.min(batch.length, Math.max(0, batch.length + queue.length - maxQueued))
       queue.unshift(...batch.slice(dropped))
       // Said once when writing starts to fail, and again whenever rows are lost; retries are quiet.
