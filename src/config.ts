@@ -213,6 +213,26 @@ function metrics(env: Env, port: number) {
   return { enabled: token !== undefined || metricsPort !== undefined, token, port: metricsPort, host: read(env, 'METRICS_HOST') ?? '127.0.0.1' }
 }
 
+/**
+ * OpenTelemetry traces (src/observability/tracing.ts), off unless an OTLP endpoint is set: the
+ * standard OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as given) or OTEL_EXPORTER_OTLP_ENDPOINT (with
+ * /v1/traces added). The exporter reads the other standard OTEL_EXPORTER_OTLP_* settings (headers,
+ * timeout, compression) itself. OTEL_CAPTURE_CONTENT=true also records prompts and replies.
+ */
+function tracing(env: Env) {
+  const traces = read(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
+  const base = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT')
+  if (traces === undefined && base === undefined) return undefined
+  const url = traces !== undefined ? httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', traces) : `${httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base!)}/v1/traces`
+  return {
+    url,
+    serviceName: read(env, 'OTEL_SERVICE_NAME') ?? 'ai-studio',
+    captureContent: boolean(env, 'OTEL_CAPTURE_CONTENT', false),
+    /** How long finished spans wait to be sent in one batch (the standard OTEL_BSP_SCHEDULE_DELAY). */
+    scheduleDelayMs: integer(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 0, 3_600_000),
+  }
+}
+
 /** Placeholders that sample configurations ship with. */
 const placeholderKey = /change.?me|insecure|placeholder|example|your.?(secret|key)/i
 
@@ -286,6 +306,7 @@ export function loadConfig(env: Env = process.env) {
     /** Conversations kept by the server (src/conversations/): an image part larger than this is stored as a placeholder. */
     conversationMaxImageBytes: integer(env, 'CONVERSATION_MAX_IMAGE_BYTES', 2 * 1024 * 1024, 0),
     metrics: metrics(env, port),
+    tracing: tracing(env),
     /** How the server prints its log lines: `text` as ever, or `json`, one object per line (with a line per API request). */
     logFormat: oneOf(env, 'LOG_FORMAT', ['text', 'json'] as const),
     /** Lines below this level are not printed. */

@@ -10,6 +10,7 @@ import type { Runtime } from '../runtime'
 import { factsOf } from '../telemetry/facts'
 import { threatMonitorOf } from '../threats'
 import { accessTokens } from './jwt'
+import { inChildSpan } from '../observability/tracing'
 import { API_KEY_PREFIX, mayAct, principalForApiKey, principalForSession, type Principal, type Role } from './principal'
 import { modelAllowed, scopeNeeded } from './scopes'
 import type { RequestContext } from '../audit/service'
@@ -80,7 +81,7 @@ export const authGuard = (rt: Runtime) =>
               throw new HttpError(401, 'An Authorization header with a Bearer token (JWT or API key), or an x-api-key header, is required', {
                 code: 'missing_token',
               })
-            const principal = await principalOfToken(rt, token, accessToken.verify, suspect, { request, server, set })
+            const principal = await inChildSpan('authenticate', {}, () => principalOfToken(rt, token, accessToken.verify, suspect, { request, server, set }))
             const facts = factsOf(request)
             facts.userId = principal.userId
             facts.apiKeyId = principal.apiKeyId

@@ -3,6 +3,7 @@
 // fresh; a request that fails to connect marks its host down at once. A request (chat, generate,
 // embed) goes to a reachable host that has the model and can take that kind of request, the
 // least busy first; a host that fails before the first byte is replaced by the next candidate.
+import { inChildSpan } from '../observability/tracing'
 import type { OpenAiUpstream } from '../config'
 import { HttpError } from '../http/errors'
 import { describeFailure, failureBeforeFirstByte, modelNotFound, stoppedByGateway } from './failures'
@@ -158,7 +159,12 @@ export function createPool({ urls, openai = [], timeoutMs, maxRequestMs, checkIn
       tried.add(host)
       const attemptStart = performance.now()
       try {
-        const answered = await attempt(host, waitingSince)
+        // The upstream call's span lasts as long as the request: a reply streams on after this returns.
+        const answered = await inChildSpan(
+          `upstream ${model}`,
+          { kind: 'client', attributes: { 'server.address': host.url, 'gen_ai.provider.name': host.kind, 'gen_ai.request.model': model }, untilRequestEnds: true },
+          () => attempt(host, waitingSince),
+        )
         if (!host.reachable) revive(host)
         return answered
       } catch (error) {

@@ -4,6 +4,7 @@
 // Records the facts the request log needs (model, host, tokens, timings, outcome, the caller's
 // `user` and `metadata`) as they become known.
 import type { ChatResponse, Ollama } from 'ollama/browser'
+import { capturingContent } from '../observability/tracing'
 import { errorBody, HttpError } from '../http/errors'
 import { factsOf, tokenCount, type RequestFacts } from '../telemetry/facts'
 import { clientGone, midStreamFailure, outcomeOf } from './failures'
@@ -72,6 +73,7 @@ export function recordCaller(facts: RequestFacts, body: ChatRequest) {
 export async function startCompletion(pool: Pool, body: ChatRequest, request: Request, maxOutputTokens: number): Promise<Started> {
   const facts = factsOf(request)
   facts.model = body.model
+  if (capturingContent()) facts.content = { input: body.messages }
   try {
     const translator = translatorFor(body)
     recordCaller(facts, body)
@@ -130,6 +132,7 @@ function finish(started: Started) {
   facts.outcome = 'ok'
   facts.totalMs = performance.now() - facts.startedAt
   recordTokens(started)
+  if (facts.content) facts.content.output = replyOf(choicesOf(started).map((choice) => choice.translator)).choices.map((choice) => choice.message)
   started.onFinish?.()
 }
 

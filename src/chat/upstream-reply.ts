@@ -5,6 +5,7 @@
 // `done` in its list of ongoing requests forever. The client sends the request and turns a
 // refusal into its ResponseError; a streamed reply's NDJSON is then read a network read at a time
 // (see ndjson.ts) instead of through the client's one-message-at-a-time iterator.
+import { tracedInit } from '../observability/tracing'
 import { Ollama } from 'ollama/browser'
 import { Aborted } from './aborted'
 import type { Host } from './host'
@@ -189,7 +190,7 @@ export async function openReply<M extends StreamedMessage>(
   const { controller, watched, abort, settle, reasonFor } = watchRequest(host, signal, watchdog, waitingSince, startedAt)
   let response: Response | undefined
   const fetchOnce = (async (input: RequestInfo | URL, init?: RequestInit) =>
-    (response = await fetch(input, { ...init, signal: controller.signal }))) as typeof fetch
+    (response = await fetch(input, { ...tracedInit(init), signal: controller.signal }))) as typeof fetch
   if (send.patient) watched.lastActivityAt = Infinity
   try {
     if (signal.aborted) throw new Aborted('client')
@@ -225,7 +226,7 @@ export async function callOnce<T>(
 ): Promise<T> {
   const { controller, watched, abort, settle, reasonFor } = watchRequest(host, signal, watchdog, waitingSince, startedAt)
   if (call.patient) watched.lastActivityAt = Infinity
-  const fetchOnce = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: controller.signal })) as typeof fetch
+  const fetchOnce = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...tracedInit(init), signal: controller.signal })) as typeof fetch
   try {
     if (signal.aborted) throw new Aborted('client')
     const via = { host, fetch: fetchOnce }

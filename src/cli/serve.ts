@@ -12,6 +12,7 @@ import { metricsListener } from '../observability/endpoint'
 import { useLogSettings } from '../observability/logs'
 import { metricsOf } from '../observability/metrics'
 import { startRuntime, type Runtime } from '../runtime'
+import { startTracing } from '../observability/tracing'
 import type { Command } from './command'
 
 /** How often shutdown looks whether requests are still in flight: polled, so requests count nothing. */
@@ -79,6 +80,8 @@ export const serve: Command = {
     const config = loadConfig()
     useLogSettings(config)
     const rt = await startRuntime(config)
+    // Loaded (when OTEL_EXPORTER_OTLP_ENDPOINT asks for traces) before the first request is served.
+    await startTracing(rt)
     const app = createApp(rt)
     const chunkedBodies = new BodyDeadline(config.bodyTimeoutMs)
     // Chat over WebSockets (/v1/chat/ws): each chat message runs through the app like a POST.

@@ -3,6 +3,7 @@
 // collect the whole reply or write it as SSE as each upstream message arrives. Records the facts
 // the request log needs (model, host, tokens, timings, outcome) as they become known, the way the
 // chat service does; failures are the chat's (../chat/failures.ts).
+import { capturingContent } from '../observability/tracing'
 import type { GenerateResponse, Ollama } from 'ollama/browser'
 import { clientGone, midStreamFailure, outcomeOf } from '../chat/failures'
 import type { Pool } from '../chat/pool'
@@ -34,6 +35,7 @@ export async function startTextCompletion(
 ): Promise<StartedCompletion> {
   const facts = factsOf(request)
   facts.model = body.model
+  if (capturingContent()) facts.content = { input: body.prompt }
   try {
     const upstream = toGenerateRequest(body, maxOutputTokens)
     const send = { ollama: (client: Ollama) => client.generate(upstream), needs: 'completion' as const }
@@ -61,6 +63,7 @@ function finish(started: StartedCompletion) {
   facts.outcome = 'ok'
   facts.totalMs = performance.now() - facts.startedAt
   recordTokens(started)
+  if (facts.content) facts.content.output = translator.text
 }
 
 /** The whole reply as one `text_completion`. */

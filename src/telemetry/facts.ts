@@ -32,6 +32,8 @@ export type RequestFacts = {
   rollupOnly?: boolean
   /** How the client asked: a chat request made over the WebSocket (src/chat/ws/) is logged under its path, /v1/chat/ws. */
   transport?: 'http' | 'websocket'
+  /** The prompt and the reply, kept only for a traced request whose content is recorded (OTEL_CAPTURE_CONTENT=true). */
+  content?: { input?: unknown; output?: unknown }
   /** Set by a streaming handler: the log is written when the stream ends, not when the response starts. */
   streaming?: boolean
   /** Set by `streamEnded`. */

@@ -7,6 +7,7 @@ import { rememberPeer } from '../http/client-address'
 import { HttpError } from '../http/errors'
 import { requestLines } from '../observability/logs'
 import { metricsOf } from '../observability/metrics'
+import { tracingOf } from '../observability/tracing'
 import type { Runtime } from '../runtime'
 import { clientInfo } from './country'
 import { factsOf, tokenCount, whenOver, type Outcome, type RequestFacts } from './facts'
@@ -57,12 +58,14 @@ export const telemetry = (rt: Runtime, keepAnonymousRow: KeepAnonymousRow) => {
   // Each is undefined when off (no metrics; neither LOG_FORMAT=json nor DEBUG): nothing is done per request.
   const metrics = metricsOf(rt)
   const printLine = requestLines(rt.config)
+  const tracing = tracingOf(rt)
   metrics?.gauge('ai_studio_open_streams', 'Streamed responses (SSE and WebSocket chats) still being written', [], () => [[[], streaming.size]])
 
   return new Elysia({ name: 'telemetry' })
     .onRequest(({ request, server }) => {
       factsOf(request)
       rememberPeer(request, server)
+      if (tracing && logged(new URL(request.url).pathname, request.method)) tracing.requestStarted(request)
     })
     // Destructured in the parameter list: Elysia reads it to decide what to parse per request.
     .onAfterResponse({ as: 'global' }, ({ request, path, route, set, response, server, error, code }: AfterResponse) => {
@@ -83,11 +86,15 @@ export const telemetry = (rt: Runtime, keepAnonymousRow: KeepAnonymousRow) => {
         facts.ended = true
         if (cutShort) facts.outcome ??= 'cancelled'
         const entry = row(base, facts, request, costOf)
-        if (entry.userId !== null) writer.add(entry)
+        const span = tracing?.requestEnded(request, facts.transport === 'websocket' ? WEBSOCKET_PATH : route, { ...entry, finishReason: facts.finishReason ?? null }, facts.content)
+        // The log write's span ends when the row's batch is written (or given up).
+        const logWrite = span && tracing!.childOf(span, 'request log write')
+        const written = logWrite && ((ok: boolean) => (ok ? logWrite.end() : (tracing!.failed(logWrite, 'log_write_failed'), logWrite.end())))
+        if (entry.userId !== null) writer.add(entry, written)
         else
           void keepAnonymousRow(request, facts, entry.ip ?? undefined).then((keep) => {
             entry.rollupOnly = !keep
-            writer.add(entry)
+            writer.add(entry, written)
           })
         metrics?.requestEnded(facts.transport === 'websocket' ? WEBSOCKET_PATH : route, entry)
         printLine?.(entry)

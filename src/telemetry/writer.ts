@@ -9,7 +9,8 @@ import type { Runtime } from '../runtime'
 import type { LogRow } from './store'
 
 export type LogWriter = {
-  add(row: LogRow): void
+  /** Queues the row; `written` (a traced request's log-write span) hears whether its batch was written or the row given up. */
+  add(row: LogRow, written?: (ok: boolean) => void): void
   /** Writes every queued row (one attempt); readers call it to see their own requests. */
   flush(): Promise<void>
   /** Keeps trying until every row is written or `timeoutMs` has passed (shutdown). */
@@ -39,6 +40,15 @@ function createWriter(rt: Runtime): LogWriter {
   // for minutes of heavy traffic; past it the oldest go, so memory cannot grow without bound.
   const maxQueued = logBatchSize * 200
   let queue: LogRow[] = []
+  const waiting = new Map<LogRow, (ok: boolean) => void>()
+  const tell = (rows: LogRow[], ok: boolean) => {
+    if (!waiting.size) return
+    for (const row of rows) {
+      const listener = waiting.get(row)
+      waiting.delete(row)
+      listener?.(ok)
+    }
+  }
   let timer: Timer | undefined
   let writing = Promise.resolve()
   const backoff = new Backoff()
@@ -54,9 +64,11 @@ function createWriter(rt: Runtime): LogWriter {
     try {
       await rt.store.telemetry.insertLogs(batch)
       metrics?.logBatchWritten(batch.length, (performance.now() - started) / 1000)
+      tell(batch, true)
     } catch (error) {
       metrics?.logBatchFailed()
       const dropped = Math.min(batch.length, Math.max(0, batch.length + queue.length - maxQueued))
+      tell(batch.slice(0, dropped), false)
       queue.unshift(...batch.slice(dropped))
       // Said once when writing starts to fail, and again whenever rows are lost; retries are quiet.
       if (failingSince === undefined || dropped)
@@ -103,8 +115,9 @@ function createWriter(rt: Runtime): LogWriter {
   }
 
   return {
-    add(row) {
+    add(row, written) {
       queue.push(row)
+      if (written) waiting.set(row, written)
       // While the database refuses writes, a full batch waits for the next retry instead of trying at once.
       if (queue.length >= logBatchSize && !backoff.waiting) void writeQueued(true)
       else schedule()
@@ -116,6 +129,7 @@ function createWriter(rt: Runtime): LogWriter {
       for (await flush(); queue.length && isBusy(lastFailure) && Date.now() < deadline; await flush()) await Bun.sleep(50)
       clearTimeout(timer)
       if (queue.length) console.error(`request log: ${queue.length} rows were not written (${(lastFailure as Error).message})`)
+      tell(queue, false)
     },
   }
 }

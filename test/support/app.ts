@@ -1,6 +1,7 @@
 // Builds a fresh app over an empty database (./database.ts: SQLite in memory, or a PostgreSQL schema).
 import { createApp, type AppOptions } from '../../src/app'
 import { loadConfig } from '../../src/config'
+import { startTracing } from '../../src/observability/tracing'
 import { startRuntime } from '../../src/runtime'
 import { testDatabaseUrl } from './database'
 
@@ -9,6 +10,7 @@ export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789'
 export async function testApp(env: Record<string, string> = {}, options: AppOptions = {}) {
   const config = loadConfig({ DATABASE_URL: await testDatabaseUrl(), SECRET_KEY: TEST_SECRET, ...env })
   const rt = await startRuntime(config)
+  await startTracing(rt)
   const app = createApp(rt, options)
   const call = (path: string, init: RequestInit & { json?: unknown; token?: string } = {}) => {
     const headers = new Headers(init.headers)

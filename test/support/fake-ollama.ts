@@ -59,7 +59,8 @@ export type Knobs = {
   embedDelayMs?: number
 } & ImageKnobs
 
-export type RecordedRequest = { path: string; body: any; at: number }
+/** A request as the fake received it; `traceparent` is the W3C header the gateway passed on, if any. */
+export type RecordedRequest = { path: string; body: any; at: number; traceparent?: string }
 export type AbortedRequest = { path: string; body: any; at: number; chunksSent: number }
 
 export const defaultModels: FakeModel[] = [
@@ -491,7 +492,8 @@ export async function startFakeOllama(initial: Partial<Knobs> = {}, port = 0) {
         return ollamaError(400, 'invalid JSON body')
       }
     }
-    requests.push({ path, body, at: performance.now() })
+    const traceparent = request.headers.get('traceparent') ?? undefined
+    requests.push({ path, body, at: performance.now(), ...(traceparent ? { traceparent } : {}) })
     switch (`${request.method} ${path}`) {
       case 'GET /':
         return new Response('Ollama is running')

@@ -1,0 +1,198 @@
+// OpenTelemetry traces, exported over OTLP/HTTP when an endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT
+// or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; see src/config.ts). Off, nothing is loaded: the
+// OpenTelemetry packages are imported only by `startTracing`, and `tracingOf(rt)` is undefined.
+//
+// A span per /api and /v1 request (continuing an incoming W3C `traceparent`), named and
+// attributed as OpenTelemetry's HTTP and GenAI conventions say, with child spans for the
+// authentication, the upstream call (whose `traceparent` is sent on to Ollama) and the request
+// log's write. The request's trace is found through an AsyncLocalStorage entered when the request
+// arrives, so code deep in a request (the pool, the guard) reaches it without being handed it.
+// Prompts and replies are recorded only with OTEL_CAPTURE_CONTENT=true.
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api'
+import pkg from '../../package.json'
+import type { Runtime } from '../runtime'
+
+/** The span a request's code is in: the request's own, or a child of it. */
+type Current = { tracing: Tracing; request: RequestTrace; span: Span; context: Context }
+
+/** A request's span and the child spans that end with it (an upstream call that streams on). */
+type RequestTrace = { span: Span; context: Context; endWithRequest: Span[] }
+
+const current = new AsyncLocalStorage<Current>()
+
+/** What the request log knows of a request once it is over (a LogRow fits). */
+export type TracedRequest = {
+  method: string
+  status: number
+  outcome: string
+  errorType: string | null
+  model: string | null
+  upstream: string | null
+  promptTokens: number
+  completionTokens: number
+  finishReason: string | null
+  cached?: boolean
+}
+
+/** What the GenAI conventions call each client API's operation, by the route it is logged under. */
+const OPERATIONS: Record<string, string> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/chat/ws': 'chat',
+  '/v1/completions': 'text_completion',
+  '/v1/embeddings': 'embeddings',
+  '/v1/images/generations': 'generate_content',
+  '/v1/messages': 'chat',
+  '/v1/responses': 'chat',
+}
+
+export type Tracing = {
+  /** Prompts and replies are recorded (OTEL_CAPTURE_CONTENT=true). */
+  readonly captureContent: boolean
+  /** Starts the request's span, continuing its `traceparent`, and makes it current for the rest of the request. */
+  requestStarted(request: Request): void
+  /** Names, attributes and ends the request's span (and the children that end with it); returns it for the log write's span. */
+  requestEnded(request: Request, route: string | undefined, ended: TracedRequest, content?: { input?: unknown; output?: unknown }): Span | undefined
+  /** A child span of `parent` (ended by the caller), for work that outlives the request (the log write). */
+  childOf(parent: Span, name: string, attributes?: Attributes): Span
+  /** A child span in `context` (see `inChildSpan`), and the context it makes current. */
+  startChild(name: string, kind: 'internal' | 'client', attributes: Attributes | undefined, context: Context): { span: Span; context: Context }
+  /** Marks a span failed. */
+  failed(span: Span, errorType: string): void
+  /** Sends every span still buffered, then stops. */
+  close(): Promise<void>
+}
+
+const tracings = new WeakMap<Runtime, Tracing>()
+
+/** The runtime's tracing, once `startTracing` has loaded it; undefined when traces are off. */
+export const tracingOf = (rt: Runtime): Tracing | undefined => tracings.get(rt)
+
+/**
+ * Loads the OpenTelemetry SDK and its OTLP/HTTP exporter when the runtime's configuration asks
+ * for traces (else does nothing). `serve` awaits it before it listens.
+ */
+export async function startTracing(rt: Runtime): Promise<void> {
+  const settings = rt.config.tracing
+  if (!settings || tracings.has(rt)) return
+  const [api, { TracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }, { W3CTraceContextPropagator }] = await Promise.all([
+    import('@opentelemetry/api'),
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/core'),
+  ])
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': pkg.version }),
+    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.url }), scheduledDelayMillis: settings.scheduleDelayMs })],
+  })
+  const tracer: Tracer = provider.getTracer('ai-studio', pkg.version)
+  const propagator = new W3CTraceContextPropagator()
+  const headerGetter = { keys: (headers: Headers) => [...headers.keys()], get: (headers: Headers, key: string) => headers.get(key) ?? undefined }
+  const traces = new WeakMap<Request, RequestTrace>()
+  const { SERVER, INTERNAL, CLIENT } = api.SpanKind
+
+  const tracing: Tracing = {
+    captureContent: settings.captureContent,
+    requestStarted(request) {
+      const parent = propagator.extract(api.ROOT_CONTEXT, request.headers, headerGetter)
+      const span = tracer.startSpan(request.method, { kind: SERVER, attributes: { 'http.request.method': request.method } }, parent)
+      const trace = { span, context: api.trace.setSpan(parent, span), endWithRequest: [] }
+      traces.set(request, trace)
+      current.enterWith({ tracing, request: trace, span, context: trace.context })
+    },
+    requestEnded(request, route, ended, content) {
+      const trace = traces.get(request)
+      if (!trace) return undefined
+      traces.delete(request)
+      const { span } = trace
+      const operation = route ? OPERATIONS[route] : undefined
+      // GenAI spans are named `{operation} {model}`; others as HTTP's conventions say, `{method} {route}`.
+      span.updateName(operation ? `${operation} ${ended.model ?? ''}`.trim() : route ? `${ended.method} ${route}` : ended.method)
+      span.setAttributes({
+        ...(route ? { 'http.route': route } : {}),
+        'http.response.status_code': ended.status,
+        'ai_studio.outcome': ended.outcome,
+        ...(ended.errorType ? { 'error.type': ended.errorType } : ended.status >= 500 ? { 'error.type': String(ended.status) } : {}),
+      })
+      if (operation) {
+        span.setAttributes({
+          'gen_ai.operation.name': operation,
+          ...(ended.model ? { 'gen_ai.request.model': ended.model, 'gen_ai.response.model': ended.model } : {}),
+          'gen_ai.usage.input_tokens': ended.promptTokens,
+          'gen_ai.usage.output_tokens': ended.completionTokens,
+          ...(ended.finishReason ? { 'gen_ai.response.finish_reasons': [ended.finishReason] } : {}),
+          ...(ended.upstream ? { 'server.address': ended.upstream } : {}),
+          ...(ended.cached ? { 'ai_studio.cached': true } : {}),
+        })
+        if (settings.captureContent && content?.input !== undefined) span.setAttribute('gen_ai.input.messages', JSON.stringify(content.input))
+        if (settings.captureContent && content?.output !== undefined) span.setAttribute('gen_ai.output.messages', JSON.stringify(content.output))
+      }
+      // A server span fails on a 5xx only: a 4xx is the client's (HTTP's conventions).
+      if (ended.status >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR })
+      for (const child of trace.endWithRequest) child.end()
+      span.end()
+      return span
+    },
+    childOf: (parent, name, attributes) => tracer.startSpan(name, { kind: INTERNAL, attributes }, api.trace.setSpan(api.ROOT_CONTEXT, parent)),
+    startChild(name, kind, attributes, context) {
+      const span = tracer.startSpan(name, { kind: kind === 'client' ? CLIENT : INTERNAL, attributes }, context)
+      return { span, context: api.trace.setSpan(context, span) }
+    },
+    failed(span, errorType) {
+      span.setAttribute('error.type', errorType)
+      span.setStatus({ code: api.SpanStatusCode.ERROR })
+    },
+    close: () => provider.shutdown(),
+  }
+  tracings.set(rt, tracing)
+  rt.onClose(() => tracing.close())
+}
+
+/**
+ * Runs `work` in a child span of the current request's span (when the request is traced; else
+ * just runs it). The span ends when `work` settles, marked as failed if it threw, or with
+ * `untilRequestEnds` (an upstream call whose reply streams on) when the request's span ends.
+ */
+export function inChildSpan<T>(name: string, options: ChildOptions, work: () => Promise<T>): Promise<T> {
+  const parent = current.getStore()
+  return parent ? inChild(parent, name, options, work) : work()
+}
+
+type ChildOptions = { kind?: 'internal' | 'client'; attributes?: Attributes; untilRequestEnds?: boolean }
+
+async function inChild<T>(parent: Current, name: string, { kind = 'internal', attributes, untilRequestEnds = false }: ChildOptions, work: () => Promise<T>): Promise<T> {
+  const { span, context } = parent.tracing.startChild(name, kind, attributes, parent.context)
+  const inside: Current = { ...parent, span, context }
+  try {
+    const result = await current.run(inside, work)
+    if (untilRequestEnds) parent.request.endWithRequest.push(span)
+    else span.end()
+    return result
+  } catch (error) {
+    const code = (error as { options?: { code?: unknown } })?.options?.code
+    parent.tracing.failed(span, typeof code === 'string' ? code : ((error as Error)?.name ?? 'error'))
+    span.end()
+    throw error
+  }
+}
+
+/** The `traceparent` to send with an upstream request made now (the current span's), if the request is traced. */
+export function traceparent(): string | undefined {
+  const span = current.getStore()?.span
+  if (!span) return undefined
+  const { traceId, spanId, traceFlags } = span.spanContext()
+  return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`
+}
+
+/** Whether the request being handled wants its prompt and reply recorded (traced, with OTEL_CAPTURE_CONTENT=true). */
+export const capturingContent = () => current.getStore()?.tracing.captureContent === true
+
+/** `init` with the current span's `traceparent` header added, for an upstream request of a traced request (else `init` itself). */
+export function tracedInit(init: RequestInit | undefined): RequestInit | undefined {
+  const value = traceparent()
+  if (value === undefined) return init
+  const headers = new Headers(init?.headers)
+  headers.set('traceparent', value)
+  return { ...init, headers }
+}
