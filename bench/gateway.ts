@@ -6,8 +6,9 @@
 // Each party runs in its own process; this process only generates load and measures.
 // Prints requests/s, time to first byte p50/p99 and the added latency, as ratios to direct.
 // A second SQLite gateway runs with its metrics on (METRICS_TOKEN), scraped every second for the
-// whole run: on S1 (LLM-like, 64 clients) and S2 (CPU-bound, 16 clients) it must keep ≥ 97 % of
-// the plain gateway's throughput (issue 19).
+// whole run, and its traces exported (OTLP/HTTP to a sink in this process): on S1 (LLM-like, 64
+// clients) and S2 (CPU-bound, 16 clients) it must keep ≥ 97 % of the plain gateway's throughput
+// (issue 19).
 import { SQL } from 'bun'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -41,6 +42,8 @@ const METRICS_TOKEN = 'bench-metrics-token-0123456789abcdef'
 const metricsBudget = (scenario: Scenario) => (scenario.name.startsWith('LLM-like (') && scenario.clients === 64) || (scenario.name.startsWith('CPU-bound (') && scenario.clients === 16)
 
 let scraper: Timer | undefined
+let stopTraceSink = () => {}
+let countTraceExports = () => 0
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-'))
@@ -71,11 +74,27 @@ async function main() {
       return { apiKey, pid: child.pid }
     }
     const { apiKey, pid: plainPid } = await gateway(`sqlite://${join(dir, 'bench.db')}`, gatewayPort)
-    const { apiKey: metricsApiKey, pid: metricsPid } = await gateway(`sqlite://${join(dir, 'bench-metrics.db')}`, metricsGatewayPort, { METRICS_TOKEN })
+    // Where the traced gateway exports its spans: read and dropped, as a collector's receiver would take them.
+    let traceExports = 0
+    const traceSink = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(request) {
+        await request.arrayBuffer()
+        traceExports++
+        return Response.json({})
+      },
+    })
+    stopTraceSink = () => traceSink.stop(true)
+    countTraceExports = () => traceExports
+    const { apiKey: metricsApiKey, pid: metricsPid } = await gateway(`sqlite://${join(dir, 'bench-metrics.db')}`, metricsGatewayPort, {
+      METRICS_TOKEN,
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${traceSink.port}`,
+    })
     /** The processes whose CPU time per request is measured: the gateway with its metrics off and on. */
     const measured = new Map([
       ['gateway', plainPid],
-      ['gateway, metrics on', metricsPid],
+      ['gateway, metrics and traces on', metricsPid],
     ])
     // Scraped every second while the bench runs, as Prometheus would (its usual interval is 15 s).
     let scrapes = 0
@@ -100,7 +119,7 @@ async function main() {
     const targets: Target[] = [
       { name: 'direct', urls: [`${fakeUrl}/v1/chat/completions`], headers: json },
       { name: 'gateway', urls: [`http://127.0.0.1:${gatewayPort}/v1/chat/completions`], headers: { ...json, authorization: `Bearer ${apiKey}` } },
-      { name: 'gateway, metrics on', urls: [`http://127.0.0.1:${metricsGatewayPort}/v1/chat/completions`], headers: { ...json, authorization: `Bearer ${metricsApiKey}` } },
+      { name: 'gateway, metrics and traces on', urls: [`http://127.0.0.1:${metricsGatewayPort}/v1/chat/completions`], headers: { ...json, authorization: `Bearer ${metricsApiKey}` } },
       ...(postgresApiKey
         ? [{ name: 'gateway on PostgreSQL', urls: [`http://127.0.0.1:${postgresGatewayPort}/v1/chat/completions`], headers: { ...json, authorization: `Bearer ${postgresApiKey}` } }]
         : []),
@@ -150,13 +169,13 @@ async function main() {
       }
       const gateway = results.get('gateway')!
       if (metricsBudget(scenario)) {
-        const on = results.get('gateway, metrics on')!
+        const on = results.get('gateway, metrics and traces on')!
         const relative = on.rps / gateway.rps
         const cpuPerRequest = (name: string) => (cpu.get(name)! / results.get(name)!.requests) * 1000
-        const cpuRatio = cpuPerRequest('gateway, metrics on') / cpuPerRequest('gateway')
+        const cpuRatio = cpuPerRequest('gateway, metrics and traces on') / cpuPerRequest('gateway')
         verdicts.push(
-          `${relative >= 0.97 ? 'PASS' : 'MISS'} ${scenario.name}, ${scenario.clients} clients: the gateway with metrics on (scraped every second) keeps ${(relative * 100).toFixed(1)} % of its throughput with them off (budget ≥ 97 %); ` +
-            `CPU per request ${cpuPerRequest('gateway, metrics on').toFixed(3)} ms on vs ${cpuPerRequest('gateway').toFixed(3)} ms off (× ${cpuRatio.toFixed(3)}, so ≥ ${((1 / cpuRatio) * 100).toFixed(1)} % of the throughput where CPU bounds it)`,
+          `${relative >= 0.97 ? 'PASS' : 'MISS'} ${scenario.name}, ${scenario.clients} clients: the gateway with metrics on (scraped every second) and traces exported keeps ${(relative * 100).toFixed(1)} % of its throughput with them off (budget ≥ 97 %); ` +
+            `CPU per request ${cpuPerRequest('gateway, metrics and traces on').toFixed(3)} ms on vs ${cpuPerRequest('gateway').toFixed(3)} ms off (× ${cpuRatio.toFixed(3)}, so ≥ ${((1 / cpuRatio) * 100).toFixed(1)} % of the throughput where CPU bounds it)`,
         )
       }
       const onPostgres = results.get('gateway on PostgreSQL')
@@ -179,10 +198,12 @@ async function main() {
     }
     printTable(header, rows)
     console.log(`\n${verdicts.join('\n')}\n`)
-    console.log(`${scrapes} scrapes of the gateway with metrics on during the run\n`)
+    console.log(`${scrapes} scrapes of the gateway with metrics on during the run, ${countTraceExports()} trace exports from it\n`)
   } finally {
     clearInterval(scraper)
     await processes.stopAll()
+    // After the gateways: the traced one sends what it still holds as it stops.
+    stopTraceSink()
     rmSync(dir, { recursive: true, force: true })
     await admin?.unsafe(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`)
     await admin?.close()

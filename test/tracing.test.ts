@@ -92,6 +92,20 @@ describe('traces', () => {
     expect(root.attributes['gen_ai.usage.output_tokens']).toBe(usage!.completion_tokens)
   })
 
+  test('embeddings: an embeddings span, its upstream call told to Ollama as the parent', async () => {
+    const traceId = 'e'.repeat(32)
+    const res = await fetch(`${server.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': 'application/json', traceparent: `00-${traceId}-${INCOMING_SPAN}-01` },
+      body: JSON.stringify({ model: 'nomic-embed-text', input: ['one', 'two'] }),
+    })
+    expect(res.status).toBe(200)
+    const root = await receiver.span((span) => span.traceId === traceId && span.kind === 2)
+    expect(root).toMatchObject({ name: 'embeddings nomic-embed-text', attributes: { 'gen_ai.operation.name': 'embeddings', 'gen_ai.usage.input_tokens': (await res.json()).usage.prompt_tokens } })
+    const upstream = await receiver.span((span) => span.traceId === traceId && span.kind === 3)
+    expect(fake.requests.find((request) => request.path === '/api/embed')!.traceparent).toBe(`00-${traceId}-${upstream.spanId}-01`)
+  })
+
   test('other routes are spans named by method and route; a malformed traceparent starts a new trace', async () => {
     const res = await fetch(`${server.url}/api/auth/me/`, { headers: { authorization: `Bearer ${user.accessToken}`, traceparent: '00-zzzz-not-a-trace' } })
     expect(res.status).toBe(200)

@@ -81,7 +81,7 @@ export const authGuard = (rt: Runtime) =>
               throw new HttpError(401, 'An Authorization header with a Bearer token (JWT or API key), or an x-api-key header, is required', {
                 code: 'missing_token',
               })
-            const principal = await inChildSpan('authenticate', {}, () => principalOfToken(rt, token, accessToken.verify, suspect, { request, server, set }))
+            const principal = await inChildSpan(request, 'authenticate', {}, () => principalOfToken(rt, token, accessToken.verify, suspect, { request, server, set }))
             const facts = factsOf(request)
             facts.userId = principal.userId
             facts.apiKeyId = principal.apiKeyId

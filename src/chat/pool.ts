@@ -161,8 +161,9 @@ export function createPool({ urls, openai = [], timeoutMs, maxRequestMs, checkIn
       try {
         // The upstream call's span lasts as long as the request: a reply streams on after this returns.
         const answered = await inChildSpan(
+          signal,
           `upstream ${model}`,
-          { kind: 'client', attributes: { 'server.address': host.url, 'gen_ai.provider.name': host.kind, 'gen_ai.request.model': model }, untilRequestEnds: true },
+          { kind: 'client', attributes: { 'server.address': host.url, 'gen_ai.provider.name': host.kind, 'gen_ai.request.model': model }, untilRequestEnds: true, upstream: true },
           () => attempt(host, waitingSince),
         )
         if (!host.reachable) revive(host)

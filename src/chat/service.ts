@@ -73,7 +73,7 @@ export function recordCaller(facts: RequestFacts, body: ChatRequest) {
 export async function startCompletion(pool: Pool, body: ChatRequest, request: Request, maxOutputTokens: number): Promise<Started> {
   const facts = factsOf(request)
   facts.model = body.model
-  if (capturingContent()) facts.content = { input: body.messages }
+  if (capturingContent(request)) facts.content = { input: body.messages }
   try {
     const translator = translatorFor(body)
     recordCaller(facts, body)

@@ -190,7 +190,7 @@ export async function openReply<M extends StreamedMessage>(
   const { controller, watched, abort, settle, reasonFor } = watchRequest(host, signal, watchdog, waitingSince, startedAt)
   let response: Response | undefined
   const fetchOnce = (async (input: RequestInfo | URL, init?: RequestInit) =>
-    (response = await fetch(input, { ...tracedInit(init), signal: controller.signal }))) as typeof fetch
+    (response = await fetch(input, { ...tracedInit(signal, init), signal: controller.signal }))) as typeof fetch
   if (send.patient) watched.lastActivityAt = Infinity
   try {
     if (signal.aborted) throw new Aborted('client')
@@ -226,7 +226,7 @@ export async function callOnce<T>(
 ): Promise<T> {
   const { controller, watched, abort, settle, reasonFor } = watchRequest(host, signal, watchdog, waitingSince, startedAt)
   if (call.patient) watched.lastActivityAt = Infinity
-  const fetchOnce = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...tracedInit(init), signal: controller.signal })) as typeof fetch
+  const fetchOnce = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...tracedInit(signal, init), signal: controller.signal })) as typeof fetch
   try {
     if (signal.aborted) throw new Aborted('client')
     const via = { host, fetch: fetchOnce }

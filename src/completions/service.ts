@@ -35,7 +35,7 @@ export async function startTextCompletion(
 ): Promise<StartedCompletion> {
   const facts = factsOf(request)
   facts.model = body.model
-  if (capturingContent()) facts.content = { input: body.prompt }
+  if (capturingContent(request)) facts.content = { input: body.prompt }
   try {
     const upstream = toGenerateRequest(body, maxOutputTokens)
     const send = { ollama: (client: Ollama) => client.generate(upstream), needs: 'completion' as const }

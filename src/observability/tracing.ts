@@ -5,21 +5,22 @@
 // A span per /api and /v1 request (continuing an incoming W3C `traceparent`), named and
 // attributed as OpenTelemetry's HTTP and GenAI conventions say, with child spans for the
 // authentication, the upstream call (whose `traceparent` is sent on to Ollama) and the request
-// log's write. The request's trace is found through an AsyncLocalStorage entered when the request
-// arrives, so code deep in a request (the pool, the guard) reaches it without being handed it.
-// Prompts and replies are recorded only with OTEL_CAPTURE_CONTENT=true.
-import { AsyncLocalStorage } from 'node:async_hooks'
+// log's write. Code deep in a request finds its trace by the request, or by the request's abort
+// signal (all the upstream pool is handed): a lookup in a WeakMap, where an AsyncLocalStorage
+// would make every promise of the process carry a context. Prompts and replies are recorded
+// only with OTEL_CAPTURE_CONTENT=true.
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api'
 import pkg from '../../package.json'
 import type { Runtime } from '../runtime'
 
-/** The span a request's code is in: the request's own, or a child of it. */
-type Current = { tracing: Tracing; request: RequestTrace; span: Span; context: Context }
+/**
+ * A request's span, the child spans that end with it (an upstream call that streams on), and the
+ * upstream call in progress (whose span Ollama is told as its parent).
+ */
+type RequestTrace = { tracing: Tracing; span: Span; context: Context; endWithRequest: Span[]; upstream?: Span }
 
-/** A request's span and the child spans that end with it (an upstream call that streams on). */
-type RequestTrace = { span: Span; context: Context; endWithRequest: Span[] }
-
-const current = new AsyncLocalStorage<Current>()
+/** Each traced request's trace, by the request and by its abort signal. */
+const traces = new WeakMap<Request | AbortSignal, RequestTrace>()
 
 /** What the request log knows of a request once it is over (a LogRow fits). */
 export type TracedRequest = {
@@ -49,14 +50,14 @@ const OPERATIONS: Record<string, string> = {
 export type Tracing = {
   /** Prompts and replies are recorded (OTEL_CAPTURE_CONTENT=true). */
   readonly captureContent: boolean
-  /** Starts the request's span, continuing its `traceparent`, and makes it current for the rest of the request. */
+  /** Starts the request's span, continuing its `traceparent`. */
   requestStarted(request: Request): void
   /** Names, attributes and ends the request's span (and the children that end with it); returns it for the log write's span. */
   requestEnded(request: Request, route: string | undefined, ended: TracedRequest, content?: { input?: unknown; output?: unknown }): Span | undefined
   /** A child span of `parent` (ended by the caller), for work that outlives the request (the log write). */
   childOf(parent: Span, name: string, attributes?: Attributes): Span
-  /** A child span in `context` (see `inChildSpan`), and the context it makes current. */
-  startChild(name: string, kind: 'internal' | 'client', attributes: Attributes | undefined, context: Context): { span: Span; context: Context }
+  /** A child span in `context` (see `inChildSpan`). */
+  startChild(name: string, kind: 'internal' | 'client', attributes: Attributes | undefined, context: Context): Span
   /** Marks a span failed. */
   failed(span: Span, errorType: string): void
   /** Sends every span still buffered, then stops. */
@@ -89,7 +90,6 @@ export async function startTracing(rt: Runtime): Promise<void> {
   const tracer: Tracer = provider.getTracer('ai-studio', pkg.version)
   const propagator = new W3CTraceContextPropagator()
   const headerGetter = { keys: (headers: Headers) => [...headers.keys()], get: (headers: Headers, key: string) => headers.get(key) ?? undefined }
-  const traces = new WeakMap<Request, RequestTrace>()
   const { SERVER, INTERNAL, CLIENT } = api.SpanKind
 
   const tracing: Tracing = {
@@ -97,14 +97,15 @@ export async function startTracing(rt: Runtime): Promise<void> {
     requestStarted(request) {
       const parent = propagator.extract(api.ROOT_CONTEXT, request.headers, headerGetter)
       const span = tracer.startSpan(request.method, { kind: SERVER, attributes: { 'http.request.method': request.method } }, parent)
-      const trace = { span, context: api.trace.setSpan(parent, span), endWithRequest: [] }
+      const trace: RequestTrace = { tracing, span, context: api.trace.setSpan(parent, span), endWithRequest: [] }
       traces.set(request, trace)
-      current.enterWith({ tracing, request: trace, span, context: trace.context })
+      traces.set(request.signal, trace)
     },
     requestEnded(request, route, ended, content) {
       const trace = traces.get(request)
       if (!trace) return undefined
       traces.delete(request)
+      traces.delete(request.signal)
       const { span } = trace
       const operation = route ? OPERATIONS[route] : undefined
       // GenAI spans are named `{operation} {model}`; others as HTTP's conventions say, `{method} {route}`.
@@ -135,10 +136,7 @@ export async function startTracing(rt: Runtime): Promise<void> {
       return span
     },
     childOf: (parent, name, attributes) => tracer.startSpan(name, { kind: INTERNAL, attributes }, api.trace.setSpan(api.ROOT_CONTEXT, parent)),
-    startChild(name, kind, attributes, context) {
-      const span = tracer.startSpan(name, { kind: kind === 'client' ? CLIENT : INTERNAL, attributes }, context)
-      return { span, context: api.trace.setSpan(context, span) }
-    },
+    startChild: (name, kind, attributes, context) => tracer.startSpan(name, { kind: kind === 'client' ? CLIENT : INTERNAL, attributes }, context),
     failed(span, errorType) {
       span.setAttribute('error.type', errorType)
       span.setStatus({ code: api.SpanStatusCode.ERROR })
@@ -150,49 +148,48 @@ export async function startTracing(rt: Runtime): Promise<void> {
 }
 
 /**
- * Runs `work` in a child span of the current request's span (when the request is traced; else
- * just runs it). The span ends when `work` settles, marked as failed if it threw, or with
- * `untilRequestEnds` (an upstream call whose reply streams on) when the request's span ends.
+ * Runs `work` in a child span of the request's span, the request found by itself or by its abort
+ * signal (when it is traced; else just runs it). The span ends when `work` settles, marked as
+ * failed if it threw, or with `untilRequestEnds` (an upstream call whose reply streams on) when
+ * the request's span ends. An `upstream` span is the one the upstream is told as its parent.
  */
-export function inChildSpan<T>(name: string, options: ChildOptions, work: () => Promise<T>): Promise<T> {
-  const parent = current.getStore()
-  return parent ? inChild(parent, name, options, work) : work()
+export function inChildSpan<T>(owner: Request | AbortSignal, name: string, options: ChildOptions, work: () => Promise<T>): Promise<T> {
+  const trace = traces.get(owner)
+  return trace ? inChild(trace, name, options, work) : work()
 }
 
-type ChildOptions = { kind?: 'internal' | 'client'; attributes?: Attributes; untilRequestEnds?: boolean }
+type ChildOptions = { kind?: 'internal' | 'client'; attributes?: Attributes; untilRequestEnds?: boolean; upstream?: boolean }
 
-async function inChild<T>(parent: Current, name: string, { kind = 'internal', attributes, untilRequestEnds = false }: ChildOptions, work: () => Promise<T>): Promise<T> {
-  const { span, context } = parent.tracing.startChild(name, kind, attributes, parent.context)
-  const inside: Current = { ...parent, span, context }
+async function inChild<T>(trace: RequestTrace, name: string, { kind = 'internal', attributes, untilRequestEnds = false, upstream = false }: ChildOptions, work: () => Promise<T>): Promise<T> {
+  const span = trace.tracing.startChild(name, kind, attributes, trace.context)
+  if (upstream) trace.upstream = span
   try {
-    const result = await current.run(inside, work)
-    if (untilRequestEnds) parent.request.endWithRequest.push(span)
+    const result = await work()
+    if (untilRequestEnds) trace.endWithRequest.push(span)
     else span.end()
     return result
   } catch (error) {
     const code = (error as { options?: { code?: unknown } })?.options?.code
-    parent.tracing.failed(span, typeof code === 'string' ? code : ((error as Error)?.name ?? 'error'))
+    trace.tracing.failed(span, typeof code === 'string' ? code : ((error as Error)?.name ?? 'error'))
     span.end()
     throw error
+  } finally {
+    if (upstream && trace.upstream === span) trace.upstream = undefined
   }
 }
 
-/** The `traceparent` to send with an upstream request made now (the current span's), if the request is traced. */
-export function traceparent(): string | undefined {
-  const span = current.getStore()?.span
-  if (!span) return undefined
-  const { traceId, spanId, traceFlags } = span.spanContext()
-  return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`
-}
-
-/** Whether the request being handled wants its prompt and reply recorded (traced, with OTEL_CAPTURE_CONTENT=true). */
-export const capturingContent = () => current.getStore()?.tracing.captureContent === true
-
-/** `init` with the current span's `traceparent` header added, for an upstream request of a traced request (else `init` itself). */
-export function tracedInit(init: RequestInit | undefined): RequestInit | undefined {
-  const value = traceparent()
-  if (value === undefined) return init
+/**
+ * `init` with a `traceparent` header added for an upstream request of a traced request (found by
+ * its abort signal): the upstream call's span, else the request's. Else `init` itself.
+ */
+export function tracedInit(signal: AbortSignal, init: RequestInit | undefined): RequestInit | undefined {
+  const trace = traces.get(signal)
+  if (!trace) return init
+  const { traceId, spanId, traceFlags } = (trace.upstream ?? trace.span).spanContext()
   const headers = new Headers(init?.headers)
-  headers.set('traceparent', value)
+  headers.set('traceparent', `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`)
   return { ...init, headers }
 }
+
+/** Whether the request wants its prompt and reply recorded (traced, with OTEL_CAPTURE_CONTENT=true). */
+export const capturingContent = (request: Request) => traces.get(request)?.tracing.captureContent === true
