@@ -28,6 +28,21 @@ describe('configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message)
   })
 
+  test('traces: off without an OTLP endpoint; the traces endpoint as given, the base one with /v1/traces; bad values refused', () => {
+    expect(loadConfig({}).tracing).toBeUndefined()
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toEqual({
+      url: 'http://collector:4318/v1/traces',
+      serviceName: 'ai-studio',
+      captureContent: false,
+      scheduleDelayMs: 5000,
+    })
+    const specific = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b/traces', OTEL_SERVICE_NAME: 'gw', OTEL_CAPTURE_CONTENT: 'true' })
+    expect(specific.tracing).toMatchObject({ url: 'https://b/traces', serviceName: 'gw', captureContent: true })
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/)
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_BSP_SCHEDULE_DELAY: 'soon' })).toThrow(/OTEL_BSP_SCHEDULE_DELAY/)
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_CAPTURE_CONTENT: 'maybe' })).toThrow(/OTEL_CAPTURE_CONTENT/)
+  })
+
   test('several Ollama hosts', () => {
     expect(loadConfig({ OLLAMA_BASE_URL: 'http://a:11434, http://b:11434/' }).ollamaUrls).toEqual([
       'http://a:11434',
