@@ -3,6 +3,7 @@
 // the summary of what they measured, the markdown table it is printed as, and the processes a
 // bench starts (a fake Ollama, gateways), each in its own process so that this one only
 // generates load and measures.
+import { readFileSync } from 'node:fs'
 import { loadConfig } from '../../src/config'
 import { startRuntime } from '../../src/runtime'
 import { waitFor } from '../../test/support/process'
@@ -25,6 +26,8 @@ export type Scenario = {
   lockstep?: boolean
   /** The fake sends each reply in one network write instead of one per message. */
   mergeWrites?: boolean
+  /** Each client waits this long after each reply before its next request (the process goes idle between them). */
+  pauseMs?: number
   budget?: { throughput: number; addedTtftP50Ms?: number }
 }
 
@@ -36,7 +39,7 @@ export type Result = { rps: number; requests: number; ttftP50: number; ttftP99: 
 
 export const noSamples = (): Samples => ({ ttft: [], total: [], failed: 0, seconds: 0 })
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 
 /** `clients` loops, each sending one streaming request after another until the time is up. */
 export async function load(target: Target, scenario: Scenario, seconds: number, into: Samples) {
@@ -73,6 +76,7 @@ export async function load(target: Target, scenario: Scenario, seconds: number, 
         } catch (error) {
           if (into.failed++ === 0) console.error(String(error))
         }
+        if (scenario.pauseMs) await Bun.sleep(scenario.pauseMs)
       }
     }),
   )
@@ -147,6 +151,9 @@ export async function cpuSeconds(pid: number): Promise<number> {
   // utime and stime are fields 14 and 15 of the line (11 and 12 after the command's name), in clock ticks.
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
 }
+
+/** A process's resident set size now (VmRSS, Linux's /proc), in MiB. */
+export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
 
 /** Clock ticks per second (`getconf CLK_TCK`): 100 on Linux. */
 const CLOCK_TICKS = 100
