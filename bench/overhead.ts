@@ -12,7 +12,10 @@
 // PostgreSQL: BENCH_POSTGRES_URL (default this machine's database `test`), in a schema of its own
 // dropped afterwards; Redis: BENCH_REDIS_URL (default redis://127.0.0.1:6379), under a prefix of
 // its own deleted afterwards. BENCH_QUICK=1 (`bun run bench:quick`): shorter runs, same figures.
-// BENCH_SECONDS, BENCH_ROUNDS and BENCH_ONLY as in bench/gateway.ts.
+// BENCH_SECONDS, BENCH_ROUNDS and BENCH_ONLY as in bench/gateway.ts. BENCH_PROFILE=<dir>: both
+// gateways and the bare proxy run under `bun --cpu-prof --cpu-prof-md`, their profiles
+// (.cpuprofile and .md) written there when the bench ends (the whole run, start-up included:
+// BENCH_ONLY narrows it), and the bench prints how to read each with bench/profile.ts.
 import { SQL } from 'bun'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -38,7 +41,11 @@ const allPhases: Phase[] = [
   { name: 'S2 CPU-bound (60 chunks, no delay)', clients: 16, chunks: 60, chunkDelayMs: 0, streamed: true, kind: 'S2' },
   { name: 'saturation, not streamed', clients: 16, chunks: 20, chunkDelayMs: 0, streamed: false, kind: 'saturation' },
 ]
+const profileDir = process.env.BENCH_PROFILE
 const phases = allPhases.filter((phase) => phase.name.includes(process.env.BENCH_ONLY ?? ''))
+/** Bun's flags that profile the server `name` when BENCH_PROFILE is set; its profile is named after it. */
+const profiler = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profileFile(name)}`] : [])
+const profileFile = (name: string) => name.replace(/\W+/g, '-')
 
 const root = join(import.meta.dir, '..')
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -100,7 +107,7 @@ async function main() {
     /** A gateway on `databaseUrl` (with `env`) and a user's API key. */
     const gateway = async (name: string, port: number, databaseUrl: string, env: Record<string, string> = {}): Promise<Server> => {
       const apiKey = await seedApiKey(databaseUrl)
-      const child = await processes.serve(port, { ...common, DATABASE_URL: databaseUrl, ...env })
+      const child = await processes.serve(port, { ...common, DATABASE_URL: databaseUrl, ...env }, profiler(name))
       const url = `http://127.0.0.1:${port}/v1/chat/completions`
       const headers = { ...json, authorization: `Bearer ${apiKey}` }
       return { name, pid: child.pid, streamed: { name, urls: [url], headers }, single: { name, urls: [url], headers, body: singleBody, ends: '"finish_reason"' } }
@@ -110,7 +117,7 @@ async function main() {
     const database = new URL(postgresUrl)
     database.searchParams.set('schema', schema)
     const postgres = await gateway(POSTGRES, postgresPort!, database.toString(), { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix })
-    const proxy = processes.start(['bun', 'bench/passthrough.ts', '--port', String(proxyPort), '--upstream', fakeUrl])
+    const proxy = processes.start(['bun', ...profiler(PROXY), 'bench/passthrough.ts', '--port', String(proxyPort), '--upstream', fakeUrl])
     const portkey = processes.start(['bun', 'node_modules/@portkey-ai/gateway/build/start-server.js', `--port=${portkeyPort}`, '--headless'])
     const proxyUrl = `http://127.0.0.1:${proxyPort}`
     const portkeyUrl = `http://127.0.0.1:${portkeyPort}`
@@ -143,10 +150,16 @@ async function main() {
     const idleRss = new Map(servers.map((server) => [server.name, rssMb(server.pid)]))
     const streamsRss = new Map<string, number>()
     const results = new Map<Phase, Map<string, Figures>>()
+    /** Requests each server was sent, warm-ups included (what its profile covers). */
+    const served = new Map<string, number>()
     for (const phase of phases) {
       await setScenario(fakeUrl, phase)
       const targetOf = (server: Server) => (phase.streamed ? server.streamed : server.single)
-      for (const server of servers) await load(targetOf(server), phase, WARMUP_SECONDS, noSamples())
+      for (const server of servers) {
+        const warmup = noSamples()
+        await load(targetOf(server), phase, WARMUP_SECONDS, warmup)
+        served.set(server.name, (served.get(server.name) ?? 0) + warmup.total.length + warmup.failed)
+      }
       const samples = new Map(servers.map((server) => [server.name, noSamples()]))
       const cpu = new Map(servers.map((server) => [server.name, 0]))
       for (let round = 0; round < ROUNDS; round++)
@@ -158,6 +171,7 @@ async function main() {
           cpu.set(server.name, cpu.get(server.name)! + (await cpuSeconds(server.pid)) - before)
           clearInterval(sampler)
         }
+      for (const [name, taken] of samples) served.set(name, served.get(name)! + taken.total.length + taken.failed)
       results.set(phase, new Map(servers.map((server) => [server.name, figures(samples.get(server.name)!, cpu.get(server.name)!)])))
     }
     await Bun.sleep(1000)
@@ -224,6 +238,9 @@ async function main() {
       if (streamsRss.has(name)) judge(streamsRss.get(name)! < 150, `${name}: RSS ${streamsRss.get(name)!.toFixed(1)} MiB with 64 open streams (budget < 150 MB)`)
     }
     console.log(`\n${verdicts.join('\n')}\n`)
+    if (profileDir)
+      for (const name of [PROXY, ...GATEWAYS])
+        console.log(`${name}: ${served.get(name)} requests; bun bench/profile.ts ${join(profileDir, profileFile(name))}.cpuprofile --requests ${served.get(name)}`)
   } finally {
     await processes.stopAll()
     rmSync(dir, { recursive: true, force: true })

@@ -115,9 +115,9 @@ export function benchProcesses(root: string) {
   }
   return {
     start,
-    /** `bun src/index.ts serve` on 127.0.0.1:`port` with `env`, once it answers its health check (its process returned). */
-    async serve(port: number, env: Record<string, string>): Promise<Bun.Subprocess> {
-      const child = start(['bun', 'src/index.ts', 'serve'], { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...env })
+    /** `bun src/index.ts serve` on 127.0.0.1:`port` with `env` (and `bunFlags`, e.g. `--cpu-prof`), once it answers its health check (its process returned). */
+    async serve(port: number, env: Record<string, string>, bunFlags: string[] = []): Promise<Bun.Subprocess> {
+      const child = start(['bun', ...bunFlags, 'src/index.ts', 'serve'], { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...env })
       const died = child.exited.then((code) => Promise.reject(new Error(`the gateway on port ${port} exited with ${code} before it answered`)))
       await Promise.race([waitFor(`http://127.0.0.1:${port}/api/auth/health`, 30_000), died])
       died.catch(() => {}) // ended later by stopAll
