@@ -4,7 +4,9 @@
 // thread idles, and the time it books to a sample includes the idle gap before it, so counts, not
 // the profile's times, are what measure work here. Samples before the first one in src/auth/guard.ts
 // (start-up, migrations: before the first authenticated request) are left out.
-// `bun bench/profile.ts FILE.cpuprofile [--top N] [--requests N] [--interval-us N]`: with
+// `bun bench/profile.ts FILE.cpuprofile [--top N] [--requests N] [--interval-us N] [--callers TEXT]`:
+// --callers also lists, for the samples whose running frame's name contains TEXT (`write
+// [native]`), the nearest frame with a source file that called it. With
 // --requests (the requests the process served meanwhile; bench/overhead.ts prints them with
 // BENCH_PROFILE) each count is also printed as µs of its JS thread per request (samples ×
 // the sampling interval, default 1000 µs as `bun --cpu-prof`'s, over the requests). That is the
@@ -17,7 +19,7 @@ type CallFrame = { functionName: string; url: string; lineNumber: number }
 type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] }
 type Profile = { nodes: ProfileNode[]; samples: number[] }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' }, requests: { type: 'string' }, 'interval-us': { type: 'string' } } })
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' }, requests: { type: 'string' }, 'interval-us': { type: 'string' }, callers: { type: 'string' } } })
 const top = Number(values.top ?? 30)
 const requests = values.requests ? Number(values.requests) : undefined
 const intervalUs = Number(values['interval-us'] ?? 1000)
@@ -52,6 +54,7 @@ const serving = stacks.slice(Math.max(0, firstServing))
 const self = new Map<string, number>()
 const inclusive = new Map<string, number>()
 const perFile = new Map<string, number>()
+const callers = new Map<string, number>()
 const add = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
 for (const stack of serving) {
   if (stack.length === 0) continue
@@ -59,6 +62,10 @@ for (const stack of serving) {
   // Each frame, and each file, once per sample however deep it recurs.
   for (const name of new Set(stack.map(frameName))) add(inclusive, name)
   for (const file of new Set(stack.map(fileOf).filter((file) => file?.startsWith('src/')))) add(perFile, file!)
+  if (values.callers && frameName(stack[0]!).includes(values.callers)) {
+    const caller = stack.slice(1).find((frame) => frame.url !== '')
+    add(callers, caller ? frameName(caller) : '(none: called from the event loop)')
+  }
 }
 
 const share = (count: number) => `${((count / serving.length) * 100).toFixed(1)} %`
@@ -74,3 +81,4 @@ if (requests !== undefined) console.log(`${((serving.length * intervalUs) / requ
 table('Self (the frame itself was running)', self)
 table('Inclusive (the frame was on the stack)', inclusive)
 table('Inclusive per project file (src/…)', perFile)
+if (values.callers) table(`Nearest callers with a source file of the samples running "${values.callers}"`, callers)
