@@ -16,13 +16,11 @@
 // gateways and the bare proxy run under `bun --cpu-prof --cpu-prof-md`, their profiles
 // (.cpuprofile and .md) written there when the bench ends (the whole run, start-up included:
 // BENCH_ONLY narrows it), and the bench prints how to read each with bench/profile.ts.
-import { SQL } from 'bun'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, waitFor } from '../test/support/process'
-import { deleteKeysUnder } from '../test/support/redis'
-import { benchProcesses, cpuSeconds, load, noSamples, percentile, printTable, rssMb, SECRET, seedApiKey, setScenario, type Samples, type Scenario, type Target } from './support/streaming-load'
+import { benchProcesses, benchStores, cpuSeconds, load, loadedGatewayEnv, noSamples, percentile, printTable, rssMb, seedApiKey, setScenario, type Samples, type Scenario, type Target } from './support/streaming-load'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 0.8 : 2))
@@ -48,10 +46,8 @@ const profiler = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-md',
 const profileFile = (name: string) => name.replace(/\W+/g, '-')
 
 const root = join(import.meta.dir, '..')
-const postgresUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
-const schema = `bench_overhead_${process.pid}`
-const redisPrefix = `bench:overhead:${process.pid}:`
+const stores = benchStores('overhead')
+const { databaseUrl, redisUrl, redisPrefix } = stores
 const processes = benchProcesses(root)
 
 const DIRECT = 'direct'
@@ -92,31 +88,21 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-overhead-'))
   const [fakePort, proxyPort, sqlitePort, postgresPort, portkeyPort] = (await Promise.all(Array.from({ length: 5 }, () => freePort()))) as number[]
   const fakeUrl = `http://127.0.0.1:${fakePort}`
-  const admin = new SQL(postgresUrl)
   try {
     const fake = processes.start(['bun', 'test/support/fake-ollama.ts', '--port', String(fakePort)])
     await waitFor(`${fakeUrl}/api/version`)
-    const common = {
-      SECRET_KEY: SECRET,
-      OLLAMA_BASE_URL: fakeUrl,
-      // On, and out of reach: every request pays the check, none is refused.
-      RATE_LIMIT_CHAT: '1000000',
-      // One user is every client here: the cap stays on (its cost counts) but above any phase's clients.
-      MAX_CONCURRENT_REQUESTS: '1000',
-    }
-    /** A gateway on `databaseUrl` (with `env`) and a user's API key. */
-    const gateway = async (name: string, port: number, databaseUrl: string, env: Record<string, string> = {}): Promise<Server> => {
-      const apiKey = await seedApiKey(databaseUrl)
-      const child = await processes.serve(port, { ...common, DATABASE_URL: databaseUrl, ...env }, profiler(name))
+    const common = loadedGatewayEnv(fakeUrl)
+    /** A gateway on `database` (with `env`) and a user's API key. */
+    const gateway = async (name: string, port: number, database: string, env: Record<string, string> = {}): Promise<Server> => {
+      const apiKey = await seedApiKey(database)
+      const child = await processes.serve(port, { ...common, DATABASE_URL: database, ...env }, profiler(name))
       const url = `http://127.0.0.1:${port}/v1/chat/completions`
       const headers = { ...json, authorization: `Bearer ${apiKey}` }
       return { name, pid: child.pid, streamed: { name, urls: [url], headers }, single: { name, urls: [url], headers, body: singleBody, ends: '"finish_reason"' } }
     }
     const sqlite = await gateway(SQLITE, sqlitePort!, `sqlite://${join(dir, 'bench.db')}`)
-    await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-    const database = new URL(postgresUrl)
-    database.searchParams.set('schema', schema)
-    const postgres = await gateway(POSTGRES, postgresPort!, database.toString(), { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix })
+    await stores.fresh()
+    const postgres = await gateway(POSTGRES, postgresPort!, databaseUrl, { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix })
     const proxy = processes.start(['bun', ...profiler(PROXY), 'bench/passthrough.ts', '--port', String(proxyPort), '--upstream', fakeUrl])
     const portkey = processes.start(['bun', 'node_modules/@portkey-ai/gateway/build/start-server.js', `--port=${portkeyPort}`, '--headless'])
     const proxyUrl = `http://127.0.0.1:${proxyPort}`
@@ -244,9 +230,7 @@ async function main() {
   } finally {
     await processes.stopAll()
     rmSync(dir, { recursive: true, force: true })
-    await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-    await admin.close()
-    await deleteKeysUnder(redisUrl, redisPrefix)
+    await stores.remove()
   }
 }
 

@@ -1,6 +1,7 @@
 // Reads a `bun --cpu-prof` profile (.cpuprofile) of a server under load and prints its top frames
 // by samples: self, inclusive, and inclusive per source file of the project (src/…), with each
-// figure's share of the samples taken while serving. JSC's sampler records nothing while the
+// figure's share of the samples taken while serving, and each sample charged to the nearest
+// project function on its stack (so that the charges add up to the whole). JSC's sampler records nothing while the
 // thread idles, and the time it books to a sample includes the idle gap before it, so counts, not
 // the profile's times, are what measure work here. Samples before the first one in src/auth/guard.ts
 // (start-up, migrations: before the first authenticated request) are left out.
@@ -55,6 +56,8 @@ const self = new Map<string, number>()
 const inclusive = new Map<string, number>()
 const perFile = new Map<string, number>()
 const callers = new Map<string, number>()
+const charged = new Map<string, number>()
+const chargedFiles = new Map<string, number>()
 const add = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
 for (const stack of serving) {
   if (stack.length === 0) continue
@@ -62,6 +65,10 @@ for (const stack of serving) {
   // Each frame, and each file, once per sample however deep it recurs.
   for (const name of new Set(stack.map(frameName))) add(inclusive, name)
   for (const file of new Set(stack.map(fileOf).filter((file) => file?.startsWith('src/')))) add(perFile, file!)
+  const nearest = stack.find((frame) => fileOf(frame)?.startsWith('src/'))
+  const nobody = '(no project frame: the event loop, Bun, libraries on their own)'
+  add(charged, nearest ? frameName(nearest) : nobody)
+  add(chargedFiles, nearest ? fileOf(nearest)! : nobody)
   if (values.callers && frameName(stack[0]!).includes(values.callers)) {
     const caller = stack.slice(1).find((frame) => frame.url !== '')
     add(callers, caller ? frameName(caller) : '(none: called from the event loop)')
@@ -81,4 +88,6 @@ if (requests !== undefined) console.log(`${((serving.length * intervalUs) / requ
 table('Self (the frame itself was running)', self)
 table('Inclusive (the frame was on the stack)', inclusive)
 table('Inclusive per project file (src/…)', perFile)
+table('Charged to the nearest project function (its own time and the library and native code it called; each sample once)', charged)
+table('The same, per project file', chargedFiles)
 if (values.callers) table(`Nearest callers with a source file of the samples running "${values.callers}"`, callers)

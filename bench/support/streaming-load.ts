@@ -3,10 +3,12 @@
 // the summary of what they measured, the markdown table it is printed as, and the processes a
 // bench starts (a fake Ollama, gateways), each in its own process so that this one only
 // generates load and measures.
+import { SQL } from 'bun'
 import { readFileSync } from 'node:fs'
 import { loadConfig } from '../../src/config'
 import { startRuntime } from '../../src/runtime'
 import { waitFor } from '../../test/support/process'
+import { deleteKeysUnder } from '../../test/support/redis'
 import { seedUser } from '../../test/support/users'
 
 export const SECRET = 'bench-secret-key-that-is-long-enough-0123456789'
@@ -129,6 +131,45 @@ export function benchProcesses(root: string) {
     },
   }
 }
+
+/**
+ * The PostgreSQL and Redis of the benches that need them (BENCH_POSTGRES_URL, default this
+ * machine's database `test`; BENCH_REDIS_URL), and bench `name`'s own schema and key prefix
+ * there, which it makes and removes afterwards: `databaseUrl` is the database in that schema.
+ */
+export function benchStores(name: string) {
+  const postgresUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+  const schema = `bench_${name}_${process.pid}`
+  const database = new URL(postgresUrl)
+  database.searchParams.set('schema', schema)
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const redisPrefix = `bench:${name}:${process.pid}:`
+  const admin = new SQL(postgresUrl)
+  const dropSchema = () => admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  return {
+    databaseUrl: database.toString(),
+    redisUrl,
+    redisPrefix,
+    /** Drops a schema of that name left by an earlier run. */
+    fresh: async () => void (await dropSchema()),
+    /** Drops the schema, deletes the keys and ends the connection: the bench's clean-up. */
+    async remove() {
+      await dropSchema()
+      await admin.close()
+      await deleteKeysUnder(redisUrl, redisPrefix)
+    },
+  }
+}
+
+/** A gateway's environment under load from the fake at `fakeUrl`, whatever its database. */
+export const loadedGatewayEnv = (fakeUrl: string) => ({
+  SECRET_KEY: SECRET,
+  OLLAMA_BASE_URL: fakeUrl,
+  // On, and out of reach: every request pays the check, none is refused.
+  RATE_LIMIT_CHAT: '1000000',
+  // One user is every client here: the cap stays on (its cost counts) but above any scenario's clients.
+  MAX_CONCURRENT_REQUESTS: '1000',
+})
 
 /** Migrates the database at `databaseUrl` and adds a user to it: their API key. */
 export async function seedApiKey(databaseUrl: string): Promise<string> {
