@@ -5,10 +5,11 @@
 // refusal's latency, the latency of health checks sent meanwhile (is the event loop free?) and
 // how much the server's resident memory grew, set against the same run of ordinary invalid
 // bodies (a schema error) as the baseline.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, run, waitFor } from '../test/support/process'
+import { rssMb } from './support/streaming-load'
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200)
 const root = join(import.meta.dir, '..')
@@ -22,7 +23,6 @@ const bodies: [string, string, string][] = [
   ['a form (415)', 'application/x-www-form-urlencoded', 'model=m&' + 'x=1&'.repeat(20_000)],
 ]
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
 const pct = (values: number[], p: number) => values.slice().sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!
 
 async function mode(production: boolean) {

@@ -2,7 +2,7 @@
 // bench's servers and timers cannot disturb the next. A new bench is a line here. The dashboard
 // and conversation benches run twice: on SQLite, then on PostgreSQL (BENCH_POSTGRES_URL, default
 // this machine's database `test`, in a schema made for each and dropped afterwards;
-// BENCH_POSTGRES=0 skips it). The replicas and limiter benches need PostgreSQL and Redis
+// BENCH_POSTGRES=0 skips it). The replicas, limiter and overhead benches need PostgreSQL and Redis
 // (BENCH_REDIS_URL); BENCH_POSTGRES=0 skips them too.
 import { SQL } from 'bun'
 
@@ -17,7 +17,7 @@ const benches: { file: string; env?: Record<string, string> }[] = [
   { file: 'hostile.ts' },
   { file: 'dashboard.ts' },
   ...(postgresUrl ? [{ file: 'dashboard.ts', env: { BENCH_DATABASE_URL: withSchema(postgresUrl, schema) } }] : []),
-  ...(postgresUrl ? [{ file: 'replicas.ts' }, { file: 'limiter.ts' }] : []),
+  ...(postgresUrl ? [{ file: 'replicas.ts' }, { file: 'limiter.ts' }, { file: 'overhead.ts' }] : []),
   { file: 'ws.ts' },
   { file: 'apis.ts' },
   { file: 'conversations.ts' },

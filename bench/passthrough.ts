@@ -16,3 +16,5 @@ Bun.serve({
     return new Response(upstream.body, { status: upstream.status, headers: { 'content-type': upstream.headers.get('content-type') ?? 'text/event-stream' } })
   },
 })
+// Ends cleanly when the bench stops it, so that `bun --cpu-prof` writes its profile.
+process.on('SIGTERM', () => process.exit(0))

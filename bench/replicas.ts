@@ -10,13 +10,11 @@
 // PostgreSQL: BENCH_POSTGRES_URL (default this machine's database `test`), in a schema of its own
 // dropped afterwards; Redis: BENCH_REDIS_URL (default redis://127.0.0.1:6379), under a prefix of
 // its own deleted afterwards. BENCH_SECONDS, BENCH_ROUNDS and BENCH_ONLY as in bench/gateway.ts.
-import { SQL } from 'bun'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, waitFor } from '../test/support/process'
-import { deleteKeysUnder } from '../test/support/redis'
-import { benchProcesses, load, noSamples, printTable, SECRET, seedApiKey, setScenario, summary, type Result, type Samples, type Scenario, type Target } from './support/streaming-load'
+import { benchProcesses, benchStores, load, loadedGatewayEnv, noSamples, printTable, seedApiKey, setScenario, summary, type Result, type Samples, type Scenario, type Target } from './support/streaming-load'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -35,10 +33,8 @@ const allScenarios: Scenario[] = [
 const scenarios = allScenarios.filter((scenario) => scenario.name.includes(process.env.BENCH_ONLY ?? ''))
 
 const root = join(import.meta.dir, '..')
-const postgresUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
-const schema = `bench_replicas_${process.pid}`
-const redisPrefix = `bench:replicas:${process.pid}:`
+const stores = benchStores('replicas')
+const { databaseUrl, redisUrl, redisPrefix } = stores
 const processes = benchProcesses(root)
 
 const SQLITE = 'one replica, SQLite'
@@ -49,29 +45,19 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-replicas-'))
   const [fakePort, sqlitePort, ...pairPorts] = (await Promise.all(Array.from({ length: 6 }, () => freePort()))) as number[]
   const fakeUrl = `http://127.0.0.1:${fakePort}`
-  const admin = new SQL(postgresUrl)
   try {
     processes.start(['bun', 'test/support/fake-ollama.ts', '--port', String(fakePort)])
     await waitFor(`${fakeUrl}/api/version`)
-    const common = {
-      SECRET_KEY: SECRET,
-      OLLAMA_BASE_URL: fakeUrl,
-      // On, and out of reach: every request pays the check, none is refused.
-      RATE_LIMIT_CHAT: '1000000',
-      // One user is every client here: the cap stays on (its cost counts) but above any scenario's clients.
-      MAX_CONCURRENT_REQUESTS: '1000',
-    }
+    const common = loadedGatewayEnv(fakeUrl)
 
     const sqliteUrl = `sqlite://${join(dir, 'bench.db')}`
     const sqliteKey = await seedApiKey(sqliteUrl)
     await processes.serve(sqlitePort!, { ...common, DATABASE_URL: sqliteUrl })
 
-    await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-    const database = new URL(postgresUrl)
-    database.searchParams.set('schema', schema)
-    const pairKey = await seedApiKey(database.toString())
+    await stores.fresh()
+    const pairKey = await seedApiKey(databaseUrl)
     // Four servers on one PostgreSQL, which other work on this machine uses too: 5 connections each.
-    const shared = { ...common, DATABASE_URL: database.toString(), DATABASE_POOL_SIZE: '5' }
+    const shared = { ...common, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '5' }
     const withRedis = { ...shared, REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix }
     await Promise.all([
       processes.serve(pairPorts[0]!, withRedis),
@@ -147,9 +133,7 @@ async function main() {
   } finally {
     await processes.stopAll()
     rmSync(dir, { recursive: true, force: true })
-    await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-    await admin.close()
-    await deleteKeysUnder(redisUrl, redisPrefix)
+    await stores.remove()
   }
 }
 

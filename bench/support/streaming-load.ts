@@ -3,9 +3,12 @@
 // the summary of what they measured, the markdown table it is printed as, and the processes a
 // bench starts (a fake Ollama, gateways), each in its own process so that this one only
 // generates load and measures.
+import { SQL } from 'bun'
+import { readFileSync } from 'node:fs'
 import { loadConfig } from '../../src/config'
 import { startRuntime } from '../../src/runtime'
 import { waitFor } from '../../test/support/process'
+import { deleteKeysUnder } from '../../test/support/redis'
 import { seedUser } from '../../test/support/users'
 
 export const SECRET = 'bench-secret-key-that-is-long-enough-0123456789'
@@ -25,6 +28,8 @@ export type Scenario = {
   lockstep?: boolean
   /** The fake sends each reply in one network write instead of one per message. */
   mergeWrites?: boolean
+  /** Each client waits this long after each reply before its next request (the process goes idle between them). */
+  pauseMs?: number
   budget?: { throughput: number; addedTtftP50Ms?: number }
 }
 
@@ -36,7 +41,7 @@ export type Result = { rps: number; requests: number; ttftP50: number; ttftP99: 
 
 export const noSamples = (): Samples => ({ ttft: [], total: [], failed: 0, seconds: 0 })
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 
 /** `clients` loops, each sending one streaming request after another until the time is up. */
 export async function load(target: Target, scenario: Scenario, seconds: number, into: Samples) {
@@ -73,6 +78,7 @@ export async function load(target: Target, scenario: Scenario, seconds: number, 
         } catch (error) {
           if (into.failed++ === 0) console.error(String(error))
         }
+        if (scenario.pauseMs) await Bun.sleep(scenario.pauseMs)
       }
     }),
   )
@@ -111,9 +117,9 @@ export function benchProcesses(root: string) {
   }
   return {
     start,
-    /** `bun src/index.ts serve` on 127.0.0.1:`port` with `env`, once it answers its health check (its process returned). */
-    async serve(port: number, env: Record<string, string>): Promise<Bun.Subprocess> {
-      const child = start(['bun', 'src/index.ts', 'serve'], { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...env })
+    /** `bun src/index.ts serve` on 127.0.0.1:`port` with `env` (and `bunFlags`, e.g. `--cpu-prof`), once it answers its health check (its process returned). */
+    async serve(port: number, env: Record<string, string>, bunFlags: string[] = []): Promise<Bun.Subprocess> {
+      const child = start(['bun', ...bunFlags, 'src/index.ts', 'serve'], { PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...env })
       const died = child.exited.then((code) => Promise.reject(new Error(`the gateway on port ${port} exited with ${code} before it answered`)))
       await Promise.race([waitFor(`http://127.0.0.1:${port}/api/auth/health`, 30_000), died])
       died.catch(() => {}) // ended later by stopAll
@@ -125,6 +131,45 @@ export function benchProcesses(root: string) {
     },
   }
 }
+
+/**
+ * The PostgreSQL and Redis of the benches that need them (BENCH_POSTGRES_URL, default this
+ * machine's database `test`; BENCH_REDIS_URL), and bench `name`'s own schema and key prefix
+ * there, which it makes and removes afterwards: `databaseUrl` is the database in that schema.
+ */
+export function benchStores(name: string) {
+  const postgresUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+  const schema = `bench_${name}_${process.pid}`
+  const database = new URL(postgresUrl)
+  database.searchParams.set('schema', schema)
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const redisPrefix = `bench:${name}:${process.pid}:`
+  const admin = new SQL(postgresUrl)
+  const dropSchema = () => admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  return {
+    databaseUrl: database.toString(),
+    redisUrl,
+    redisPrefix,
+    /** Drops a schema of that name left by an earlier run. */
+    fresh: async () => void (await dropSchema()),
+    /** Drops the schema, deletes the keys and ends the connection: the bench's clean-up. */
+    async remove() {
+      await dropSchema()
+      await admin.close()
+      await deleteKeysUnder(redisUrl, redisPrefix)
+    },
+  }
+}
+
+/** A gateway's environment under load from the fake at `fakeUrl`, whatever its database. */
+export const loadedGatewayEnv = (fakeUrl: string) => ({
+  SECRET_KEY: SECRET,
+  OLLAMA_BASE_URL: fakeUrl,
+  // On, and out of reach: every request pays the check, none is refused.
+  RATE_LIMIT_CHAT: '1000000',
+  // One user is every client here: the cap stays on (its cost counts) but above any scenario's clients.
+  MAX_CONCURRENT_REQUESTS: '1000',
+})
 
 /** Migrates the database at `databaseUrl` and adds a user to it: their API key. */
 export async function seedApiKey(databaseUrl: string): Promise<string> {
@@ -147,6 +192,9 @@ export async function cpuSeconds(pid: number): Promise<number> {
   // utime and stime are fields 14 and 15 of the line (11 and 12 after the command's name), in clock ticks.
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
 }
+
+/** A process's resident set size now (VmRSS, Linux's /proc), in MiB. */
+export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
 
 /** Clock ticks per second (`getconf CLK_TCK`): 100 on Linux. */
 const CLOCK_TICKS = 100
