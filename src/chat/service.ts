@@ -3,7 +3,7 @@
 // several choices (`n`, not streamed) opens one upstream chat per choice, read side by side.
 // Records the facts the request log needs (model, host, tokens, timings, outcome, the caller's
 // `user` and `metadata`) as they become known.
-import type { ChatResponse, Ollama } from 'ollama/browser'
+import type { ChatResponse } from 'ollama/browser'
 import { capturingContent } from '../observability/tracing'
 import { errorBody, HttpError } from '../http/errors'
 import { factsOf, tokenCount, type RequestFacts } from '../telemetry/facts'
@@ -96,7 +96,7 @@ export async function startCompletion(pool: Pool, body: ChatRequest, request: Re
  */
 async function openChats(pool: Pool, body: ChatRequest, requests: ReturnType<typeof toOllamaRequest>[], signal: AbortSignal, startedAt: number) {
   const open = (each: ReturnType<typeof toOllamaRequest>, stop: AbortSignal) =>
-    pool.stream<ChatResponse>(each.model, { ollama: (client: Ollama) => client.chat(each), openai: openAiChat(body, each), needs: 'completion' }, stop, startedAt)
+    pool.stream<ChatResponse>(each.model, { ollama: { path: '/api/chat', body: each }, openai: openAiChat(body, each), needs: 'completion' }, stop, startedAt)
   if (requests.length === 1) return [await open(requests[0]!, signal)]
   const giveUp = new AbortController()
   const stop = AbortSignal.any([signal, giveUp.signal])

@@ -1,10 +1,10 @@
 // One request on one Ollama host: a streamed reply (chat, generate) or one JSON answer (embed).
-// Each request gets its own ollama client whose fetch carries that request's abort signal, so a
-// client that goes away, or a timeout, aborts exactly one upstream request: the shared client's
-// `abort()` would end every stream, and a shared client keeps every stream that ends without
-// `done` in its list of ongoing requests forever. The client sends the request and turns a
-// refusal into its ResponseError; a streamed reply's NDJSON is then read a network read at a time
-// (see ndjson.ts) instead of through the client's one-message-at-a-time iterator.
+// Each request's fetch carries that request's abort signal, so a client that goes away, or a
+// timeout, aborts exactly one upstream request. A streamed request is posted as is and its NDJSON
+// read a network read at a time (see ndjson.ts): the ollama client's request path (headers
+// merged, its iterator set up) cost a request 35–50 µs of the gateway's CPU for nothing used
+// (bench/README.md, Overhead). A one-answer request gets its own ollama client (a shared client's
+// `abort()` would end every request).
 import { tracedInit } from '../observability/tracing'
 import { Ollama } from 'ollama/browser'
 import { Aborted } from './aborted'
@@ -19,12 +19,15 @@ export type StreamedMessage = { done?: boolean }
 /** Where a streamed reply's messages are read from: Ollama's NDJSON, or another server's answer turned into them. */
 export type MessageSource = { next(): Promise<unknown[] | undefined> }
 
+/** A streamed request to Ollama: its API's path and its body (with `stream: true`). */
+export type OllamaRequest = { path: '/api/chat' | '/api/generate'; body: object }
+
 /**
- * How to send one streamed request: to an Ollama host through its client (with `stream: true`),
- * and to a server that speaks OpenAI's API by posting there and reading its answer as the
- * messages Ollama would have sent. Without `openai`, such servers are not asked.
+ * How to send one streamed request: to an Ollama host as `ollama` says, and to a server that
+ * speaks OpenAI's API by posting there and reading its answer as the messages Ollama would have
+ * sent. Without `openai`, such servers are not asked.
  */
-export type Send = { ollama: (client: Ollama) => Promise<unknown>; openai?: (post: Post) => Promise<MessageSource>; needs?: Capability; patient?: boolean }
+export type Send = { ollama: OllamaRequest; openai?: (post: Post) => Promise<MessageSource>; needs?: Capability; patient?: boolean }
 
 /*
  * `needs`: what the request needs a model to do. `patient`: the host may send nothing until its
@@ -175,6 +178,34 @@ function watchRequest(host: Host, signal: AbortSignal, watchdog: Watchdog, waiti
   return { controller, watched, abort, settle, reasonFor }
 }
 
+/** A request Ollama refused: its `{error}` message (or its body's text) and status, as the ollama client reports one. */
+class OllamaRefusal extends Error {
+  override readonly name = 'OllamaRefusal'
+  constructor(
+    message: string,
+    readonly status_code: number,
+  ) {
+    super(message)
+  }
+}
+
+/** Posts a streamed request to an Ollama host; its answer once it is a 200, else the refusal it is. */
+async function postToOllama(host: Host, request: OllamaRequest, fetchOnce: typeof fetch): Promise<Response> {
+  const response = await fetchOnce(`${host.endpoint.replace(/\/+$/, '')}${request.path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+    body: JSON.stringify(request.body),
+  })
+  if (response.ok) return response
+  const text = await response.text().catch(() => '')
+  let message = text || `Error ${response.status}: ${response.statusText}`
+  try {
+    const error = (JSON.parse(text) as { error?: unknown }).error
+    if (typeof error === 'string') message = error
+  } catch {}
+  throw new OllamaRefusal(message, response.status)
+}
+
 /**
  * Sends a streamed request to one host and waits for its first messages. Rejects with `Aborted`
  * or the ollama client's own error; the caller decides whether another host should be tried.
@@ -188,18 +219,13 @@ export async function openReply<M extends StreamedMessage>(
   startedAt: number,
 ): Promise<UpstreamReply<M>> {
   const { controller, watched, abort, settle, reasonFor } = watchRequest(host, signal, watchdog, waitingSince, startedAt)
-  let response: Response | undefined
-  const fetchOnce = (async (input: RequestInfo | URL, init?: RequestInit) =>
-    (response = await fetch(input, { ...tracedInit(signal, init), signal: controller.signal }))) as typeof fetch
+  const fetchOnce = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...tracedInit(signal, init), signal: controller.signal })) as typeof fetch
   if (send.patient) watched.lastActivityAt = Infinity
   try {
     if (signal.aborted) throw new Aborted('client')
     let body: MessageSource
     if (host.kind === 'openai') body = await send.openai!(postTo(host, fetchOnce))
-    else {
-      await send.ollama(new Ollama({ host: host.endpoint, fetch: fetchOnce }))
-      body = new NdjsonReader(response!.body!.getReader())
-    }
+    else body = new NdjsonReader((await postToOllama(host, send.ollama, fetchOnce)).body!.getReader())
     const first = await body.next()
     if (!first) throw new Error('Ollama ended the reply before its first message')
     watched.lastActivityAt = performance.now()

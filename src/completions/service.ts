@@ -4,7 +4,7 @@
 // the request log needs (model, host, tokens, timings, outcome) as they become known, the way the
 // chat service does; failures are the chat's (../chat/failures.ts).
 import { capturingContent } from '../observability/tracing'
-import type { GenerateResponse, Ollama } from 'ollama/browser'
+import type { GenerateResponse } from 'ollama/browser'
 import { clientGone, midStreamFailure, outcomeOf } from '../chat/failures'
 import type { Pool } from '../chat/pool'
 import { DONE, fail, isCancel, notOpened, relayStream, sseEvent as event } from '../chat/relay'
@@ -38,7 +38,7 @@ export async function startTextCompletion(
   if (capturingContent(request)) facts.content = { input: body.prompt }
   try {
     const upstream = toGenerateRequest(body, maxOutputTokens)
-    const send = { ollama: (client: Ollama) => client.generate(upstream), needs: 'completion' as const }
+    const send = { ollama: { path: '/api/generate' as const, body: upstream }, needs: 'completion' as const }
     const reply = await pool.stream<GenerateResponse>(upstream.model, send, request.signal, facts.startedAt)
     const translator = new TextTranslator(newTextCompletion(body.model, body.stream_options?.include_usage === true, upstream.logprobs === true))
     facts.upstream = reply.host.url

@@ -84,14 +84,10 @@ export async function generateImages(pool: Pool, job: ImageJob, signal: AbortSig
       needs: 'image' as const,
       // Nothing comes back while an image server works: only MAX_REQUEST_SECONDS bounds it.
       patient: true,
-      ollama: (client: Ollama) =>
-        client.generate({
-          model: job.model,
-          prompt: job.prompt,
-          stream: true,
-          ...(job.size ?? {}),
-          ...(job.steps ? { steps: job.steps } : {}),
-        } as Parameters<Ollama['generate']>[0] & { stream: true }),
+      ollama: {
+        path: '/api/generate' as const,
+        body: { model: job.model, prompt: job.prompt, stream: true, ...(job.size ?? {}), ...(job.steps ? { steps: job.steps } : {}) },
+      },
       openai: (post: Post) => fromOpenAi(post, job, count),
     }
     const reply = await pool.stream<ImageMessage>(job.model, send, stopped, startedAt)
