@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { testApp } from './support/app'
-import { hasChromium, offlineBrowser } from './support/browser'
+import { hasChromium, offlineBrowser, signInWithToken } from './support/browser'
 import { startFakeOllama } from './support/fake-ollama'
 import { listen } from './support/listen'
 import { seedUser } from './support/users'
@@ -29,11 +29,7 @@ describe.if(hasChromium)('admin UI: budgets', () => {
     const member = await seedUser(app.rt, { email: 'member@example.com' })
     const { context, page, external, pageErrors } = await offlineBrowser(join(folder, 'profile'))
     try {
-      await page.goto(`${server.url}/admin/`)
-      await page.evaluate(([access]) => {
-        localStorage.setItem('accessToken', access!)
-        localStorage.setItem('refreshToken', 'unused')
-      }, [admin.accessToken])
+      await signInWithToken(page, server.url, admin.accessToken)
       await page.goto(`${server.url}/admin/budgets`)
       await page.getByText('No budgets are set').waitFor()
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { testApp } from './support/app'
-import { hasChromium, offlineBrowser } from './support/browser'
+import { hasChromium, offlineBrowser, signInWithToken } from './support/browser'
 import { listen } from './support/listen'
 import { redisReachable, redisTestUrl, testPrefix } from './support/redis'
 import { tcpProxy } from './support/tcp-proxy'
@@ -25,15 +25,7 @@ async function overviewOf(env: Record<string, string>) {
   const server = listen(app.app)
   const admin = await seedUser(app.rt, { role: 'admin' })
   const { context, page, external, pageErrors } = await offlineBrowser(join(folder, `profile-${Bun.randomUUIDv7()}`))
-  await page.goto(`${server.url}/admin/`)
-  await page.evaluate(
-    ([access]) => {
-      localStorage.setItem('accessToken', access!)
-      // Never used while the access token is valid; the UI only needs one to be there.
-      localStorage.setItem('refreshToken', 'unused')
-    },
-    [admin.accessToken],
-  )
+  await signInWithToken(page, server.url, admin.accessToken)
   const status = page.locator('.redis-status')
   return {
     url: server.url,

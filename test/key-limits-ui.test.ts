@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { testApp } from './support/app'
-import { hasChromium, offlineBrowser } from './support/browser'
+import { hasChromium, offlineBrowser, signInWithToken } from './support/browser'
 import { listen } from './support/listen'
 import { seedUser } from './support/users'
 
@@ -24,11 +24,7 @@ describe.if(hasChromium)('admin UI: API keys with expiry and limits', () => {
     const keys = async () => (await (await app.call('/api/keys/', { token: admin.accessToken })).json()).data as any[]
     const { context, page, external, pageErrors } = await offlineBrowser(join(folder, 'profile'))
     try {
-      await page.goto(`${server.url}/admin/`)
-      await page.evaluate(([access]) => {
-        localStorage.setItem('accessToken', access!)
-        localStorage.setItem('refreshToken', 'unused')
-      }, [admin.accessToken])
+      await signInWithToken(page, server.url, admin.accessToken)
       await page.goto(`${server.url}/admin/`)
       await page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name: 'API keys', exact: true }).click()
 

@@ -52,3 +52,18 @@ export async function paintedShares(page: Page, selector: string, count = 1) {
     await Bun.sleep(100)
   }
 }
+
+/**
+ * Signs the page into the admin UI at `baseUrl` with an access token, as the UI keeps one after a
+ * sign-in (the refresh token is never used while the access token is valid), without the form.
+ */
+export async function signInWithToken(page: Page, baseUrl: string, accessToken: string) {
+  await page.goto(`${baseUrl}/admin/`)
+  await page.evaluate(
+    ([access]) => {
+      localStorage.setItem('accessToken', access!)
+      localStorage.setItem('refreshToken', 'unused')
+    },
+    [accessToken],
+  )
+}
