@@ -99,6 +99,8 @@ async function main() {
       RATE_LIMIT_EMBEDDINGS: '0',
       // One user is every client here: the cap stays on (its cost counts) but above any scenario's clients.
       MAX_CONCURRENT_REQUESTS: '1000',
+      // BENCH_CPU_PROF=<dir>: the gateway's CPU profile (.cpuprofile and a markdown summary) written there when it stops.
+      ...(process.env.BENCH_CPU_PROF ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-md --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : {}),
     })
     const json = { 'content-type': 'application/json' }
     const targets: Target[] = [
