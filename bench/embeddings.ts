@@ -80,10 +80,12 @@ async function load(target: Target, scenario: Scenario, seconds: number, into: S
 
 const root = join(import.meta.dir, '..')
 const processes = benchProcesses(root)
+// BENCH_BASELINE=<checkout>: that checkout's gateway too (its own database), measured in the same run for a before/after.
+const baseline = process.env.BENCH_BASELINE ? benchProcesses(process.env.BENCH_BASELINE) : undefined
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-embeddings-'))
-  const [fakePort, gatewayPort, proxyPort] = (await Promise.all([freePort(), freePort(), freePort()])) as [number, number, number]
+  const [fakePort, gatewayPort, proxyPort, baselinePort] = (await Promise.all([freePort(), freePort(), freePort(), freePort()])) as [number, number, number, number]
   const fakeUrl = `http://127.0.0.1:${fakePort}`
   try {
     processes.start(['bun', 'test/support/fake-ollama.ts', '--port', String(fakePort)])
@@ -92,8 +94,8 @@ async function main() {
     await waitFor(`http://127.0.0.1:${proxyPort}/api/version`)
     const databaseUrl = `sqlite://${join(dir, 'bench.db')}`
     const apiKey = await seedApiKey(databaseUrl)
-    await processes.serve(gatewayPort, {
-      DATABASE_URL: databaseUrl,
+    const gatewayEnv = (database: string) => ({
+      DATABASE_URL: database,
       SECRET_KEY: SECRET,
       OLLAMA_BASE_URL: fakeUrl,
       RATE_LIMIT_EMBEDDINGS: '0',
@@ -102,6 +104,9 @@ async function main() {
       // BENCH_CPU_PROF=<dir>: the gateway's CPU profile (.cpuprofile and a markdown summary) written there when it stops.
       ...(process.env.BENCH_CPU_PROF ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-md --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : {}),
     })
+    await processes.serve(gatewayPort, gatewayEnv(databaseUrl))
+    const baselineKey = baseline ? await seedApiKey(`sqlite://${join(dir, 'baseline.db')}`) : ''
+    await baseline?.serve(baselinePort, gatewayEnv(`sqlite://${join(dir, 'baseline.db')}`))
     const json = { 'content-type': 'application/json' }
     const targets: Target[] = [
       { name: 'direct', url: `${fakeUrl}/api/embed`, headers: json, body: (input) => JSON.stringify({ model: MODEL, input }) },
@@ -112,6 +117,16 @@ async function main() {
         body: (input, scenario) => JSON.stringify({ model: MODEL, input, encoding_format: scenario.encoding }),
       },
       { name: 'bun proxy', url: `http://127.0.0.1:${proxyPort}/api/embed`, headers: json, body: (input) => JSON.stringify({ model: MODEL, input }) },
+      ...(baseline
+        ? [
+            {
+              name: 'baseline gateway',
+              url: `http://127.0.0.1:${baselinePort}/v1/embeddings`,
+              headers: { ...json, authorization: `Bearer ${baselineKey}` },
+              body: (input: string[], scenario: Scenario) => JSON.stringify({ model: MODEL, input, encoding_format: scenario.encoding }),
+            },
+          ]
+        : []),
     ]
 
     console.log(
@@ -156,6 +171,7 @@ async function main() {
     console.log(`\n${verdicts.join('\n')}\n`)
   } finally {
     await processes.stopAll()
+    await baseline?.stopAll()
     rmSync(dir, { recursive: true, force: true })
   }
 }

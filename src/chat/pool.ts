@@ -9,7 +9,7 @@ import { describeFailure, failureBeforeFirstByte, modelNotFound, stoppedByGatewa
 import { canonicalModel, listedModels, newHost, newOpenAiHost, versionOf, type Host } from './host'
 import { openAiModels } from './openai-upstream'
 import { Aborted } from './aborted'
-import { callOnce, openCall, openReply, type Call, type Opened, type Send, type StreamedMessage, type UpstreamReply } from './upstream-reply'
+import { callOnce, openReply, type Call, type Send, type StreamedMessage, type UpstreamReply } from './upstream-reply'
 import { Watchdog } from './watchdog'
 
 export type PoolOptions = { urls: string[]; openai?: OpenAiUpstream[]; timeoutMs: number; maxRequestMs: number; checkIntervalMs: number }
@@ -210,9 +210,6 @@ export function createPool({ urls, openai = [], timeoutMs, maxRequestMs, checkIn
     /** A request for `model` answered with one JSON object (embed), from some host that can take it. */
     call: <T>(model: string, call: Call<T>, signal: AbortSignal, startedAt: number): Promise<T> =>
       onSomeHost(model, call, signal, (host, waitingSince) => callOnce(host, call, signal, watchdog, waitingSince, startedAt)),
-    /** As `call`, for an answer the caller reads itself after `call` resolves (its body): open until the caller's `close`. */
-    open: <T>(model: string, call: Call<T>, signal: AbortSignal, startedAt: number): Promise<Opened<T>> =>
-      onSomeHost(model, call, signal, (host, waitingSince) => openCall(host, call, signal, watchdog, waitingSince, startedAt)),
     /** Each known model with the reachable hosts that have it. */
     async models(): Promise<Map<string, Host[]>> {
       await ready

@@ -212,56 +212,9 @@ export async function openReply<M extends StreamedMessage>(
 }
 
 /**
- * A one-answer request open on one host whose answer the caller reads itself (a large embed
- * answer relayed as it arrives): until `close`, it stays watched, counted on its host and aborted
- * when the client goes away.
+ * Sends a request whose answer is one JSON object (embed) to one host: its answer, or a rejection
+ * with `Aborted` or the ollama client's own error, as `openReply`.
  */
-export type Opened<T> = {
-  host: Host
-  answer: T
-  /** What made reading the answer fail: the abort's reason (`Aborted`) when it was stopped, else the error itself. */
-  failure(error: unknown): unknown
-  /** Ends the request's bookkeeping; an upstream request still under way is aborted. */
-  close(): void
-}
-
-/**
- * Sends a request whose answer is one JSON object (embed) to one host: the request open (see
- * `Opened`), or a rejection with `Aborted` or the ollama client's own error, as `openReply`.
- */
-export async function openCall<T>(
-  host: Host,
-  call: Call<T>,
-  signal: AbortSignal,
-  watchdog: Watchdog,
-  waitingSince: number,
-  startedAt: number,
-): Promise<Opened<T>> {
-  const { controller, watched, abort, settle, reasonFor } = watchRequest(host, signal, watchdog, waitingSince, startedAt)
-  if (call.patient) watched.lastActivityAt = Infinity
-  const fetchOnce = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: controller.signal })) as typeof fetch
-  try {
-    if (signal.aborted) throw new Aborted('client')
-    const via = { host, fetch: fetchOnce }
-    const answer =
-      host.kind === 'openai' ? await call.openai!(postTo(host, fetchOnce), via) : await call.ollama(new Ollama({ host: host.endpoint, fetch: fetchOnce }), via)
-    let closed = false
-    const close = () => {
-      if (closed) return
-      closed = true
-      abort()
-      settle()
-    }
-    return { host, answer, failure: reasonFor, close }
-  } catch (error) {
-    const reason = reasonFor(error)
-    abort()
-    settle()
-    throw reason
-  }
-}
-
-/** A request whose answer is one JSON object (embed), read whole by `call`: its answer, or a rejection as `openCall`'s. */
 export async function callOnce<T>(
   host: Host,
   call: Call<T>,
@@ -270,8 +223,18 @@ export async function callOnce<T>(
   waitingSince: number,
   startedAt: number,
 ): Promise<T> {
-  const opened = await openCall(host, call, signal, watchdog, waitingSince, startedAt)
-  // The answer was read whole: aborting the finished request changes nothing.
-  opened.close()
-  return opened.answer
+  const { controller, watched, abort, settle, reasonFor } = watchRequest(host, signal, watchdog, waitingSince, startedAt)
+  if (call.patient) watched.lastActivityAt = Infinity
+  const fetchOnce = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: controller.signal })) as typeof fetch
+  try {
+    if (signal.aborted) throw new Aborted('client')
+    const via = { host, fetch: fetchOnce }
+    return host.kind === 'openai' ? await call.openai!(postTo(host, fetchOnce), via) : await call.ollama(new Ollama({ host: host.endpoint, fetch: fetchOnce }), via)
+  } catch (error) {
+    const reason = reasonFor(error)
+    abort()
+    throw reason
+  } finally {
+    settle()
+  }
 }

@@ -21,11 +21,12 @@ let scratch = new Float32Array(4096)
 const isDigit = (byte: number | undefined) => byte !== undefined && byte >= 0x30 && byte <= 0x39
 
 /**
- * The base64 of a vector given as its JSON text, already checked to be an array of numbers (see
+ * The base64 of a vector given as its JSON text, already checked against JSON's number grammar (see
  * answer.ts): each number read as JSON.parse reads it (the nearest double), then rounded to float32.
  * Numbers of at most 15 digits whose decimal exponent is within ±22 (all that Go writes for a
  * float32) are read exactly by one multiplication or division of two exact doubles, which IEEE
- * rounds correctly; others go through `Number`. Twice as fast as JSON.parse, and no array of numbers is made.
+ * rounds correctly; others go through `Number`. Faster than JSON.parse into arrays (1.3 against
+ * 1.8–2.3 ms for 64 vectors of 768 values in a micro-benchmark), and no array of numbers is made.
  */
 export function base64OfVector(json: Uint8Array): string {
   // At most one value per two bytes ("0,").
@@ -69,15 +70,12 @@ export function base64OfVector(json: Uint8Array): string {
   return float32Base64(scratch.subarray(0, count))
 }
 
-/** An answer that is not one array of finite numbers per input: the upstream's failure, a 502. */
-export const brokenAnswer = (hostUrl: string, what: string) => new HttpError(502, `Ollama at ${hostUrl} answered ${what}`, { code: 'upstream_error' })
-
 /**
  * Ollama's `embeddings`, checked: one array of finite numbers per input. Anything else (a proxy's
  * page, another server's answer) is a 502, never a reply with holes or NaN in it.
  */
 export function checkedVectors(embeddings: unknown, inputs: number, hostUrl: string): number[][] {
-  const broken = (what: string) => brokenAnswer(hostUrl, what)
+  const broken = (what: string) => new HttpError(502, `Ollama at ${hostUrl} answered ${what}`, { code: 'upstream_error' })
   if (!Array.isArray(embeddings)) throw broken('without embeddings')
   if (embeddings.length !== inputs) throw broken(`${embeddings.length} embeddings for ${inputs} inputs`)
   for (const vector of embeddings) {
