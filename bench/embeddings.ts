@@ -5,7 +5,7 @@
 // runner does) and answers nomic-embed-text's 768 float32 values per input in Ollama's JSON.
 // Closed-loop clients; each target's runs interleaved with the other's. Budget: the gateway keeps
 // ≥ 95 % of direct throughput. Run alone: `bun bench/embeddings.ts` (BENCH_SECONDS, BENCH_ROUNDS,
-// BENCH_ONLY as in bench/gateway.ts).
+// BENCH_ONLY as in bench/gateway.ts; BENCH_BASELINE, BENCH_GATEWAY_ENV, BENCH_CPU_PROF below).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -103,6 +103,8 @@ async function main() {
       MAX_CONCURRENT_REQUESTS: '1000',
       // BENCH_CPU_PROF=<dir>: the gateway's CPU profile (.cpuprofile and a markdown summary) written there when it stops.
       ...(process.env.BENCH_CPU_PROF ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-md --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : {}),
+      // BENCH_GATEWAY_ENV="NAME=value …": more environment for the gateways only (say, an allocator setting).
+      ...Object.fromEntries((process.env.BENCH_GATEWAY_ENV ?? '').split(' ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
     })
     await processes.serve(gatewayPort, gatewayEnv(databaseUrl))
     const baselineKey = baseline ? await seedApiKey(`sqlite://${join(dir, 'baseline.db')}`) : ''
