@@ -5,7 +5,7 @@
 // runner does) and answers nomic-embed-text's 768 float32 values per input in Ollama's JSON.
 // Closed-loop clients; each target's runs interleaved with the other's. Budget: the gateway keeps
 // ≥ 95 % of direct throughput. Run alone: `bun bench/embeddings.ts` (BENCH_SECONDS, BENCH_ROUNDS,
-// BENCH_ONLY as in bench/gateway.ts).
+// BENCH_ONLY as in bench/gateway.ts; BENCH_BASELINE, BENCH_GATEWAY_ENV, BENCH_CPU_PROF below).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -80,10 +80,12 @@ async function load(target: Target, scenario: Scenario, seconds: number, into: S
 
 const root = join(import.meta.dir, '..')
 const processes = benchProcesses(root)
+// BENCH_BASELINE=<checkout>: that checkout's gateway too (its own database), measured in the same run for a before/after.
+const baseline = process.env.BENCH_BASELINE ? benchProcesses(process.env.BENCH_BASELINE) : undefined
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-embeddings-'))
-  const [fakePort, gatewayPort, proxyPort] = (await Promise.all([freePort(), freePort(), freePort()])) as [number, number, number]
+  const [fakePort, gatewayPort, proxyPort, baselinePort] = (await Promise.all([freePort(), freePort(), freePort(), freePort()])) as [number, number, number, number]
   const fakeUrl = `http://127.0.0.1:${fakePort}`
   try {
     processes.start(['bun', 'test/support/fake-ollama.ts', '--port', String(fakePort)])
@@ -92,14 +94,21 @@ async function main() {
     await waitFor(`http://127.0.0.1:${proxyPort}/api/version`)
     const databaseUrl = `sqlite://${join(dir, 'bench.db')}`
     const apiKey = await seedApiKey(databaseUrl)
-    await processes.serve(gatewayPort, {
-      DATABASE_URL: databaseUrl,
+    const gatewayEnv = (database: string) => ({
+      DATABASE_URL: database,
       SECRET_KEY: SECRET,
       OLLAMA_BASE_URL: fakeUrl,
       RATE_LIMIT_EMBEDDINGS: '0',
       // One user is every client here: the cap stays on (its cost counts) but above any scenario's clients.
       MAX_CONCURRENT_REQUESTS: '1000',
+      // BENCH_CPU_PROF=<dir>: the gateway's CPU profile (.cpuprofile and a markdown summary) written there when it stops.
+      ...(process.env.BENCH_CPU_PROF ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-md --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : {}),
+      // BENCH_GATEWAY_ENV="NAME=value …": more environment for the gateways only (say, an allocator setting).
+      ...Object.fromEntries((process.env.BENCH_GATEWAY_ENV ?? '').split(' ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
     })
+    await processes.serve(gatewayPort, gatewayEnv(databaseUrl))
+    const baselineKey = baseline ? await seedApiKey(`sqlite://${join(dir, 'baseline.db')}`) : ''
+    await baseline?.serve(baselinePort, gatewayEnv(`sqlite://${join(dir, 'baseline.db')}`))
     const json = { 'content-type': 'application/json' }
     const targets: Target[] = [
       { name: 'direct', url: `${fakeUrl}/api/embed`, headers: json, body: (input) => JSON.stringify({ model: MODEL, input }) },
@@ -110,6 +119,16 @@ async function main() {
         body: (input, scenario) => JSON.stringify({ model: MODEL, input, encoding_format: scenario.encoding }),
       },
       { name: 'bun proxy', url: `http://127.0.0.1:${proxyPort}/api/embed`, headers: json, body: (input) => JSON.stringify({ model: MODEL, input }) },
+      ...(baseline
+        ? [
+            {
+              name: 'baseline gateway',
+              url: `http://127.0.0.1:${baselinePort}/v1/embeddings`,
+              headers: { ...json, authorization: `Bearer ${baselineKey}` },
+              body: (input: string[], scenario: Scenario) => JSON.stringify({ model: MODEL, input, encoding_format: scenario.encoding }),
+            },
+          ]
+        : []),
     ]
 
     console.log(
@@ -154,6 +173,7 @@ async function main() {
     console.log(`\n${verdicts.join('\n')}\n`)
   } finally {
     await processes.stopAll()
+    await baseline?.stopAll()
     rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -328,8 +328,23 @@ describe("reading Ollama's answer", () => {
     const answer = readEmbedAnswer(encode(text), 2, 'x')
     expect(answer.promptEvalCount).toBe(7)
     const parsed = JSON.parse(text).embeddings as number[][]
-    expect(answer.floats().map((floats) => Array.from(floats))).toEqual(parsed.map((vector) => Array.from(new Float32Array(vector))))
+    expect(answer.base64().map(decodeBase64)).toEqual(parsed.map((vector) => Array.from(new Float32Array(vector))))
     expect(jsonOf(answer)).toEqual(parsed)
+  })
+
+  test('base64: thousands of numbers in every form Go and JSON write them read as JSON.parse reads them, then rounded to float32', () => {
+    const forms = [
+      (value: number) => String(Math.fround(value)),
+      (value: number) => value.toExponential(Math.floor(Math.random() * 9)),
+      (value: number) => value.toPrecision(1 + Math.floor(Math.random() * 17)),
+      (value: number) => String(value),
+    ]
+    for (let round = 0; round < 20; round++) {
+      const numbers = Array.from({ length: 1000 }, (_, i) => forms[i % forms.length]!((Math.random() * 2 - 1) * 10 ** (Math.floor(Math.random() * 70) - 40)))
+      const vector = `[${numbers.join(',')}]`
+      const answer = readEmbedAnswer(encode(`{"model":"m","embeddings":[${vector}],"prompt_eval_count":1}`), 1, 'x')
+      expect(answer.base64().map(decodeBase64)).toEqual([Array.from(new Float32Array(JSON.parse(vector)))])
+    }
   })
 
   test('an answer laid out otherwise (whitespace) is parsed whole', () => {
@@ -338,7 +353,7 @@ describe("reading Ollama's answer", () => {
       [1, 2.5],
       [3, -0.04],
     ])
-    expect(answer.floats().map((floats) => Array.from(floats))).toEqual([
+    expect(answer.base64().map(decodeBase64)).toEqual([
       [1, 2.5],
       [3, Math.fround(-0.04)],
     ])

@@ -3,18 +3,18 @@
 // megabyte of digits for 64 inputs of 768 values. Parsing those into numbers and printing them
 // again (the float encoding) was most of the gateway's work per request (bench/README.md,
 // "Embeddings"): instead each vector is checked against JSON's number grammar where it lies, and
-// its bytes are copied into the reply as they are; only for base64 are the vectors parsed (by
-// JSON.parse, into float32). The small rest of the answer goes through JSON.parse. An answer laid
-// out otherwise (whitespace, say) is parsed whole, as any JSON.
-import { checkedVectors } from './vectors'
+// its bytes are copied into the reply as they are; only for base64 are the vectors read, one at a
+// time, into float32 (vectors.ts). The small rest of the answer goes through JSON.parse. An
+// answer laid out otherwise (whitespace, say) is parsed whole, as any JSON.
+import { base64OfVector, checkedVectors, float32Base64 } from './vectors'
 
 export type EmbedAnswer = {
   /** Ollama's count of the inputs' tokens. */
   promptEvalCount: unknown
   /** The vectors' JSON texts, in input order. */
   json(): Uint8Array[]
-  /** The vectors' float32 values, in input order. */
-  floats(): Float32Array[]
+  /** The vectors' little-endian float32 bytes in base64, in input order. */
+  base64(): string[]
 }
 
 const KEY = new TextEncoder().encode('"embeddings":[')
@@ -78,8 +78,7 @@ export function readEmbedAnswer(bytes: Uint8Array, inputs: number, hostUrl: stri
       return {
         promptEvalCount: rest?.prompt_eval_count,
         json: () => spans.map(([start, end]) => bytes.subarray(start, end)),
-        // The checked vectors read by JSON.parse (native: twice as fast as reading digits in JS).
-        floats: () => (JSON.parse(decoder.decode(bytes.subarray(keyAt + KEY.length - 1, at + 1))) as number[][]).map((vector) => new Float32Array(vector)),
+        base64: () => spans.map(([start, end]) => base64OfVector(bytes.subarray(start, end))),
       }
     }
   }
@@ -88,6 +87,6 @@ export function readEmbedAnswer(bytes: Uint8Array, inputs: number, hostUrl: stri
   return {
     promptEvalCount: answer.prompt_eval_count,
     json: () => vectors.map((vector) => encoder.encode(JSON.stringify(vector))),
-    floats: () => vectors.map((vector) => new Float32Array(vector)),
+    base64: () => vectors.map((vector) => float32Base64(new Float32Array(vector))),
   }
 }

@@ -11,7 +11,6 @@ import { factsOf, tokenCount } from '../telemetry/facts'
 import { readEmbedAnswer, type EmbedAnswer } from './answer'
 import type { EmbeddingRequest } from './model'
 import { embedBytes, openAiEmbedBytes } from './upstream'
-import { float32Base64 } from './vectors'
 
 /**
  * OpenAI's embedding list as a JSON body, written around each embedding's own JSON (a vector's
@@ -83,7 +82,7 @@ export async function createEmbeddings(pool: Pool, body: EmbeddingRequest, reque
   }
   const promptTokens = tokenCount(answer.promptEvalCount)
   facts.promptTokens = promptTokens
-  const embeddings = body.encoding_format === 'base64' ? answer.floats().map((floats) => `"${float32Base64(floats)}"`) : answer.json()
+  const embeddings = body.encoding_format === 'base64' ? answer.base64().map((text) => `"${text}"`) : answer.json()
   end(facts, 'ok')
   return embeddingList(body.model, embeddings, promptTokens)
 }
