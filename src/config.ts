@@ -230,7 +230,23 @@ function tracing(env: Env) {
     captureContent: boolean(env, 'OTEL_CAPTURE_CONTENT', false),
     /** How long finished spans wait to be sent in one batch (the standard OTEL_BSP_SCHEDULE_DELAY). */
     scheduleDelayMs: integer(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 0, 3_600_000),
+    sampler: sampler(env),
   }
+}
+
+const SAMPLERS = ['parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio', 'always_on', 'always_off', 'traceidratio'] as const
+
+/**
+ * Which requests are traced: the standard OTEL_TRACES_SAMPLER (default parentbased_always_on:
+ * every request, unless an incoming traceparent says its trace is not sampled) and, for the ratio
+ * samplers, OTEL_TRACES_SAMPLER_ARG (the share of traces kept, 0 to 1; default 1).
+ */
+function sampler(env: Env) {
+  const name = oneOf(env, 'OTEL_TRACES_SAMPLER', SAMPLERS)
+  const raw = read(env, 'OTEL_TRACES_SAMPLER_ARG')
+  const ratio = raw === undefined ? 1 : Number(raw)
+  if (raw !== undefined && (raw.trim() === '' || !(ratio >= 0 && ratio <= 1))) throw new ConfigError('OTEL_TRACES_SAMPLER_ARG', 'a number from 0 to 1', raw)
+  return { name, ratio }
 }
 
 /** Placeholders that sample configurations ship with. */

@@ -35,7 +35,14 @@ describe('configuration', () => {
       serviceName: 'ai-studio',
       captureContent: false,
       scheduleDelayMs: 5000,
+      sampler: { name: 'parentbased_always_on', ratio: 1 },
     })
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).tracing?.sampler).toEqual({
+      name: 'parentbased_traceidratio',
+      ratio: 0.25,
+    })
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(/OTEL_TRACES_SAMPLER/)
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(/OTEL_TRACES_SAMPLER_ARG/)
     const specific = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b/traces', OTEL_SERVICE_NAME: 'gw', OTEL_CAPTURE_CONTENT: 'true' })
     expect(specific.tracing).toMatchObject({ url: 'https://b/traces', serviceName: 'gw', captureContent: true })
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/)

@@ -156,6 +156,27 @@ test('OTEL_CAPTURE_CONTENT=true records the prompt and the reply', async () => {
   }
 })
 
+test('OTEL_TRACES_SAMPLER: a ratio of 0 traces nothing new, yet a sampled incoming trace is continued (parent-based); always_off traces nothing', async () => {
+  for (const [sampler, continued] of [['parentbased_traceidratio', true], ['always_off', false]] as const) {
+    const sampled = await testApp({ ...env, OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: '0' })
+    const listener = listen(sampled.app)
+    try {
+      const someone = await seedUser(sampled.rt)
+      const [unsampledTrace, sampledTrace] = sampler === 'always_off' ? ['1'.repeat(32), '2'.repeat(32)] : ['3'.repeat(32), '4'.repeat(32)]
+      // A traceparent whose flags say "not sampled", and one that says "sampled".
+      expect((await chat(listener.url, someone.apiKey, { traceparent: `00-${unsampledTrace}-${INCOMING_SPAN}-00` })).status).toBe(200)
+      expect((await chat(listener.url, someone.apiKey, { traceparent: `00-${sampledTrace}-${INCOMING_SPAN}-01` })).status).toBe(200)
+      if (continued) expect((await receiver.span((span) => span.traceId === sampledTrace && span.kind === 2)).name).toBe('chat llama3.2')
+      await Bun.sleep(150)
+      expect(receiver.spans.filter((span) => span.traceId === unsampledTrace)).toEqual([])
+      if (!continued) expect(receiver.spans.filter((span) => span.traceId === sampledTrace)).toEqual([])
+    } finally {
+      listener.stop()
+      await sampled.close()
+    }
+  }
+})
+
 test('unset: no tracing is loaded and nothing is sent', async () => {
   const plain = await testApp({ OLLAMA_BASE_URL: fake.url })
   const listener = listen(plain.app)

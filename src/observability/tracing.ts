@@ -76,14 +76,17 @@ export const tracingOf = (rt: Runtime): Tracing | undefined => tracings.get(rt)
 export async function startTracing(rt: Runtime): Promise<void> {
   const settings = rt.config.tracing
   if (!settings || tracings.has(rt)) return
-  const [api, { TracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }, { W3CTraceContextPropagator }] = await Promise.all([
+  const [api, { TracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, AlwaysOnSampler, AlwaysOffSampler }, { OTLPTraceExporter }, { resourceFromAttributes }, { W3CTraceContextPropagator }] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/core'),
   ])
+  const { name, ratio } = settings.sampler
+  const root = name.endsWith('always_on') ? new AlwaysOnSampler() : name.endsWith('always_off') ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(ratio)
   const provider = new TracerProvider({
+    sampler: name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root,
     resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': pkg.version }),
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.url }), scheduledDelayMillis: settings.scheduleDelayMs })],
   })
