@@ -165,6 +165,8 @@ test('OTEL_TRACES_SAMPLER: a ratio of 0 traces nothing new, yet a sampled incomi
       const [unsampledTrace, sampledTrace] = sampler === 'always_off' ? ['1'.repeat(32), '2'.repeat(32)] : ['3'.repeat(32), '4'.repeat(32)]
       // A traceparent whose flags say "not sampled", and one that says "sampled".
       expect((await chat(listener.url, someone.apiKey, { traceparent: `00-${unsampledTrace}-${INCOMING_SPAN}-00` })).status).toBe(200)
+      // Left out, the trace is still passed on, marked not sampled.
+      expect(fake.requests.findLast((request) => request.path === '/api/chat')!.traceparent).toMatch(new RegExp(`^00-${unsampledTrace}-[0-9a-f]{16}-00$`))
       expect((await chat(listener.url, someone.apiKey, { traceparent: `00-${sampledTrace}-${INCOMING_SPAN}-01` })).status).toBe(200)
       if (continued) expect((await receiver.span((span) => span.traceId === sampledTrace && span.kind === 2)).name).toBe('chat llama3.2')
       await Bun.sleep(150)

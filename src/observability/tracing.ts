@@ -17,7 +17,7 @@ import type { Runtime } from '../runtime'
  * A request's span, the child spans that end with it (an upstream call that streams on), and the
  * upstream call in progress (whose span Ollama is told as its parent).
  */
-type RequestTrace = { tracing: Tracing; span: Span; context: Context; endWithRequest: Span[]; upstream?: Span }
+type RequestTrace = { tracing: Tracing; span: Span; context: Context; endWithRequest: Span[]; upstream?: Span; recording: boolean }
 
 /** Each traced request's trace, by the request and by its abort signal. */
 const traces = new WeakMap<Request | AbortSignal, RequestTrace>()
@@ -100,7 +100,8 @@ export async function startTracing(rt: Runtime): Promise<void> {
     requestStarted(request) {
       const parent = propagator.extract(api.ROOT_CONTEXT, request.headers, headerGetter)
       const span = tracer.startSpan(request.method, { kind: SERVER, attributes: { 'http.request.method': request.method } }, parent)
-      const trace: RequestTrace = { tracing, span, context: api.trace.setSpan(parent, span), endWithRequest: [] }
+      // A request the sampler left out still passes its trace on (`traceparent`), but makes no spans.
+      const trace: RequestTrace = { tracing, span, context: api.trace.setSpan(parent, span), endWithRequest: [], recording: span.isRecording() }
       traces.set(request, trace)
       traces.set(request.signal, trace)
     },
@@ -110,6 +111,7 @@ export async function startTracing(rt: Runtime): Promise<void> {
       traces.delete(request)
       traces.delete(request.signal)
       const { span } = trace
+      if (!trace.recording) return undefined
       const operation = route ? OPERATIONS[route] : undefined
       // GenAI spans are named `{operation} {model}`; others as HTTP's conventions say, `{method} {route}`.
       span.updateName(operation ? `${operation} ${ended.model ?? ''}`.trim() : route ? `${ended.method} ${route}` : ended.method)
@@ -158,7 +160,7 @@ export async function startTracing(rt: Runtime): Promise<void> {
  */
 export function inChildSpan<T>(owner: Request | AbortSignal, name: string, options: ChildOptions, work: () => Promise<T>): Promise<T> {
   const trace = traces.get(owner)
-  return trace ? inChild(trace, name, options, work) : work()
+  return trace?.recording ? inChild(trace, name, options, work) : work()
 }
 
 type ChildOptions = { kind?: 'internal' | 'client'; attributes?: Attributes; untilRequestEnds?: boolean; upstream?: boolean }

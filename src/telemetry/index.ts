@@ -16,6 +16,14 @@ import { pruneOldLogs } from './retention'
 import type { LogRow } from './store'
 import { logWriter } from './writer'
 
+/** A request URL's path, without parsing the whole URL (`http://host/path?query` → `/path`). */
+const pathOf = (url: string) => {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start < 0) return '/'
+  const end = url.indexOf('?', start)
+  return end < 0 ? url.slice(start) : url.slice(start, end)
+}
+
 const logged = (path: string, method: string) =>
   method !== 'OPTIONS' && (path.startsWith('/api/') || path.startsWith('/v1/') || path === '/api' || path === '/v1')
 
@@ -65,7 +73,7 @@ export const telemetry = (rt: Runtime, keepAnonymousRow: KeepAnonymousRow) => {
     .onRequest(({ request, server }) => {
       factsOf(request)
       rememberPeer(request, server)
-      if (tracing && logged(new URL(request.url).pathname, request.method)) tracing.requestStarted(request)
+      if (tracing && logged(pathOf(request.url), request.method)) tracing.requestStarted(request)
     })
     // Destructured in the parameter list: Elysia reads it to decide what to parse per request.
     .onAfterResponse({ as: 'global' }, ({ request, path, route, set, response, server, error, code }: AfterResponse) => {
