@@ -36,15 +36,13 @@ export const budgets = (rt: Runtime) =>
         async beforeHandle(ctx) {
           const principal = (ctx as { principal?: Principal }).principal
           if (!principal) return
-          const bound = boundOf(ctx.body as never)
-          const maxTokens = Math.min(bound.maxTokens ?? rt.config.maxOutputTokens, rt.config.maxOutputTokens)
-          const worstCase = {
-            model: bound.model,
-            inputTokens: promptBound(ctx.request, ctx.body),
-            outputTokens: maxTokens * (bound.choices ?? 1),
-            images: bound.images ?? 0,
+          // Worked out only for a caller with budgets (most have none).
+          const worstCase = () => {
+            const bound = boundOf(ctx.body as never)
+            const maxTokens = Math.min(bound.maxTokens ?? rt.config.maxOutputTokens, rt.config.maxOutputTokens)
+            return { model: bound.model, inputTokens: promptBound(ctx.request, ctx.body), outputTokens: maxTokens * (bound.choices ?? 1), images: bound.images ?? 0 }
           }
-          const settle = await reserveBudgets(rt, principal, worstCase, originOf(rt, ctx, principal))
+          const settle = await reserveBudgets(rt, principal, worstCase, () => originOf(rt, ctx, principal))
           if (settle) settles.set(ctx.request, settle)
         },
         // Runs for errors too, before the response is sent: a reply's client that sends its next

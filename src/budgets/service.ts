@@ -60,11 +60,13 @@ const NOTHING: Spend = { cost: 0, tokens: 0 }
 
 /**
  * Reserves the request's worst case against each budget it counts against, or throws the 429 of
- * the first it would pass (the others' reservations given back). Undefined when no budget applies.
+ * the first it would pass (the others' reservations given back). Undefined when no budget applies;
+ * the worst case and the audit's origin are worked out only when one does.
  */
-export async function reserveBudgets(rt: Runtime, principal: Principal, worstCase: WorstCase, origin: AuditOrigin): Promise<Settle | undefined> {
+export async function reserveBudgets(rt: Runtime, principal: Principal, worstCaseOf: () => WorstCase, originOf: () => AuditOrigin): Promise<Settle | undefined> {
   const budgets = await budgetsOf(rt, principal)
   if (!budgets.length) return undefined
+  const worstCase = worstCaseOf()
   const priceOf = pricesOf(rt)
   const worst: Spend = {
     cost: priceOf(worstCase.model, worstCase.inputTokens, worstCase.outputTokens, worstCase.images),
@@ -84,7 +86,7 @@ export async function reserveBudgets(rt: Runtime, principal: Principal, worstCas
     await Promise.all(settles.map((settle) => settle(NOTHING)))
     const used = hold.over === 'cost' ? hold.spent.cost : hold.spent.tokens
     if (hold.first)
-      recordAudit(rt, origin, {
+      recordAudit(rt, originOf(), {
         action: 'budget.exhausted',
         targetType: 'budget',
         targetId: budget.id,
