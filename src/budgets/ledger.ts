@@ -40,6 +40,8 @@ export type Hold =
 export interface BudgetLedger {
   /** Reserves `worst` against the account, unless spent + reserved + worst would pass one of its limits. */
   reserve(account: Account, worst: Spend): Promise<Hold>
+  /** Forgets what it counts, so that each account is read from the database again at its next use. */
+  forget(): void
   close(): void
 }
 
@@ -126,6 +128,7 @@ export function memoryLedger(record: SpendRecord): BudgetLedger {
         },
       }
     },
+    forget: () => entries.clear(),
     close() {
       clearInterval(sweep)
       entries.clear()
@@ -230,10 +233,26 @@ export function redisLedger(
   /** This replica's reservations on Redis: reservation id → account key. */
   const held = new Map<string, string>()
 
+  /**
+   * Accounts Redis may hold short: spent in this replica's memory while Redis was lost, or whose
+   * settle did not reach it. Once Redis is back they are deleted there, so that they are read
+   * again from the database, which has every settle (reservations in progress on them are then
+   * no longer counted: their requests settle into the database only).
+   */
+  const stale = new Set<string>()
   const renew = setInterval(() => {
     if (link.up && held.size) link.script(RENEW, [...held.values()], [leaseMs, ...held.keys()]).catch(() => {})
   }, leaseMs / 3)
   renew.unref?.()
+  link.onChange((up) => {
+    if (!up) return
+    // What this replica counted alone while Redis was lost is not Redis's any more.
+    local.forget()
+    if (!stale.size) return
+    const keys = [...stale]
+    stale.clear()
+    link.send('DEL', keys).catch(() => keys.forEach((key) => stale.add(key)))
+  })
 
   const ttlOf = (account: Account) => Math.max(leaseMs, Math.min(IDLE_TTL_MS, account.windowEnd === null ? IDLE_TTL_MS : account.windowEnd - Date.now() + leaseMs))
   const limit = (max: number | null) => (max === null ? '' : max)
@@ -268,14 +287,25 @@ export function redisLedger(
         settled = true
         held.delete(id)
         record.addSpend(account.budgetId, account.windowStart, actual)
-        // Redis lost meanwhile: the reservation's lease frees it; the database has the spend.
-        await link.script(SETTLE, [key], [id, actual.cost, actual.tokens]).catch(() => {})
+        // Redis lost meanwhile: the reservation's lease frees it; the database has the spend, and
+        // the account is read from there again once Redis is back.
+        await link.script(SETTLE, [key], [id, actual.cost, actual.tokens]).catch(() => void stale.add(key))
       },
     }
   }
 
   return {
-    reserve: (account, worst) => sharedOrLocal(link, failure, () => reserveShared(account, worst), () => local.reserve(account, worst)),
+    reserve: (account, worst) =>
+      sharedOrLocal(
+        link,
+        failure,
+        () => reserveShared(account, worst),
+        () => {
+          stale.add(link.key(`budget:${accountKey(account)}`))
+          return local.reserve(account, worst)
+        },
+      ),
+    forget: () => local.forget(),
     close() {
       clearInterval(renew)
       local.close()

@@ -75,15 +75,21 @@ export async function reserveBudgets(rt: Runtime, principal: Principal, worstCas
   const ledger = ledgerOf(rt)
   const now = Date.now()
   const settles: ((actual: Spend) => Promise<void>)[] = []
+  // Whatever stops the loop (a refusal, Redis lost under REDIS_FAILURE=closed, a database error)
+  // gives back what it had reserved: a reservation never outlives its request.
+  const giveBack = () => Promise.all(settles.map((settle) => settle(NOTHING)))
   for (const budget of budgets) {
     const window = windowOf(budget.period, now)
     const account: Account = { budgetId: budget.id, windowStart: window.start, windowEnd: window.end, maxCost: budget.maxCost, maxTokens: budget.maxTokens }
-    const hold = await ledger.reserve(account, worst)
+    const hold = await ledger.reserve(account, worst).catch(async (error) => {
+      await giveBack()
+      throw error
+    })
     if (hold.held) {
       settles.push(hold.settle)
       continue
     }
-    await Promise.all(settles.map((settle) => settle(NOTHING)))
+    await giveBack()
     const used = hold.over === 'cost' ? hold.spent.cost : hold.spent.tokens
     if (hold.first)
       recordAudit(rt, originOf(), {

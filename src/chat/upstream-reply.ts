@@ -196,7 +196,10 @@ async function postToOllama(host: Host, request: OllamaRequest, fetchOnce: typeo
     headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
     body: JSON.stringify(request.body),
   })
-  if (response.ok) return response
+  if (response.ok) {
+    if (!response.body) throw new Error('Ollama answered without a body')
+    return response
+  }
   const text = await response.text().catch(() => '')
   let message = text || `Error ${response.status}: ${response.statusText}`
   try {

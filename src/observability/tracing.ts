@@ -197,4 +197,7 @@ export function tracedInit(signal: AbortSignal, init: RequestInit | undefined): 
 }
 
 /** Whether the request wants its prompt and reply recorded (traced, with OTEL_CAPTURE_CONTENT=true). */
-export const capturingContent = (request: Request) => traces.get(request)?.tracing.captureContent === true
+export const capturingContent = (request: Request) => {
+  const trace = traces.get(request)
+  return trace !== undefined && trace.recording && trace.tracing.captureContent
+}
