@@ -231,6 +231,21 @@ describe('spending', () => {
     expect((await settled(user.userId, budget.id, (each) => each.spent.tokens >= used)).spent.tokens).toBe(used)
   })
 
+  test('a Responses request continuing a stored response reserves for the history it sends upstream too', async () => {
+    const user = await seedUser(rt)
+    // Room for the first request (its ~3,100-byte body and 10 output tokens), not for the second's history on top of what the first spent.
+    await budgetOf(`users/${user.userId}/budgets/total/`, { maxCost: null, maxTokens: 3500 })
+    const respond = (body: Record<string, unknown>) => call('/v1/responses', { method: 'POST', token: user.accessToken, json: { model: 'llama3.2', max_output_tokens: 10, ...body } })
+    const first = await respond({ input: 'x'.repeat(3000) })
+    expect(first.status).toBe(200)
+    const { id } = await first.json()
+    const next = await respond({ input: 'and then?', previous_response_id: id })
+    expect(next.status).toBe(429)
+    expect((await next.json()).error).toMatchObject({ code: 'insufficient_quota' })
+    // Without history the same small request fits.
+    expect((await respond({ input: 'and then?' })).status).toBe(200)
+  })
+
   test('removing a budget lets requests through again; the Messages API refuses in Anthropic\'s envelope', async () => {
     const user = await seedUser(rt)
     fake.set({ chunks: 50 })

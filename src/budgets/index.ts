@@ -23,7 +23,20 @@ export type RequestBound = {
   images?: number | null
 }
 
-const settles = new WeakMap<Request, Settle>()
+/** Each request's reservation: settled to its use when it is over; `more` reserves for input it learns of later. */
+type Held = { settle: Settle; extra: Settle[]; more(inputTokens: number): Promise<void> }
+
+const held = new WeakMap<Request, Held>()
+
+/**
+ * Reserves `inputTokens` more for a request that learnt of more input than its body after its
+ * budgets were reserved (a Responses request's stored history), or throws the 429 of the budget it
+ * would pass. Nothing for a request no budget applies to. Given back when the request is over.
+ */
+export const reserveMoreInput = (request: Request, inputTokens: number) => held.get(request)?.more(inputTokens)
+
+/** A settle that gives a reservation back whole. */
+const NOTHING_USED = { model: undefined, promptTokens: 0, completionTokens: 0, images: 0, cached: true }
 
 /** The prompt's tokens at most: one per byte of the body (what a WebSocket request lacks, its JSON's). */
 const promptBound = (request: Request, body: unknown) => Number(request.headers.get('content-length')) || Buffer.byteLength(JSON.stringify(body))
@@ -42,25 +55,37 @@ export const budgets = (rt: Runtime) =>
             const maxTokens = Math.min(bound.maxTokens ?? rt.config.maxOutputTokens, rt.config.maxOutputTokens)
             return { model: bound.model, inputTokens: promptBound(ctx.request, ctx.body), outputTokens: maxTokens * (bound.choices ?? 1), images: bound.images ?? 0 }
           }
-          const settle = await reserveBudgets(rt, principal, worstCase, () => originOf(rt, ctx, principal))
-          if (settle) settles.set(ctx.request, settle)
+          const origin = () => originOf(rt, ctx, principal)
+          const settle = await reserveBudgets(rt, principal, worstCase, origin)
+          if (!settle) return
+          const extra: Settle[] = []
+          const model = boundOf(ctx.body as never).model
+          const more = async (inputTokens: number) => {
+            const settleExtra = await reserveBudgets(rt, principal, () => ({ model, inputTokens, outputTokens: 0, images: 0 }), origin)
+            if (settleExtra) extra.push(settleExtra)
+          }
+          held.set(ctx.request, { settle, extra, more })
         },
         // Runs for errors too, before the response is sent: a reply's client that sends its next
         // request at once finds the budget settled (a stream settles when it ends).
         async mapResponse({ request }) {
-          const settle = settles.get(request)
-          if (!settle) return
-          settles.delete(request)
-          let settling: Promise<void> | undefined
+          const reservation = held.get(request)
+          if (!reservation) return
+          held.delete(request)
+          let settling: Promise<unknown> | undefined
           whenOver(request, () => {
             const facts = factsOf(request)
-            settling = settle({
-              model: facts.model,
-              promptTokens: tokenCount(facts.promptTokens),
-              completionTokens: tokenCount(facts.completionTokens),
-              images: facts.images ?? 0,
-              cached: facts.cached === true,
-            })
+            // The use is settled once, against the first reservation; the extra ones are given back whole.
+            settling = Promise.all([
+              reservation.settle({
+                model: facts.model,
+                promptTokens: tokenCount(facts.promptTokens),
+                completionTokens: tokenCount(facts.completionTokens),
+                images: facts.images ?? 0,
+                cached: facts.cached === true,
+              }),
+              ...reservation.extra.map((settle) => settle(NOTHING_USED)),
+            ])
           })
           await settling
         },

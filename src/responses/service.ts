@@ -6,6 +6,7 @@
 // cancellation, limits). Its reply is answered as a `response` object or the Responses stream
 // (./stream.ts), and kept (`store`, default true) for retrieval and chaining. A stored response is
 // its owner's: another user's id is a 404, whatever it is.
+import { reserveMoreInput } from '../budgets'
 import type { Principal } from '../auth/principal'
 import { openCompletion } from '../chat/cached'
 import { keepInConversation, type KeptConversation } from '../chat/conversation'
@@ -154,6 +155,8 @@ export async function createResponse(rt: Runtime, pool: Pool, body: CreateRespon
       : []
   const chatBody = chatRequestOf(body, settings, [...history, ...newMessages])
   if (!history.length && !newMessages.length) throw invalid('input', 'is required (or a previous_response_id or conversation with messages)')
+  // The history goes upstream too: the budgets reserved for the body alone reserve for it as well (a token per byte).
+  if (history.length) await reserveMoreInput(request, Buffer.byteLength(JSON.stringify(history)))
   // Refused before anything is kept or goes upstream.
   checkChatRequest(chatBody)
   screenMessages(rt, { principal, request, server: caller.server }, chatBody.messages)
