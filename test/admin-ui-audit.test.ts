@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { AUDIT_ACTIONS } from '../src/audit/actions'
-import { CHROMIUM, hasChromium, offlineBrowser } from './support/browser'
+import { CHROMIUM, hasChromium, offlineBrowser, signInWithForm } from './support/browser'
 import { freePort, run, waitFor } from './support/process'
 
 if (!hasChromium) console.warn(`admin UI audit browser tests skipped: ${CHROMIUM} is missing`)
@@ -134,10 +134,7 @@ afterAll(async () => {
 
 describe.skipIf(!hasChromium)('the audit page and user management in a headless browser, offline', () => {
   test('entries of real acts, newest first, with actor, target, address, request id and the values before → after', async () => {
-    await page.goto(`${base}/admin`)
-    await page.getByLabel('Email').fill(ADMIN.email)
-    await page.getByLabel('Password').fill(ADMIN.password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await signInWithForm(page, base, ADMIN)
     await nav('Audit').waitFor()
     // The newest act: the admin makes the member an admin, then opens the page.
     await expectOk(await http(`/api/admin/users/${member.id}/`, { method: 'PATCH', json: { role: 'admin' }, token: adminToken }))

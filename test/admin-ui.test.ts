@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
-import { CHROMIUM, hasChromium, offlineBrowser, paintedShares } from './support/browser'
+import { CHROMIUM, hasChromium, offlineBrowser, paintedShares, signInWithForm } from './support/browser'
 import { openStore } from '../src/db/open'
 import { freePort, run, waitFor } from './support/process'
 
@@ -59,12 +59,7 @@ async function register(account: { email: string; password: string; name?: strin
 const shot = (name: string, target: Page = page, fullPage = true) =>
   target.screenshot({ path: join(artifacts, `admin-${name}.png`), fullPage })
 
-async function signIn(target: Page, account: { email: string; password: string }) {
-  await target.goto(`${base}/admin`)
-  await target.getByLabel('Email').fill(account.email)
-  await target.getByLabel('Password').fill(account.password)
-  await target.getByRole('button', { name: 'Sign in' }).click()
-}
+const signIn = (target: Page, account: { email: string; password: string }) => signInWithForm(target, base, account)
 
 /** Polls until `read` returns what `ok` accepts (the page updates asynchronously). */
 async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { buildBinary } from './support/binary'
-import { hasChromium, offlineBrowser, paintedShares } from './support/browser'
+import { hasChromium, offlineBrowser, paintedShares, signInWithForm } from './support/browser'
 import { freePort, run, waitFor } from './support/process'
 
 const folder = mkdtempSync(join(tmpdir(), 'studio-binary-browser-'))
@@ -59,10 +59,7 @@ describe.skipIf(!hasChromium)('the binary in a browser, offline', () => {
   }, 60_000)
 
   test('an admin signs in, sees drawn charts and the users table, and resolves a threat', async () => {
-    await page.goto(`${base}/admin`)
-    await page.getByLabel('Email').fill(ADMIN.email)
-    await page.getByLabel('Password').fill(ADMIN.password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await signInWithForm(page, base, ADMIN)
     await page.locator('.chart-card canvas').first().waitFor()
     await page.getByRole('button', { name: '7 days' }).click()
     await page.waitForURL(/range=7d/)

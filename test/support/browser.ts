@@ -53,6 +53,14 @@ export async function paintedShares(page: Page, selector: string, count = 1) {
   }
 }
 
+/** Signs into the admin UI at `baseUrl` through its form, as a person does. */
+export async function signInWithForm(page: Page, baseUrl: string, account: { email: string; password: string }) {
+  await page.goto(`${baseUrl}/admin`)
+  await page.getByLabel('Email').fill(account.email)
+  await page.getByLabel('Password').fill(account.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
+
 /**
  * Signs the page into the admin UI at `baseUrl` with an access token, as the UI keeps one after a
  * sign-in (the refresh token is never used while the access token is valid), without the form.
