@@ -317,7 +317,8 @@ describe('limits', () => {
 // copies must be JSON, whatever the upstream sends.
 describe("reading Ollama's answer", () => {
   const encode = (text: string) => new TextEncoder().encode(text)
-  const jsonOf = (answer: ReturnType<typeof readEmbedAnswer>) => answer.json().map((bytes) => JSON.parse(new TextDecoder().decode(bytes)))
+  const jsonOf = (text: string, inputs: number) => (readEmbedAnswer(encode(text), inputs, 'x', 'float').vectors as Uint8Array[]).map((bytes) => JSON.parse(new TextDecoder().decode(bytes)))
+  const base64Of = (text: string, inputs: number) => (readEmbedAnswer(encode(text), inputs, 'x', 'base64').vectors as string[]).map(decodeBase64)
 
   test('every number form JSON allows reads as JSON.parse reads it, in float32', () => {
     const vectors = [
@@ -325,11 +326,11 @@ describe("reading Ollama's answer", () => {
       Array.from({ length: 300 }, () => Math.fround(Math.random() * 2 - 1)),
     ]
     const text = `{"model":"m","embeddings":[[0.0123456,-0.5,1,-0,0,1e-05,1.5E-7,-2.5e+10,3.4028234663852886e38,1.401298464324817e-45,123456789,0.30000001192092896],[${vectors[1]!.join(',')}]],"prompt_eval_count":7}`
-    const answer = readEmbedAnswer(encode(text), 2, 'x')
-    expect(answer.promptEvalCount).toBe(7)
+    expect(readEmbedAnswer(encode(text), 2, 'x', 'float').promptEvalCount).toBe(7)
+    expect(readEmbedAnswer(encode(text), 2, 'x', 'base64').promptEvalCount).toBe(7)
     const parsed = JSON.parse(text).embeddings as number[][]
-    expect(answer.base64().map(decodeBase64)).toEqual(parsed.map((vector) => Array.from(new Float32Array(vector))))
-    expect(jsonOf(answer)).toEqual(parsed)
+    expect(base64Of(text, 2)).toEqual(parsed.map((vector) => Array.from(new Float32Array(vector))))
+    expect(jsonOf(text, 2)).toEqual(parsed)
   })
 
   test('base64: thousands of numbers in every form Go and JSON write them read as JSON.parse reads them, then rounded to float32', () => {
@@ -342,18 +343,17 @@ describe("reading Ollama's answer", () => {
     for (let round = 0; round < 20; round++) {
       const numbers = Array.from({ length: 1000 }, (_, i) => forms[i % forms.length]!((Math.random() * 2 - 1) * 10 ** (Math.floor(Math.random() * 70) - 40)))
       const vector = `[${numbers.join(',')}]`
-      const answer = readEmbedAnswer(encode(`{"model":"m","embeddings":[${vector}],"prompt_eval_count":1}`), 1, 'x')
-      expect(answer.base64().map(decodeBase64)).toEqual([Array.from(new Float32Array(JSON.parse(vector)))])
+      expect(base64Of(`{"model":"m","embeddings":[${vector}],"prompt_eval_count":1}`, 1)).toEqual([Array.from(new Float32Array(JSON.parse(vector)))])
     }
   })
 
   test('an answer laid out otherwise (whitespace) is parsed whole', () => {
-    const answer = readEmbedAnswer(encode('{ "model": "m", "embeddings": [ [1, 2.5], [3, -4e-2] ], "prompt_eval_count": 3 }'), 2, 'x')
-    expect(jsonOf(answer)).toEqual([
+    const text = '{ "model": "m", "embeddings": [ [1, 2.5], [3, -4e-2] ], "prompt_eval_count": 3 }'
+    expect(jsonOf(text, 2)).toEqual([
       [1, 2.5],
       [3, -0.04],
     ])
-    expect(answer.base64().map(decodeBase64)).toEqual([
+    expect(base64Of(text, 2)).toEqual([
       [1, 2.5],
       [3, Math.fround(-0.04)],
     ])
@@ -368,21 +368,24 @@ describe("reading Ollama's answer", () => {
     ['a null vector', '{"embeddings":[null,[3,4]]}'],
     ['no embeddings', '{"model":"m"}'],
   ]
+  const encodings = ['float', 'base64'] as const
   for (const [name, text] of broken)
     test(`${name}: a 502`, () => {
-      let failure: unknown
-      try {
-        readEmbedAnswer(encode(text), 2, 'http://ollama:11434')
-      } catch (error) {
-        failure = error
+      for (const encoding of encodings) {
+        let failure: unknown
+        try {
+          readEmbedAnswer(encode(text), 2, 'http://ollama:11434', encoding)
+        } catch (error) {
+          failure = error
+        }
+        expect(failure).toBeInstanceOf(HttpError)
+        expect((failure as HttpError).status).toBe(502)
       }
-      expect(failure).toBeInstanceOf(HttpError)
-      expect((failure as HttpError).status).toBe(502)
     })
 
   test('not JSON (a cut answer, a number JSON does not allow): a parse error, which the route answers with a 502', () => {
-    expect(() => readEmbedAnswer(encode('{"embeddings":[[1,2],[3,4]],'), 2, 'x')).toThrow(SyntaxError)
-    expect(() => readEmbedAnswer(encode('{"embeddings":[[01,2],[3,4]]}'), 2, 'x')).toThrow(SyntaxError)
-    expect(() => readEmbedAnswer(encode('{"embeddings":[[1.,2],[3,4]]}'), 2, 'x')).toThrow(SyntaxError)
+    for (const encoding of encodings)
+      for (const text of ['{"embeddings":[[1,2],[3,4]],', '{"embeddings":[[01,2],[3,4]]}', '{"embeddings":[[1.,2],[3,4]]}', '{"embeddings":[[1e,2],[3,4]]}', '{"embeddings":[[-,2],[3,4]]}'])
+        expect(() => readEmbedAnswer(encode(text), 2, 'x', encoding)).toThrow(SyntaxError)
   })
 })
