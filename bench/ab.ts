@@ -5,7 +5,7 @@
 // fake Ollama, their runs interleaved, in one run: how a change is judged on a shared machine,
 // where contention stretches wall-clock figures far more than the CPU a request takes. S2 (16
 // clients, 60 chunks, no delay) and 1 client back to back (20 chunks); BENCH_ROUNDS rounds
-// (default 4) of BENCH_SECONDS (default 2) each.
+// (default 4) of BENCH_SECONDS (default 2) each; BENCH_EACH_ROUND=1 prints each round's figures.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -54,8 +54,11 @@ try {
         await load({ name: gateway.name, urls: [gateway.url], headers: { 'content-type': 'application/json', authorization: `Bearer ${gateway.key}` } }, scenario, seconds, samples)
         const key = `${scenario.name} | ${gateway.name}`
         const total = totals.get(key) ?? { cpu: 0, requests: 0 }
-        total.cpu += (await cpuSeconds(gateway.pid)) - before
+        const cpu = (await cpuSeconds(gateway.pid)) - before
+        total.cpu += cpu
         total.requests += samples.total.length
+        // BENCH_EACH_ROUND=1: each round's figure too (how the JIT's warm-up fades).
+        if (process.env.BENCH_EACH_ROUND === '1') console.log(`round ${round + 1} | ${key}: CPU ${((cpu / samples.total.length) * 1e6).toFixed(0)} µs per request`)
         totals.set(key, total)
       }
     }

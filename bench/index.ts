@@ -24,6 +24,7 @@ const benches: { file: string; env?: Record<string, string> }[] = [
   ...(postgresUrl ? [{ file: 'conversations.ts', env: { BENCH_DATABASE_URL: withSchema(postgresUrl, conversationsSchema) } }] : []),
   { file: 'startup.ts' },
   { file: 'metrics.ts' },
+  { file: 'allocations.ts' },
 ]
 
 function withSchema(url: string, name: string) {

@@ -49,10 +49,20 @@ export class NestingScanner {
 const tooDeep = () => invalidBody(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'too_deep')
 
 /**
- * The body's text, refused as soon as it nests too deep: the rest of a hostile body is never
- * held in memory, nor turned into a string.
+ * The body's text, refused when it nests too deep, checked on its bytes before it becomes a
+ * string. A body of declared length (every body the server hands on: see chunked-body.ts), at
+ * most MAX_BODY_BYTES as the body limit checked first, is read whole by Bun itself: read through
+ * a stream, each request's body cost a 256 KiB buffer of Bun's stream machinery, and with it more
+ * frequent garbage collections (bench/README.md, "Overhead"). Any other (`app.handle` with a
+ * body of unknown length) is read chunk by chunk, refused as soon as it nests too deep: its rest
+ * is never held in memory.
  */
-async function readShallowJson(body: ReadableStream<Uint8Array>): Promise<string> {
+async function readShallowJson(request: Request, body: ReadableStream<Uint8Array>): Promise<string> {
+  if (request.headers.has('content-length')) {
+    const bytes = await request.bytes()
+    if (!new NestingScanner(MAX_JSON_DEPTH).push(bytes)) throw tooDeep()
+    return decoder.decode(bytes)
+  }
   const reader = body.getReader()
   const scanner = new NestingScanner(MAX_JSON_DEPTH)
   const chunks: Uint8Array[] = []
@@ -92,7 +102,7 @@ export const jsonBodies = (bodyTimeoutMs: number, formPaths: RegExp, onClose: (s
           code: 'unsupported_media_type',
         })
       }
-      const text = await deadline.within(readShallowJson(request.body))
+      const text = await deadline.within(readShallowJson(request, request.body))
       if (text.trim() === '') return
       let value: unknown
       try {

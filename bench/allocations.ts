@@ -1,0 +1,97 @@
+// How much each kind of request makes the gateway allocate on its JavaScript heap, by JSC's own
+// count: the gateway (`serve` on SQLite, one fake Ollama) runs with `BUN_JSC_logGC=true`, which
+// prints, whenever a collection starts, the bytes allocated since the last one ("normal" cells,
+// and "oversized" ones: large typed arrays and the like). Each kind of request is sent N times
+// (8 at a time, after 300 to warm up) and the bytes of the collections that start meanwhile are
+// charged to it: a collection starts a little after the bytes that caused it, so each figure is
+// close, not exact. Allocation sets how often the collector runs, and in a process with the
+// gateway's heap each collection costs milliseconds (bench/README.md, "Overhead").
+// `bun bench/allocations.ts` (N=3000 requests of each kind by default).
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort, waitFor } from '../test/support/process'
+import { printTable, seedApiKey, setScenario, SECRET } from './support/streaming-load'
+
+const N = Number(process.env.N ?? 3000)
+const MODEL = 'llama3.2'
+const dir = mkdtempSync(join(tmpdir(), 'ai-studio-bench-allocations-'))
+const [fakePort, gatewayPort] = [await freePort(), await freePort()]
+const fakeUrl = `http://127.0.0.1:${fakePort}`
+const gatewayUrl = `http://127.0.0.1:${gatewayPort}`
+const root = join(import.meta.dir, '..')
+const fake = Bun.spawn(['bun', 'test/support/fake-ollama.ts', '--port', String(fakePort)], { cwd: root, stdout: 'ignore', stderr: 'inherit' })
+let gateway: Bun.Subprocess<'ignore', 'ignore', 'pipe'> | undefined
+
+type Count = { normal: number; oversized: number; collections: number; largest: Map<number, number> }
+const counts = new Map<string, Count>()
+let phase = 'start-up'
+
+/** Charges each collection's "bytes allocated" to the phase running when its log line arrives. */
+async function readGcLog(stderr: ReadableStream<Uint8Array>) {
+  const decoder = new TextDecoder()
+  let buffer = ''
+  for await (const chunk of stderr) {
+    buffer += decoder.decode(chunk, { stream: true })
+    let end: number
+    while ((end = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, end)
+      buffer = buffer.slice(end + 1)
+      const match = /normal bytes: (\d+) oversized bytes: (\d+) last oversized: (\d+)/.exec(line)
+      if (!match) continue
+      const count = counts.get(phase) ?? { normal: 0, oversized: 0, collections: 0, largest: new Map() }
+      counts.set(phase, count)
+      count.collections++
+      count.normal += Number(match[1])
+      count.oversized += Number(match[2])
+      const last = Number(match[3])
+      if (last) count.largest.set(last, (count.largest.get(last) ?? 0) + 1)
+    }
+  }
+}
+
+try {
+  await waitFor(`${fakeUrl}/api/version`)
+  const databaseUrl = `sqlite://${join(dir, 'bench.db')}`
+  const apiKey = await seedApiKey(databaseUrl)
+  gateway = Bun.spawn(['bun', 'src/index.ts', 'serve'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl, SECRET_KEY: SECRET, OLLAMA_BASE_URL: fakeUrl, HOST: '127.0.0.1', PORT: String(gatewayPort), RATE_LIMIT_CHAT: '1000000', MAX_CONCURRENT_REQUESTS: '1000', BUN_JSC_logGC: 'true' },
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
+  void readGcLog(gateway.stderr)
+  await waitFor(`${gatewayUrl}/api/health/`)
+  // Each reply 60 messages, sent as fast as the fake can (S2's shape).
+  await setScenario(fakeUrl, { name: 'allocations', chunks: 60, chunkDelayMs: 0, clients: 1 })
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }
+  const chat = (stream: boolean) => JSON.stringify({ model: MODEL, stream, messages: [{ role: 'user', content: 'hi' }] })
+  const kinds: [string, () => Promise<unknown>][] = [
+    ['GET /api/health/ (no auth)', () => fetch(`${gatewayUrl}/api/health/`).then((r) => r.text())],
+    ['GET /api/auth/me/ (API key)', () => fetch(`${gatewayUrl}/api/auth/me/`, { headers }).then((r) => r.text())],
+    ['POST /v1/chat/completions, streamed (60 chunks)', () => fetch(`${gatewayUrl}/v1/chat/completions`, { method: 'POST', headers, body: chat(true) }).then((r) => r.text())],
+    ['POST /v1/chat/completions, not streamed (60 chunks)', () => fetch(`${gatewayUrl}/v1/chat/completions`, { method: 'POST', headers, body: chat(false) }).then((r) => r.text())],
+  ]
+  for (const [name, send] of kinds) {
+    phase = `${name} (warm-up)`
+    for (let i = 0; i < 300; i++) await send()
+    phase = name
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let i = 0; i < N / 8; i++) await send()
+    }))
+  }
+  phase = 'after'
+  await Bun.sleep(500)
+  console.log(`\nJS heap allocation per request — Bun ${Bun.version}; ${N} requests of each kind, 8 at a time; JSC's counts at each collection (BUN_JSC_logGC)\n`)
+  printTable(
+    ['request', 'KB per request, cells', 'KB per request, oversized', 'collections', 'last oversized allocation before a collection (bytes × collections)'],
+    kinds.map(([name]) => {
+      const count = counts.get(name) ?? { normal: 0, oversized: 0, collections: 0, largest: new Map() }
+      return [name, (count.normal / N / 1024).toFixed(1), (count.oversized / N / 1024).toFixed(1), String(count.collections), [...count.largest].map(([size, times]) => `${size} × ${times}`).join(', ') || '—']
+    }),
+  )
+} finally {
+  gateway?.kill()
+  fake.kill()
+  rmSync(dir, { recursive: true, force: true })
+}
