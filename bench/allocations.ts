@@ -2,9 +2,10 @@
 // count: the gateway (`serve` on SQLite, one fake Ollama) runs with `BUN_JSC_logGC=true`, which
 // prints, whenever a collection starts, the bytes allocated since the last one ("normal" cells,
 // and "oversized" ones: large typed arrays and the like). Each kind of request is sent N times
-// (8 at a time, after 300 to warm up) and the bytes of the collections that start meanwhile are
-// charged to it: a collection starts a little after the bytes that caused it, so each figure is
-// close, not exact. Allocation sets how often the collector runs, and in a process with the
+// (8 at a time, 64 for replies paced as S1's, after 300 to warm up) and the bytes of the
+// collections that start meanwhile are charged to it: a collection starts a little after the
+// bytes that caused it, and a phase sees only a few, so each figure is an estimate (runs differ
+// by tens of per cent), good for orders of magnitude. Allocation sets how often the collector runs, and in a process with the
 // gateway's heap each collection costs milliseconds (bench/README.md, "Overhead").
 // `bun bench/allocations.ts` (N=3000 requests of each kind by default).
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -62,27 +63,35 @@ try {
   })
   void readGcLog(gateway.stderr)
   await waitFor(`${gatewayUrl}/api/health/`)
-  // Each reply 60 messages, sent as fast as the fake can (S2's shape).
-  await setScenario(fakeUrl, { name: 'allocations', chunks: 60, chunkDelayMs: 0, clients: 1 })
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }
   const chat = (stream: boolean) => JSON.stringify({ model: MODEL, stream, messages: [{ role: 'user', content: 'hi' }] })
-  const kinds: [string, () => Promise<unknown>][] = [
-    ['GET /api/health/ (no auth)', () => fetch(`${gatewayUrl}/api/health/`).then((r) => r.text())],
-    ['GET /api/auth/me/ (API key)', () => fetch(`${gatewayUrl}/api/auth/me/`, { headers }).then((r) => r.text())],
-    ['POST /v1/chat/completions, streamed (60 chunks)', () => fetch(`${gatewayUrl}/v1/chat/completions`, { method: 'POST', headers, body: chat(true) }).then((r) => r.text())],
-    ['POST /v1/chat/completions, not streamed (60 chunks)', () => fetch(`${gatewayUrl}/v1/chat/completions`, { method: 'POST', headers, body: chat(false) }).then((r) => r.text())],
+  const post = (stream: boolean) => () => fetch(`${gatewayUrl}/v1/chat/completions`, { method: 'POST', headers, body: chat(stream) }).then((r) => r.text())
+  // The fake's replies: 60 messages as fast as it can (S2's shape), or 20, 10 ms apart (S1's).
+  const fast = { chunks: 60, chunkDelayMs: 0 }
+  const paced = { chunks: 20, chunkDelayMs: 10 }
+  const kinds: [string, () => Promise<unknown>, typeof fast][] = [
+    ['GET /api/health/ (no auth)', () => fetch(`${gatewayUrl}/api/health/`).then((r) => r.text()), fast],
+    ['GET /api/auth/me/ (API key)', () => fetch(`${gatewayUrl}/api/auth/me/`, { headers }).then((r) => r.text()), fast],
+    ['POST /v1/chat/completions, streamed (60 chunks at once)', post(true), fast],
+    ['POST /v1/chat/completions, not streamed (60 chunks at once)', post(false), fast],
+    ['POST /v1/chat/completions, streamed (20 chunks 10 ms apart)', post(true), paced],
   ]
-  for (const [name, send] of kinds) {
+  for (const [name, send, reply] of kinds) {
+    await setScenario(fakeUrl, { name, clients: 1, ...reply })
     phase = `${name} (warm-up)`
-    for (let i = 0; i < 300; i++) await send()
+    // Paced replies take 200 ms: 64 at a time, as S1 sends them.
+    const clients = reply.chunkDelayMs ? 64 : 8
+    for (let i = 0; i < 300 / clients; i++) await Promise.all(Array.from({ length: clients }, send))
     phase = name
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      for (let i = 0; i < N / 8; i++) await send()
-    }))
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        for (let i = 0; i < N / clients; i++) await send()
+      }),
+    )
   }
   phase = 'after'
   await Bun.sleep(500)
-  console.log(`\nJS heap allocation per request — Bun ${Bun.version}; ${N} requests of each kind, 8 at a time; JSC's counts at each collection (BUN_JSC_logGC)\n`)
+  console.log(`\nJS heap allocation per request — Bun ${Bun.version}; ${N} requests of each kind, 8 at a time (64 for paced replies); JSC's counts at each collection (BUN_JSC_logGC)\n`)
   printTable(
     ['request', 'KB per request, cells', 'KB per request, oversized', 'collections', 'last oversized allocation before a collection (bytes × collections)'],
     kinds.map(([name]) => {
