@@ -216,14 +216,17 @@ function metrics(env: Env, port: number) {
 /**
  * OpenTelemetry traces (src/observability/tracing.ts), off unless an OTLP endpoint is set: the
  * standard OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as given) or OTEL_EXPORTER_OTLP_ENDPOINT (with
- * /v1/traces added). The exporter reads the other standard OTEL_EXPORTER_OTLP_* settings (headers,
- * timeout, compression) itself. OTEL_CAPTURE_CONTENT=true also records prompts and replies.
+ * /v1/traces added), with the exporter's standard headers, timeout and compression (each the
+ * traces' own variable first, then the shared one). OTEL_CAPTURE_CONTENT=true also records
+ * prompts and replies.
  */
 function tracing(env: Env) {
   const traces = read(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
   const base = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT')
   if (traces === undefined && base === undefined) return undefined
   const url = traces !== undefined ? httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', traces) : `${httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base!)}/v1/traces`
+  /** The variable that sets an exporter setting: the traces' own when it is set, else the shared one. */
+  const tracesOwn = (setting: string) => (read(env, `OTEL_EXPORTER_OTLP_TRACES_${setting}`) === undefined ? `OTEL_EXPORTER_OTLP_${setting}` : `OTEL_EXPORTER_OTLP_TRACES_${setting}`)
   return {
     url,
     serviceName: read(env, 'OTEL_SERVICE_NAME') ?? 'ai-studio',
@@ -231,7 +234,33 @@ function tracing(env: Env) {
     /** How long finished spans wait to be sent in one batch (the standard OTEL_BSP_SCHEDULE_DELAY). */
     scheduleDelayMs: integer(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 0, 3_600_000),
     sampler: sampler(env),
+    headers: { ...otlpHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS'), ...otlpHeaders(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS') },
+    timeoutMs: integer(env, tracesOwn('TIMEOUT'), 10_000, 1, MAX_TIMER_MS),
+    gzip: oneOf(env, tracesOwn('COMPRESSION'), ['none', 'gzip']) === 'gzip',
   }
+}
+
+/**
+ * OTLP's headers setting: `name=value` pairs separated by commas, values percent-encoded
+ * (`authorization=Bearer%20abc`). The value is not repeated in an error: it often holds a key.
+ */
+function otlpHeaders(env: Env, name: string): Record<string, string> {
+  const raw = read(env, name)
+  if (raw === undefined) return {}
+  const headers: Record<string, string> = {}
+  for (const pair of raw.split(',')) {
+    const at = pair.indexOf('=')
+    const key = pair.slice(0, at).trim()
+    let value: string
+    try {
+      value = decodeURIComponent(pair.slice(at + 1).trim())
+    } catch {
+      value = ''
+    }
+    if (at < 1 || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(key) || !value) throw new ConfigError(name, 'name=value pairs separated by commas, values percent-encoded')
+    headers[key.toLowerCase()] = value
+  }
+  return headers
 }
 
 const SAMPLERS = ['parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio', 'always_on', 'always_off', 'traceidratio'] as const

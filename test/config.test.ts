@@ -36,6 +36,9 @@ describe('configuration', () => {
       captureContent: false,
       scheduleDelayMs: 5000,
       sampler: { name: 'parentbased_always_on', ratio: 1 },
+      headers: {},
+      timeoutMs: 10_000,
+      gzip: false,
     })
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).tracing?.sampler).toEqual({
       name: 'parentbased_traceidratio',
@@ -48,6 +51,27 @@ describe('configuration', () => {
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/)
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_BSP_SCHEDULE_DELAY: 'soon' })).toThrow(/OTEL_BSP_SCHEDULE_DELAY/)
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_CAPTURE_CONTENT: 'maybe' })).toThrow(/OTEL_CAPTURE_CONTENT/)
+  })
+
+  test("traces: the exporter's headers, timeout and compression, the traces' own settings before the shared ones; bad values refused without repeating them", () => {
+    const exporter = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a',
+      OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20shared, x-team=gateway',
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'authorization=Bearer%20traces',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '3000',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'none',
+    }).tracing
+    expect(exporter).toMatchObject({ headers: { authorization: 'Bearer traces', 'x-team': 'gateway' }, timeoutMs: 3000, gzip: false })
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_EXPORTER_OTLP_COMPRESSION: 'GZIP', OTEL_EXPORTER_OTLP_TIMEOUT: '2000' }).tracing).toMatchObject({ gzip: true, timeoutMs: 2000 })
+    for (const headers of ['api-key', '=secret-value', 'api key=secret-value', 'api-key=', 'api-key=%E0%A4%A']) {
+      const refusal = () => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_EXPORTER_OTLP_HEADERS: headers })
+      expect(refusal).toThrow(/OTEL_EXPORTER_OTLP_HEADERS: expected name=value pairs/)
+      expect(refusal).not.toThrow(/secret-value/)
+    }
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '0' })).toThrow(/OTEL_EXPORTER_OTLP_TRACES_TIMEOUT/)
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd' })).toThrow(/OTEL_EXPORTER_OTLP_COMPRESSION/)
   })
 
   test('several Ollama hosts', () => {

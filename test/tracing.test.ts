@@ -3,7 +3,7 @@
 // (authentication, the upstream call, the request log's write) under it, an incoming W3C
 // `traceparent` continued and the upstream call's passed on to Ollama; prompts and replies only
 // with OTEL_CAPTURE_CONTENT=true; a failed upstream marked; nothing loaded or sent when unset.
-import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
+import { afterAll, beforeEach, describe, expect, spyOn, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -176,6 +176,47 @@ test('OTEL_TRACES_SAMPLER: a ratio of 0 traces nothing new, yet a sampled incomi
       listener.stop()
       await sampled.close()
     }
+  }
+})
+
+test("the exporter's standard settings: OTEL_EXPORTER_OTLP_HEADERS sent with each export (a collector's key), gzip when OTEL_EXPORTER_OTLP_COMPRESSION asks", async () => {
+  for (const compression of ['none', 'gzip']) {
+    const configured = await testApp({ ...env, OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=key%20one,x-team=gateway', OTEL_EXPORTER_OTLP_COMPRESSION: compression })
+    const listener = listen(configured.app)
+    try {
+      const someone = await seedUser(configured.rt)
+      const traceId = compression === 'gzip' ? '5'.repeat(32) : '6'.repeat(32)
+      const postsBefore = receiver.posts.length
+      expect((await chat(listener.url, someone.apiKey, { traceparent: `00-${traceId}-${INCOMING_SPAN}-01` })).status).toBe(200)
+      expect((await receiver.span((span) => span.traceId === traceId && span.kind === 2)).name).toBe('chat llama3.2')
+      const post = receiver.posts.slice(postsBefore).find((each) => each.headers.get('x-collector-key'))!
+      expect(post.headers.get('x-collector-key')).toBe('key one')
+      expect(post.headers.get('x-team')).toBe('gateway')
+      expect(post.contentType).toStartWith('application/json')
+      expect(post.contentEncoding).toBe(compression === 'gzip' ? 'gzip' : null)
+    } finally {
+      listener.stop()
+      await configured.close()
+    }
+  }
+})
+
+test('a collector that cannot be reached: requests are answered, and closing says so in one line instead of failing', async () => {
+  const gone = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
+  const url = `http://127.0.0.1:${gone.port}`
+  gone.stop(true)
+  const unreachable = await testApp({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_EXPORTER_OTLP_TIMEOUT: '300' })
+  const listener = listen(unreachable.app)
+  const said = spyOn(console, 'error').mockImplementation(() => {})
+  try {
+    const someone = await seedUser(unreachable.rt)
+    expect((await chat(listener.url, someone.apiKey)).status).toBe(200)
+    listener.stop()
+    await unreachable.close()
+    expect(said.mock.calls.map((call) => String(call[0]))).toContain(`traces: the last spans could not be sent to ${url}/v1/traces (Fetch request encountered a network error)`)
+  } finally {
+    said.mockRestore()
+    listener.stop()
   }
 })
 

@@ -10,6 +10,7 @@
 // would make every promise of the process carry a context. Prompts and replies are recorded
 // only with OTEL_CAPTURE_CONTENT=true.
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api'
+import type { SpanExporter } from '@opentelemetry/sdk-trace'
 import pkg from '../../package.json'
 import type { Runtime } from '../runtime'
 
@@ -60,7 +61,7 @@ export type Tracing = {
   startChild(name: string, kind: 'internal' | 'client', attributes: Attributes | undefined, context: Context): Span
   /** Marks a span failed. */
   failed(span: Span, errorType: string): void
-  /** Sends every span still buffered, then stops. */
+  /** Sends every span still buffered, then stops; a collector that cannot be reached is said in one line, not thrown. */
   close(): Promise<void>
 }
 
@@ -76,19 +77,19 @@ export const tracingOf = (rt: Runtime): Tracing | undefined => tracings.get(rt)
 export async function startTracing(rt: Runtime): Promise<void> {
   const settings = rt.config.tracing
   if (!settings || tracings.has(rt)) return
-  const [api, { TracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, AlwaysOnSampler, AlwaysOffSampler }, { OTLPTraceExporter }, { resourceFromAttributes }, { W3CTraceContextPropagator }] = await Promise.all([
+  const [api, { TracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, AlwaysOnSampler, AlwaysOffSampler }, { resourceFromAttributes }, { W3CTraceContextPropagator }, exporter] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/core'),
+    otlpExporter(settings),
   ])
   const { name, ratio } = settings.sampler
   const root = name.endsWith('always_on') ? new AlwaysOnSampler() : name.endsWith('always_off') ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(ratio)
   const provider = new TracerProvider({
     sampler: name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root,
     resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': pkg.version }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.url }), scheduledDelayMillis: settings.scheduleDelayMs })],
+    spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: settings.scheduleDelayMs })],
   })
   const tracer: Tracer = provider.getTracer('ai-studio', pkg.version)
   const propagator = new W3CTraceContextPropagator()
@@ -146,10 +147,33 @@ export async function startTracing(rt: Runtime): Promise<void> {
       span.setAttribute('error.type', errorType)
       span.setStatus({ code: api.SpanStatusCode.ERROR })
     },
-    close: () => provider.shutdown(),
+    close: () => provider.shutdown().catch((error) => console.error(`traces: the last spans could not be sent to ${settings.url} (${(error as Error).message})`)),
   }
   tracings.set(rt, tracing)
   rt.onClose(() => tracing.close())
+}
+
+/**
+ * OTLP/HTTP's JSON exporter, as OpenTelemetry's packages build it. It posts with `fetch` (their
+ * transport for browsers and other runtimes with a native fetch): their Node transport, over Bun's
+ * `node:http`, cost the gateway 15–95 µs more CPU per traced request (bench/README.md, "With
+ * traces exported too"). That transport stays for gzip, which it alone compresses.
+ */
+async function otlpExporter({ url, headers, timeoutMs, gzip }: NonNullable<Runtime['config']['tracing']>): Promise<SpanExporter> {
+  if (gzip) {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http')
+    return new OTLPTraceExporter({ url, headers, timeoutMillis: timeoutMs, compression: 'gzip' as never })
+  }
+  const [{ OTLPExporterBase }, { createLegacyOtlpBrowserExportDelegate }, { JsonTraceSerializer, TraceExporterMetricsHelper }] = await Promise.all([
+    import('@opentelemetry/otlp-exporter-base'),
+    import('@opentelemetry/otlp-exporter-base/browser-http'),
+    import('@opentelemetry/otlp-transformer'),
+  ])
+  // What the package's own OTLPTraceExporter for fetch does (its component type and path included).
+  const delegate = createLegacyOtlpBrowserExportDelegate({ url, headers, timeoutMillis: timeoutMs }, JsonTraceSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined, 'v1/traces', {
+    'Content-Type': 'application/json',
+  })
+  return new OTLPExporterBase(delegate)
 }
 
 /**

@@ -1,6 +1,7 @@
 // An OpenTelemetry collector's OTLP/HTTP trace receiver on 127.0.0.1, for the tracing tests: it
 // takes what the SDK's exporter posts to /v1/traces (OTLP's JSON encoding: resourceSpans →
-// scopeSpans → spans, ids as hex, attributes as typed values) and keeps every span, flattened.
+// scopeSpans → spans, ids as hex, attributes as typed values; gzipped when the exporter says so)
+// and keeps every span, flattened, and each post's headers.
 
 export type ReceivedSpan = {
   traceId: string
@@ -24,15 +25,18 @@ const attributesOf = (list: KeyValue[] = []) => Object.fromEntries(list.map(({ k
 
 export async function startOtlpReceiver() {
   const spans: ReceivedSpan[] = []
-  const posts: { contentType: string | null }[] = []
+  const posts: { contentType: string | null; contentEncoding: string | null; headers: Headers }[] = []
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
     async fetch(request) {
       const { pathname } = new URL(request.url)
       if (request.method !== 'POST' || pathname !== '/v1/traces') return new Response('not found', { status: 404 })
-      posts.push({ contentType: request.headers.get('content-type') })
-      const body = (await request.json()) as { resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: any[] }[] }[] }
+      const contentEncoding = request.headers.get('content-encoding')
+      posts.push({ contentType: request.headers.get('content-type'), contentEncoding, headers: request.headers })
+      const bytes = await request.bytes()
+      const text = new TextDecoder().decode(contentEncoding === 'gzip' ? Bun.gunzipSync(bytes) : bytes)
+      const body = JSON.parse(text) as { resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: any[] }[] }[] }
       for (const resourceSpans of body.resourceSpans ?? []) {
         const resource = attributesOf(resourceSpans.resource?.attributes)
         for (const scope of resourceSpans.scopeSpans ?? [])
