@@ -1,7 +1,7 @@
 // Generic OpenID Connect sign-in, driven end to end against a fake identity provider on a
 // real socket: discovery, PKCE, ID-token verification against its JWKS, account linking,
 // and every failure landing on the frontend as #error=<code> (never a 500).
-import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
+import { afterAll, beforeEach, describe, expect, spyOn, test } from 'bun:test'
 import { auditPage } from '../src/audit/service'
 import { createSuperuser } from '../src/auth/accounts'
 import { userForProfile } from '../src/auth/oauth/link'
@@ -117,11 +117,26 @@ describe('round trip', () => {
   test('a password sign-in still being checked when the account is claimed is refused', async () => {
     const credentials = { email: idp.user.email!, password: 'long enough' }
     expect((await call('/api/auth/register/', { method: 'POST', json: credentials })).status).toBe(201)
-    const login = call('/api/auth/login/', { method: 'POST', json: credentials })
-    await Bun.sleep(5) // the account is read; argon2 is still checking the password
-    const claimed = await userForProfile(rt, 'oidc', { subject: idp.user.sub, email: credentials.email, emailVerified: true, name: null, avatarUrl: null })
-    expect(claimed.passwordHash).toBeNull()
-    expect((await login).status).toBe(401)
+    // The password check is held until the account has been claimed: the sign-in read the
+    // account before the claim, and its check ends after it (no race with the clock).
+    const { promise: checking, resolve: checkStarted } = Promise.withResolvers<void>()
+    const { promise: claimDone, resolve: release } = Promise.withResolvers<void>()
+    const verify = Bun.password.verify
+    const held = spyOn(Bun.password, 'verify').mockImplementation(async (...args: Parameters<typeof verify>) => {
+      checkStarted()
+      await claimDone
+      return verify(...args)
+    })
+    try {
+      const login = call('/api/auth/login/', { method: 'POST', json: credentials })
+      await checking
+      const claimed = await userForProfile(rt, 'oidc', { subject: idp.user.sub, email: credentials.email, emailVerified: true, name: null, avatarUrl: null })
+      expect(claimed.passwordHash).toBeNull()
+      release()
+      expect((await login).status).toBe(401)
+    } finally {
+      held.mockRestore()
+    }
   })
 
   test('an account whose address the operator vouched for (create-superuser) links and keeps its password', async () => {
