@@ -76,27 +76,32 @@ try {
     ['POST /v1/chat/completions, not streamed (60 chunks at once)', post(false), fast],
     ['POST /v1/chat/completions, streamed (20 chunks 10 ms apart)', post(true), paced],
   ]
+  const sent = new Map<string, number>()
   for (const [name, send, reply] of kinds) {
     await setScenario(fakeUrl, { name, clients: 1, ...reply })
     phase = `${name} (warm-up)`
     // Paced replies take 200 ms: 64 at a time, as S1 sends them.
     const clients = reply.chunkDelayMs ? 64 : 8
-    for (let i = 0; i < 300 / clients; i++) await Promise.all(Array.from({ length: clients }, send))
+    for (let i = 0; i < Math.ceil(300 / clients); i++) await Promise.all(Array.from({ length: clients }, send))
     phase = name
+    const each = Math.ceil(N / clients)
     await Promise.all(
       Array.from({ length: clients }, async () => {
-        for (let i = 0; i < N / clients; i++) await send()
+        for (let i = 0; i < each; i++) await send()
       }),
     )
+    sent.set(name, each * clients)
   }
   phase = 'after'
   await Bun.sleep(500)
-  console.log(`\nJS heap allocation per request — Bun ${Bun.version}; ${N} requests of each kind, 8 at a time (64 for paced replies); JSC's counts at each collection (BUN_JSC_logGC)\n`)
+  if (!counts.size) throw new Error("no collection was reported: Bun's BUN_JSC_logGC output has changed, or it is ignored")
+  console.log(`\nJS heap allocation per request — Bun ${Bun.version}; about ${N} requests of each kind, 8 at a time (64 for paced replies); JSC's counts at each collection (BUN_JSC_logGC)\n`)
   printTable(
     ['request', 'KB per request, cells', 'KB per request, oversized', 'collections', 'last oversized allocation before a collection (bytes × collections)'],
     kinds.map(([name]) => {
       const count = counts.get(name) ?? { normal: 0, oversized: 0, collections: 0, largest: new Map() }
-      return [name, (count.normal / N / 1024).toFixed(1), (count.oversized / N / 1024).toFixed(1), String(count.collections), [...count.largest].map(([size, times]) => `${size} × ${times}`).join(', ') || '—']
+      const requests = sent.get(name)!
+      return [name, (count.normal / requests / 1024).toFixed(1), (count.oversized / requests / 1024).toFixed(1), String(count.collections), [...count.largest].map(([size, times]) => `${size} × ${times}`).join(', ') || '—']
     }),
   )
 } finally {

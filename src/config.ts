@@ -242,13 +242,16 @@ function tracing(env: Env) {
 
 /**
  * OTLP's headers setting: `name=value` pairs separated by commas, values percent-encoded
- * (`authorization=Bearer%20abc`). The value is not repeated in an error: it often holds a key.
+ * (`authorization=Bearer%20abc`); empty entries (a trailing comma) are skipped. A pair that could
+ * not be sent (no name, no value, a control character) stops start-up rather than every export
+ * failing later. The value is not repeated in an error: it often holds a key.
  */
 function otlpHeaders(env: Env, name: string): Record<string, string> {
   const raw = read(env, name)
   if (raw === undefined) return {}
   const headers: Record<string, string> = {}
   for (const pair of raw.split(',')) {
+    if (!pair.trim()) continue
     const at = pair.indexOf('=')
     const key = pair.slice(0, at).trim()
     let value: string
@@ -257,7 +260,8 @@ function otlpHeaders(env: Env, name: string): Record<string, string> {
     } catch {
       value = ''
     }
-    if (at < 1 || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(key) || !value) throw new ConfigError(name, 'name=value pairs separated by commas, values percent-encoded')
+    if (at < 1 || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(key) || !value || /[^\t\x20-\x7e\x80-\xff]/.test(value))
+      throw new ConfigError(name, 'name=value pairs separated by commas, values percent-encoded')
     headers[key.toLowerCase()] = value
   }
   return headers

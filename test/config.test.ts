@@ -65,7 +65,8 @@ describe('configuration', () => {
     }).tracing
     expect(exporter).toMatchObject({ headers: { authorization: 'Bearer traces', 'x-team': 'gateway' }, timeoutMs: 3000, gzip: false })
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_EXPORTER_OTLP_COMPRESSION: 'GZIP', OTEL_EXPORTER_OTLP_TIMEOUT: '2000' }).tracing).toMatchObject({ gzip: true, timeoutMs: 2000 })
-    for (const headers of ['api-key', '=secret-value', 'api key=secret-value', 'api-key=', 'api-key=%E0%A4%A']) {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_EXPORTER_OTLP_HEADERS: 'x-a=1,, x-b=2,' }).tracing?.headers).toEqual({ 'x-a': '1', 'x-b': '2' })
+    for (const headers of ['api-key', '=secret-value', 'api key=secret-value', 'api-key=', 'api-key=%E0%A4%A', 'api-key=secret-value%0Ainjected: 1', 'api-key=secret-value%00']) {
       const refusal = () => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_EXPORTER_OTLP_HEADERS: headers })
       expect(refusal).toThrow(/OTEL_EXPORTER_OTLP_HEADERS: expected name=value pairs/)
       expect(refusal).not.toThrow(/secret-value/)

@@ -347,6 +347,13 @@ describe("reading Ollama's answer", () => {
     }
   })
 
+  test('vectors longer than the reader first makes room for (4096 values) are read whole', () => {
+    const vectors = [Array.from({ length: 9000 }, (_, i) => Math.fround(Math.sin(i))), Array.from({ length: 5000 }, (_, i) => Math.fround(Math.cos(i) * 1e-3))]
+    const text = `{"model":"m","embeddings":[${vectors.map((vector) => `[${vector.join(',')}]`).join(',')}],"prompt_eval_count":2}`
+    expect(base64Of(text, 2)).toEqual(vectors)
+    expect(jsonOf(text, 2)).toEqual(vectors)
+  })
+
   test('an answer laid out otherwise (whitespace) is parsed whole', () => {
     const text = '{ "model": "m", "embeddings": [ [1, 2.5], [3, -4e-2] ], "prompt_eval_count": 3 }'
     expect(jsonOf(text, 2)).toEqual([
@@ -367,6 +374,9 @@ describe("reading Ollama's answer", () => {
     ['a nested array', '{"embeddings":[[[1]],[3,4]]}'],
     ['a null vector', '{"embeddings":[null,[3,4]]}'],
     ['no embeddings', '{"model":"m"}'],
+    ['a number too large for a double', '{"embeddings":[[1e400,2],[3,4]]}'],
+    ['an integer too large for a double', `{"embeddings":[[${'9'.repeat(400)},2],[3,4]]}`],
+    ['a negative number too large for a double', '{"embeddings":[[1,2],[3,-0.5E+309]]}'],
   ]
   const encodings = ['float', 'base64'] as const
   for (const [name, text] of broken)

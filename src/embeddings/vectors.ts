@@ -22,8 +22,8 @@ const isDigit = (byte: number | undefined) => byte !== undefined && byte >= 0x30
 
 /**
  * The index just past the JSON array of numbers that starts at `at` (its `[`), or -1 when none
- * does (an empty array is no embedding either): each number checked against JSON's grammar where
- * it lies. With `read`, each is also read, as JSON.parse reads it (the nearest double), into
+ * does (an empty array is no embedding either, nor a number too large for a double): each number
+ * checked against JSON's grammar where it lies. With `read`, each is also read, as JSON.parse reads it (the nearest double), into
  * `read.values` (then float32), their count in `read.count`: one pass over the digits for both.
  * Numbers of at most 15 digits whose decimal exponent is within ±22 (all that Go writes for a
  * float32) are read exactly by one multiplication or division of two exact doubles, which IEEE
@@ -41,6 +41,7 @@ export function numberArrayEnd(bytes: Uint8Array, at: number, read?: { values: F
     let mantissa = 0
     let digits = 0
     let exponent = 0
+    const integerStart = i
     if (bytes[i] === 0x30) i++
     else if (!isDigit(bytes[i])) return -1
     else if (!read) while (isDigit(bytes[i])) i++
@@ -49,6 +50,8 @@ export function numberArrayEnd(bytes: Uint8Array, at: number, read?: { values: F
         mantissa = mantissa * 10 + bytes[i++]! - 0x30
         digits++
       }
+    const integerDigits = i - integerStart
+    if (integerDigits > 308) return -1
     if (bytes[i] === 0x2e) {
       if (!isDigit(bytes[++i])) return -1
       if (!read) while (isDigit(bytes[i])) i++
@@ -70,6 +73,8 @@ export function numberArrayEnd(bytes: Uint8Array, at: number, read?: { values: F
         i++
       }
       exponent += negativeExponent ? -written : written
+      // At 10^309 or more a double is Infinity: not an embedding's value (and not copied as one).
+      if (!negativeExponent && integerDigits + written > 308) return -1
     }
     if (read) {
       if (read.count === read.values.length) read.values = grown(read.values)

@@ -2,7 +2,7 @@
 // other content type is a 415, so that an HTML form on another site cannot post to it from a
 // victim's browser (a form can send urlencoded, multipart and text bodies, never JSON). The body
 // must arrive within BODY_TIMEOUT_MS (408), nest no deeper than MAX_JSON_DEPTH and be a JSON
-// object (400) — the nesting checked on the bytes as they arrive, before anything is parsed: a
+// object (400) — the nesting checked on the bytes before anything is parsed or made a string: a
 // body of thousands of nested arrays would otherwise reach schema validation, whose error
 // pretty-prints the value, blocking the event loop for seconds and taking gigabytes. The routes
 // in `formPaths` (Apple's form_post callback) take a urlencoded form instead, read here too,

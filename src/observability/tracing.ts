@@ -10,7 +10,6 @@
 // would make every promise of the process carry a context. Prompts and replies are recorded
 // only with OTEL_CAPTURE_CONTENT=true.
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api'
-import type { SpanExporter } from '@opentelemetry/sdk-trace'
 import pkg from '../../package.json'
 import type { Runtime } from '../runtime'
 
@@ -77,13 +76,17 @@ export const tracingOf = (rt: Runtime): Tracing | undefined => tracings.get(rt)
 export async function startTracing(rt: Runtime): Promise<void> {
   const settings = rt.config.tracing
   if (!settings || tracings.has(rt)) return
-  const [api, { TracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, AlwaysOnSampler, AlwaysOffSampler }, { resourceFromAttributes }, { W3CTraceContextPropagator }, exporter] = await Promise.all([
+  const [api, { TracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, AlwaysOnSampler, AlwaysOffSampler }, { OTLPTraceExporter }, { resourceFromAttributes }, { W3CTraceContextPropagator }] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/core'),
-    otlpExporter(settings),
   ])
+  // The settings the configuration checked; the exporter reads the rest of its standard ones (TLS
+  // certificates) from the environment itself.
+  const { url, headers, timeoutMs, gzip } = settings
+  const exporter = new OTLPTraceExporter({ url, headers, timeoutMillis: timeoutMs, compression: (gzip ? 'gzip' : 'none') as never })
   const { name, ratio } = settings.sampler
   const root = name.endsWith('always_on') ? new AlwaysOnSampler() : name.endsWith('always_off') ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(ratio)
   const provider = new TracerProvider({
@@ -147,33 +150,16 @@ export async function startTracing(rt: Runtime): Promise<void> {
       span.setAttribute('error.type', errorType)
       span.setStatus({ code: api.SpanStatusCode.ERROR })
     },
-    close: () => provider.shutdown().catch((error) => console.error(`traces: the last spans could not be sent to ${settings.url} (${(error as Error).message})`)),
+    close: () => provider.shutdown().catch((error) => console.error(`traces: the last spans could not be sent to ${withoutSecrets(url)} (${(error as Error).message})`)),
   }
   tracings.set(rt, tracing)
   rt.onClose(() => tracing.close())
 }
 
-/**
- * OTLP/HTTP's JSON exporter, as OpenTelemetry's packages build it. It posts with `fetch` (their
- * transport for browsers and other runtimes with a native fetch): their Node transport, over Bun's
- * `node:http`, cost the gateway 15–95 µs more CPU per traced request (bench/README.md, "With
- * traces exported too"). That transport stays for gzip, which it alone compresses.
- */
-async function otlpExporter({ url, headers, timeoutMs, gzip }: NonNullable<Runtime['config']['tracing']>): Promise<SpanExporter> {
-  if (gzip) {
-    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http')
-    return new OTLPTraceExporter({ url, headers, timeoutMillis: timeoutMs, compression: 'gzip' as never })
-  }
-  const [{ OTLPExporterBase }, { createLegacyOtlpBrowserExportDelegate }, { JsonTraceSerializer, TraceExporterMetricsHelper }] = await Promise.all([
-    import('@opentelemetry/otlp-exporter-base'),
-    import('@opentelemetry/otlp-exporter-base/browser-http'),
-    import('@opentelemetry/otlp-transformer'),
-  ])
-  // What the package's own OTLPTraceExporter for fetch does (its component type and path included).
-  const delegate = createLegacyOtlpBrowserExportDelegate({ url, headers, timeoutMillis: timeoutMs }, JsonTraceSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined, 'v1/traces', {
-    'Content-Type': 'application/json',
-  })
-  return new OTLPExporterBase(delegate)
+/** A URL as it may be logged: its origin and path (no user, password or query, which may hold a key). */
+const withoutSecrets = (url: string) => {
+  const { origin, pathname } = new URL(url)
+  return `${origin}${pathname}`
 }
 
 /**
