@@ -203,10 +203,11 @@ test("the exporter's standard settings: OTEL_EXPORTER_OTLP_HEADERS sent with eac
 
 test('a collector that cannot be reached: requests are answered, and closing says so in one line instead of failing', async () => {
   const gone = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const url = `http://127.0.0.1:${gone.port}`
+  const port = gone.port
+  const url = `http://127.0.0.1:${port}`
   gone.stop(true)
   // Credentials in the endpoint's address are never logged.
-  const unreachable = await testApp({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://collector:s3cret@127.0.0.1:${gone.port}`, OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_EXPORTER_OTLP_TIMEOUT: '300' })
+  const unreachable = await testApp({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://collector:s3cret@127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_EXPORTER_OTLP_TIMEOUT: '300' })
   const listener = listen(unreachable.app)
   const said = spyOn(console, 'error').mockImplementation(() => {})
   try {
