@@ -71,7 +71,7 @@ export async function createEmbeddings(pool: Pool, body: EmbeddingRequest, reque
   let answer: EmbedAnswer
   try {
     try {
-      answer = readEmbedAnswer(bytes, input.length, hostUrl, body.encoding_format === 'base64' ? 'base64' : 'float')
+      answer = readEmbedAnswer(bytes, input.length, hostUrl, body.encoding_format ?? 'float')
     } catch (error) {
       if (error instanceof HttpError) throw error
       throw new HttpError(502, `Ollama at ${hostUrl} answered something that is not JSON`, { code: 'upstream_error' })
@@ -82,7 +82,7 @@ export async function createEmbeddings(pool: Pool, body: EmbeddingRequest, reque
   }
   const promptTokens = tokenCount(answer.promptEvalCount)
   facts.promptTokens = promptTokens
-  const embeddings = typeof answer.vectors[0] === 'string' ? (answer.vectors as string[]).map((text) => `"${text}"`) : answer.vectors
+  const embeddings = body.encoding_format === 'base64' ? (answer.vectors as string[]).map((text) => `"${text}"`) : answer.vectors
   end(facts, 'ok')
   return embeddingList(body.model, embeddings, promptTokens)
 }

@@ -23,8 +23,9 @@ const isDigit = (byte: number | undefined) => byte !== undefined && byte >= 0x30
 /**
  * The index just past the JSON array of numbers that starts at `at` (its `[`), or -1 when none
  * does (an empty array is no embedding either, nor a number too large for a double): each number
- * checked against JSON's grammar where it lies. With `read`, each is also read, as JSON.parse reads it (the nearest double), into
- * `read.values` (then float32), their count in `read.count`: one pass over the digits for both.
+ * checked against JSON's grammar where it lies. With `read`, each is also read as JSON.parse reads
+ * it (the nearest double) into `read.values` (so, float32), their count in `read.count`: one pass
+ * over the digits for both.
  * Numbers of at most 15 digits whose decimal exponent is within ±22 (all that Go writes for a
  * float32) are read exactly by one multiplication or division of two exact doubles, which IEEE
  * rounds correctly; others go through `Number`. Faster than JSON.parse into arrays (1.3 against

@@ -57,13 +57,13 @@ const tooDeep = () => invalidBody(`The request body nests deeper than ${MAX_JSON
  * body of unknown length) is read chunk by chunk, refused as soon as it nests too deep: its rest
  * is never held in memory.
  */
-async function readShallowJson(request: Request, body: ReadableStream<Uint8Array>): Promise<string> {
+async function readShallowJson(request: Request): Promise<string> {
   if (request.headers.has('content-length')) {
     const bytes = await request.bytes()
     if (!new NestingScanner(MAX_JSON_DEPTH).push(bytes)) throw tooDeep()
     return decoder.decode(bytes)
   }
-  const reader = body.getReader()
+  const reader = request.body!.getReader()
   const scanner = new NestingScanner(MAX_JSON_DEPTH)
   const chunks: Uint8Array[] = []
   for (;;) {
@@ -102,7 +102,7 @@ export const jsonBodies = (bodyTimeoutMs: number, formPaths: RegExp, onClose: (s
           code: 'unsupported_media_type',
         })
       }
-      const text = await deadline.within(readShallowJson(request, request.body))
+      const text = await deadline.within(readShallowJson(request))
       if (text.trim() === '') return
       let value: unknown
       try {
