@@ -15,7 +15,8 @@ import { seedUser } from './support/users'
 
 const TOKEN = 'metrics-token-0123456789abcdef'
 const fake = await startFakeOllama()
-const closedPort = await freePort()
+// Nothing listens on port 1: a host there refuses connections (a freed port could be taken by a later listener).
+const closedPort = 1
 const { rt, call, close } = await testApp({
   OLLAMA_BASE_URL: `${fake.url},http://127.0.0.1:${closedPort}`,
   METRICS_TOKEN: TOKEN,

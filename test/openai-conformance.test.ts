@@ -41,10 +41,10 @@ type Gateway = Awaited<ReturnType<typeof startGateway>>
 
 // The response cache is on so that replayed answers are checked too.
 const gateway = await startGateway({ OLLAMA_BASE_URL: fake.url, CACHE_TTL_SECONDS: '600', OPENAI_UPSTREAMS: `sd=${imageServer.url}`, OPENAI_UPSTREAM_SD_CAPABILITIES: 'image' })
-// A gateway whose only Ollama host is down (its port refuses connections).
-const gone = await startFakeOllama()
-gone.stop()
-const stranded = await startGateway({ OLLAMA_BASE_URL: gone.url })
+// A gateway whose only Ollama host is down: port 1, where nothing listens, refuses connections (a
+// port freed by a stopped server could be handed to the next listener of this file, even this
+// gateway's own, which answered the chat with its 404).
+const stranded = await startGateway({ OLLAMA_BASE_URL: 'http://127.0.0.1:1' })
 // A gateway whose only Ollama host never answers. It has a gateway of its own because the timeout
 // sets the host aside until its next health check, which would fail the rows after it.
 const silent = await startFakeOllama({ hang: true })
